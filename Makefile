@@ -1,0 +1,52 @@
+# `make demo` and `make test` set everything up on a fresh machine, then run.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+BUILD := build/py
+ASAN_BUILD := build/asan
+SOURCES := $(shell find src python cmake -type f) CMakeLists.txt pyproject.toml
+
+.PHONY: setup build test test-cpp test-python test-asan demo bench clean
+
+setup: $(VENV)/.setup-stamp
+
+$(VENV)/.setup-stamp: requirements-dev.txt scripts/setup-system.sh
+	scripts/setup-system.sh
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+build: $(VENV)/.build-stamp
+
+# One CMake tree serves the wheel, the CLI and the C++ tests; rebuilds are incremental.
+$(VENV)/.build-stamp: $(VENV)/.setup-stamp $(SOURCES)
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-build-isolation --no-deps \
+	  -C cmake.define.TICKFORGE_BUILD_TESTS=ON .
+	touch $@
+
+test: build
+	$(MAKE) --no-print-directory test-cpp test-python test-asan
+
+test-cpp: build
+	ctest --test-dir $(BUILD) --output-on-failure -j2
+
+test-python: build
+	$(PY) -m pytest -q tests
+
+# The decoder and its tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
+test-asan: setup
+	$(VENV)/bin/cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+	  -DPython_EXECUTABLE=$(abspath $(PY)) -DTICKFORGE_BUILD_PYTHON=OFF \
+	  -DTICKFORGE_SANITIZE=address,undefined > /dev/null
+	$(VENV)/bin/cmake --build $(ASAN_BUILD) --target dbn_test
+	ASAN_OPTIONS=detect_leaks=0 $(ASAN_BUILD)/src/tickforge/dbn_test --gtest_brief=1
+
+demo: build
+	$(PY) scripts/demo.py
+
+bench: build
+	$(PY) bench/bench_dbn_to_parquet.py
+
+clean:
+	rm -rf build $(VENV)/.build-stamp

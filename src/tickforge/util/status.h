@@ -1,0 +1,33 @@
+// The error model: Arrow's Status and Result<T>, plus helpers that put the file and
+// byte offset into every message about bad input.
+#pragma once
+
+#include <arrow/result.h>
+#include <arrow/status.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+
+namespace tickforge {
+
+using arrow::Result;
+using arrow::Status;
+
+/// Return an Invalid status naming the file and the byte offset where the input went wrong.
+template <typename... Args>
+[[nodiscard]] Status InputError(std::string_view path, uint64_t offset,
+                                fmt::format_string<Args...> format, Args&&... args) {
+  return Status::Invalid(path, ": byte ", offset, ": ",
+                         fmt::format(format, std::forward<Args>(args)...));
+}
+
+/// Return `status` with `path` prefixed to its message unless the message already names it.
+[[nodiscard]] inline Status WithPath(const Status& status, std::string_view path) {
+  if (status.ok() || status.message().find(path) != std::string::npos) return status;
+  return status.WithMessage(std::string(path) + ": " + status.message());
+}
+
+}  // namespace tickforge
