@@ -1,0 +1,97 @@
+"""DBN MBP-10 .dbn.zst -> Parquet: tickforge vs Databento's Python path vs `zstd -d` alone.
+
+Runs every contender on the same generated file, each in a fresh process (so peak RSS is its
+own), several times, and prints the median seconds, peak RSS and the ratios DESIGN.md §5 names:
+tickforge should be >= 3x faster than DBNStore.to_parquet / to_df and within 2x of zstd -d.
+
+    .venv/bin/python bench/bench_dbn_to_parquet.py [--rows 2000000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import tickforge
+
+
+def _child(name: str, path: str, out: str) -> None:
+    """Run one contender in this (fresh) process and print its time and peak RSS."""
+    start = time.perf_counter()
+    if name == "tickforge":
+        subprocess.run([str(tickforge._native_cli()), "dbn", "to-parquet", path, "--out", out],
+                       check=True, stdout=subprocess.DEVNULL)
+        rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    elif name == "zstd -d":
+        with open(os.devnull, "wb") as sink:
+            subprocess.run(["zstd", "-d", "-c", path], check=True, stdout=sink)
+        rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    else:
+        import databento as db
+
+        store = db.DBNStore.from_file(path)
+        if name == "databento to_parquet":
+            store.to_parquet(os.path.join(out, "databento.parquet"))
+        else:
+            store.to_df()
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"seconds": time.perf_counter() - start, "rss_mib": rss / 1024}))
+
+
+def _measure(name: str, path: Path, out: Path, repeat: int) -> dict:
+    runs = []
+    for _ in range(repeat):
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir(parents=True)
+        proc = subprocess.run([sys.executable, __file__, "--child", name, str(path), str(out)],
+                              check=True, capture_output=True, text=True)
+        runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    return {
+        "seconds": statistics.median(r["seconds"] for r in runs),
+        "rss_mib": max(r["rss_mib"] for r in runs),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=2_000_000)
+    parser.add_argument("--symbols", type=int, default=4)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--child", nargs=3, metavar=("NAME", "PATH", "OUT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        _child(*args.child)
+        return
+
+    with tempfile.TemporaryDirectory(prefix="tickforge-bench-") as tmp:
+        tmp = Path(tmp)
+        [path] = tickforge.synth_dbn(tmp / "in", symbols=args.symbols, days=1,
+                                     rows_per_day=args.rows, seed=7)
+        raw_mib = args.rows * 368 / 2**20
+        print(f"input: {path.name}, {args.rows:,} MBP-10 rows, "
+              f"{path.stat().st_size / 2**20:.1f} MiB zstd, {raw_mib:.1f} MiB raw")
+        contenders = ["tickforge", "zstd -d", "databento to_parquet", "databento to_df"]
+        results = {name: _measure(name, path, tmp / "out", args.repeat) for name in contenders}
+
+    print(f"\n{'contender':<22} {'seconds':>9} {'rows/s':>13} {'peak RSS':>10}")
+    for name, r in results.items():
+        print(f"{name:<22} {r['seconds']:>9.3f} {args.rows / r['seconds']:>13,.0f} "
+              f"{r['rss_mib']:>7.0f} MiB")
+    tf = results["tickforge"]["seconds"]
+    print("\nratios (higher is better for tickforge):")
+    print(f"  databento to_parquet / tickforge = {results['databento to_parquet']['seconds'] / tf:6.2f}x  (goal >= 3)")
+    print(f"  databento to_df      / tickforge = {results['databento to_df']['seconds'] / tf:6.2f}x  (goal >= 3)")
+    print(f"  tickforge / zstd -d              = {tf / results['zstd -d']['seconds']:6.2f}x  (goal <= 2)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""tickforge: leakage-free labeled datasets from raw market data, served to PyTorch.
+
+The engine is C++ (the ``_tickforge`` extension); this package only converts types and
+errors. Tables cross from C++ to pyarrow through the Arrow C stream interface, without a copy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import pyarrow as pa
+
+from . import _tickforge
+from ._tickforge import TickforgeError
+
+__all__ = [
+    "TickforgeError",
+    "open_dbn",
+    "read_dbn",
+    "read_dbn_metadata",
+    "dbn_to_parquet",
+    "synth_dbn",
+]
+
+__version__ = _tickforge.__version__
+
+PathLike = str | os.PathLike
+
+
+def open_dbn(
+    path: PathLike,
+    *,
+    price_type: str = "float",
+    pretty_ts: bool = True,
+    map_symbols: bool = True,
+    schema: str | None = None,
+    fragment_version: int | None = None,
+    batch_size: int = 65536,
+) -> pa.RecordBatchReader:
+    """Stream a DBN file (raw or zstd, v1-v3) as record batches with ``to_df()``'s columns."""
+    capsule = _tickforge.open_dbn(
+        os.fspath(path), price_type, pretty_ts, map_symbols, schema, fragment_version, batch_size
+    )
+    return pa.RecordBatchReader._import_from_c_capsule(capsule)
+
+
+def read_dbn(path: PathLike, **kwargs) -> pa.Table:
+    """Read a whole DBN file into a pyarrow Table; see :func:`open_dbn` for the options."""
+    return open_dbn(path, **kwargs).read_all()
+
+
+def read_dbn_metadata(path: PathLike, *, fragment_version: int | None = None) -> dict:
+    """Return a DBN file's metadata (dates in mappings as YYYYMMDD integers)."""
+    return json.loads(_tickforge.read_dbn_metadata(os.fspath(path), fragment_version))
+
+
+def dbn_to_parquet(
+    inputs: PathLike | Iterable[PathLike],
+    out_dir: PathLike,
+    *,
+    price_type: str = "float",
+    map_symbols: bool = True,
+    compression: str = "zstd",
+    row_group_rows: int = 1 << 17,
+) -> list[dict]:
+    """Convert DBN files to Parquet files in ``out_dir``; return one stats dict per file."""
+    if isinstance(inputs, (str, os.PathLike)):
+        inputs = [inputs]
+    paths = [os.fspath(p) for p in inputs]
+    return json.loads(
+        _tickforge.dbn_to_parquet(
+            paths, os.fspath(out_dir), price_type, map_symbols, compression, row_group_rows
+        )
+    )
+
+
+def synth_dbn(
+    out_dir: PathLike,
+    *,
+    symbols: int = 4,
+    days: int = 2,
+    rows_per_day: int = 100_000,
+    seed: int = 1,
+    start_date: str = "2024-04-01",
+    zstd: bool = True,
+) -> list[Path]:
+    """Write synthetic MBP-10 DBN files, one per trading day; return their paths."""
+    written = _tickforge.synth_dbn(
+        os.fspath(out_dir), symbols, days, rows_per_day, seed, start_date, zstd
+    )
+    return [Path(p) for p in written]
+
+
+def _native_cli() -> Path:
+    return Path(__file__).with_name("bin") / "tickforge"
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the native ``tickforge`` command line tool (the console script's entry point)."""
+    import sys
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    exe = _native_cli()
+    os.execv(exe, [str(exe), *args])

@@ -1,0 +1,3 @@
+from tickforge import main
+
+main()

@@ -1,0 +1,218 @@
+// The `tickforge` command line tool. Errors end here: a message on stderr and an exit code.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <map>
+
+#include "tickforge/dbn/decoder.h"
+#include "tickforge/dbn/to_parquet.h"
+#include "tickforge/synth/synth.h"
+
+namespace tickforge {
+namespace {
+
+constexpr int kExitError = 1;
+
+int Report(const Status& status) {
+  fmt::print(stderr, "tickforge: error: {}\n", status.message());
+  return kExitError;
+}
+
+std::string FormatTs(uint64_t ts) {
+  if (ts == dbn::kUndefTimestamp) return "-";
+  constexpr uint64_t kNanosPerDay = 86'400'000'000'000;
+  const uint32_t ymd = dbn::YmdFromDays(static_cast<int64_t>(ts / kNanosPerDay));
+  const uint64_t ns = ts % kNanosPerDay;
+  const uint64_t seconds = ns / 1'000'000'000;
+  return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:09d}Z", ymd / 10000, ymd / 100 % 100,
+                     ymd % 100, seconds / 3600, seconds / 60 % 60, seconds % 60, ns % 1'000'000'000);
+}
+
+std::string FormatBytes(double bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int unit = 0;
+  while (bytes >= 1024 && unit < 4) {
+    bytes /= 1024;
+    ++unit;
+  }
+  return fmt::format("{:.1f} {}", bytes, units[unit]);
+}
+
+// A one-line progress display on a terminal; silent when stderr is not a terminal.
+class Progress {
+ public:
+  explicit Progress(std::string label) : label_(std::move(label)), enabled_(::isatty(2) != 0) {}
+  ~Progress() {
+    if (shown_) fmt::print(stderr, "\r\033[K");
+  }
+  void operator()(int64_t done, int64_t total) {
+    if (!enabled_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_ < std::chrono::milliseconds(100)) return;
+    last_ = now;
+    shown_ = true;
+    const double seconds = std::chrono::duration<double>(now - start_).count();
+    const double fraction = total > 0 ? static_cast<double>(done) / static_cast<double>(total) : 0;
+    const int width = 30;
+    const int filled = static_cast<int>(fraction * width);
+    fmt::print(stderr, "\r{} [{}{}] {:5.1f}% {}/s", label_, std::string(filled, '#'),
+               std::string(width - filled, ' '), fraction * 100,
+               FormatBytes(seconds > 0 ? static_cast<double>(done) / seconds : 0));
+  }
+
+ private:
+  std::string label_;
+  bool enabled_;
+  bool shown_ = false;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_{};
+};
+
+dbn::DecoderOptions DecoderOptionsFor(int fragment_version) {
+  dbn::DecoderOptions options;
+  if (fragment_version > 0) options.fragment_version = static_cast<uint8_t>(fragment_version);
+  return options;
+}
+
+Status Inspect(const std::string& path, int fragment_version) {
+  ARROW_ASSIGN_OR_RAISE(auto decoder, dbn::Decoder::Open(path, DecoderOptionsFor(fragment_version)));
+  const dbn::Metadata& m = decoder->metadata();
+  std::map<uint8_t, int64_t> counts;
+  uint64_t first = dbn::kUndefTimestamp, last = 0;
+  int64_t records = 0;
+  while (true) {
+    ARROW_ASSIGN_OR_RAISE(const dbn::RecordHeader* record, decoder->Next());
+    if (record == nullptr) break;
+    ++records;
+    ++counts[record->rtype];
+    if (record->ts_event != dbn::kUndefTimestamp) {
+      first = std::min(first, record->ts_event);
+      last = std::max(last, record->ts_event);
+    }
+  }
+  fmt::print("{}\n", path);
+  fmt::print("  size        {}\n", FormatBytes(static_cast<double>(decoder->raw_size())));
+  fmt::print("  version     {}\n", m.version);
+  fmt::print("  dataset     {}\n", m.dataset.empty() ? "-" : m.dataset);
+  fmt::print("  schema      {}\n", m.schema ? dbn::SchemaName(*m.schema) : "mixed");
+  fmt::print("  stype       {} -> {}\n", m.stype_in ? dbn::STypeName(*m.stype_in) : "mixed",
+             dbn::STypeName(m.stype_out));
+  fmt::print("  period      {} .. {}\n", FormatTs(m.start), FormatTs(m.end));
+  fmt::print("  symbols     {}{}\n", m.symbols.size(),
+             m.symbols.empty() ? "" : fmt::format(" ({}{})", m.symbols.front(), m.symbols.size() > 1 ? ", ..." : ""));
+  fmt::print("  mappings    {} symbols, {} intervals\n", m.mappings.size(),
+             [&] {
+               size_t n = 0;
+               for (const auto& mapping : m.mappings) n += mapping.intervals.size();
+               return n;
+             }());
+  if (!m.partial.empty() || !m.not_found.empty()) {
+    fmt::print("  partial     {}   not found {}\n", m.partial.size(), m.not_found.size());
+  }
+  fmt::print("  records     {}\n", records);
+  for (const auto& [rtype, count] : counts) {
+    fmt::print("    {:<16} {}\n", dbn::RTypeName(rtype), count);
+  }
+  fmt::print("  ts_event    {} .. {}\n", records ? FormatTs(first) : "-", records ? FormatTs(last) : "-");
+  return Status::OK();
+}
+
+}  // namespace
+}  // namespace tickforge
+
+int main(int argc, char** argv) {
+  using namespace tickforge;
+  CLI::App app{"tickforge: leakage-free labeled datasets from raw market data"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("tickforge 0.1.0"));
+
+  // dbn inspect / to-parquet
+  auto* dbn_cmd = app.add_subcommand("dbn", "Databento DBN files");
+  dbn_cmd->require_subcommand(1);
+  std::vector<std::string> files;
+  int fragment_version = 0;
+
+  auto* inspect = dbn_cmd->add_subcommand("inspect", "Print metadata, record counts per type and time range");
+  inspect->add_option("files", files, "DBN files (.dbn or .dbn.zst)")->required()->check(CLI::ExistingFile);
+  inspect->add_option("--fragment-version", fragment_version, "Read headerless record streams of this DBN version");
+
+  auto* to_parquet = dbn_cmd->add_subcommand("to-parquet", "Convert DBN files to Parquet, one output file each");
+  std::string out_dir;
+  std::string price_type = "float";
+  std::string compression = "zstd";
+  bool no_symbols = false;
+  int64_t row_group_rows = 1 << 17;
+  to_parquet->add_option("files", files, "DBN files (.dbn or .dbn.zst)")->required()->check(CLI::ExistingFile);
+  to_parquet->add_option("--out", out_dir, "Output directory")->required();
+  to_parquet->add_option("--price-type", price_type, "float (to_df's default) or fixed (int64 1e-9 units)")
+      ->check(CLI::IsMember({"float", "fixed"}));
+  to_parquet->add_option("--compression", compression, "Parquet codec")
+      ->check(CLI::IsMember({"zstd", "snappy", "lz4", "gzip", "none"}));
+  to_parquet->add_option("--row-group-rows", row_group_rows, "Rows per Parquet row group")
+      ->check(CLI::PositiveNumber);
+  to_parquet->add_flag("--no-symbols", no_symbols, "Do not add the resolved `symbol` column");
+  to_parquet->add_option("--fragment-version", fragment_version, "Read headerless record streams of this DBN version");
+
+  // synth dbn
+  auto* synth_cmd = app.add_subcommand("synth", "Generate synthetic market data");
+  synth_cmd->require_subcommand(1);
+  auto* synth_dbn = synth_cmd->add_subcommand("dbn", "Write realistic MBP-10 DBN files, one per trading day");
+  synth::SynthOptions synth_options;
+  std::string start_date = "2024-04-01";
+  bool no_zstd = false;
+  synth_dbn->add_option("--symbols", synth_options.symbols, "Instruments per file")->capture_default_str();
+  synth_dbn->add_option("--days", synth_options.days, "Trading days (one file each)")->capture_default_str();
+  synth_dbn->add_option("--rows-per-day", synth_options.rows_per_day, "MBP-10 records per file")->capture_default_str();
+  synth_dbn->add_option("--seed", synth_options.seed, "Random seed")->capture_default_str();
+  synth_dbn->add_option("--start-date", start_date, "First day (YYYY-MM-DD)")->capture_default_str();
+  synth_dbn->add_flag("--no-zstd", no_zstd, "Write raw .dbn instead of .dbn.zst");
+  synth_dbn->add_option("--out", out_dir, "Output directory")->required();
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (inspect->parsed()) {
+    for (const auto& file : files) {
+      if (auto status = Inspect(file, fragment_version); !status.ok()) return Report(status);
+    }
+    return 0;
+  }
+  if (to_parquet->parsed()) {
+    dbn::ParquetOptions options;
+    options.arrow.price_type = price_type == "fixed" ? dbn::PriceType::kFixed : dbn::PriceType::kFloat;
+    options.arrow.map_symbols = !no_symbols;
+    options.compression = *arrow::util::Codec::GetCompressionType(compression == "none" ? "uncompressed" : compression);
+    options.row_group_rows = row_group_rows;
+    options.decoder = DecoderOptionsFor(fragment_version);
+    for (size_t i = 0; i < files.size(); ++i) {
+      const auto output = std::filesystem::path(out_dir) / dbn::ParquetNameFor(files[i]);
+      const auto start = std::chrono::steady_clock::now();
+      Result<dbn::ConvertStats> stats;
+      {
+        Progress progress(fmt::format("[{}/{}] {}", i + 1, files.size(),
+                                      std::filesystem::path(files[i]).filename().string()));
+        stats = dbn::ConvertToParquet(files[i], output, options, std::ref(progress));
+      }
+      if (!stats.ok()) return Report(stats.status());
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      fmt::print("{} -> {}: {} rows, {} -> {} in {:.2f} s\n", files[i], stats->output, stats->rows,
+                 FormatBytes(static_cast<double>(stats->input_bytes)),
+                 FormatBytes(static_cast<double>(stats->output_bytes)), seconds);
+    }
+    return 0;
+  }
+  if (synth_dbn->parsed()) {
+    auto date = dbn::ParseIsoDate(start_date);
+    if (!date.ok()) return Report(date.status());
+    synth_options.start_date = *date;
+    synth_options.zstd = !no_zstd;
+    auto written = synth::WriteMbp10Days(out_dir, synth_options);
+    if (!written.ok()) return Report(written.status());
+    for (const auto& file : *written) fmt::print("{}  {} rows\n", file.path, file.rows);
+    return 0;
+  }
+  return 0;
+}

@@ -1,0 +1,136 @@
+// The Python binding: type conversion and error translation only. Tables leave through the
+// Arrow C stream interface, so pyarrow takes them over without copying.
+#include <arrow/c/abi.h>
+#include <arrow/c/bridge.h>
+#include <nanobind/nanobind.h>
+#include <nanobind/stl/optional.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/vector.h>
+#include <nlohmann/json.hpp>
+
+#include <stdexcept>
+
+#include "tickforge/dbn/to_arrow.h"
+#include "tickforge/dbn/to_parquet.h"
+#include "tickforge/synth/synth.h"
+
+namespace nb = nanobind;
+
+namespace tickforge {
+namespace {
+
+struct Error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+void Check(const Status& status) {
+  if (!status.ok()) throw Error(status.message());
+}
+
+template <typename T>
+T Unwrap(Result<T> result) {
+  Check(result.status());
+  return std::move(result).ValueUnsafe();
+}
+
+dbn::PriceType ParsePriceType(const std::string& name) {
+  if (name == "float") return dbn::PriceType::kFloat;
+  if (name == "fixed") return dbn::PriceType::kFixed;
+  throw nb::value_error("price_type must be 'float' or 'fixed'");
+}
+
+dbn::DecoderOptions DecoderOptionsFor(std::optional<int> fragment_version) {
+  dbn::DecoderOptions options;
+  if (fragment_version) options.fragment_version = static_cast<uint8_t>(*fragment_version);
+  return options;
+}
+
+nb::capsule OpenDbn(const std::string& path, const std::string& price_type, bool pretty_ts,
+                    bool map_symbols, std::optional<std::string> schema,
+                    std::optional<int> fragment_version, int64_t batch_size) {
+  dbn::ArrowOptions options;
+  options.price_type = ParsePriceType(price_type);
+  options.pretty_ts = pretty_ts;
+  options.map_symbols = map_symbols;
+  options.batch_size = batch_size;
+  if (schema) {
+    options.schema = dbn::SchemaFromName(*schema);
+    if (!options.schema) throw nb::value_error(("unknown DBN schema '" + *schema + "'").c_str());
+  }
+  std::shared_ptr<arrow::RecordBatchReader> reader;
+  {
+    nb::gil_scoped_release release;
+    reader = Unwrap(dbn::OpenDbnReader(path, options, DecoderOptionsFor(fragment_version)));
+  }
+  auto* stream = new ArrowArrayStream;
+  stream->release = nullptr;
+  Check(arrow::ExportRecordBatchReader(reader, stream));
+  return nb::capsule(stream, "arrow_array_stream", [](void* p) noexcept {
+    auto* s = static_cast<ArrowArrayStream*>(p);
+    if (s->release != nullptr) s->release(s);
+    delete s;
+  });
+}
+
+std::string ReadDbnMetadata(const std::string& path, std::optional<int> fragment_version) {
+  nb::gil_scoped_release release;
+  auto decoder = Unwrap(dbn::Decoder::Open(path, DecoderOptionsFor(fragment_version)));
+  return dbn::MetadataToJson(decoder->metadata());
+}
+
+arrow::Compression::type ParseCompression(const std::string& name) {
+  auto parsed = arrow::util::Codec::GetCompressionType(name == "none" ? "uncompressed" : name);
+  if (!parsed.ok()) throw nb::value_error(("unknown compression '" + name + "'").c_str());
+  return *parsed;
+}
+
+std::string DbnToParquet(const std::vector<std::string>& inputs, const std::string& out_dir,
+                         const std::string& price_type, bool map_symbols,
+                         const std::string& compression, int64_t row_group_rows) {
+  dbn::ParquetOptions options;
+  options.arrow.price_type = ParsePriceType(price_type);
+  options.arrow.map_symbols = map_symbols;
+  options.compression = ParseCompression(compression);
+  options.row_group_rows = row_group_rows;
+  nb::gil_scoped_release release;
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& input : inputs) {
+    auto stats = Unwrap(dbn::ConvertToParquet(
+        input, std::filesystem::path(out_dir) / dbn::ParquetNameFor(input), options));
+    out.push_back({{"input", stats.input},
+                   {"output", stats.output},
+                   {"rows", stats.rows},
+                   {"input_bytes", stats.input_bytes},
+                   {"output_bytes", stats.output_bytes}});
+  }
+  return out.dump();
+}
+
+std::vector<std::string> SynthDbn(const std::string& out_dir, int symbols, int days,
+                                  int64_t rows_per_day, uint64_t seed, const std::string& start_date,
+                                  bool zstd) {
+  synth::SynthOptions options;
+  options.symbols = symbols;
+  options.days = days;
+  options.rows_per_day = rows_per_day;
+  options.seed = seed;
+  options.start_date = Unwrap(dbn::ParseIsoDate(start_date));
+  options.zstd = zstd;
+  nb::gil_scoped_release release;
+  std::vector<std::string> paths;
+  for (const auto& file : Unwrap(synth::WriteMbp10Days(out_dir, options))) paths.push_back(file.path);
+  return paths;
+}
+
+}  // namespace
+}  // namespace tickforge
+
+NB_MODULE(_tickforge, m) {
+  using namespace tickforge;
+  m.attr("__version__") = TICKFORGE_VERSION;
+  nb::exception<Error>(m, "TickforgeError", PyExc_ValueError);
+  m.def("open_dbn", &OpenDbn);
+  m.def("read_dbn_metadata", &ReadDbnMetadata);
+  m.def("dbn_to_parquet", &DbnToParquet);
+  m.def("synth_dbn", &SynthDbn);
+}
