@@ -28,7 +28,7 @@ def _child(name: str, path: str, out: str) -> None:
     """Run one contender in this (fresh) process and print its time and peak RSS."""
     start = time.perf_counter()
     if name == "tickforge":
-        subprocess.run([str(tickforge._native_cli()), "dbn", "to-parquet", path, "--out", out],
+        subprocess.run([str(tickforge.native_cli()), "dbn", "to-parquet", path, "--out", out],
                        check=True, stdout=subprocess.DEVNULL)
         rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     elif name == "zstd -d":

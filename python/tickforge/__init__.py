@@ -94,14 +94,17 @@ def synth_dbn(
     return [Path(p) for p in written]
 
 
-def _native_cli() -> Path:
-    return Path(__file__).with_name("bin") / "tickforge"
+def native_cli() -> Path:
+    """Return the path of the native ``tickforge`` command installed with this package."""
+    import sysconfig
+
+    return Path(sysconfig.get_path("scripts")) / "tickforge"
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Run the native ``tickforge`` command line tool (the console script's entry point)."""
+    """Run the native ``tickforge`` command (``python -m tickforge ...``)."""
     import sys
 
     args = list(sys.argv[1:] if argv is None else argv)
-    exe = _native_cli()
+    exe = native_cli()
     os.execv(exe, [str(exe), *args])

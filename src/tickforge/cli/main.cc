@@ -151,7 +151,7 @@ int main(int argc, char** argv) {
   to_parquet->add_option("--price-type", price_type, "float (to_df's default) or fixed (int64 1e-9 units)")
       ->check(CLI::IsMember({"float", "fixed"}));
   to_parquet->add_option("--compression", compression, "Parquet codec")
-      ->check(CLI::IsMember({"zstd", "snappy", "lz4", "gzip", "none"}));
+      ->check(CLI::IsMember({"zstd", "snappy", "lz4", "gzip", "brotli", "none"}));
   to_parquet->add_option("--row-group-rows", row_group_rows, "Rows per Parquet row group")
       ->check(CLI::PositiveNumber);
   to_parquet->add_flag("--no-symbols", no_symbols, "Do not add the resolved `symbol` column");
@@ -184,7 +184,7 @@ int main(int argc, char** argv) {
     dbn::ParquetOptions options;
     options.arrow.price_type = price_type == "fixed" ? dbn::PriceType::kFixed : dbn::PriceType::kFloat;
     options.arrow.map_symbols = !no_symbols;
-    options.compression = *arrow::util::Codec::GetCompressionType(compression == "none" ? "uncompressed" : compression);
+    options.compression = dbn::ParquetCompression(compression).ValueOrDie();
     options.row_group_rows = row_group_rows;
     options.decoder = DecoderOptionsFor(fragment_version);
     for (size_t i = 0; i < files.size(); ++i) {

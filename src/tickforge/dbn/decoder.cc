@@ -223,7 +223,11 @@ Result<const RecordHeader*> Decoder::Next() {
   }
   const auto* record = reinterpret_cast<const RecordHeader*>(p);
   if (metadata_.version < kDbnVersion) return Upgrade(record, size);
-  const size_t min_size = MinSize(record->rtype) + (metadata_.ts_out ? 8 : 0);
+  if (record->rtype != last_rtype_) {
+    last_rtype_ = record->rtype;
+    last_min_size_ = MinSize(record->rtype) + (metadata_.ts_out ? 8 : 0);
+  }
+  const size_t min_size = last_min_size_;
   if (size < min_size) {
     return Fail(record_offset_, Status::Invalid(RTypeName(record->rtype), " record of ", size,
                                                 " bytes, expected at least ", min_size));

@@ -64,6 +64,9 @@ class Decoder {
   uint64_t consumed_ = 0;  // stream offset of buffer_[begin_]
   uint64_t record_offset_ = 0;
   bool eof_ = false;
+  // The size check of the previous record's type, reused while the type repeats.
+  int last_rtype_ = -1;
+  size_t last_min_size_ = 0;
   alignas(8) std::array<uint8_t, 1024> scratch_{};
 };
 

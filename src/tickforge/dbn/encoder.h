@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <vector>
 
 #include "tickforge/dbn/metadata.h"
 #include "tickforge/dbn/records.h"
@@ -35,10 +36,12 @@ class Encoder {
 
  private:
   Encoder() = default;
+  Status Flush();
   std::unique_ptr<AtomicFile> file_;
   std::shared_ptr<arrow::util::Codec> codec_;
   std::shared_ptr<arrow::io::OutputStream> out_;
-  bool ts_out_ = false;
+  // Records collect here so the compressor and the kernel see large writes.
+  std::vector<uint8_t> pending_;
 };
 
 }  // namespace tickforge::dbn

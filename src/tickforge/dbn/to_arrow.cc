@@ -84,16 +84,25 @@ struct Column {
   int64_t undef = 0;
 };
 
+// Builds a string column straight into offset and data buffers: c_char fields hold 0 or 1
+// byte, c-strings up to `width` bytes up to their NUL.
 Result<std::shared_ptr<arrow::Array>> MakeStrings(const uint8_t* rows, size_t stride, size_t offset,
                                                   size_t width, int64_t n) {
-  arrow::StringBuilder builder;
-  ARROW_RETURN_NOT_OK(builder.Reserve(n));
-  ARROW_RETURN_NOT_OK(builder.ReserveData(n * (width == 1 ? 1 : 8)));
+  ARROW_ASSIGN_OR_RAISE(auto offsets, arrow::AllocateBuffer((n + 1) * sizeof(int32_t)));
+  ARROW_ASSIGN_OR_RAISE(auto data, arrow::AllocateResizableBuffer(n * static_cast<int64_t>(width)));
+  auto* out_offsets = reinterpret_cast<int32_t*>(offsets->mutable_data());
+  auto* out = reinterpret_cast<char*>(data->mutable_data());
+  int32_t at = 0;
+  out_offsets[0] = 0;
   for (int64_t i = 0; i < n; ++i) {
     const char* p = reinterpret_cast<const char*>(rows + static_cast<size_t>(i) * stride + offset);
-    ARROW_RETURN_NOT_OK(builder.Append(p, static_cast<int32_t>(strnlen(p, width))));
+    const size_t len = width == 1 ? (p[0] != 0) : strnlen(p, width);
+    std::memcpy(out + at, p, len);
+    at += static_cast<int32_t>(len);
+    out_offsets[i + 1] = at;
   }
-  return builder.Finish();
+  ARROW_RETURN_NOT_OK(data->Resize(at));
+  return arrow::MakeArray(arrow::ArrayData::Make(arrow::utf8(), n, {nullptr, std::move(offsets), std::move(data)}, 0));
 }
 
 Result<std::shared_ptr<arrow::Buffer>> ValidityFor(const uint64_t* values, int64_t n) {

@@ -1,13 +1,26 @@
 #include "tickforge/dbn/to_parquet.h"
 
 #include <arrow/type.h>
+#include <arrow/type_traits.h>
 #include <arrow/util/key_value_metadata.h>
 #include <parquet/arrow/writer.h>
 #include <parquet/properties.h>
 
 #include <cstring>
 
+#include "tickforge/util/prefetch.h"
+
 namespace tickforge::dbn {
+
+Result<arrow::Compression::type> ParquetCompression(const std::string& name) {
+  if (name == "zstd") return arrow::Compression::ZSTD;
+  if (name == "snappy") return arrow::Compression::SNAPPY;
+  if (name == "lz4") return arrow::Compression::LZ4;  // written as Parquet's LZ4_RAW
+  if (name == "gzip") return arrow::Compression::GZIP;
+  if (name == "brotli") return arrow::Compression::BROTLI;
+  if (name == "none") return arrow::Compression::UNCOMPRESSED;
+  return Status::Invalid("unknown Parquet compression '", name, "' (zstd, snappy, lz4, gzip, brotli, none)");
+}
 
 std::string ParquetNameFor(const std::filesystem::path& input) {
   std::string name = input.filename().string();
@@ -27,11 +40,23 @@ Result<ConvertStats> ConvertToParquet(const std::string& input, const std::files
 
   auto schema = reader->schema()->WithMetadata(
       arrow::KeyValueMetadata::Make({"dbn.metadata"}, {metadata_json}));
-  auto properties = parquet::WriterProperties::Builder()
-                        .compression(options.compression)
-                        ->compression_level(options.compression_level)
-                        ->max_row_group_length(options.row_group_rows)
-                        ->build();
+  parquet::WriterProperties::Builder builder;
+  builder.compression(options.compression)
+      ->compression_level(options.compression_level)
+      ->max_row_group_length(options.row_group_rows)
+      ->disable_dictionary();
+  // Dictionaries pay off for the few distinct strings (action, side, symbol, names); on book
+  // prices and sizes they cost time and, measured on MBP-10, make files larger. Delta encoding
+  // shrinks sorted timestamps and small integers before the codec sees them, which saves codec
+  // time (about a sixth of the write on MBP-10) for a file within 5% of the size.
+  for (const auto& field : schema->fields()) {
+    if (field->type()->id() == arrow::Type::STRING) {
+      builder.enable_dictionary(field->name());
+    } else if (arrow::is_integer(field->type()->id()) || field->type()->id() == arrow::Type::TIMESTAMP) {
+      builder.encoding(field->name(), parquet::Encoding::DELTA_BINARY_PACKED);
+    }
+  }
+  auto properties = builder.build();
   auto arrow_properties = parquet::ArrowWriterProperties::Builder()
                               .set_use_threads(options.use_threads)
                               ->store_schema()
@@ -41,13 +66,14 @@ Result<ConvertStats> ConvertToParquet(const std::string& input, const std::files
                                                                       file->stream(), properties,
                                                                       arrow_properties));
   ConvertStats stats{input, output.string(), 0, decoder_view->raw_size(), 0};
+  // Decoding runs one batch ahead on its own thread while this one encodes Parquet.
+  BatchPrefetcher prefetcher(reader, /*depth=*/2, [decoder_view] { return decoder_view->raw_position(); });
   while (true) {
-    std::shared_ptr<arrow::RecordBatch> batch;
-    ARROW_RETURN_NOT_OK(reader->ReadNext(&batch));
+    ARROW_ASSIGN_OR_RAISE(auto batch, prefetcher.Next());
     if (!batch) break;
     ARROW_RETURN_NOT_OK(writer->WriteRecordBatch(*batch));
     stats.rows += batch->num_rows();
-    if (progress) progress(decoder_view->raw_position(), stats.input_bytes);
+    if (progress) progress(prefetcher.position(), stats.input_bytes);
   }
   ARROW_RETURN_NOT_OK(writer->Close());
   ARROW_ASSIGN_OR_RAISE(stats.output_bytes, file->stream()->Tell());

@@ -40,6 +40,9 @@ using ProgressFn = std::function<void(int64_t, int64_t)>;
                                                     const ParquetOptions& options = {},
                                                     const ProgressFn& progress = {});
 
+/// Parse a Parquet codec name: zstd, snappy, lz4 (LZ4_RAW), gzip, brotli or none.
+[[nodiscard]] Result<arrow::Compression::type> ParquetCompression(const std::string& name);
+
 /// Return the Parquet name for a DBN file: its name without .dbn/.zst, plus ".parquet".
 [[nodiscard]] std::string ParquetNameFor(const std::filesystem::path& input);
 

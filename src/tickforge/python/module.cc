@@ -78,19 +78,13 @@ std::string ReadDbnMetadata(const std::string& path, std::optional<int> fragment
   return dbn::MetadataToJson(decoder->metadata());
 }
 
-arrow::Compression::type ParseCompression(const std::string& name) {
-  auto parsed = arrow::util::Codec::GetCompressionType(name == "none" ? "uncompressed" : name);
-  if (!parsed.ok()) throw nb::value_error(("unknown compression '" + name + "'").c_str());
-  return *parsed;
-}
-
 std::string DbnToParquet(const std::vector<std::string>& inputs, const std::string& out_dir,
                          const std::string& price_type, bool map_symbols,
                          const std::string& compression, int64_t row_group_rows) {
   dbn::ParquetOptions options;
   options.arrow.price_type = ParsePriceType(price_type);
   options.arrow.map_symbols = map_symbols;
-  options.compression = ParseCompression(compression);
+  options.compression = Unwrap(dbn::ParquetCompression(compression));
   options.row_group_rows = row_group_rows;
   nb::gil_scoped_release release;
   nlohmann::json out = nlohmann::json::array();

@@ -1,0 +1,62 @@
+"""Shared pytest helpers: where the test data lives, and a hang guard for native code."""
+
+from __future__ import annotations
+
+import faulthandler
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def locate_testdata() -> Path:
+    """Return the test data directory: $TICKFORGE_TESTDATA, else <repo>/../shared/testdata.
+
+    A relative $TICKFORGE_TESTDATA is taken relative to the repository root.
+    """
+    env = os.environ.get("TICKFORGE_TESTDATA")
+    if env:
+        path = Path(env)
+        if not path.is_absolute():
+            path = REPO_ROOT / path
+    else:
+        path = REPO_ROOT.parent / "shared" / "testdata"
+    return path.resolve()
+
+
+def require_testdata(*parts: str) -> Path:
+    """Return testdata_dir()/parts, or skip the calling test with a clear message if absent."""
+    base = locate_testdata()
+    path = base.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(
+            f"test data not found: {path} (set TICKFORGE_TESTDATA to the testdata directory; "
+            f"default is <repo>/../shared/testdata)"
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def testdata() -> Path:
+    """The test data directory; skips the test when it is absent."""
+    return require_testdata()
+
+
+@pytest.fixture
+def hang_guard():
+    """Arm a watchdog that dumps all stacks and kills the process if a test hangs.
+
+    Native code that holds the GIL cannot be interrupted from Python, so a hang would stall
+    the whole run silently; this turns it into a loud failure with a traceback instead.
+    Call the returned function with a number of seconds to (re)arm it.
+    """
+
+    def arm(seconds: float = 120.0) -> None:
+        faulthandler.dump_traceback_later(seconds, exit=True, file=sys.stderr)
+
+    arm()
+    yield arm
+    faulthandler.cancel_dump_traceback_later()
