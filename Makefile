@@ -34,13 +34,13 @@ test-cpp: build
 test-python: build
 	$(PY) -m pytest -q tests
 
-# The decoder and its tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
+# The C++ tests again under AddressSanitizer, LeakSanitizer and UndefinedBehaviorSanitizer.
 test-asan: setup
 	$(VENV)/bin/cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug \
 	  -DPython_EXECUTABLE=$(abspath $(PY)) -DTICKFORGE_BUILD_PYTHON=OFF \
 	  -DTICKFORGE_SANITIZE=address,undefined > /dev/null
-	$(VENV)/bin/cmake --build $(ASAN_BUILD) --target dbn_test
-	ASAN_OPTIONS=detect_leaks=0 $(ASAN_BUILD)/src/tickforge/dbn_test --gtest_brief=1
+	$(VENV)/bin/cmake --build $(ASAN_BUILD)
+	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j2
 
 demo: build
 	$(PY) scripts/demo.py

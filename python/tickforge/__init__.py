@@ -44,7 +44,21 @@ def open_dbn(
     capsule = _tickforge.open_dbn(
         os.fspath(path), price_type, pretty_ts, map_symbols, schema, fragment_version, batch_size
     )
-    return pa.RecordBatchReader._import_from_c_capsule(capsule)
+    reader = pa.RecordBatchReader._import_from_c_capsule(capsule)
+    return pa.RecordBatchReader.from_batches(reader.schema, _translate_errors(reader))
+
+
+def _translate_errors(reader: pa.RecordBatchReader):
+    """Yield the reader's batches (unchanged, no copy), turning its errors into TickforgeError.
+
+    Errors found while streaming cross the Arrow C interface as ArrowInvalid; bad input is
+    reported the same way whether it is found on open or on the millionth record.
+    """
+    try:
+        yield from reader
+    except pa.ArrowInvalid as error:
+        message = str(error)
+        raise TickforgeError(message.removeprefix("Invalid: ")) from None
 
 
 def read_dbn(path: PathLike, **kwargs) -> pa.Table:

@@ -125,16 +125,18 @@ Status Decoder::Fail(uint64_t offset, const Status& status) const {
 }
 
 Result<size_t> Decoder::Fill(size_t n) {
-  size_t have = end_ - begin_;
-  if (have >= n || eof_) return have;
+  if (end_ - begin_ >= n || eof_) return end_ - begin_;
   if (begin_ + n > buffer_.size()) {
     // Move the unread tail to the front; keeps record starts 8-byte aligned.
-    std::memmove(buffer_.data(), buffer_.data() + begin_, have);
-    end_ = have;
+    std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
+    end_ -= begin_;
     begin_ = 0;
-    if (n > buffer_.size()) buffer_.resize(n);
   }
   while (end_ - begin_ < n && !eof_) {
+    if (end_ == buffer_.size()) {
+      // Grow with the data that actually arrives, never to a size the input merely claims.
+      buffer_.resize(std::min(std::max(n, buffer_.size()), buffer_.size() * 2));
+    }
     const size_t room = buffer_.size() - end_;
     auto got = input_.stream->Read(static_cast<int64_t>(room), buffer_.data() + end_);
     if (!got.ok()) {

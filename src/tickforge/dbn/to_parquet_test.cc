@@ -42,9 +42,7 @@ std::filesystem::path WriteSample(const std::filesystem::path& dir, int rows) {
 Result<std::shared_ptr<arrow::Table>> ReadParquet(const std::filesystem::path& path) {
   ARROW_ASSIGN_OR_RAISE(auto file, arrow::io::ReadableFile::Open(path.string()));
   ARROW_ASSIGN_OR_RAISE(auto reader, parquet::arrow::OpenFile(file, arrow::default_memory_pool()));
-  std::shared_ptr<arrow::Table> table;
-  ARROW_RETURN_NOT_OK(reader->ReadTable(&table));
-  return table;
+  return reader->ReadTable();
 }
 
 TEST(ToParquetTest, NamesOutputsAfterTheInput) {
