@@ -7,7 +7,7 @@ BUILD := build/py
 ASAN_BUILD := build/asan
 SOURCES := $(shell find src python cmake -type f) CMakeLists.txt pyproject.toml
 
-.PHONY: setup build test test-cpp test-python test-asan demo bench clean
+.PHONY: setup build test test-cpp test-python test-asan fuzz demo bench clean
 
 setup: $(VENV)/.setup-stamp
 
@@ -41,6 +41,18 @@ test-asan: setup
 	  -DTICKFORGE_SANITIZE=address,undefined > /dev/null
 	$(VENV)/bin/cmake --build $(ASAN_BUILD)
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j2
+
+# Fuzz the DBN decoder with libFuzzer (needs clang, installed here if missing).
+FUZZ_SECONDS ?= 60
+fuzz: setup
+	command -v clang++ >/dev/null || (apt-get update -qq && apt-get install -y -qq clang libclang-rt-14-dev >/dev/null)
+	$(VENV)/bin/cmake -S . -B build/fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DPython_EXECUTABLE=$(abspath $(PY)) -DTICKFORGE_BUILD_PYTHON=OFF -DTICKFORGE_BUILD_TESTS=OFF \
+	  -DTICKFORGE_BUILD_FUZZERS=ON > /dev/null
+	$(VENV)/bin/cmake --build build/fuzz --target dbn_fuzz
+	mkdir -p build/fuzz/corpus
+	build/fuzz/src/tickforge/dbn_fuzz -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 build/fuzz/corpus \
+	  $(wildcard ../shared/testdata/dbn)
 
 demo: build
 	$(PY) scripts/demo.py

@@ -36,7 +36,11 @@ def _child(name: str, path: str, out: str) -> None:
             subprocess.run(["zstd", "-d", "-c", path], check=True, stdout=sink)
         rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     else:
+        import warnings
+
         import databento as db
+
+        warnings.simplefilter("ignore")  # pandas deprecation notices from inside databento
 
         store = db.DBNStore.from_file(path)
         if name == "databento to_parquet":

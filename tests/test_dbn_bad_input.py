@@ -12,7 +12,6 @@ its output directory when its input is bad.
 from __future__ import annotations
 
 import io
-import os
 import re
 import struct
 import subprocess
@@ -140,12 +139,16 @@ def check_message(
     message = str(error)
     if not isinstance(error, tickforge.TickforgeError):
         return f"raised {type(error).__module__}.{type(error).__name__}, not TickforgeError: {message!r}"
-    if str(path) not in message:
-        return f"message does not name the file: {message!r}"
+    if not message.startswith(f"{path}: "):
+        return f"message does not start with '<path>: ': {message!r}"
     if "byte" not in message:
         return f"message has no byte offset: {message!r}"
     if offset is not None and not re.search(rf"{prefix}byte {offset}\b", message):
         return f"message does not name {prefix}byte {offset}: {message!r}"
+    size = path.stat().st_size
+    for n in re.findall(r"(?<!decompressed )byte (\d+)", message):
+        if int(n) > size:  # an offset in the file itself must lie within it
+            return f"byte {n} is past the end of the {size}-byte file: {message!r}"
     return None
 
 
