@@ -2,6 +2,7 @@
 
 #include <arrow/type.h>
 #include <arrow/type_traits.h>
+#include <arrow/util/compression.h>
 #include <arrow/util/key_value_metadata.h>
 #include <parquet/arrow/writer.h>
 #include <parquet/properties.h>
@@ -42,9 +43,11 @@ Result<ConvertStats> ConvertToParquet(const std::string& input, const std::files
       arrow::KeyValueMetadata::Make({"dbn.metadata"}, {metadata_json}));
   parquet::WriterProperties::Builder builder;
   builder.compression(options.compression)
-      ->compression_level(options.compression_level)
       ->max_row_group_length(options.row_group_rows)
       ->disable_dictionary();
+  if (arrow::util::Codec::SupportsCompressionLevel(options.compression)) {
+    builder.compression_level(options.compression_level);
+  }
   // Dictionaries pay off for the few distinct strings (action, side, symbol, names); on book
   // prices and sizes they cost time and, measured on MBP-10, make files larger. Delta encoding
   // shrinks sorted timestamps and small integers before the codec sees them, which saves codec
