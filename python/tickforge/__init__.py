@@ -23,6 +23,9 @@ __all__ = [
     "read_dbn_metadata",
     "dbn_to_parquet",
     "synth_dbn",
+    "label_fit",
+    "label_build",
+    "label_run",
 ]
 
 __version__ = _tickforge.__version__
@@ -106,6 +109,73 @@ def synth_dbn(
         os.fspath(out_dir), symbols, days, rows_per_day, seed, start_date, zstd
     )
     return [Path(p) for p in written]
+
+
+def _paths(inputs: PathLike | Iterable[PathLike]) -> list[str]:
+    if isinstance(inputs, (str, os.PathLike)):
+        return [os.fspath(inputs)]
+    return [os.fspath(p) for p in inputs]
+
+
+def _split_config(config: PathLike | dict | None, overrides: dict) -> tuple[str | None, str]:
+    """A config file path goes to the engine as is; a dict joins the keyword overrides."""
+    if isinstance(config, dict):
+        overrides = {**config, **overrides}
+        config = None
+    return (os.fspath(config) if config is not None else None), json.dumps(overrides)
+
+
+def label_fit(
+    inputs: PathLike | Iterable[PathLike],
+    out: PathLike,
+    *,
+    config: PathLike | dict | None = None,
+    skip_bad_files: bool = False,
+    **overrides,
+) -> dict:
+    """Fit quantile thresholds on the early files and write ``out`` (thresholds.json).
+
+    Keys as in docs/labeling.md (``nbins=21``, ``lookback_rows=5000``, ...); unknown keys raise.
+    """
+    config_file, extra = _split_config(config, overrides)
+    return json.loads(
+        _tickforge.label_fit(_paths(inputs), os.fspath(out), config_file, extra, skip_bad_files)
+    )
+
+
+def label_build(
+    inputs: PathLike | Iterable[PathLike],
+    thresholds: PathLike | dict,
+    out_dir: PathLike,
+    *,
+    config: PathLike | dict | None = None,
+    skip_bad_files: bool = False,
+    **overrides,
+) -> dict:
+    """Label every file with fitted thresholds into one dataset per symbol; return the report."""
+    if not isinstance(thresholds, dict):
+        thresholds = json.loads(Path(thresholds).read_text())
+    config_file, extra = _split_config(config, overrides)
+    return json.loads(
+        _tickforge.label_build(
+            _paths(inputs), json.dumps(thresholds), os.fspath(out_dir), config_file, extra, skip_bad_files
+        )
+    )
+
+
+def label_run(
+    inputs: PathLike | Iterable[PathLike],
+    out_dir: PathLike,
+    config: PathLike | dict | None = None,
+    *,
+    skip_bad_files: bool = False,
+    **overrides,
+) -> dict:
+    """Fit and build in one go: thresholds.json, datasets and build_report.json in ``out_dir``."""
+    config_file, extra = _split_config(config, overrides)
+    return json.loads(
+        _tickforge.label_run(_paths(inputs), os.fspath(out_dir), config_file, extra, skip_bad_files)
+    )
 
 
 def native_cli() -> Path:

@@ -6,10 +6,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <map>
 
 #include "tickforge/dbn/decoder.h"
 #include "tickforge/dbn/to_parquet.h"
+#include "tickforge/label/label.h"
 #include "tickforge/synth/synth.h"
 
 namespace tickforge {
@@ -172,7 +174,72 @@ int main(int argc, char** argv) {
   synth_dbn->add_flag("--no-zstd", no_zstd, "Write raw .dbn instead of .dbn.zst");
   synth_dbn->add_option("--out", out_dir, "Output directory")->required();
 
+  // label fit / build / run
+  auto* label_cmd = app.add_subcommand("label", "Leakage-free labels: thresholds fit on early files, symbol datasets");
+  label_cmd->require_subcommand(1);
+  std::string config_file, thresholds_path;
+  std::vector<std::string> inputs, assignments;
+  bool skip_bad_files = false, keep_intermediate = false;
+  auto add_common = [&](CLI::App* cmd) {
+    cmd->add_option("--config", config_file, "YAML or JSON file with the labeling keys")->check(CLI::ExistingFile);
+    cmd->add_option("--input", inputs, "DBN files or directories of them")->required()->expected(1, -1);
+    cmd->add_option("--set", assignments, "Override a config key, e.g. --set nbins=21 (repeatable)");
+    cmd->add_flag("--skip-bad-files", skip_bad_files, "Record unreadable files in the report instead of failing");
+  };
+  auto* label_fit = label_cmd->add_subcommand("fit", "Fit quantile thresholds on the first fit_fraction of the files");
+  add_common(label_fit);
+  label_fit->add_option("--out", thresholds_path, "thresholds.json to write")->required();
+  auto* label_build = label_cmd->add_subcommand("build", "Label all files with fitted thresholds, one dataset per symbol");
+  add_common(label_build);
+  label_build->add_option("--thresholds", thresholds_path, "thresholds.json from label fit")->required()->check(CLI::ExistingFile);
+  label_build->add_option("--out", out_dir, "Output directory")->required();
+  label_build->add_flag("--keep-intermediate", keep_intermediate, "Keep the per-file symbol splits");
+  auto* label_run = label_cmd->add_subcommand("run", "Fit and build in one command");
+  add_common(label_run);
+  label_run->add_option("--out", out_dir, "Output directory")->required();
+  label_run->add_flag("--keep-intermediate", keep_intermediate, "Keep the per-file symbol splits");
+
   CLI11_PARSE(app, argc, argv);
+
+  if (label_fit->parsed() || label_build->parsed() || label_run->parsed()) {
+    label::LabelConfig config;
+    if (!config_file.empty()) {
+      if (auto status = label::ApplyFile(config_file, &config); !status.ok()) return Report(status);
+    }
+    for (const auto& assignment : assignments) {
+      if (auto status = label::ApplyAssignment(assignment, &config); !status.ok()) return Report(status);
+    }
+    if (keep_intermediate) {
+      config.keep_intermediate = true;
+      config.explicit_keys.insert("keep_intermediate");
+    }
+    const label::BuildOptions options{skip_bad_files};
+    if (label_fit->parsed()) {
+      auto doc = label::Fit(inputs, config, thresholds_path, options);
+      if (!doc.ok()) return Report(doc.status());
+      fmt::print("{}: {} boundaries from {} fit samples ({} mode)\n", thresholds_path,
+                 (*doc)["nbins"].get<int>() + 1, (*doc)["sample_size"].get<int64_t>(), (*doc)["mode"].get<std::string>());
+      for (const auto& warning : (*doc)["warnings"]) fmt::print(stderr, "warning: {}\n", warning.get<std::string>());
+      return 0;
+    }
+    Result<nlohmann::ordered_json> report;
+    if (label_build->parsed()) {
+      std::ifstream in(thresholds_path);
+      nlohmann::ordered_json thresholds;
+      try {
+        thresholds = nlohmann::ordered_json::parse(in);
+      } catch (const std::exception& e) {
+        return Report(Status::Invalid(thresholds_path, ": ", e.what()));
+      }
+      report = label::Build(inputs, thresholds, config, out_dir, options);
+    } else {
+      report = label::Run(inputs, config, out_dir, options);
+    }
+    if (!report.ok()) return Report(report.status());
+    fmt::print("{}", label::Summarize(*report));
+    fmt::print("wrote {}/build_report.json\n", out_dir);
+    return 0;
+  }
 
   if (inspect->parsed()) {
     for (const auto& file : files) {
@@ -184,8 +251,8 @@ int main(int argc, char** argv) {
     dbn::ParquetOptions options;
     options.arrow.price_type = price_type == "fixed" ? dbn::PriceType::kFixed : dbn::PriceType::kFloat;
     options.arrow.map_symbols = !no_symbols;
-    options.compression = dbn::ParquetCompression(compression).ValueOrDie();
-    options.row_group_rows = row_group_rows;
+    options.parquet.compression = ParquetCompression(compression).ValueOrDie();
+    options.parquet.row_group_rows = row_group_rows;
     options.decoder = DecoderOptionsFor(fragment_version);
     for (size_t i = 0; i < files.size(); ++i) {
       const auto output = std::filesystem::path(out_dir) / dbn::ParquetNameFor(files[i]);

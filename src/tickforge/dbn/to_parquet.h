@@ -9,17 +9,14 @@
 #include <string>
 
 #include "tickforge/dbn/to_arrow.h"
+#include "tickforge/util/parquet.h"
 
 namespace tickforge::dbn {
 
 struct ParquetOptions {
   ArrowOptions arrow;
   DecoderOptions decoder;
-  arrow::Compression::type compression = arrow::Compression::ZSTD;
-  int compression_level = 1;
-  int64_t row_group_rows = 1 << 17;
-  /// Encode columns on Arrow's CPU thread pool.
-  bool use_threads = true;
+  ParquetWriteOptions parquet;
 };
 
 struct ConvertStats {
@@ -39,9 +36,6 @@ using ProgressFn = std::function<void(int64_t, int64_t)>;
                                                     const std::filesystem::path& output,
                                                     const ParquetOptions& options = {},
                                                     const ProgressFn& progress = {});
-
-/// Parse a Parquet codec name: zstd, snappy, lz4 (LZ4_RAW), gzip, brotli or none.
-[[nodiscard]] Result<arrow::Compression::type> ParquetCompression(const std::string& name);
 
 /// Return the Parquet name for a DBN file: its name without .dbn/.zst, plus ".parquet".
 [[nodiscard]] std::string ParquetNameFor(const std::filesystem::path& input);

@@ -56,7 +56,7 @@ TEST(ToParquetTest, WritesEveryRowWithMetadata) {
   std::filesystem::remove_all(dir);
   const auto input = WriteSample(dir, 5000);
   ParquetOptions options;
-  options.row_group_rows = 2048;
+  options.parquet.row_group_rows = 2048;
   options.arrow.batch_size = 1000;
   auto stats = ConvertToParquet(input.string(), dir / "out.parquet", options);
   ASSERT_TRUE(stats.ok()) << stats.status().ToString();

@@ -12,6 +12,7 @@
 
 #include "tickforge/dbn/to_arrow.h"
 #include "tickforge/dbn/to_parquet.h"
+#include "tickforge/label/label.h"
 #include "tickforge/synth/synth.h"
 
 namespace nb = nanobind;
@@ -84,8 +85,8 @@ std::string DbnToParquet(const std::vector<std::string>& inputs, const std::stri
   dbn::ParquetOptions options;
   options.arrow.price_type = ParsePriceType(price_type);
   options.arrow.map_symbols = map_symbols;
-  options.compression = Unwrap(dbn::ParquetCompression(compression));
-  options.row_group_rows = row_group_rows;
+  options.parquet.compression = Unwrap(ParquetCompression(compression));
+  options.parquet.row_group_rows = row_group_rows;
   nb::gil_scoped_release release;
   nlohmann::json out = nlohmann::json::array();
   for (const auto& input : inputs) {
@@ -116,6 +117,37 @@ std::vector<std::string> SynthDbn(const std::string& out_dir, int symbols, int d
   return paths;
 }
 
+// The config arrives as a file path (or none) plus a JSON object of keyword overrides.
+label::LabelConfig LabelConfigFrom(const std::optional<std::string>& config_file, const std::string& overrides) {
+  label::LabelConfig config;
+  if (config_file) Check(label::ApplyFile(*config_file, &config));
+  Check(label::ApplyJson(nlohmann::json::parse(overrides), &config, "arguments"));
+  return config;
+}
+
+std::string LabelFit(const std::vector<std::string>& inputs, const std::string& out,
+                     std::optional<std::string> config_file, const std::string& overrides, bool skip_bad_files) {
+  auto config = LabelConfigFrom(config_file, overrides);
+  nb::gil_scoped_release release;
+  return Unwrap(label::Fit(inputs, config, out, {skip_bad_files})).dump();
+}
+
+std::string LabelBuild(const std::vector<std::string>& inputs, const std::string& thresholds,
+                       const std::string& out_dir, std::optional<std::string> config_file,
+                       const std::string& overrides, bool skip_bad_files) {
+  auto config = LabelConfigFrom(config_file, overrides);
+  nb::gil_scoped_release release;
+  const auto doc = nlohmann::ordered_json::parse(thresholds);
+  return Unwrap(label::Build(inputs, doc, config, out_dir, {skip_bad_files})).dump();
+}
+
+std::string LabelRun(const std::vector<std::string>& inputs, const std::string& out_dir,
+                     std::optional<std::string> config_file, const std::string& overrides, bool skip_bad_files) {
+  auto config = LabelConfigFrom(config_file, overrides);
+  nb::gil_scoped_release release;
+  return Unwrap(label::Run(inputs, config, out_dir, {skip_bad_files})).dump();
+}
+
 }  // namespace
 }  // namespace tickforge
 
@@ -127,4 +159,7 @@ NB_MODULE(_tickforge, m) {
   m.def("read_dbn_metadata", &ReadDbnMetadata);
   m.def("dbn_to_parquet", &DbnToParquet);
   m.def("synth_dbn", &SynthDbn);
+  m.def("label_fit", &LabelFit);
+  m.def("label_build", &LabelBuild);
+  m.def("label_run", &LabelRun);
 }

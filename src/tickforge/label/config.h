@@ -1,0 +1,58 @@
+// The labeling configuration (docs/labeling.md): one struct, read from YAML or JSON with
+// unknown keys rejected, and written back into thresholds.json.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tickforge/util/status.h"
+
+namespace tickforge::label {
+
+enum class Mode { kGlobal, kPerSymbol };
+
+struct LabelConfig {
+  std::string currency = "AUDUSD";
+  std::vector<std::string> features = {"volume"};
+  int64_t lookback_rows = 5000;
+  int64_t lookforward_input = 5000;
+  int64_t lookforward_offset = 500;
+  int nbins = 13;
+  double fit_fraction = 0.5;
+  double file_sample_fraction = 1.0;
+  int64_t jump_size = 100;
+  int64_t max_samples_per_file = 10000;
+  double max_abs_movement = 0.1;
+  int64_t min_symbol_samples = 1000;
+  std::optional<double> min_price;
+  std::optional<double> max_price;
+  bool keep_intermediate = false;
+  uint64_t seed = 0;
+  Mode mode = Mode::kGlobal;
+
+  /// The keys a file or caller set explicitly (so a conflict with thresholds.json is seen).
+  std::set<std::string> explicit_keys;
+
+  /// Check ranges (nbins 2..255, fractions in (0, 1], positive windows, ...).
+  [[nodiscard]] Status Validate() const;
+  /// Return every key, as a config file would hold it.
+  [[nodiscard]] nlohmann::ordered_json ToJson() const;
+};
+
+/// Apply the keys of `json` onto `config`; an unknown key or a wrong type is an error naming it.
+[[nodiscard]] Status ApplyJson(const nlohmann::json& json, LabelConfig* config, std::string_view source);
+
+/// Apply one "key=value" assignment from a command line; the value is read as YAML.
+[[nodiscard]] Status ApplyAssignment(const std::string& assignment, LabelConfig* config);
+
+/// Read a YAML or JSON config file (detected by content) onto `config`.
+[[nodiscard]] Status ApplyFile(const std::string& path, LabelConfig* config);
+
+[[nodiscard]] std::string_view ModeName(Mode mode);
+
+}  // namespace tickforge::label

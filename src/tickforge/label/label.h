@@ -1,0 +1,59 @@
+// Labeling (docs/labeling.md): fit global quantile thresholds on the early files, then build
+// one labeled dataset per symbol from all files, out of core.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tickforge/label/config.h"
+#include "tickforge/util/status.h"
+
+namespace tickforge::label {
+
+/// One input file, placed by the start time of its data.
+struct InputFile {
+  std::string path;
+  std::string name;
+  uint64_t start = 0;
+  uint64_t end = 0;
+  int index = 0;  ///< position in start-time order
+};
+
+/// Expand directories (their *.dbn and *.dbn.zst files) and order everything by the data's
+/// start time (DBN metadata), then by name.
+[[nodiscard]] Result<std::vector<InputFile>> ListInputs(const std::vector<std::string>& inputs);
+
+struct BuildOptions {
+  /// Record unreadable files in the report and go on, instead of failing the build.
+  bool skip_bad_files = false;
+};
+
+/// Fit thresholds on the early files and write them to `thresholds_path`; return the document.
+[[nodiscard]] Result<nlohmann::ordered_json> Fit(const std::vector<std::string>& inputs,
+                                                 const LabelConfig& config,
+                                                 const std::filesystem::path& thresholds_path,
+                                                 const BuildOptions& options = {});
+
+/// Label all files with `thresholds` (the document Fit wrote) into `out_dir`: one
+/// {currency}_{symbol}_dataset.parquet per symbol and build_report.json; return the report.
+[[nodiscard]] Result<nlohmann::ordered_json> Build(const std::vector<std::string>& inputs,
+                                                   const nlohmann::ordered_json& thresholds,
+                                                   const LabelConfig& config,
+                                                   const std::filesystem::path& out_dir,
+                                                   const BuildOptions& options = {});
+
+/// Fit and build in one pass over the inputs: thresholds.json, datasets and build_report.json
+/// in `out_dir`; return the report.
+[[nodiscard]] Result<nlohmann::ordered_json> Run(const std::vector<std::string>& inputs,
+                                                 const LabelConfig& config,
+                                                 const std::filesystem::path& out_dir,
+                                                 const BuildOptions& options = {});
+
+/// Return a few lines a person reads after a build: symbols, rows, class balance, drift.
+[[nodiscard]] std::string Summarize(const nlohmann::ordered_json& report);
+
+}  // namespace tickforge::label

@@ -1,0 +1,57 @@
+// The arithmetic of labeling (DESIGN.md §3.2-3.3): streaming price movements over exact
+// integer window sums, numpy-identical quantiles, digitize, and the seeded hash draws.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace tickforge::label {
+
+/// Return splitmix64(x), the hash every seeded draw of labeling uses.
+[[nodiscard]] constexpr uint64_t Splitmix64(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ULL;
+  uint64_t z = x;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+/// Movements of one series, fed one row at a time. Keeps only the last L+O+F+1 prefix sums,
+/// so memory does not depend on the length of the series.
+class MovementWindow {
+ public:
+  MovementWindow(int64_t lookback, int64_t offset, int64_t forward);
+
+  /// Append s = bid_px_00 + ask_px_00 of the next row.
+  void Push(int64_t s);
+  /// Return how many rows were pushed.
+  [[nodiscard]] int64_t size() const { return n_; }
+  /// Return whether movement(t) can be computed now: L <= t and t+O+F < size(), and its
+  /// window is still held (t > size() - capacity).
+  [[nodiscard]] bool Ready(int64_t t) const;
+  /// Return movement(t); requires Ready(t).
+  [[nodiscard]] double Movement(int64_t t) const;
+  /// Return the last row index whose movement can ever be defined in a series of n rows.
+  [[nodiscard]] int64_t LastDefined(int64_t n) const { return n - 1 - offset_ - forward_; }
+  [[nodiscard]] int64_t lookback() const { return lookback_; }
+
+ private:
+  // Prefix sum P[i] = s_0 + ... + s_{i-1}, kept modulo 2^64: window sums are differences,
+  // exact as long as the true window sum fits in int64.
+  uint64_t Prefix(int64_t i) const { return ring_[static_cast<size_t>(i) & mask_]; }
+
+  int64_t lookback_, offset_, forward_;
+  std::vector<uint64_t> ring_;
+  size_t mask_;
+  int64_t n_ = 0;
+};
+
+/// Return numpy.quantile(values, k/nbins) for k = 0..nbins (method "linear"), bit for bit.
+/// `values` is sorted in place. Requires a non-empty input.
+[[nodiscard]] std::vector<double> Quantiles(std::vector<double>& values, int nbins);
+
+/// Return the class of a movement: the number of inner boundaries b[1..nbins-1] <= movement.
+[[nodiscard]] int Digitize(double movement, std::span<const double> boundaries);
+
+}  // namespace tickforge::label

@@ -1,0 +1,47 @@
+// Parquet writing shared by every module: one set of encodings chosen by measurement, and a
+// writer that commits its file atomically.
+#pragma once
+
+#include <arrow/type_fwd.h>
+#include <arrow/util/type_fwd.h>
+#include <parquet/arrow/writer.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "tickforge/util/io.h"
+#include "tickforge/util/status.h"
+
+namespace tickforge {
+
+struct ParquetWriteOptions {
+  arrow::Compression::type compression = arrow::Compression::ZSTD;
+  int compression_level = 1;
+  int64_t row_group_rows = 1 << 17;
+  /// Encode columns on Arrow's CPU thread pool.
+  bool use_threads = true;
+};
+
+/// Parse a Parquet codec name: zstd, snappy, lz4 (LZ4_RAW), gzip, brotli or none.
+[[nodiscard]] Result<arrow::Compression::type> ParquetCompression(const std::string& name);
+
+/// A Parquet file that appears at its path only when Close() succeeds.
+class ParquetFile {
+ public:
+  [[nodiscard]] static Result<std::unique_ptr<ParquetFile>> Create(
+      const std::filesystem::path& path, std::shared_ptr<arrow::Schema> schema,
+      const ParquetWriteOptions& options = {});
+
+  /// Append rows; the batch's schema must equal the file's (metadata aside).
+  [[nodiscard]] Status Write(const arrow::RecordBatch& batch);
+  /// Finish the file and move it into place; returns its size in bytes.
+  [[nodiscard]] Result<int64_t> Close();
+
+ private:
+  ParquetFile() = default;
+  std::unique_ptr<AtomicFile> file_;
+  std::unique_ptr<parquet::arrow::FileWriter> writer_;
+};
+
+}  // namespace tickforge
