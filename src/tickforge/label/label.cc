@@ -235,6 +235,26 @@ Result<std::unique_ptr<Workspace>> Split(const std::vector<InputFile>& files, co
     ws->bad_files.push_back(BadFile{file.path, status.message()});
   }
   if (!ws->schema) return Status::Invalid("no readable MBP-10 input among ", files.size(), " files");
+  if (!ws->bad_files.empty()) {
+    // Skipped files take no place in the order: the result is that of the good files alone.
+    std::set<std::string> bad;
+    for (const auto& b : ws->bad_files) bad.insert(b.path);
+    std::vector<int> renumber(files.size(), -1);
+    std::vector<InputFile> good;
+    std::vector<int64_t> good_valid;
+    for (const auto& file : files) {
+      if (bad.count(file.path)) continue;
+      renumber[static_cast<size_t>(file.index)] = static_cast<int>(good.size());
+      good_valid.push_back(ws->file_valid[static_cast<size_t>(file.index)]);
+      good.push_back(file);
+      good.back().index = renumber[static_cast<size_t>(file.index)];
+    }
+    for (auto& [name, info] : ws->symbols) {
+      for (auto& part : info.parts) part.file = renumber[static_cast<size_t>(part.file)];
+    }
+    ws->files = std::move(good);
+    ws->file_valid = std::move(good_valid);
+  }
   return ws;
 }
 

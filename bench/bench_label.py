@@ -1,0 +1,245 @@
+"""Labeling: tickforge vs the prototype's per-row Python loop, plus tickforge's peak RSS.
+
+1. Generates >= --rows MBP-10 rows (default 5,000,000) over --days files with --symbols
+   instruments (tickforge.synth_dbn).
+2. Times tickforge.label_run on all files with the production parameters
+   (L = F = 5000, O = 500, nbins 21, jump 100).
+3. Times a faithful Python version of the prototype's loop on a prefix of one symbol's series
+   (--py-rows rows, default 200,000): per row, np.mean over the back and forward slices of
+   mid = (bid + ask) / 2 as floats, then np.digitize against the boundaries tickforge fitted.
+   Checks that its labels agree with tickforge's on that prefix and prints any disagreement
+   (the float formulas differ, so a movement sitting on a boundary may land in the other class).
+4. Runs the CLI (`tickforge label run`) in a fresh process at 1x and 4x the input (4x the days)
+   and reads its peak RSS.
+
+    .venv/bin/python bench/bench_label.py [--rows 5000000] [--symbols 4] [--days 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+import tickforge
+
+PRODUCTION = {
+    "lookback_rows": 5000,
+    "lookforward_input": 5000,
+    "lookforward_offset": 500,
+    "nbins": 21,
+    "jump_size": 100,
+}
+CURRENCY = "AUDUSD"
+
+
+def _child(cfg: str, inputs: str, out: str) -> None:
+    """Run the CLI once from this fresh process; print its seconds and peak RSS."""
+    start = time.perf_counter()
+    subprocess.run([str(tickforge.native_cli()), "label", "run", "--config", cfg,
+                    "--input", inputs, "--out", out], check=True, stdout=subprocess.DEVNULL)
+    seconds = time.perf_counter() - start
+    rss_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print(json.dumps({"seconds": seconds, "rss_mib": rss_kib / 1024}))
+
+
+def generate(out_dir: Path, rows: int, symbols: int, days: int, seed: int) -> int:
+    """Write the files (reusing them if a previous run left them); return the total rows."""
+    per_day = math.ceil(rows / days)
+    stamp = out_dir / "rows.json"
+    want = {"rows_per_day": per_day, "days": days, "symbols": symbols, "seed": seed}
+    if not (stamp.exists() and json.loads(stamp.read_text()) == want):
+        shutil.rmtree(out_dir, ignore_errors=True)
+        tickforge.synth_dbn(out_dir, symbols=symbols, days=days, rows_per_day=per_day, seed=seed)
+        stamp.write_text(json.dumps(want))
+    return per_day * days  # synth_dbn writes exactly rows_per_day records per file
+
+
+def load_series(files: list[Path], symbol: str) -> dict[str, np.ndarray]:
+    """One symbol's valid rows in series order, prices as floats (the prototype's view)."""
+    keyed = sorted((tickforge.read_dbn_metadata(p)["start"], p.name, p) for p in files)
+    cols = ["ts_event", "sequence", "symbol", "bid_px_00", "ask_px_00"]
+    parts = []
+    for f, (_, _, path) in enumerate(keyed):
+        t = tickforge.read_dbn(path, price_type="float", pretty_ts=False).select(cols)
+        sym = t["symbol"].to_numpy(zero_copy_only=False)
+        idx = np.flatnonzero(sym == symbol)
+        part = {c: t[c].to_numpy()[idx] for c in ("ts_event", "sequence", "bid_px_00",
+                                                  "ask_px_00")}
+        part["file"] = np.full(len(idx), f)
+        part["pos"] = idx
+        parts.append(part)
+    data = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    bid, ask = data["bid_px_00"], data["ask_px_00"]
+    valid = np.isfinite(bid) & np.isfinite(ask) & (bid > 0) & (ask > 0)
+    data = {k: v[valid] for k, v in data.items()}
+    order = np.lexsort((data["pos"], data["file"], data["sequence"], data["ts_event"]))
+    return {k: v[order] for k, v in data.items()}
+
+
+def prototype_loop(mid: np.ndarray, thresholds: np.ndarray, L: int, F: int, O: int,
+                   start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+    """The prototype's per-row labeling: two numpy means per row, then digitize."""
+    inner = thresholds[1:-1]
+    movements = np.empty(stop - start)
+    labels = np.empty(stop - start, dtype=np.int64)
+    for i, t in enumerate(range(start, stop)):
+        back = np.mean(mid[t - L:t])
+        fwd = np.mean(mid[t + 1 + O:t + 1 + O + F])
+        movement = (fwd - back) / back
+        movements[i] = movement
+        labels[i] = np.digitize(movement, inner)
+    return movements, labels
+
+
+def measure_cli(cfg: Path, inputs: Path, out: Path) -> dict:
+    shutil.rmtree(out, ignore_errors=True)
+    proc = subprocess.run([sys.executable, __file__, "--child", str(cfg), str(inputs), str(out)],
+                          check=True, capture_output=True, text=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=5_000_000, help="total input rows (1x)")
+    parser.add_argument("--symbols", type=int, default=4)
+    parser.add_argument("--days", type=int, default=5, help="files at 1x (4x uses 4x the days)")
+    parser.add_argument("--py-rows", type=int, default=200_000,
+                        help="rows of one symbol labeled by the Python loop")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-rss", action="store_true", help="skip the 1x/4x RSS runs")
+    parser.add_argument("--workdir", type=Path, default=None, help="keep data and outputs here")
+    parser.add_argument("--child", nargs=3, metavar=("CFG", "INPUT", "OUT"),
+                        help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        _child(*args.child)
+        return
+
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="tickforge-bench-label-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        run(args, work)
+    finally:
+        if args.workdir is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def run(args, work: Path) -> None:
+    L = PRODUCTION["lookback_rows"]
+    F = PRODUCTION["lookforward_input"]
+    O = PRODUCTION["lookforward_offset"]
+
+    # 1. Data.
+    in1 = work / "in-1x"
+    start = time.perf_counter()
+    total_rows = generate(in1, args.rows, args.symbols, args.days, args.seed)
+    files = sorted(in1.glob("*.dbn.zst"))
+    print(f"input: {total_rows:,} MBP-10 rows in {len(files)} files, {args.symbols} symbols "
+          f"({time.perf_counter() - start:.1f} s to generate)")
+
+    # 2. tickforge, in process.
+    out = work / "out-1x"
+    shutil.rmtree(out, ignore_errors=True)
+    start = time.perf_counter()
+    report = tickforge.label_run(in1, out, currency=CURRENCY, **PRODUCTION)
+    tf_seconds = time.perf_counter() - start
+    tf_rate = total_rows / tf_seconds
+    print(f"tickforge label_run: {tf_seconds:.2f} s, {tf_rate:,.0f} input rows/s "
+          f"(report: {report.get('seconds', '?')} s)")
+    thresholds = json.loads((out / "thresholds.json").read_text())
+    boundaries = np.array(thresholds["boundaries"], dtype=np.float64)
+    print(f"  fit sample size {thresholds.get('sample_size')}, nbins {thresholds['nbins']}")
+
+    # 3. The Python loop on a prefix of the largest symbol.
+    datasets = sorted(out.glob(f"{CURRENCY}_*_dataset.parquet"))
+    sizes = {p: pq.ParquetFile(p).metadata.num_rows for p in datasets}
+    biggest = max(sizes, key=sizes.get)
+    symbol = biggest.name[len(CURRENCY) + 1:-len("_dataset.parquet")]
+    series = load_series(files, symbol)
+    n = len(series["ts_event"])
+    mid = (series["bid_px_00"] + series["ask_px_00"]) / 2
+    lo, hi = L, min(L + args.py_rows, n - O - F)
+    if hi <= lo:
+        sys.exit(f"symbol {symbol} has only {n} valid rows: nothing to label with L={L}")
+    start = time.perf_counter()
+    py_movements, py_labels = prototype_loop(mid, boundaries, L, F, O, lo, hi)
+    py_seconds = time.perf_counter() - start
+    py_rate = (hi - lo) / py_seconds
+    print(f"python loop: {hi - lo:,} rows of {symbol} (series of {n:,}) in {py_seconds:.2f} s, "
+          f"{py_rate:,.0f} rows/s")
+
+    tf = pq.read_table(biggest, columns=["ts_event", "sequence", "price_movement",
+                                         "classification_label"])
+    assert tf.num_rows == n, f"tickforge wrote {tf.num_rows} rows for {symbol}, series has {n}"
+    tf_ts = tf["ts_event"].cast(pa.int64()).to_numpy()
+    same_order = np.array_equal(tf_ts, series["ts_event"].astype(np.int64)) and np.array_equal(
+        tf["sequence"].to_numpy(), series["sequence"])
+    tf_labels = tf["classification_label"].to_numpy(zero_copy_only=False)[lo:hi]
+    tf_moves = tf["price_movement"].to_numpy(zero_copy_only=False)[lo:hi]
+    agree = tf_labels.astype(np.float64) == py_labels
+    pct = 100.0 * agree.mean()
+    print(f"  row order identical to tickforge's dataset: {same_order}")
+    print(f"  label agreement on the prefix: {agree.sum():,}/{len(agree):,} = {pct:.4f}%")
+    print(f"  max |movement difference|: {np.nanmax(np.abs(tf_moves - py_movements)):.3e}")
+    bad = np.flatnonzero(~agree)
+    for i in bad[:20]:
+        m_py, m_tf = py_movements[i], tf_moves[i]
+        k = int(np.argmin(np.abs(boundaries - m_py)))
+        print(f"    t={lo + i}: python {m_py!r} -> {py_labels[i]}, tickforge {m_tf!r} -> "
+              f"{tf_labels[i]}, nearest boundary b_{k} = {boundaries[k]!r}")
+    if len(bad) > 20:
+        print(f"    ... {len(bad) - 20} more")
+
+    # 4. Peak RSS of the CLI at 1x and 4x.
+    rss_rows = []
+    if not args.no_rss:
+        cfg = work / "label.json"
+        cfg.write_text(json.dumps({"currency": CURRENCY, **PRODUCTION}))
+        for scale in (1, 4):
+            src = in1 if scale == 1 else work / f"in-{scale}x"
+            rows = total_rows if scale == 1 else generate(
+                src, args.rows * scale, args.symbols, args.days * scale, args.seed)
+            nfiles = len(list(src.glob("*.dbn.zst")))
+            res = measure_cli(cfg, src, work / f"cli-{scale}x")
+            rss_rows.append((scale, rows, nfiles, res["seconds"], rows / res["seconds"],
+                             res["rss_mib"]))
+            shutil.rmtree(work / f"cli-{scale}x", ignore_errors=True)
+
+    # Summary.
+    ratio = tf_rate / py_rate
+    print()
+    print("| contender | rows | seconds | rows/s | vs python loop |")
+    print("|---|---:|---:|---:|---:|")
+    print(f"| tickforge label_run (all files: decode, fit, label, write) | {total_rows:,} | "
+          f"{tf_seconds:.2f} | {tf_rate:,.0f} | {ratio:,.0f}x |")
+    print(f"| python per-row loop (labels only, prefix of {symbol}) | {hi - lo:,} | "
+          f"{py_seconds:.2f} | {py_rate:,.0f} | 1x |")
+    print()
+    print(f"speedup: {ratio:,.0f}x (goal >= 100x: {'met' if ratio >= 100 else 'NOT met'}); "
+          f"label agreement on the prefix {pct:.4f}%")
+    if rss_rows:
+        print()
+        print("| input | rows | files | CLI seconds | rows/s | peak RSS MiB |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for scale, rows, nfiles, sec, rate, rss in rss_rows:
+            print(f"| {scale}x | {rows:,} | {nfiles} | {sec:.2f} | {rate:,.0f} | {rss:,.0f} |")
+        if len(rss_rows) == 2:
+            print(f"\npeak RSS 4x / 1x: {rss_rows[1][5] / rss_rows[0][5]:.2f} "
+                  f"(input 4x / 1x: {rss_rows[1][1] / rss_rows[0][1]:.2f})")
+
+
+if __name__ == "__main__":
+    main()
