@@ -26,6 +26,7 @@ __all__ = [
     "label_fit",
     "label_build",
     "label_run",
+    "render",
 ]
 
 __version__ = _tickforge.__version__
@@ -175,6 +176,25 @@ def label_run(
     config_file, extra = _split_config(config, overrides)
     return json.loads(
         _tickforge.label_run(_paths(inputs), os.fspath(out_dir), config_file, extra, skip_bad_files)
+    )
+
+
+def render(
+    dataset: PathLike,
+    *,
+    row: int | None = None,
+    ts: int | None = None,
+    features: str | Sequence[str] = "volume",
+    time_bins: int = 500,
+    ticks_per_bin: int = 100,
+    micro_pip_size: float = 1e-5,
+):
+    """Render the depth image of the sample ending at ``row`` (or at the last row at or before
+    ``ts``, ns since the epoch) of a labeled dataset: float32 (402, T), or (N, 402, T) for
+    several features, stacked in the order volume, variance, trade_counts."""
+    names = [features] if isinstance(features, str) else list(features)
+    return _tickforge.render(
+        os.fspath(dataset), row, ts, names, time_bins, ticks_per_bin, micro_pip_size
     )
 
 

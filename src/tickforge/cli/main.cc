@@ -11,6 +11,8 @@
 
 #include "tickforge/dbn/decoder.h"
 #include "tickforge/dbn/to_parquet.h"
+#include "tickforge/features/depth_image.h"
+#include "tickforge/features/image_io.h"
 #include "tickforge/label/label.h"
 #include "tickforge/synth/synth.h"
 
@@ -199,7 +201,53 @@ int main(int argc, char** argv) {
   label_run->add_option("--out", out_dir, "Output directory")->required();
   label_run->add_flag("--keep-intermediate", keep_intermediate, "Keep the per-file symbol splits");
 
+  // features render
+  auto* features_cmd = app.add_subcommand("features", "Depth images");
+  features_cmd->require_subcommand(1);
+  auto* render = features_cmd->add_subcommand("render", "Write one depth image as .npy and as a PNG heat map");
+  std::string dataset, out_prefix;
+  int64_t render_row = -1, render_ts = -1;
+  std::vector<std::string> feature_names = {"volume"};
+  features::ImageOptions image_options;
+  render->add_option("dataset", dataset, "A labeled symbol dataset (label build output)")->required()->check(CLI::ExistingFile);
+  auto* row_option = render->add_option("--row", render_row, "Last row of the sample's window");
+  render->add_option("--ts", render_ts, "Use the last row at or before this ts_event (ns since the epoch)")->excludes(row_option);
+  render->add_option("--features", feature_names, "volume, variance, trade_counts")->delimiter(',');
+  render->add_option("--time-bins", image_options.time_bins, "T")->capture_default_str();
+  render->add_option("--ticks-per-bin", image_options.ticks_per_bin, "Rows per time bin")->capture_default_str();
+  render->add_option("--micro-pip-size", image_options.micro_pip_size, "Price grid step")->capture_default_str();
+  render->add_option("--out", out_prefix, "Output path without extension (writes .npy and .png)")->required();
+
   CLI11_PARSE(app, argc, argv);
+
+  if (render->parsed()) {
+    image_options.features.clear();
+    for (const auto& name : feature_names) {
+      auto feature = features::FeatureFromName(name);
+      if (!feature.ok()) return Report(feature.status());
+      image_options.features.push_back(*feature);
+    }
+    if (render_row < 0 && render_ts < 0) return Report(Status::Invalid("give --row or --ts"));
+    int64_t row = render_row;
+    if (render_ts >= 0) {
+      auto found = features::RowAtOrBefore(dataset, render_ts);
+      if (!found.ok()) return Report(found.status());
+      row = *found;
+    }
+    auto image = features::RenderDatasetRow(dataset, row, image_options);
+    if (!image.ok()) return Report(image.status());
+    const auto planes = static_cast<int64_t>(image_options.features.size());
+    std::vector<int64_t> shape = {features::kImageRows, image_options.time_bins};
+    if (planes > 1) shape.insert(shape.begin(), planes);
+    if (auto status = features::WriteNpy(out_prefix + ".npy", image->data(), shape); !status.ok()) return Report(status);
+    if (auto status = features::WriteHeatmapPng(out_prefix + ".png", image->data(), static_cast<int>(planes),
+                                                features::kImageRows, image_options.time_bins);
+        !status.ok()) {
+      return Report(status);
+    }
+    fmt::print("row {}: wrote {}.npy and {}.png\n", row, out_prefix, out_prefix);
+    return 0;
+  }
 
   if (label_fit->parsed() || label_build->parsed() || label_run->parsed()) {
     label::LabelConfig config;

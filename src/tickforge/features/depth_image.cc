@@ -1,0 +1,294 @@
+#include "tickforge/features/depth_image.h"
+
+#include <arrow/api.h>
+#include <arrow/io/file.h>
+#include <parquet/arrow/reader.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "tickforge/dbn/records.h"
+
+namespace tickforge::features {
+namespace {
+
+// Round price/unit half away from zero, in integers.
+int64_t RoundHalfAway(int64_t price, int64_t unit) {
+  const int64_t q = price / unit;
+  const int64_t r = price % unit;
+  if (2 * (r < 0 ? -r : r) >= unit) return price < 0 ? q - 1 : q + 1;
+  return q;
+}
+
+int64_t FloorDiv(int64_t a, int64_t b) {
+  const int64_t q = a / b;
+  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+int64_t MicroPipUnit(const ImageOptions& options) {
+  return std::llround(options.micro_pip_size * static_cast<double>(dbn::kFixedPriceScale));
+}
+
+float Median(std::vector<double>& v) {
+  const size_t n = v.size();
+  const size_t mid = n / 2;
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid), v.end());
+  const double upper = v[mid];
+  if (n % 2 == 1) return static_cast<float>(upper);
+  const double lower = *std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid));
+  return static_cast<float>((lower + upper) / 2);
+}
+
+float SampleVariance(const std::vector<double>& v) {
+  if (v.size() < 2) return 0;
+  double mean = 0;
+  for (double x : v) mean += x;
+  mean /= static_cast<double>(v.size());
+  double sq = 0;
+  for (double x : v) sq += (x - mean) * (x - mean);
+  return static_cast<float>(sq / static_cast<double>(v.size() - 1));
+}
+
+template <typename ArrayType>
+Result<const typename ArrayType::value_type*> ValuesOf(const arrow::RecordBatch& batch, const std::string& name,
+                                                       const std::shared_ptr<arrow::DataType>& type,
+                                                       std::vector<std::shared_ptr<arrow::Array>>& keep) {
+  auto column = batch.GetColumnByName(name);
+  if (!column) return Status::Invalid("dataset has no column '", name, "'");
+  if (!column->type()->Equals(*type)) {
+    return Status::Invalid("column '", name, "' is ", column->type()->ToString(), ", expected ", type->ToString(),
+                           " (fixed-point prices as label build writes them)");
+  }
+  if (column->null_count() > 0) return Status::Invalid("column '", name, "' has nulls; book columns never do");
+  keep.push_back(column);
+  return static_cast<const ArrayType&>(*column).raw_values();
+}
+
+}  // namespace
+
+Result<Feature> FeatureFromName(const std::string& name) {
+  if (name == "volume") return Feature::kVolume;
+  if (name == "variance") return Feature::kVariance;
+  if (name == "trade_counts") return Feature::kTradeCounts;
+  return Status::Invalid("unknown feature '", name, "' (volume, variance, trade_counts)");
+}
+
+std::string FeatureName(Feature feature) {
+  switch (feature) {
+    case Feature::kVolume: return "volume";
+    case Feature::kVariance: return "variance";
+    case Feature::kTradeCounts: return "trade_counts";
+  }
+  return "";
+}
+
+Status ImageOptions::Validate() const {
+  if (time_bins < 1) return Status::Invalid("time_bins must be >= 1, got ", time_bins);
+  if (ticks_per_bin < 1) return Status::Invalid("ticks_per_bin must be >= 1, got ", ticks_per_bin);
+  const double units = micro_pip_size * static_cast<double>(dbn::kFixedPriceScale);
+  if (!(units >= 1) || std::abs(units - std::round(units)) > 1e-6) {
+    return Status::Invalid("micro_pip_size must be a positive multiple of 1e-9, got ", micro_pip_size);
+  }
+  if (features.empty()) return Status::Invalid("at least one feature is needed");
+  return Status::OK();
+}
+
+Result<Book> BookOf(const arrow::RecordBatch& batch) {
+  Book book;
+  book.rows = batch.num_rows();
+  for (int l = 0; l < kLevels; ++l) {
+    const auto name = [l](const char* field) { return fmt::format("{}_{:02d}", field, l); };
+    ARROW_ASSIGN_OR_RAISE(book.bid_px[l], ValuesOf<arrow::Int64Array>(batch, name("bid_px"), arrow::int64(), book.keep_alive));
+    ARROW_ASSIGN_OR_RAISE(book.ask_px[l], ValuesOf<arrow::Int64Array>(batch, name("ask_px"), arrow::int64(), book.keep_alive));
+    ARROW_ASSIGN_OR_RAISE(book.bid_sz[l], ValuesOf<arrow::UInt32Array>(batch, name("bid_sz"), arrow::uint32(), book.keep_alive));
+    ARROW_ASSIGN_OR_RAISE(book.ask_sz[l], ValuesOf<arrow::UInt32Array>(batch, name("ask_sz"), arrow::uint32(), book.keep_alive));
+    ARROW_ASSIGN_OR_RAISE(book.bid_ct[l], ValuesOf<arrow::UInt32Array>(batch, name("bid_ct"), arrow::uint32(), book.keep_alive));
+    ARROW_ASSIGN_OR_RAISE(book.ask_ct[l], ValuesOf<arrow::UInt32Array>(batch, name("ask_ct"), arrow::uint32(), book.keep_alive));
+  }
+  return book;
+}
+
+BinAggregates Aggregate(const Book& book, int64_t first_row, int64_t bins, const ImageOptions& options) {
+  BinAggregates out;
+  out.ticks_per_bin = options.ticks_per_bin;
+  out.first_row = first_row;
+  out.cells.resize(static_cast<size_t>(bins * 2 * kLevels));
+  const int64_t unit = MicroPipUnit(options);
+  std::vector<double> sizes;
+  sizes.reserve(static_cast<size_t>(options.ticks_per_bin));
+  for (int64_t b = 0; b < bins; ++b) {
+    const int64_t begin = first_row + b * options.ticks_per_bin;
+    const int64_t end = std::min(begin + options.ticks_per_bin, book.rows);
+    for (int side = 0; side < 2; ++side) {
+      for (int l = 0; l < kLevels; ++l) {
+        const int64_t* px = side == 0 ? book.bid_px[l] : book.ask_px[l];
+        const uint32_t* sz = side == 0 ? book.bid_sz[l] : book.ask_sz[l];
+        const uint32_t* ct = side == 0 ? book.bid_ct[l] : book.ask_ct[l];
+        int64_t price_sum = 0, count = 0;
+        double trades = 0;
+        sizes.clear();
+        for (int64_t r = begin; r < end; ++r) {
+          if (px[r] == dbn::kUndefPrice) continue;  // the level is empty in this row
+          price_sum += RoundHalfAway(px[r], unit);
+          ++count;
+          sizes.push_back(sz[r]);
+          trades += ct[r];
+        }
+        BinCell& cell = out.cells[static_cast<size_t>((b * 2 + side) * kLevels + l)];
+        if (count == 0) {
+          cell = BinCell{kNoPrice, 0, 0, 0};
+          continue;
+        }
+        cell.price = FloorDiv(price_sum, count);
+        cell.variance = SampleVariance(sizes);
+        cell.volume = Median(sizes);
+        cell.trade_counts = static_cast<float>(trades);
+      }
+    }
+  }
+  return out;
+}
+
+int64_t MidMicroPips(const Book& book, int64_t t, const ImageOptions& options) {
+  const __int128 sum = static_cast<__int128>(book.ask_px[0][t]) + book.bid_px[0][t];
+  return static_cast<int64_t>(sum / (2 * static_cast<__int128>(MicroPipUnit(options))));
+}
+
+void RenderFromBins(const BinAggregates& bins, int64_t last_bin, int64_t mid, const ImageOptions& options,
+                    float* out) {
+  const int T = options.time_bins;
+  const int64_t first_bin = last_bin - T + 1;
+  std::vector<double> combined(static_cast<size_t>(kImageRows) * static_cast<size_t>(T));
+  std::array<double, kImageRows> ask{}, bid{};
+  // Features stack in a fixed order whatever order the caller listed them in.
+  int plane = 0;
+  for (Feature feature : {Feature::kVolume, Feature::kVariance, Feature::kTradeCounts}) {
+    if (std::find(options.features.begin(), options.features.end(), feature) == options.features.end()) continue;
+    double max_abs = 0;
+    for (int k = 0; k < T; ++k) {
+      ask.fill(0);
+      bid.fill(0);
+      for (int side = 0; side < 2; ++side) {
+        auto& grid = side == 0 ? bid : ask;
+        // Deeper levels come later and so win a shared cell.
+        for (int l = 0; l < kLevels; ++l) {
+          const BinCell& cell = bins.at(first_bin + k, side, l);
+          if (cell.price == kNoPrice) continue;
+          const int64_t p = cell.price;
+          int y;
+          if (p >= mid - kHalfRange && p <= mid - 1) {
+            y = static_cast<int>((mid - 1) - p);
+          } else if (p >= mid + 1 && p <= mid + kHalfRange) {
+            y = static_cast<int>(kHalfRange + 2 + (p - (mid + 1)));
+          } else {
+            continue;
+          }
+          grid[static_cast<size_t>(y)] = feature == Feature::kVolume     ? cell.volume
+                                         : feature == Feature::kVariance ? cell.variance
+                                                                         : cell.trade_counts;
+        }
+      }
+      double ask_cum = 0;
+      for (int y = 0; y < kImageRows; ++y) {
+        ask_cum += ask[static_cast<size_t>(y)];
+        ask[static_cast<size_t>(y)] = ask_cum;
+      }
+      double bid_cum = 0;
+      for (int y = kImageRows - 1; y >= 0; --y) {
+        bid_cum += bid[static_cast<size_t>(y)];
+        const double value = ask[static_cast<size_t>(y)] - bid_cum;
+        combined[static_cast<size_t>(y) * static_cast<size_t>(T) + static_cast<size_t>(k)] = value;
+        max_abs = std::max(max_abs, std::abs(value));
+      }
+    }
+    float* dst = out + static_cast<ptrdiff_t>(plane) * kImageRows * T;
+    const double scale = max_abs > 0 ? 1.0 / max_abs : 0.0;
+    for (size_t i = 0; i < combined.size(); ++i) dst[i] = static_cast<float>(combined[i] * scale);
+    ++plane;
+  }
+}
+
+Status Render(const Book& book, int64_t t, const ImageOptions& options, float* out) {
+  ARROW_RETURN_NOT_OK(options.Validate());
+  const int64_t first = t - options.window_rows() + 1;
+  if (first < 0 || t >= book.rows) {
+    return Status::IndexError("row ", t, " has no full window of ", options.window_rows(), " rows (dataset has ",
+                              book.rows, " rows)");
+  }
+  const BinAggregates bins = Aggregate(book, first, options.time_bins, options);
+  RenderFromBins(bins, options.time_bins - 1, MidMicroPips(book, t, options), options, out);
+  return Status::OK();
+}
+
+}  // namespace tickforge::features
+
+namespace tickforge::features {
+namespace {
+
+Result<std::unique_ptr<parquet::arrow::FileReader>> OpenDataset(const std::string& path) {
+  auto file = arrow::io::ReadableFile::Open(path);
+  if (!file.ok()) return WithPath(file.status(), path);
+  auto reader = parquet::arrow::OpenFile(*file, arrow::default_memory_pool());
+  if (!reader.ok()) return WithPath(reader.status(), path);
+  return std::move(*reader);
+}
+
+}  // namespace
+
+Result<std::vector<float>> RenderDatasetRow(const std::string& path, int64_t row, const ImageOptions& options) {
+  ARROW_RETURN_NOT_OK(options.Validate());
+  ARROW_ASSIGN_OR_RAISE(auto reader, OpenDataset(path));
+  const auto metadata = reader->parquet_reader()->metadata();
+  const int64_t first = row - options.window_rows() + 1;
+  if (row < 0 || row >= metadata->num_rows() || first < 0) {
+    return Status::IndexError(path, ": row ", row, " has no full window of ", options.window_rows(),
+                              " rows (the dataset has ", metadata->num_rows(), " rows)");
+  }
+  std::vector<int> groups;
+  int64_t group_start = 0, read_start = -1;
+  for (int g = 0; g < metadata->num_row_groups(); ++g) {
+    const int64_t n = metadata->RowGroup(g)->num_rows();
+    if (group_start + n > first && group_start <= row) {
+      groups.push_back(g);
+      if (read_start < 0) read_start = group_start;
+    }
+    group_start += n;
+  }
+  std::shared_ptr<arrow::Schema> schema;
+  ARROW_RETURN_NOT_OK(reader->GetSchema(&schema));
+  std::vector<int> columns;
+  for (int l = 0; l < kLevels; ++l) {
+    for (const char* field : {"bid_px", "ask_px", "bid_sz", "ask_sz", "bid_ct", "ask_ct"}) {
+      const int index = schema->GetFieldIndex(fmt::format("{}_{:02d}", field, l));
+      if (index < 0) return Status::Invalid(path, ": no column ", fmt::format("{}_{:02d}", field, l));
+      columns.push_back(index);
+    }
+  }
+  auto table = reader->ReadRowGroups(groups, columns);
+  if (!table.ok()) return WithPath(table.status(), path);
+  ARROW_ASSIGN_OR_RAISE(auto batch, (*table)->CombineChunksToBatch());
+  auto book = BookOf(*batch);
+  if (!book.ok()) return WithPath(book.status(), path);
+  std::vector<float> image(static_cast<size_t>(options.image_floats()));
+  ARROW_RETURN_NOT_OK(Render(*book, row - read_start, options, image.data()));
+  return image;
+}
+
+Result<int64_t> RowAtOrBefore(const std::string& path, int64_t ts) {
+  ARROW_ASSIGN_OR_RAISE(auto reader, OpenDataset(path));
+  std::shared_ptr<arrow::Schema> schema;
+  ARROW_RETURN_NOT_OK(reader->GetSchema(&schema));
+  const int index = schema->GetFieldIndex("ts_event");
+  if (index < 0) return Status::Invalid(path, ": no column ts_event");
+  ARROW_ASSIGN_OR_RAISE(auto table, reader->ReadTable({index}));
+  ARROW_ASSIGN_OR_RAISE(auto batch, table->CombineChunksToBatch());
+  const auto& column = static_cast<const arrow::TimestampArray&>(*batch->column(0));
+  const int64_t* begin = column.raw_values();
+  const int64_t* end = begin + column.length();
+  const int64_t* at = std::upper_bound(begin, end, ts);
+  if (at == begin) return Status::IndexError(path, ": no row at or before ts ", ts);
+  return static_cast<int64_t>(at - begin) - 1;
+}
+
+}  // namespace tickforge::features

@@ -1,0 +1,138 @@
+#include "tickforge/features/depth_image.h"
+
+#include <arrow/api.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "tickforge/dbn/records.h"
+
+namespace tickforge::features {
+namespace {
+
+// A book held in vectors, viewed through Book.
+struct OwnedBook {
+  std::array<std::vector<int64_t>, kLevels> bid_px, ask_px;
+  std::array<std::vector<uint32_t>, kLevels> bid_sz, ask_sz, bid_ct, ask_ct;
+
+  Book View() const {
+    Book book;
+    book.rows = static_cast<int64_t>(bid_px[0].size());
+    for (int l = 0; l < kLevels; ++l) {
+      book.bid_px[l] = bid_px[l].data();
+      book.ask_px[l] = ask_px[l].data();
+      book.bid_sz[l] = bid_sz[l].data();
+      book.ask_sz[l] = ask_sz[l].data();
+      book.bid_ct[l] = bid_ct[l].data();
+      book.ask_ct[l] = ask_ct[l].data();
+    }
+    return book;
+  }
+};
+
+// A random walk around 0.65 with 0.5 micro-pip ticks (fixed point 5000 = 0.000005).
+OwnedBook RandomBook(int64_t rows, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  OwnedBook b;
+  int64_t mid = 650'000'000;
+  for (int64_t r = 0; r < rows; ++r) {
+    mid += (static_cast<int64_t>(rng() % 3) - 1) * 5000;
+    for (int l = 0; l < kLevels; ++l) {
+      const bool empty = rng() % 50 == 0;
+      b.bid_px[l].push_back(empty ? dbn::kUndefPrice : mid - 5000 * (l + 1 + static_cast<int64_t>(rng() % 2)));
+      b.ask_px[l].push_back(mid + 5000 * (l + 1 + static_cast<int64_t>(rng() % 2)));
+      b.bid_sz[l].push_back(static_cast<uint32_t>(1 + rng() % 100));
+      b.ask_sz[l].push_back(static_cast<uint32_t>(1 + rng() % 100));
+      b.bid_ct[l].push_back(static_cast<uint32_t>(1 + rng() % 5));
+      b.ask_ct[l].push_back(static_cast<uint32_t>(1 + rng() % 5));
+    }
+  }
+  return b;
+}
+
+TEST(DepthImageTest, PrecomputedBinsEqualRenderingFromRows) {
+  const OwnedBook owned = RandomBook(3000, 1);
+  const Book book = owned.View();
+  ImageOptions options;
+  options.time_bins = 20;
+  options.ticks_per_bin = 10;
+  options.features = {Feature::kTradeCounts, Feature::kVolume, Feature::kVariance};
+  const int64_t bins = book.rows / options.ticks_per_bin;
+  const BinAggregates all = Aggregate(book, 0, bins, options);
+  std::vector<float> direct(static_cast<size_t>(options.image_floats()));
+  std::vector<float> cached(direct.size());
+  for (int64_t last_bin = options.time_bins - 1; last_bin < bins; last_bin += 37) {
+    const int64_t t = (last_bin + 1) * options.ticks_per_bin - 1;
+    ASSERT_TRUE(Render(book, t, options, direct.data()).ok());
+    RenderFromBins(all, last_bin, MidMicroPips(book, t, options), options, cached.data());
+    ASSERT_EQ(direct, cached) << "t=" << t;
+  }
+}
+
+TEST(DepthImageTest, ImagesAreScaledAndDiverging) {
+  const OwnedBook owned = RandomBook(2000, 2);
+  const Book book = owned.View();
+  ImageOptions options;
+  options.time_bins = 50;
+  options.ticks_per_bin = 20;
+  std::vector<float> image(static_cast<size_t>(options.image_floats()));
+  ASSERT_TRUE(Render(book, 1999, options, image.data()).ok());
+  float max_abs = 0;
+  for (float v : image) {
+    ASSERT_FALSE(std::isnan(v));
+    max_abs = std::max(max_abs, std::abs(v));
+  }
+  EXPECT_FLOAT_EQ(max_abs, 1.0f);
+  // Asks cumulate from the top of the grid down, bids from the bottom up: above the mid the
+  // ask side dominates (positive), below it the bid side (negative).
+  const int T = options.time_bins;
+  EXPECT_GT(image[static_cast<size_t>(401 * T + T - 1)], 0);
+  EXPECT_LT(image[static_cast<size_t>(0 * T + T - 1)], 0);
+}
+
+TEST(DepthImageTest, DeeperLevelWinsASharedCellAndTheMidRowsStayEmpty) {
+  OwnedBook b = RandomBook(4, 3);
+  ImageOptions options;
+  options.time_bins = 1;
+  options.ticks_per_bin = 4;
+  options.features = {Feature::kVolume};
+  for (int r = 0; r < 4; ++r) {
+    for (int l = 0; l < kLevels; ++l) {
+      b.ask_px[l][static_cast<size_t>(r)] = dbn::kUndefPrice;
+      b.bid_px[l][static_cast<size_t>(r)] = dbn::kUndefPrice;
+    }
+    b.bid_px[0][static_cast<size_t>(r)] = 650'000'000;  // 65000 micro-pips, the mid's row 0
+    b.ask_px[0][static_cast<size_t>(r)] = 650'020'000;
+    b.bid_px[1][static_cast<size_t>(r)] = 649'990'000;  // 64999 -> y = 0
+    b.bid_px[2][static_cast<size_t>(r)] = 649'990'000;  // same cell, deeper: wins
+    b.bid_sz[1][static_cast<size_t>(r)] = 10;
+    b.bid_sz[2][static_cast<size_t>(r)] = 30;
+  }
+  const Book book = b.View();
+  // mid = trunc((650020000 + 650000000) / 2 / 10000) = 65001; bid level 0 sits at P = 65000 = m-1.
+  EXPECT_EQ(MidMicroPips(book, 3, options), 65001);
+  std::vector<float> image(static_cast<size_t>(options.image_floats()));
+  ASSERT_TRUE(Render(book, 3, options, image.data()).ok());
+  // Bid cells: y = 0 (P = m-1, level 0) and y = 1 (P = m-2, levels 1 and 2 -> 30 wins).
+  // Bid cumulative (descending y) at y=1 is 30, at y=0 is 30 + level 0's median size.
+  const double v0 = image[0], v1 = image[1], v2 = image[2];
+  EXPECT_LT(v0, v1);           // more bid volume at and below row 0 than at row 1
+  EXPECT_EQ(v2, 0);            // nothing below row 1 on the bid side, and no ask there
+  EXPECT_EQ(image[200], 0.0f);  // the mid rows hold no level
+  EXPECT_EQ(image[201], image[200]);
+}
+
+TEST(DepthImageTest, RejectsWindowsThatDoNotFit) {
+  const OwnedBook owned = RandomBook(100, 4);
+  ImageOptions options;
+  options.time_bins = 10;
+  options.ticks_per_bin = 20;
+  std::vector<float> image(static_cast<size_t>(options.image_floats()));
+  EXPECT_FALSE(Render(owned.View(), 150, options, image.data()).ok());
+  options.micro_pip_size = 1e-10;
+  EXPECT_FALSE(options.Validate().ok());
+}
+
+}  // namespace
+}  // namespace tickforge::features
