@@ -27,6 +27,7 @@ __all__ = [
     "label_build",
     "label_run",
     "render",
+    "RepresentDataLoader",
 ]
 
 __version__ = _tickforge.__version__
@@ -196,6 +197,15 @@ def render(
     return _tickforge.render(
         os.fspath(dataset), row, ts, names, time_bins, ticks_per_bin, micro_pip_size
     )
+
+
+def __getattr__(name: str):
+    # The loader imports torch; load it only when asked for.
+    if name == "RepresentDataLoader":
+        from .loader import RepresentDataLoader
+
+        return RepresentDataLoader
+    raise AttributeError(name)
 
 
 def native_cli() -> Path:

@@ -4,6 +4,7 @@
 #include <arrow/compute/api.h>
 #include <arrow/compute/initialize.h>
 #include <arrow/io/file.h>
+#include <arrow/util/key_value_metadata.h>
 #include <fmt/format.h>
 #include <parquet/arrow/reader.h>
 
@@ -564,7 +565,13 @@ Result<SymbolResult> BuildSymbol(const SymbolInfo& info, const std::vector<doubl
                                  const LabelConfig& config, const std::function<bool(int32_t, int64_t)>& in_fit,
                                  const std::shared_ptr<arrow::Schema>& base_schema,
                                  const std::filesystem::path& path) {
-  auto schema = base_schema->WithMetadata(nullptr);
+  // Readers (the loader's purged splits) need the label horizon the dataset was built with.
+  const nlohmann::json label_meta = {{"lookback_rows", config.lookback_rows},
+                                     {"lookforward_input", config.lookforward_input},
+                                     {"lookforward_offset", config.lookforward_offset},
+                                     {"nbins", config.nbins},
+                                     {"mode", std::string(ModeName(config.mode))}};
+  auto schema = base_schema->WithMetadata(arrow::KeyValueMetadata::Make({"tickforge.label"}, {label_meta.dump()}));
   ARROW_ASSIGN_OR_RAISE(schema, schema->AddField(schema->num_fields(), arrow::field("price_movement", arrow::float64())));
   ARROW_ASSIGN_OR_RAISE(schema, schema->AddField(schema->num_fields(), arrow::field("classification_label", arrow::uint8())));
   ARROW_ASSIGN_OR_RAISE(auto out, ParquetFile::Create(path, schema));

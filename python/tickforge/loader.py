@@ -1,0 +1,163 @@
+"""RepresentDataLoader: the seed's migration API over the C++ loader.
+
+Batches come out as torch tensors that share memory with the engine's batch buffers (no
+copy); a buffer goes back to the engine's pool when the last tensor viewing it is freed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from . import _tickforge
+
+try:  # torch is optional for the engine, required for tensors
+    import torch
+    from torch.utils.data import IterableDataset as _Base
+except ImportError:  # pragma: no cover - exercised only without torch
+    torch = None
+    _Base = object
+
+_DEFAULTS = dict(
+    shuffle=True,
+    sample_fraction=1.0,
+    symbols=None,
+    seed=0,
+    time_bins=500,
+    ticks_per_bin=100,
+    micro_pip_size=1e-5,
+    split=None,
+    split_fractions=[0.7, 0.15, 0.15],
+    stride=None,
+    rank=0,
+    world_size=1,
+    cache_bytes=1 << 30,
+    threads=2,
+    prefetch=4,
+    return_index=False,
+    pin_memory=False,
+)
+_KEYS = {"parquet_dir", "batch_size", "features", *_DEFAULTS}
+
+
+def _read_config(path: str | os.PathLike) -> dict:
+    text = Path(path).read_text()
+    try:
+        import yaml
+
+        data = yaml.safe_load(text)
+    except ImportError:
+        data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: a loader config must be a mapping of keys to values")
+    unknown = set(data) - _KEYS
+    if unknown:
+        raise ValueError(f"{path}: unknown keys {sorted(unknown)} (known: {sorted(_KEYS)})")
+    return data
+
+
+class RepresentDataLoader(_Base):
+    """Class-uniform batches of depth images from labeled symbol datasets.
+
+    ``RepresentDataLoader(parquet_dir, batch_size, features, shuffle=True, sample_fraction=1.0,
+    symbols=None, **extras)`` as in the migration guide; extras: seed, time_bins, ticks_per_bin,
+    micro_pip_size, split ('train' | 'val' | 'test', cut by time with a purge gap), stride,
+    rank, world_size, cache_bytes, threads, prefetch, return_index, config (YAML/JSON file;
+    arguments given here win over it), split_fractions, pin_memory.
+
+    Iterating yields ``(features, labels)`` — float32 (B, 402, T) or (B, N, 402, T) and int64
+    (B,) — plus an index dict (symbol, ts_event, sequence, row per sample) when return_index.
+    """
+
+    def __init__(
+        self,
+        parquet_dir: str | os.PathLike | None = None,
+        batch_size: int | None = None,
+        features: str | Sequence[str] | None = None,
+        shuffle: bool | None = None,
+        sample_fraction: float | None = None,
+        symbols: Sequence[str] | None = None,
+        *,
+        config: str | os.PathLike | None = None,
+        **extras,
+    ):
+        unknown = set(extras) - _KEYS
+        if unknown:
+            raise TypeError(f"unknown arguments {sorted(unknown)}")
+        options = dict(_DEFAULTS)
+        if config is not None:
+            options.update(_read_config(config))
+        given = dict(parquet_dir=parquet_dir, batch_size=batch_size, features=features,
+                     shuffle=shuffle, sample_fraction=sample_fraction, symbols=symbols, **extras)
+        options.update({k: v for k, v in given.items() if v is not None})
+        for key in ("parquet_dir", "batch_size", "features"):
+            if options.get(key) is None:
+                raise TypeError(f"RepresentDataLoader needs {key}")
+        if isinstance(options["features"], str):
+            options["features"] = [options["features"]]
+        options["parquet_dir"] = os.fspath(options["parquet_dir"])
+        if options["symbols"] is not None:
+            options["symbols"] = list(options["symbols"])
+        self.options = options
+        self.return_index = bool(options["return_index"])
+        self.pin_memory = bool(options["pin_memory"])
+        self._engine = _tickforge.Loader.open(json.dumps(
+            {k: v for k, v in options.items() if k not in ("return_index", "pin_memory")}))
+        self.symbols = list(self._engine.symbols)
+        self.num_classes = self._engine.num_classes
+        self.epoch = 0
+        self._next_batch = 0  # within self.epoch, for state_dict
+
+    def __len__(self) -> int:
+        return self._engine.batches_per_epoch
+
+    def set_epoch(self, epoch: int) -> None:
+        """Choose the epoch whose seeded plan the next iteration follows."""
+        self.epoch = int(epoch)
+        self._next_batch = 0
+
+    def state_dict(self) -> dict:
+        """Return where iteration stands; load_state_dict resumes at the next batch exactly."""
+        return {"epoch": self.epoch, "next_batch": self._next_batch, "seed": self.options["seed"]}
+
+    def load_state_dict(self, state: dict) -> None:
+        if state.get("seed", self.options["seed"]) != self.options["seed"]:
+            raise ValueError("state_dict was saved with another seed")
+        self.epoch = int(state["epoch"])
+        self._next_batch = int(state["next_batch"])
+
+    def cache_stats(self) -> dict:
+        """Hits, misses, bytes, entries and evictions of the decoded-chunk cache."""
+        return self._engine.cache_stats()
+
+    def class_distribution(self) -> dict[int, int]:
+        """Samples per class handed out so far."""
+        return dict(enumerate(self._engine.class_counts()))
+
+    def __iter__(self) -> Iterator:
+        first, step = self._next_batch, 1
+        info = torch.utils.data.get_worker_info() if torch is not None else None
+        if info is not None:  # inside a DataLoader worker: every num_workers-th batch
+            first, step = first + info.id, info.num_workers
+        self._engine.start(self.epoch, first, step)
+        while True:
+            out = self._engine.next()
+            if out is None:
+                break
+            features, labels, index = out
+            if torch is not None:
+                features, labels = torch.from_numpy(features), torch.from_numpy(labels)
+                if self.pin_memory and torch.cuda.is_available():
+                    features, labels = features.pin_memory(), labels.pin_memory()
+            self._next_batch = index["batch"] + 1
+            if self.return_index:
+                index = {"symbol": [self.symbols[i] for i in index["symbol"]],
+                         "ts_event": index["ts_event"], "sequence": index["sequence"], "row": index["row"]}
+                yield features, labels, index
+            else:
+                yield features, labels
+        if info is None:
+            self.epoch += 1
+            self._next_batch = 0

@@ -1,0 +1,563 @@
+#include "tickforge/loader/loader.h"
+
+#include <arrow/api.h>
+#include <arrow/io/file.h>
+#include <fmt/format.h>
+#include <parquet/arrow/reader.h>
+#include <parquet/statistics.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <list>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
+
+#include "tickforge/label/movement.h"
+
+namespace tickforge::loader {
+namespace {
+
+using features::BinAggregates;
+using features::BinCell;
+using features::Book;
+using features::kLevels;
+using label::Splitmix64;
+
+constexpr int64_t kBinsPerSegment = 2048;
+constexpr int64_t kRawSegmentRows = 1 << 16;
+constexpr uint8_t kNoLabel = 255;
+
+// A deterministic generator (the standard library's distributions differ between vendors).
+class Rng {
+ public:
+  explicit Rng(uint64_t seed) : state_(seed) {}
+  uint64_t Next() { return Splitmix64(state_++ * 0x9E3779B97F4A7C15ULL); }
+  uint64_t Below(uint64_t n) { return static_cast<uint64_t>((static_cast<unsigned __int128>(Next()) * n) >> 64); }
+  template <typename T>
+  void Shuffle(std::vector<T>& v) {
+    for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[Below(i)]);
+  }
+
+ private:
+  uint64_t state_;
+};
+
+uint64_t Mix(std::initializer_list<uint64_t> parts) {
+  uint64_t h = 0x243F6A8885A308D3ULL;
+  for (uint64_t p : parts) h = Splitmix64(h ^ p);
+  return h;
+}
+
+uint64_t NameHash(const std::string& name) {
+  uint64_t h = 1469598103934665603ULL;  // FNV-1a, stable across runs and platforms
+  for (unsigned char c : name) h = (h ^ c) * 1099511628211ULL;
+  return h;
+}
+
+Result<std::unique_ptr<parquet::arrow::FileReader>> OpenParquet(const std::string& path) {
+  auto file = arrow::io::ReadableFile::Open(path);
+  if (!file.ok()) return WithPath(file.status(), path);
+  auto reader = parquet::arrow::OpenFile(*file, arrow::default_memory_pool());
+  if (!reader.ok()) return WithPath(reader.status(), path);
+  return std::move(*reader);
+}
+
+std::vector<std::string> BookColumns() {
+  std::vector<std::string> out;
+  for (int l = 0; l < kLevels; ++l) {
+    for (const char* f : {"bid_px", "ask_px", "bid_sz", "ask_sz", "bid_ct", "ask_ct"}) {
+      out.push_back(fmt::format("{}_{:02d}", f, l));
+    }
+  }
+  return out;
+}
+
+// Reads rows [begin, end) of the given columns, touching only the row groups that hold them.
+Result<std::shared_ptr<arrow::RecordBatch>> ReadRows(const std::string& path, int64_t begin, int64_t end,
+                                                     const std::vector<std::string>& names) {
+  ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquet(path));
+  const auto metadata = reader->parquet_reader()->metadata();
+  std::shared_ptr<arrow::Schema> schema;
+  ARROW_RETURN_NOT_OK(reader->GetSchema(&schema));
+  std::vector<int> columns;
+  for (const auto& name : names) {
+    const int i = schema->GetFieldIndex(name);
+    if (i < 0) return Status::Invalid(path, ": no column '", name, "'");
+    columns.push_back(i);
+  }
+  std::vector<int> groups;
+  int64_t start = 0, first = -1;
+  for (int g = 0; g < metadata->num_row_groups(); ++g) {
+    const int64_t n = metadata->RowGroup(g)->num_rows();
+    if (start + n > begin && start < end) {
+      groups.push_back(g);
+      if (first < 0) first = start;
+    }
+    start += n;
+  }
+  auto table = reader->ReadRowGroups(groups, columns);
+  if (!table.ok()) return WithPath(table.status(), path);
+  ARROW_ASSIGN_OR_RAISE(auto batch, (*table)->CombineChunksToBatch());
+  return batch->Slice(begin - first, end - begin);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// The cache: per-bin aggregates (windows on the bin grid) or raw rows (other windows), by
+// symbol and segment, least recently used first out once over the byte budget.
+
+struct Segment {
+  int64_t first = 0;            // first bin (aggregates) or first row (raw)
+  BinAggregates bins;           // aggregates segments
+  std::vector<int64_t> mids;    // mid of each bin's last row
+  std::shared_ptr<arrow::RecordBatch> rows;  // raw segments
+  Book book;
+  int64_t bytes = 0;
+};
+
+class SegmentCache {
+ public:
+  explicit SegmentCache(int64_t budget) : budget_(budget) {}
+
+  template <typename Make>
+  Result<std::shared_ptr<const Segment>> Get(uint64_t key, Make&& make) {
+    {
+      std::lock_guard lock(mutex_);
+      if (auto it = index_.find(key); it != index_.end()) {
+        order_.splice(order_.begin(), order_, it->second);
+        ++stats_.hits;
+        return it->second->second;
+      }
+      ++stats_.misses;
+    }
+    ARROW_ASSIGN_OR_RAISE(std::shared_ptr<const Segment> segment, make());
+    std::lock_guard lock(mutex_);
+    if (auto it = index_.find(key); it != index_.end()) return it->second->second;  // built twice
+    order_.emplace_front(key, segment);
+    index_[key] = order_.begin();
+    stats_.bytes += segment->bytes;
+    ++stats_.entries;
+    while (stats_.bytes > budget_ && order_.size() > 1) {
+      auto& victim = order_.back();
+      stats_.bytes -= victim.second->bytes;
+      --stats_.entries;
+      ++stats_.evictions;
+      index_.erase(victim.first);
+      order_.pop_back();
+    }
+    return segment;
+  }
+
+  CacheStats stats() const {
+    std::lock_guard lock(mutex_);
+    return stats_;
+  }
+
+ private:
+  using Entry = std::pair<uint64_t, std::shared_ptr<const Segment>>;
+  mutable std::mutex mutex_;
+  int64_t budget_;
+  std::list<Entry> order_;
+  std::unordered_map<uint64_t, std::list<Entry>::iterator> index_;
+  CacheStats stats_;
+};
+
+// Batches whose buffers went back to the pool when the consumer let go of them.
+class BatchPool : public std::enable_shared_from_this<BatchPool> {
+ public:
+  std::shared_ptr<Batch> Acquire() {
+    Batch* batch = nullptr;
+    {
+      std::lock_guard lock(mutex_);
+      if (!free_.empty()) {
+        batch = free_.back().release();
+        free_.pop_back();
+      }
+    }
+    if (batch == nullptr) batch = new Batch();
+    return std::shared_ptr<Batch>(batch, [pool = shared_from_this()](Batch* b) {
+      std::lock_guard lock(pool->mutex_);
+      pool->free_.emplace_back(b);
+    });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<Batch>> free_;
+};
+
+Status LoaderOptions::Validate() const {
+  ARROW_RETURN_NOT_OK(image.Validate());
+  if (batch_size < 1) return Status::Invalid("batch_size must be >= 1");
+  if (!(sample_fraction > 0 && sample_fraction <= 1)) return Status::Invalid("sample_fraction must be in (0, 1]");
+  if (stride < 0) return Status::Invalid("stride must be >= 1");
+  if (world_size < 1 || rank < 0 || rank >= world_size) {
+    return Status::Invalid("rank ", rank, " is not in [0, world_size=", world_size, ")");
+  }
+  if (!split.empty() && split != "train" && split != "val" && split != "test") {
+    return Status::Invalid("split must be train, val or test, got '", split, "'");
+  }
+  const double total = split_fractions[0] + split_fractions[1] + split_fractions[2];
+  if (std::abs(total - 1) > 1e-9 || split_fractions[0] < 0 || split_fractions[1] < 0 || split_fractions[2] < 0) {
+    return Status::Invalid("split_fractions must be three non-negative shares summing to 1");
+  }
+  if (threads < 1) return Status::Invalid("threads must be >= 1");
+  if (prefetch < 1) return Status::Invalid("prefetch must be >= 1");
+  if (cache_bytes < 0) return Status::Invalid("cache_bytes must be >= 0");
+  return Status::OK();
+}
+
+Result<std::unique_ptr<Loader>> Loader::Open(LoaderOptions options) {
+  ARROW_RETURN_NOT_OK(options.Validate());
+  if (options.stride == 0) options.stride = options.image.ticks_per_bin;
+  std::unique_ptr<Loader> loader(new Loader(std::move(options)));
+  loader->cache_ = std::make_unique<SegmentCache>(loader->options_.cache_bytes);
+  loader->pool_ = std::make_shared<BatchPool>();
+  ARROW_RETURN_NOT_OK(loader->BuildIndex());
+  return loader;
+}
+
+Loader::Loader(LoaderOptions options) : options_(std::move(options)) {}
+
+Loader::~Loader() { Stop(); }
+
+Status Loader::BuildIndex() {
+  namespace fs = std::filesystem;
+  const std::string suffix = "_dataset.parquet";
+  std::map<std::string, std::string> found;  // symbol -> path
+  std::error_code ec;
+  if (!fs::is_directory(options_.parquet_dir, ec)) {
+    return Status::IOError(options_.parquet_dir, ": not a directory of labeled datasets");
+  }
+  for (const auto& entry : fs::directory_iterator(options_.parquet_dir)) {
+    const std::string name = entry.path().filename().string();
+    if (!entry.is_regular_file() || !name.ends_with(suffix) || name[0] == '.' || name[0] == '_') continue;
+    // {currency}_{symbol}_dataset.parquet: the symbol is what lies between the first '_' and the suffix.
+    const auto underscore = name.find('_');
+    const std::string symbol = name.substr(underscore + 1, name.size() - suffix.size() - underscore - 1);
+    found[symbol] = entry.path().string();
+  }
+  if (found.empty()) return Status::Invalid(options_.parquet_dir, ": no *_dataset.parquet files");
+  if (!options_.symbols.empty()) {
+    std::map<std::string, std::string> chosen;
+    for (const auto& symbol : options_.symbols) {
+      auto it = found.find(symbol);
+      if (it == found.end()) {
+        std::string known;
+        for (const auto& [name, _] : found) known += (known.empty() ? "" : ", ") + name;
+        return Status::KeyError("unknown symbol '", symbol, "' (datasets in ", options_.parquet_dir, ": ", known, ")");
+      }
+      chosen.insert(*it);
+    }
+    found = std::move(chosen);
+  }
+
+  const int64_t W = options_.image.window_rows();
+  // Pass 1: metadata only: row counts, the time range (column statistics), label horizon.
+  int64_t t_min = INT64_MAX, t_max = INT64_MIN;
+  int64_t horizon = -1;
+  int nbins = 0;
+  for (const auto& [symbol, path] : found) {
+    ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquet(path));
+    std::shared_ptr<arrow::Schema> schema;
+    ARROW_RETURN_NOT_OK(reader->GetSchema(&schema));
+    for (const auto& [column, type] : std::vector<std::pair<std::string, std::shared_ptr<arrow::DataType>>>{
+             {"classification_label", arrow::uint8()}, {"ts_event", arrow::timestamp(arrow::TimeUnit::NANO, "UTC")},
+             {"sequence", arrow::uint32()}, {"bid_px_00", arrow::int64()}, {"ask_sz_09", arrow::uint32()}}) {
+      auto field = schema->GetFieldByName(column);
+      if (!field) return Status::Invalid(path, ": no column '", column, "' (is this a label build dataset?)");
+      if (!field->type()->Equals(*type)) {
+        return Status::Invalid(path, ": column '", column, "' is ", field->type()->ToString(), ", expected ",
+                               type->ToString());
+      }
+    }
+    if (auto meta = schema->metadata(); meta && meta->Contains("tickforge.label")) {
+      auto doc = nlohmann::json::parse(*meta->Get("tickforge.label"), nullptr, false);
+      if (doc.is_object()) {
+        horizon = std::max<int64_t>(horizon, doc.value("lookforward_offset", 0) + doc.value("lookforward_input", 0));
+        nbins = std::max(nbins, doc.value("nbins", 0));
+      }
+    }
+    const auto metadata = reader->parquet_reader()->metadata();
+    const int ts_index = metadata->schema()->ColumnIndex("ts_event");
+    for (int g = 0; g < metadata->num_row_groups(); ++g) {
+      auto stats = metadata->RowGroup(g)->ColumnChunk(ts_index)->statistics();
+      if (!stats || !stats->HasMinMax()) continue;
+      auto typed = std::static_pointer_cast<parquet::Int64Statistics>(stats);
+      t_min = std::min(t_min, typed->min());
+      t_max = std::max(t_max, typed->max());
+    }
+    names_.push_back(symbol);
+    datasets_.push_back({path, metadata->num_rows()});
+  }
+  if (!options_.split.empty() && horizon < 0) {
+    return Status::Invalid("split='", options_.split,
+                           "' needs the label horizon, which these datasets do not record; rebuild them with label build");
+  }
+  const double span = static_cast<double>(t_max) - static_cast<double>(t_min);
+  const auto cut1 = static_cast<int64_t>(static_cast<double>(t_min) + options_.split_fractions[0] * span);
+  const auto cut2 = static_cast<int64_t>(static_cast<double>(t_min) +
+                                         (options_.split_fractions[0] + options_.split_fractions[1]) * span);
+
+  // Pass 2: labels, timestamps and sequence numbers of each dataset.
+  std::vector<Sample> all;
+  for (size_t s = 0; s < datasets_.size(); ++s) {
+    const auto& path = datasets_[s].path;
+    ARROW_ASSIGN_OR_RAISE(auto batch, ReadRows(path, 0, datasets_[s].rows, {"classification_label", "ts_event", "sequence"}));
+    const auto& labels = static_cast<const arrow::UInt8Array&>(*batch->column(0));
+    const auto& ts = static_cast<const arrow::TimestampArray&>(*batch->column(1));
+    const auto& seq = static_cast<const arrow::UInt32Array&>(*batch->column(2));
+    const int64_t n = batch->num_rows();
+    const int64_t* ts_begin = ts.raw_values();
+    const int64_t r1 = std::lower_bound(ts_begin, ts_begin + n, cut1) - ts_begin;
+    const int64_t r2 = std::lower_bound(ts_begin, ts_begin + n, cut2) - ts_begin;
+    int64_t lo = W - 1, hi = n - 1;
+    if (options_.split == "train") {
+      hi = std::min(hi, r1 - 1 - horizon);
+    } else if (options_.split == "val") {
+      lo = std::max(lo, r1 + W - 1);
+      hi = std::min(hi, r2 - 1 - horizon);
+    } else if (options_.split == "test") {
+      lo = std::max(lo, r2 + W - 1);
+    }
+    const uint64_t symbol_hash = NameHash(names_[s]);
+    const auto keep_limit = static_cast<uint64_t>(std::ldexp(options_.sample_fraction, 64) - 1);
+    for (int64_t t = W - 1; t <= hi; t += options_.stride) {
+      if (t < lo || labels.IsNull(t)) continue;
+      if (options_.sample_fraction < 1 && Mix({options_.seed, 1, symbol_hash, static_cast<uint64_t>(t)}) > keep_limit) {
+        continue;
+      }
+      all.push_back(Sample{static_cast<int32_t>(s), labels.Value(t), seq.Value(t), t, ts.Value(t)});
+      nbins = std::max(nbins, labels.Value(t) + 1);
+    }
+  }
+  num_classes_ = nbins;
+  class_counts_.assign(static_cast<size_t>(num_classes_), 0);
+  std::vector<bool> present(static_cast<size_t>(num_classes_), false);
+  for (const auto& sample : all) present[sample.label] = true;
+  batches_per_epoch_ = static_cast<int64_t>(all.size()) / (options_.batch_size * options_.world_size);
+  if (batches_per_epoch_ == 0) {
+    return Status::Invalid(options_.parquet_dir, ": ", all.size(), " samples", options_.split.empty() ? "" : " in split " + options_.split,
+                           " are fewer than one batch of ", options_.batch_size, " per rank");
+  }
+  // Ranks take disjoint shares by a seeded hash of (symbol, row), the same every epoch.
+  by_class_.assign(static_cast<size_t>(num_classes_), {});
+  for (const auto& sample : all) {
+    if (options_.world_size > 1 &&
+        Mix({options_.seed, 2, NameHash(names_[static_cast<size_t>(sample.symbol)]), static_cast<uint64_t>(sample.row)}) %
+                static_cast<uint64_t>(options_.world_size) !=
+            static_cast<uint64_t>(options_.rank)) {
+      continue;
+    }
+    by_class_[sample.label].push_back(static_cast<int64_t>(samples_.size()));
+    samples_.push_back(sample);
+  }
+  // Classes present anywhere count on every rank, so all ranks agree on the batch layout.
+  for (int c = 0; c < num_classes_; ++c) {
+    if (!present[static_cast<size_t>(c)]) by_class_[static_cast<size_t>(c)].clear();
+  }
+  return Status::OK();
+}
+
+std::vector<std::vector<Sample>> Loader::PlanEpoch(int64_t epoch) const {
+  const uint64_t seed = options_.seed;
+  const auto rank = static_cast<uint64_t>(options_.rank);
+  std::vector<int> classes;
+  for (int c = 0; c < num_classes_; ++c) {
+    if (!by_class_[static_cast<size_t>(c)].empty()) classes.push_back(c);
+  }
+  // Each class is a stream: its samples in a seeded order, reshuffled whenever exhausted.
+  struct Stream {
+    std::vector<int64_t> order;
+    size_t next = 0;
+    uint64_t pass = 0;
+  };
+  std::vector<Stream> streams(static_cast<size_t>(num_classes_));
+  const auto refill = [&](int c) {
+    Stream& s = streams[static_cast<size_t>(c)];
+    s.order = by_class_[static_cast<size_t>(c)];
+    if (options_.shuffle) Rng(Mix({seed, 3, static_cast<uint64_t>(epoch), rank, static_cast<uint64_t>(c), s.pass})).Shuffle(s.order);
+    s.next = 0;
+    ++s.pass;
+  };
+  for (int c : classes) refill(c);
+  const int64_t B = options_.batch_size;
+  const auto C = static_cast<int64_t>(classes.size());
+  std::vector<std::vector<Sample>> plan(static_cast<size_t>(batches_per_epoch_));
+  for (int64_t b = 0; b < batches_per_epoch_; ++b) {
+    Rng rng(Mix({seed, 4, static_cast<uint64_t>(epoch), rank, static_cast<uint64_t>(b)}));
+    std::vector<int64_t> quota(static_cast<size_t>(C), B / C);
+    std::vector<int64_t> pick(static_cast<size_t>(C));
+    for (int64_t i = 0; i < C; ++i) pick[static_cast<size_t>(i)] = i;
+    rng.Shuffle(pick);
+    for (int64_t i = 0; i < B % C; ++i) ++quota[static_cast<size_t>(pick[static_cast<size_t>(i)])];
+    auto& batch = plan[static_cast<size_t>(b)];
+    for (int64_t i = 0; i < C; ++i) {
+      const int c = classes[static_cast<size_t>(i)];
+      for (int64_t k = 0; k < quota[static_cast<size_t>(i)]; ++k) {
+        Stream& s = streams[static_cast<size_t>(c)];
+        if (s.next == s.order.size()) refill(c);
+        batch.push_back(samples_[static_cast<size_t>(s.order[s.next++])]);
+      }
+    }
+    if (options_.shuffle) rng.Shuffle(batch);
+  }
+  return plan;
+}
+
+std::vector<Sample> Loader::PlanBatch(int64_t epoch, int64_t index) const {
+  auto plan = PlanEpoch(epoch);
+  return index >= 0 && index < static_cast<int64_t>(plan.size()) ? plan[static_cast<size_t>(index)] : std::vector<Sample>{};
+}
+
+Status Loader::RenderBatch(const std::vector<Sample>& plan, Batch& batch) {
+  const auto& image = options_.image;
+  const int64_t floats = image.image_floats();
+  const int64_t tpb = image.ticks_per_bin;
+  const int64_t T = image.time_bins;
+  const int64_t W = image.window_rows();
+  const bool aligned = options_.stride % tpb == 0;
+  batch.size = static_cast<int64_t>(plan.size());
+  batch.features.resize(static_cast<size_t>(batch.size * floats));
+  batch.labels.resize(static_cast<size_t>(batch.size));
+  batch.symbols.resize(static_cast<size_t>(batch.size));
+  batch.rows.resize(static_cast<size_t>(batch.size));
+  batch.ts_event.resize(static_cast<size_t>(batch.size));
+  batch.sequence.resize(static_cast<size_t>(batch.size));
+  static const std::vector<std::string> book_columns = BookColumns();
+  BinAggregates window;
+  window.ticks_per_bin = image.ticks_per_bin;
+  for (int64_t i = 0; i < batch.size; ++i) {
+    const Sample& sample = plan[static_cast<size_t>(i)];
+    const auto& dataset = datasets_[static_cast<size_t>(sample.symbol)];
+    float* out = batch.features.data() + i * floats;
+    if (aligned) {
+      // The window is bins [last - T + 1, last] of the symbol's grid; gather them from segments.
+      const int64_t last = (sample.row + 1) / tpb - 1;
+      window.cells.resize(static_cast<size_t>(T * 2 * kLevels));
+      int64_t mid = 0;
+      for (int64_t bin = last - T + 1; bin <= last;) {
+        const int64_t seg = bin / kBinsPerSegment;
+        const uint64_t key = Mix({static_cast<uint64_t>(sample.symbol), 0, static_cast<uint64_t>(seg)});
+        ARROW_ASSIGN_OR_RAISE(auto segment, cache_->Get(key, [&]() -> Result<std::shared_ptr<const Segment>> {
+          auto made = std::make_shared<Segment>();
+          made->first = seg * kBinsPerSegment;
+          const int64_t bins = std::min(kBinsPerSegment, dataset.rows / tpb - made->first);
+          ARROW_ASSIGN_OR_RAISE(made->rows, ReadRows(dataset.path, made->first * tpb, (made->first + bins) * tpb, book_columns));
+          ARROW_ASSIGN_OR_RAISE(auto book, features::BookOf(*made->rows));
+          made->bins = features::Aggregate(book, 0, bins, image);
+          for (int64_t b = 0; b < bins; ++b) made->mids.push_back(features::MidMicroPips(book, (b + 1) * tpb - 1, image));
+          made->rows.reset();  // the aggregates are all a window on the grid needs
+          made->bytes = static_cast<int64_t>(made->bins.cells.size() * sizeof(BinCell) + made->mids.size() * 8);
+          return made;
+        }));
+        const int64_t end = std::min(last, segment->first + segment->bins.bins() - 1);
+        for (int64_t b = bin; b <= end; ++b) {
+          const auto* src = &segment->bins.cells[static_cast<size_t>((b - segment->first) * 2 * kLevels)];
+          std::copy(src, src + 2 * kLevels, &window.cells[static_cast<size_t>((b - (last - T + 1)) * 2 * kLevels)]);
+        }
+        if (end == last) mid = segment->mids[static_cast<size_t>(last - segment->first)];
+        bin = end + 1;
+      }
+      features::RenderFromBins(window, T - 1, mid, image, out);
+    } else {
+      // Raw segments overlap by a window, so every window lies inside one of them.
+      const int64_t seg = (sample.row - W + 1) / kRawSegmentRows;
+      const uint64_t key = Mix({static_cast<uint64_t>(sample.symbol), 1, static_cast<uint64_t>(seg)});
+      ARROW_ASSIGN_OR_RAISE(auto segment, cache_->Get(key, [&]() -> Result<std::shared_ptr<const Segment>> {
+        auto made = std::make_shared<Segment>();
+        made->first = seg * kRawSegmentRows;
+        const int64_t end = std::min(dataset.rows, made->first + kRawSegmentRows + W - 1);
+        ARROW_ASSIGN_OR_RAISE(made->rows, ReadRows(dataset.path, made->first, end, book_columns));
+        ARROW_ASSIGN_OR_RAISE(made->book, features::BookOf(*made->rows));
+        made->bytes = (end - made->first) * (kLevels * 2 * (8 + 4 + 4));
+        return made;
+      }));
+      ARROW_RETURN_NOT_OK(features::Render(segment->book, sample.row - segment->first, image, out));
+    }
+    batch.labels[static_cast<size_t>(i)] = sample.label;
+    batch.symbols[static_cast<size_t>(i)] = sample.symbol;
+    batch.rows[static_cast<size_t>(i)] = sample.row;
+    batch.ts_event[static_cast<size_t>(i)] = sample.ts_event;
+    batch.sequence[static_cast<size_t>(i)] = sample.sequence;
+  }
+  return Status::OK();
+}
+
+Status Loader::Start(int64_t epoch, int64_t first, int64_t step) {
+  Stop();
+  if (step < 1 || first < 0) return Status::Invalid("bad batch range");
+  auto plan = PlanEpoch(epoch);
+  std::lock_guard lock(mutex_);
+  plan_ = std::move(plan);
+  order_.clear();
+  for (int64_t b = first; b < batches_per_epoch_; b += step) order_.push_back(b);
+  next_job_ = next_out_ = 0;
+  done_.clear();
+  stopping_ = false;
+  for (int i = 0; i < options_.threads; ++i) workers_.emplace_back([this] { Work(); });
+  return Status::OK();
+}
+
+void Loader::Work() {
+  while (true) {
+    size_t job;
+    {
+      std::unique_lock lock(mutex_);
+      changed_.wait(lock, [this] {
+        return stopping_ || (next_job_ < order_.size() && next_job_ < next_out_ + static_cast<size_t>(options_.prefetch));
+      });
+      if (stopping_) return;
+      job = next_job_++;
+    }
+    auto batch = pool_->Acquire();
+    batch->index = order_[job];
+    batch->status = RenderBatch(plan_[static_cast<size_t>(order_[job])], *batch);
+    {
+      std::lock_guard lock(mutex_);
+      done_[static_cast<int64_t>(job)] = std::move(batch);
+    }
+    changed_.notify_all();
+  }
+}
+
+Result<std::shared_ptr<Batch>> Loader::Next() {
+  std::shared_ptr<Batch> batch;
+  {
+    std::unique_lock lock(mutex_);
+    if (next_out_ >= order_.size()) return nullptr;
+    changed_.wait(lock, [this] { return done_.count(static_cast<int64_t>(next_out_)) > 0; });
+    auto it = done_.find(static_cast<int64_t>(next_out_));
+    batch = std::move(it->second);
+    done_.erase(it);
+    ++next_out_;
+    if (batch->status.ok()) {
+      for (int64_t label : batch->labels) ++class_counts_[static_cast<size_t>(label)];
+    }
+  }
+  changed_.notify_all();
+  if (!batch->status.ok()) return batch->status;
+  return batch;
+}
+
+void Loader::Stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  changed_.notify_all();
+  for (auto& worker : workers_) worker.join();
+  workers_.clear();
+}
+
+CacheStats Loader::cache_stats() const { return cache_->stats(); }
+
+std::vector<int64_t> Loader::class_counts() const {
+  std::lock_guard lock(mutex_);
+  return class_counts_;
+}
+
+}  // namespace tickforge::loader

@@ -1,0 +1,138 @@
+// The lazy, class-uniform loader of depth images (DESIGN.md §3.5): a light index of labeled
+// samples, a seeded plan per epoch, and a pool of threads that render batches ahead of the
+// consumer from an LRU cache of per-bin aggregates (or raw rows) under a byte budget.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tickforge/features/depth_image.h"
+#include "tickforge/util/status.h"
+
+namespace tickforge::loader {
+
+struct LoaderOptions {
+  std::string parquet_dir;
+  int64_t batch_size = 32;
+  features::ImageOptions image;
+  bool shuffle = true;
+  double sample_fraction = 1.0;
+  std::vector<std::string> symbols;  ///< empty: every dataset in parquet_dir
+  uint64_t seed = 0;
+  std::string split;                 ///< "", "train", "val" or "test"
+  std::array<double, 3> split_fractions = {0.7, 0.15, 0.15};
+  int64_t stride = 0;                ///< 0: ticks_per_bin
+  int rank = 0;
+  int world_size = 1;
+  int64_t cache_bytes = int64_t{1} << 30;
+  int threads = 2;
+  int prefetch = 4;
+
+  [[nodiscard]] Status Validate() const;
+};
+
+/// One sample: a labeled row whose window of W rows lies inside its symbol's dataset.
+struct Sample {
+  int32_t symbol;
+  uint8_t label;
+  uint32_t sequence;
+  int64_t row;
+  int64_t ts_event;
+};
+
+/// A rendered batch. The buffers are owned by the loader's pool until released.
+struct Batch {
+  int64_t index = 0;
+  int64_t size = 0;
+  std::vector<float> features;    ///< size × image_floats()
+  std::vector<int64_t> labels;    ///< size
+  std::vector<int32_t> symbols;   ///< size
+  std::vector<int64_t> rows;      ///< size
+  std::vector<int64_t> ts_event;  ///< size
+  std::vector<uint32_t> sequence; ///< size
+  Status status;
+};
+
+struct CacheStats {
+  int64_t hits = 0;
+  int64_t misses = 0;
+  int64_t bytes = 0;
+  int64_t entries = 0;
+  int64_t evictions = 0;
+};
+
+class SegmentCache;
+class BatchPool;
+
+class Loader {
+ public:
+  /// Scan the datasets' metadata and labels (nothing else) and build the sample index.
+  [[nodiscard]] static Result<std::unique_ptr<Loader>> Open(LoaderOptions options);
+  ~Loader();
+
+  /// Return the number of batches per epoch (the same on every rank).
+  [[nodiscard]] int64_t batches_per_epoch() const { return batches_per_epoch_; }
+  [[nodiscard]] const std::vector<std::string>& symbol_names() const { return names_; }
+  [[nodiscard]] int num_classes() const { return num_classes_; }
+  [[nodiscard]] int64_t num_samples() const { return static_cast<int64_t>(samples_.size()); }
+  [[nodiscard]] const std::vector<Sample>& samples() const { return samples_; }
+  [[nodiscard]] const LoaderOptions& options() const { return options_; }
+
+  /// Plan `epoch` and start rendering from batch `first` on, every `step`-th batch.
+  [[nodiscard]] Status Start(int64_t epoch, int64_t first = 0, int64_t step = 1);
+  /// Return the next batch in order, or nullptr at the end of the epoch.
+  [[nodiscard]] Result<std::shared_ptr<Batch>> Next();
+  /// Return the samples of batch `index` of `epoch` (the plan, without rendering).
+  [[nodiscard]] std::vector<Sample> PlanBatch(int64_t epoch, int64_t index) const;
+
+  [[nodiscard]] CacheStats cache_stats() const;
+  /// Return how many samples of each class the batches handed out so far held.
+  [[nodiscard]] std::vector<int64_t> class_counts() const;
+
+ private:
+  explicit Loader(LoaderOptions options);
+  Status BuildIndex();
+  std::vector<std::vector<Sample>> PlanEpoch(int64_t epoch) const;
+  void Work();
+  void Stop();
+  Status RenderBatch(const std::vector<Sample>& plan, Batch& batch);
+
+  struct SymbolData {
+    std::string path;
+    int64_t rows = 0;
+  };
+
+  LoaderOptions options_;
+  std::vector<std::string> names_;
+  std::vector<SymbolData> datasets_;
+  std::vector<Sample> samples_;                  // this rank's samples
+  std::vector<std::vector<int64_t>> by_class_;   // indices into samples_
+  int num_classes_ = 0;
+  int64_t batches_per_epoch_ = 0;
+  std::unique_ptr<SegmentCache> cache_;
+  std::shared_ptr<BatchPool> pool_;
+
+  // The running epoch.
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<std::vector<Sample>> plan_;
+  std::vector<int64_t> order_;                   // batch indices to render, in order
+  size_t next_job_ = 0;                          // next position in order_ to render
+  size_t next_out_ = 0;                          // next position in order_ to hand out
+  std::map<int64_t, std::shared_ptr<Batch>> done_;
+  std::vector<std::thread> workers_;
+  bool stopping_ = false;
+  std::vector<int64_t> class_counts_;
+};
+
+}  // namespace tickforge::loader
