@@ -1,19 +1,27 @@
-"""The end-to-end demo `make demo` runs: generate multi-symbol, multi-day MBP-10 DBN files,
-convert them to Parquet with the `tickforge` command, and show what was written."""
+"""The end-to-end demo `make demo` runs on generated data:
+
+1. write multi-symbol, multi-day MBP-10 DBN files (`tickforge synth dbn`);
+2. convert one day to Parquet and inspect it (`tickforge dbn inspect / to-parquet`);
+3. fit thresholds on the early files and build labeled symbol datasets (`tickforge label run`);
+4. train a small CNN on depth images through the class-uniform loader for a few hundred steps
+   on the CPU, printing loss, throughput and per-batch class balance;
+5. write PNGs of sample depth images and of the class distribution.
+"""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
-import tickforge
-
 OUT = Path("demo-output")
+STEPS = 200
+IMAGE = dict(time_bins=100, ticks_per_bin=50)  # 402 x 100 images over 5,000-row windows
+LABEL = dict(lookback_rows=2000, lookforward_input=2000, lookforward_offset=200, nbins=5,
+             jump_size=50, min_symbol_samples=10_000, currency="FX")
 
 
 def run(*args: str) -> None:
@@ -22,30 +30,103 @@ def run(*args: str) -> None:
 
 
 def main() -> None:
+    import numpy as np
+    import torch
+    from torch import nn
+
+    import tickforge
+
     shutil.rmtree(OUT, ignore_errors=True)
     cli = str(Path(sys.executable).with_name("tickforge"))
     start = time.perf_counter()
-    run(cli, "synth", "dbn", "--symbols", "6", "--days", "3", "--rows-per-day", "300000",
+    run(cli, "synth", "dbn", "--symbols", "4", "--days", "4", "--rows-per-day", "200000",
         "--seed", "42", "--out", str(OUT / "dbn"))
     files = sorted(str(p) for p in (OUT / "dbn").glob("*.dbn.zst"))
     run(cli, "dbn", "inspect", files[0])
-    run(cli, "dbn", "to-parquet", *files, "--out", str(OUT / "parquet"))
+    run(cli, "dbn", "to-parquet", files[0], "--out", str(OUT / "parquet"))
+    (OUT / "label.json").write_text(json.dumps(LABEL, indent=2))
+    run(cli, "label", "run", "--config", str(OUT / "label.json"), "--input", str(OUT / "dbn"),
+        "--out", str(OUT / "labeled"))
 
-    print("\nwritten:")
-    for path in sorted((OUT / "parquet").glob("*.parquet")):
-        meta = pq.read_metadata(path)
-        print(f"  {path}  {meta.num_rows:,} rows, {meta.num_columns} columns, "
-              f"{meta.num_row_groups} row groups, {path.stat().st_size / 2**20:.1f} MiB")
-    table = pq.read_table(sorted((OUT / "parquet").glob("*.parquet"))[0],
-                          columns=["ts_recv", "symbol", "action", "side", "price",
-                                   "bid_px_00", "ask_px_00", "bid_sz_00", "ask_sz_00"])
-    print("\nfirst rows of the first day:")
-    print(table.slice(0, 8).to_pandas().to_string(index=False))
-    print("\nrows per symbol on that day:")
-    counts = table.group_by("symbol").aggregate([("symbol", "count")]).sort_by("symbol")
-    for symbol, n in zip(counts["symbol"].to_pylist(), counts["symbol_count"].to_pylist()):
-        print(f"  {symbol:<8} {n:>9,}")
-    print(f"\ndemo finished in {time.perf_counter() - start:.1f} s; outputs in {OUT}/")
+    torch.manual_seed(0)
+    train = tickforge.RepresentDataLoader(OUT / "labeled", 32, ["volume", "trade_counts"],
+                                          split="train", seed=0, **IMAGE)
+    nbins = train.num_classes
+    model = nn.Sequential(
+        nn.Conv2d(2, 8, kernel_size=5, stride=2), nn.ReLU(),
+        nn.Conv2d(8, 16, kernel_size=5, stride=2), nn.ReLU(),
+        nn.AdaptiveAvgPool2d((8, 4)), nn.Flatten(),
+        nn.Linear(16 * 8 * 4, 64), nn.ReLU(), nn.Linear(64, nbins),
+    )
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    print(f"\ntraining a small CNN for {STEPS} steps: {len(train)} batches per epoch, "
+          f"{nbins} classes, images (2, 402, {IMAGE['time_bins']})")
+    step, waited, trained = 0, 0.0, 0.0
+    while step < STEPS:
+        batches = iter(train)
+        while step < STEPS:
+            t0 = time.perf_counter()
+            try:
+                features, labels = next(batches)
+            except StopIteration:
+                break
+            t1 = time.perf_counter()
+            loss = loss_fn(model(features), labels)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            waited += t1 - t0
+            trained += time.perf_counter() - t1
+            step += 1
+            if step % 50 == 0 or step == 1:
+                counts = np.bincount(labels.numpy(), minlength=nbins)
+                print(f"step {step:4d}  loss {loss.item():.3f}  class counts {counts.tolist()}  "
+                      f"loader wait {1000 * waited / step:5.1f} ms/batch")
+    print(f"loader delivered {32 * step / max(waited, 1e-9):,.0f} samples/s of waiting time; "
+          f"training took {trained:.1f} s; cache {train.cache_stats()}")
+
+    val = tickforge.RepresentDataLoader(OUT / "labeled", 64, ["volume", "trade_counts"],
+                                        split="val", seed=0, shuffle=False, **IMAGE)
+    correct = total = 0
+    with torch.no_grad():
+        for features, labels in val:
+            correct += (model(features).argmax(1) == labels).sum().item()
+            total += len(labels)
+    print(f"validation accuracy {correct / max(total, 1):.3f} on {total} samples "
+          f"(chance {1 / nbins:.3f}; the generated prices are a random walk)")
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    features, labels, index = next(iter(tickforge.RepresentDataLoader(
+        OUT / "labeled", 6, ["volume"], seed=3, return_index=True, **IMAGE)))
+    fig, axes = plt.subplots(2, 3, figsize=(12, 7))
+    for ax, image, label, symbol in zip(axes.flat, features, labels, index["symbol"]):
+        ax.imshow(image.numpy(), aspect="auto", cmap="RdBu_r", vmin=-1, vmax=1)
+        ax.set_title(f"{symbol}  class {label.item()}")
+        ax.set_xlabel("time bin")
+        ax.set_ylabel("price row")
+    fig.tight_layout()
+    fig.savefig(OUT / "depth_images.png", dpi=80)
+    report = json.loads((OUT / "labeled" / "build_report.json").read_text())
+    fig, ax = plt.subplots(figsize=(8, 4))
+    width = 0.4
+    fit = np.sum([s["classes_fit"] for s in report["symbols"].values() if "classes_fit" in s], axis=0)
+    rest = np.sum([s["classes_rest"] for s in report["symbols"].values() if "classes_rest" in s], axis=0)
+    x = np.arange(len(fit))
+    ax.bar(x - width / 2, fit / fit.sum(), width, label="fit files")
+    ax.bar(x + width / 2, rest / rest.sum(), width, label="later files")
+    ax.axhline(1 / len(fit), color="gray", linestyle="--", label="uniform")
+    ax.set_xlabel("class")
+    ax.set_ylabel("share of labeled rows")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(OUT / "class_distribution.png", dpi=80)
+    print(f"\nwrote {OUT}/depth_images.png and {OUT}/class_distribution.png")
+    print(f"demo finished in {time.perf_counter() - start:.1f} s; outputs in {OUT}/")
 
 
 if __name__ == "__main__":
