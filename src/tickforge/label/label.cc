@@ -6,7 +6,8 @@
 #include <arrow/io/file.h>
 #include <arrow/util/key_value_metadata.h>
 #include <fmt/format.h>
-#include <parquet/arrow/reader.h>
+#include <arrow/ipc/api.h>
+#include <arrow/util/compression.h>
 
 #include <algorithm>
 #include <bit>
@@ -105,16 +106,44 @@ bool IsValidRow(int64_t bid, int64_t ask, const LabelConfig& config) {
   return true;
 }
 
-Result<std::shared_ptr<arrow::Table>> ReadParquet(const std::filesystem::path& path,
-                                                  const std::vector<std::string>& columns = {}) {
+// Scratch parts are Arrow IPC files with LZ4 bodies: written and read near memory speed, where
+// Parquet's encodings cost more than the whole labeling arithmetic.
+constexpr int64_t kPartBatchRows = 1 << 16;
+
+Status WritePart(const std::filesystem::path& path, const arrow::RecordBatch& batch) {
+  ARROW_ASSIGN_OR_RAISE(auto file, arrow::io::FileOutputStream::Open(path.string()));
+  auto options = arrow::ipc::IpcWriteOptions::Defaults();
+  ARROW_ASSIGN_OR_RAISE(options.codec, arrow::util::Codec::Create(arrow::Compression::LZ4_FRAME));
+  ARROW_ASSIGN_OR_RAISE(auto writer, arrow::ipc::MakeFileWriter(file, batch.schema(), options));
+  for (int64_t offset = 0; offset < batch.num_rows(); offset += kPartBatchRows) {
+    ARROW_RETURN_NOT_OK(writer->WriteRecordBatch(*batch.Slice(offset, kPartBatchRows)));
+  }
+  ARROW_RETURN_NOT_OK(writer->Close());
+  return file->Close();
+}
+
+// Opens a part, reading only `columns` (all when empty).
+Result<std::shared_ptr<arrow::ipc::RecordBatchFileReader>> OpenPart(const std::filesystem::path& path,
+                                                                    const std::vector<std::string>& columns) {
   ARROW_ASSIGN_OR_RAISE(auto file, arrow::io::ReadableFile::Open(path.string()));
-  ARROW_ASSIGN_OR_RAISE(auto reader, parquet::arrow::OpenFile(file, arrow::default_memory_pool()));
-  if (columns.empty()) return reader->ReadTable();
-  std::shared_ptr<arrow::Schema> schema;
-  ARROW_RETURN_NOT_OK(reader->GetSchema(&schema));
-  std::vector<int> indices;
-  for (const auto& name : columns) indices.push_back(schema->GetFieldIndex(name));
-  return reader->ReadTable(indices);
+  auto options = arrow::ipc::IpcReadOptions::Defaults();
+  if (!columns.empty()) {
+    ARROW_ASSIGN_OR_RAISE(auto probe, arrow::ipc::RecordBatchFileReader::Open(file));
+    for (const auto& name : columns) options.included_fields.push_back(probe->schema()->GetFieldIndex(name));
+    std::sort(options.included_fields.begin(), options.included_fields.end());
+  }
+  return arrow::ipc::RecordBatchFileReader::Open(file, options);
+}
+
+Result<std::shared_ptr<arrow::Table>> ReadPart(const std::filesystem::path& path,
+                                               const std::vector<std::string>& columns) {
+  ARROW_ASSIGN_OR_RAISE(auto reader, OpenPart(path, columns));
+  arrow::RecordBatchVector batches;
+  for (int i = 0; i < reader->num_record_batches(); ++i) {
+    ARROW_ASSIGN_OR_RAISE(auto batch, reader->ReadRecordBatch(i));
+    batches.push_back(std::move(batch));
+  }
+  return arrow::Table::FromRecordBatches(reader->schema(), std::move(batches));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -180,9 +209,6 @@ Status SplitFile(const InputFile& input, const LabelConfig& config, Workspace& w
   std::vector<std::string> names(symbol_ids.size());
   for (const auto& [name, id] : symbol_ids) names[static_cast<size_t>(id)] = name;
   for (size_t id = 0; id < rows_in.size(); ++id) ws.symbols[names[id]].rows_in += rows_in[id];
-  ParquetWriteOptions write;
-  write.compression = arrow::Compression::LZ4;  // scratch files: fast over small
-  write.use_threads = false;
   for (size_t begin = 0; begin < rows.size();) {
     size_t end = begin;
     while (end < rows.size() && rows[end].symbol == rows[begin].symbol) ++end;
@@ -192,10 +218,8 @@ Status SplitFile(const InputFile& input, const LabelConfig& config, Workspace& w
     ARROW_ASSIGN_OR_RAISE(auto index_array, indices.Finish());
     ARROW_ASSIGN_OR_RAISE(auto taken, arrow::compute::Take(batch, index_array));
     SymbolInfo& info = ws.symbols[names[static_cast<size_t>(rows[begin].symbol)]];
-    const auto path = ws.dir / fmt::format("f{:05d}-s{:05d}.parquet", input.index, rows[begin].symbol);
-    ARROW_ASSIGN_OR_RAISE(auto file, ParquetFile::Create(path, ws.schema, write));
-    ARROW_RETURN_NOT_OK(file->Write(*taken.record_batch()));
-    ARROW_RETURN_NOT_OK(file->Close().status());
+    const auto path = ws.dir / fmt::format("f{:05d}-s{:05d}.arrow", input.index, rows[begin].symbol);
+    ARROW_RETURN_NOT_OK(WritePart(path, *taken.record_batch()));
     const auto n = static_cast<int64_t>(end - begin);
     info.parts.push_back(Part{input.index, path, n, rows[begin].key, rows[end - 1].key});
     info.valid += n;
@@ -292,13 +316,12 @@ class SeriesReader {
   // Returns nullopt at the end.
   Result<std::optional<Chunk>> Next() {
     while (true) {
-      if (reader_) {
-        std::shared_ptr<arrow::RecordBatch> batch;
-        ARROW_RETURN_NOT_OK(reader_->ReadNext(&batch));
-        if (batch) {
+      if (part_) {
+        if (next_batch_ < part_->num_record_batches()) {
+          ARROW_ASSIGN_OR_RAISE(auto batch, part_->ReadRecordBatch(next_batch_++));
           return std::optional<Chunk>(Chunk{batch, std::vector<int32_t>(static_cast<size_t>(batch->num_rows()), file_)});
         }
-        reader_.reset();
+        part_.reset();
       }
       if (next_group_ == groups_.size()) return std::optional<Chunk>();
       const Group& group = groups_[next_group_++];
@@ -317,19 +340,8 @@ class SeriesReader {
   };
 
   Status Open(const Part& part) {
-    ARROW_ASSIGN_OR_RAISE(auto file, arrow::io::ReadableFile::Open(part.path.string()));
-    ARROW_ASSIGN_OR_RAISE(parquet_, parquet::arrow::OpenFile(file, arrow::default_memory_pool()));
-    std::vector<int> indices;
-    std::shared_ptr<arrow::Schema> schema;
-    ARROW_RETURN_NOT_OK(parquet_->GetSchema(&schema));
-    for (const auto& name : columns_) indices.push_back(schema->GetFieldIndex(name));
-    std::vector<int> groups(static_cast<size_t>(parquet_->num_row_groups()));
-    for (size_t i = 0; i < groups.size(); ++i) groups[i] = static_cast<int>(i);
-    if (columns_.empty()) {
-      ARROW_ASSIGN_OR_RAISE(reader_, parquet_->GetRecordBatchReader(groups));
-    } else {
-      ARROW_ASSIGN_OR_RAISE(reader_, parquet_->GetRecordBatchReader(groups, indices));
-    }
+    ARROW_ASSIGN_OR_RAISE(part_, OpenPart(part.path, columns_));
+    next_batch_ = 0;
     file_ = part.file;
     return Status::OK();
   }
@@ -344,7 +356,7 @@ class SeriesReader {
     std::vector<Row> rows;
     int64_t offset = 0;
     for (const Part* part : group.parts) {
-      ARROW_ASSIGN_OR_RAISE(auto table, ReadParquet(part->path, columns_));
+      ARROW_ASSIGN_OR_RAISE(auto table, ReadPart(part->path, columns_));
       ARROW_ASSIGN_OR_RAISE(table, table->CombineChunks());
       const auto& ts = static_cast<const arrow::TimestampArray&>(*table->GetColumnByName("ts_event")->chunk(0));
       const auto& seq = static_cast<const arrow::UInt32Array&>(*table->GetColumnByName("sequence")->chunk(0));
@@ -374,8 +386,8 @@ class SeriesReader {
   std::vector<std::string> columns_;
   std::vector<Group> groups_;
   size_t next_group_ = 0;
-  std::unique_ptr<parquet::arrow::FileReader> parquet_;
-  std::unique_ptr<arrow::RecordBatchReader> reader_;
+  std::shared_ptr<arrow::ipc::RecordBatchFileReader> part_;
+  int next_batch_ = 0;
   int32_t file_ = 0;
 };
 
