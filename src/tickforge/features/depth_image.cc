@@ -88,9 +88,14 @@ Status ImageOptions::Validate() const {
   if (ticks_per_bin < 1) return Status::Invalid("ticks_per_bin must be >= 1, got ", ticks_per_bin);
   const double units = micro_pip_size * static_cast<double>(dbn::kFixedPriceScale);
   if (!(units >= 1) || std::abs(units - std::round(units)) > 1e-6) {
-    return Status::Invalid("micro_pip_size must be a positive multiple of 1e-9, got ", micro_pip_size);
+    return Status::Invalid(fmt::format("micro_pip_size must be a positive multiple of 1e-9, got {:g}", micro_pip_size));
   }
   if (features.empty()) return Status::Invalid("at least one feature is needed");
+  for (size_t i = 0; i < features.size(); ++i) {
+    if (std::count(features.begin(), features.end(), features[i]) > 1) {
+      return Status::Invalid("feature '", FeatureName(features[i]), "' is listed twice");
+    }
+  }
   return Status::OK();
 }
 
