@@ -62,7 +62,9 @@ class RepresentDataLoader(_Base):
     """Class-uniform batches of depth images from labeled symbol datasets.
 
     ``RepresentDataLoader(parquet_dir, batch_size, features, shuffle=True, sample_fraction=1.0,
-    symbols=None, **extras)`` as in the migration guide; extras: seed, time_bins, ticks_per_bin,
+    symbols=None, **extras)`` as in the migration guide. ``shuffle="local"`` draws each class
+    segment block by segment block (few cache segments per batch; batches mix fewer periods)
+    for data larger than cache_bytes. Extras: seed, time_bins, ticks_per_bin,
     micro_pip_size, split ('train' | 'val' | 'test', cut by time with a purge gap), stride,
     rank, world_size, cache_bytes, threads, prefetch, return_index, config (YAML/JSON file;
     arguments given here win over it), split_fractions, pin_memory.
@@ -76,7 +78,7 @@ class RepresentDataLoader(_Base):
         parquet_dir: str | os.PathLike | None = None,
         batch_size: int | None = None,
         features: str | Sequence[str] | None = None,
-        shuffle: bool | None = None,
+        shuffle: bool | str | None = None,
         sample_fraction: float | None = None,
         symbols: Sequence[str] | None = None,
         *,

@@ -586,7 +586,10 @@ Result<SymbolResult> BuildSymbol(const SymbolInfo& info, const std::vector<doubl
   auto schema = base_schema->WithMetadata(arrow::KeyValueMetadata::Make({"tickforge.label"}, {label_meta.dump()}));
   ARROW_ASSIGN_OR_RAISE(schema, schema->AddField(schema->num_fields(), arrow::field("price_movement", arrow::float64())));
   ARROW_ASSIGN_OR_RAISE(schema, schema->AddField(schema->num_fields(), arrow::field("classification_label", arrow::uint8())));
-  ARROW_ASSIGN_OR_RAISE(auto out, ParquetFile::Create(path, schema));
+  // Row groups of 32 Ki rows let the loader read a window's rows without decoding much else.
+  ParquetWriteOptions write;
+  write.row_group_rows = 1 << 15;
+  ARROW_ASSIGN_OR_RAISE(auto out, ParquetFile::Create(path, schema, write));
 
   SymbolResult result;
   result.classes_fit.assign(static_cast<size_t>(config.nbins), 0);

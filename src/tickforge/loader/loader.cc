@@ -376,10 +376,29 @@ std::vector<std::vector<Sample>> Loader::PlanEpoch(int64_t epoch) const {
     uint64_t pass = 0;
   };
   std::vector<Stream> streams(static_cast<size_t>(num_classes_));
+  const int64_t segment_rows = options_.image.ticks_per_bin * kBinsPerSegment;
   const auto refill = [&](int c) {
     Stream& s = streams[static_cast<size_t>(c)];
     s.order = by_class_[static_cast<size_t>(c)];
-    if (options_.shuffle) Rng(Mix({seed, 3, static_cast<uint64_t>(epoch), rank, static_cast<uint64_t>(c), s.pass})).Shuffle(s.order);
+    Rng rng(Mix({seed, 3, static_cast<uint64_t>(epoch), rank, static_cast<uint64_t>(c), s.pass}));
+    if (options_.shuffle && options_.locality) {
+      // Blocks of samples sharing a cache segment, in shuffled order, shuffled inside.
+      std::map<std::pair<int32_t, int64_t>, std::vector<int64_t>> blocks;
+      for (int64_t i : s.order) {
+        const Sample& x = samples_[static_cast<size_t>(i)];
+        blocks[{x.symbol, x.row / segment_rows}].push_back(i);
+      }
+      std::vector<std::vector<int64_t>> shuffled;
+      for (auto& [key, block] : blocks) shuffled.push_back(std::move(block));
+      rng.Shuffle(shuffled);
+      s.order.clear();
+      for (auto& block : shuffled) {
+        rng.Shuffle(block);
+        s.order.insert(s.order.end(), block.begin(), block.end());
+      }
+    } else if (options_.shuffle) {
+      rng.Shuffle(s.order);
+    }
     s.next = 0;
     ++s.pass;
   };

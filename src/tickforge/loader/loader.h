@@ -26,6 +26,10 @@ struct LoaderOptions {
   int64_t batch_size = 32;
   features::ImageOptions image;
   bool shuffle = true;
+  /// Shuffle by cache segment: a class's samples are drawn segment block after segment block
+  /// (blocks and samples within them shuffled), so batches touch few segments at a time. Use
+  /// when the data does not fit cache_bytes; batches then mix fewer distinct time periods.
+  bool locality = false;
   double sample_fraction = 1.0;
   std::vector<std::string> symbols;  ///< empty: every dataset in parquet_dir
   uint64_t seed = 0;

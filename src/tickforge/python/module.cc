@@ -198,7 +198,13 @@ std::unique_ptr<loader::Loader> OpenLoader(const std::string& json) {
   o.batch_size = j.at("batch_size").get<int64_t>();
   o.image = ImageOptionsFor(j.at("features").get<std::vector<std::string>>(), j.at("time_bins").get<int>(),
                             j.at("ticks_per_bin").get<int>(), j.at("micro_pip_size").get<double>());
-  o.shuffle = j.at("shuffle").get<bool>();
+  const auto& shuffle = j.at("shuffle");
+  if (shuffle.is_string()) {
+    if (shuffle.get<std::string>() != "local") throw nb::value_error("shuffle must be True, False or 'local'");
+    o.shuffle = o.locality = true;
+  } else {
+    o.shuffle = shuffle.get<bool>();
+  }
   o.sample_fraction = j.at("sample_fraction").get<double>();
   if (!j.at("symbols").is_null()) o.symbols = j.at("symbols").get<std::vector<std::string>>();
   o.seed = j.at("seed").get<uint64_t>();
