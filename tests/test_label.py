@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
+import re
 import shutil
 import struct
 import subprocess
@@ -609,6 +609,9 @@ QUIRKY_CASES = {
                                    max_samples_per_file=60, seed=12345, currency="EURUSD"),
     "price-range": dict(SMALL, nbins=13, min_price=0.6531, max_price=1.0805, seed=7,
                         max_samples_per_file=150),
+    # Both 6E symbols lose every row; they still count in the symbol list that keys the draws.
+    "price-range-drops-symbols": dict(SMALL, nbins=9, max_price=0.9, max_samples_per_file=100,
+                                      seed=8),
     "fit-fraction-0.8-seed-max": dict(SMALL, nbins=5, fit_fraction=0.8, seed=M64,
                                       file_sample_fraction=0.6, jump_size=3),
 }
@@ -626,8 +629,9 @@ def test_global_matches_reference(quirky, tmp_path, case):
     if config.get("max_samples_per_file", 10000) < 10000:
         assert ref.capped_files > 0
     if "min_price" in config:
-        assert len(ref.inp.series) and any(
-            0 < len(ref.inp.series[n]) < ref.inp.rows_in[n] - 10 for n in ref.inp.symbols)
+        assert any(0 < len(ref.inp.series[n]) < ref.inp.rows_in[n] - 10 for n in ref.inp.symbols)
+    if config.get("max_price") == 0.9:
+        assert sum(len(ref.inp.series[n]) == 0 for n in ref.inp.symbols) == 2
     thr, report, out = fit_and_build(quirky, tmp_path, **config)
     check_thresholds(thr, ref)
     check_build(out, report, ref)
@@ -885,6 +889,7 @@ def test_corrupt_file_fails_the_build(plain, tmp_path, which):
     with pytest.raises(tickforge.TickforgeError) as info:
         tickforge.label_run(d, out, **SMALL)
     assert bad.name in str(info.value)
+    assert re.search(r"(byte|offset)\D{0,3}\d+", str(info.value)), str(info.value)
     left = all_files(out) if out.exists() else set()
     assert not any("dataset" in f or f.endswith(".parquet") for f in left), left
     assert left <= {"thresholds.json"}, f"files left behind: {sorted(left)}"
@@ -924,12 +929,26 @@ def test_skip_bad_files_records_them(plain, tmp_path):
     check_build(out, report, ref)
 
 
-def test_skip_bad_files_truncated(plain, tmp_path):
-    d = copy_dir(plain, tmp_path / "in")
-    bad = dbn_files(d)[-1]
-    truncate(bad, 0.5)
+@pytest.mark.parametrize("kind", ["zst", "raw"])
+def test_skip_bad_files_truncated(plain, quirky, tmp_path, kind):
+    """A file that breaks part-way is skipped whole; the rest is labeled as without it."""
+    d = copy_dir(plain if kind == "zst" else quirky, tmp_path / "in")
+    config = dict(SMALL, nbins=13, seed=5)
+    files = Reference(dbn_files(d), **config).inp.files
+    bad = files[-1]
+    if kind == "zst":
+        truncate(bad, 0.5)
+    else:  # cut a raw file in the middle of a record, after many good records
+        data = bad.read_bytes()
+        base = 8 + struct.unpack_from("<I", data, 4)[0]
+        cut = base + (len(data) - base) // 2 // REC_SIZE * REC_SIZE + 100
+        bad.write_bytes(data[:cut])
     out = tmp_path / "out"
-    report = tickforge.label_run(d, out, skip_bad_files=True, **SMALL)
+    with pytest.raises(tickforge.TickforgeError) as info:
+        tickforge.label_run(d, tmp_path / "strict", **config)
+    assert bad.name in str(info.value)
+    report = tickforge.label_run(d, out, skip_bad_files=True, **config)
     assert bad.name in json.dumps(report)
-    assert list(out.glob("AUDUSD_*_dataset.parquet"))
-    assert os.path.exists(out / "build_report.json")
+    ref = Reference(files[:-1], **config)
+    check_thresholds(read_json(out / "thresholds.json"), ref)
+    check_build(out, report, ref)
