@@ -27,6 +27,7 @@ __all__ = [
     "label_build",
     "label_run",
     "render",
+    "compute_labels",
     "RepresentDataLoader",
 ]
 
@@ -177,6 +178,19 @@ def label_run(
     config_file, extra = _split_config(config, overrides)
     return json.loads(
         _tickforge.label_run(_paths(inputs), os.fspath(out_dir), config_file, extra, skip_bad_files)
+    )
+
+
+def compute_labels(bid_px_00, ask_px_00, boundaries, *, lookback_rows: int,
+                   lookforward_input: int, lookforward_offset: int):
+    """Return (price_movement float64, classification_label int16) for one symbol's valid rows
+    held in memory (fixed-point int64 prices): the kernel label build runs, with NaN / -1 where
+    the movement is undefined."""
+    import numpy as np
+
+    return _tickforge.compute_labels(
+        np.ascontiguousarray(bid_px_00, dtype=np.int64), np.ascontiguousarray(ask_px_00, dtype=np.int64),
+        [float(b) for b in boundaries], lookback_rows, lookforward_input, lookforward_offset,
     )
 
 

@@ -144,22 +144,26 @@ class RepresentDataLoader(_Base):
         if info is not None:  # inside a DataLoader worker: every num_workers-th batch
             first, step = first + info.id, info.num_workers
         self._engine.start(self.epoch, first, step)
-        while True:
-            out = self._engine.next()
-            if out is None:
-                break
-            features, labels, index = out
-            if torch is not None:
-                features, labels = torch.from_numpy(features), torch.from_numpy(labels)
-                if self.pin_memory and torch.cuda.is_available():
-                    features, labels = features.pin_memory(), labels.pin_memory()
-            self._next_batch = index["batch"] + 1
-            if self.return_index:
-                index = {"symbol": [self.symbols[i] for i in index["symbol"]],
-                         "ts_event": index["ts_event"], "sequence": index["sequence"], "row": index["row"]}
-                yield features, labels, index
-            else:
-                yield features, labels
+        try:
+            while True:
+                out = self._engine.next()
+                if out is None:
+                    break
+                features, labels, index = out
+                if torch is not None:
+                    features, labels = torch.from_numpy(features), torch.from_numpy(labels)
+                    if self.pin_memory and torch.cuda.is_available():
+                        features, labels = features.pin_memory(), labels.pin_memory()
+                self._next_batch = index["batch"] + 1
+                if self.return_index:
+                    index = {"symbol": [self.symbols[i] for i in index["symbol"]],
+                             "ts_event": index["ts_event"], "sequence": index["sequence"],
+                             "row": index["row"]}
+                    yield features, labels, index
+                else:
+                    yield features, labels
+        finally:
+            self._engine.stop()  # no render threads outlive an iteration
         if info is None:
             self.epoch += 1
             self._next_batch = 0

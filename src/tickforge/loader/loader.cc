@@ -10,6 +10,8 @@
 #include <cmath>
 #include <filesystem>
 #include <list>
+#include <system_error>
+#include <unistd.h>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
@@ -283,12 +285,23 @@ Status Loader::BuildIndex() {
     }
     const auto metadata = reader->parquet_reader()->metadata();
     const int ts_index = metadata->schema()->ColumnIndex("ts_event");
+    bool have_stats = true;
     for (int g = 0; g < metadata->num_row_groups(); ++g) {
       auto stats = metadata->RowGroup(g)->ColumnChunk(ts_index)->statistics();
-      if (!stats || !stats->HasMinMax()) continue;
+      if (!stats || !stats->HasMinMax()) {
+        have_stats = false;
+        break;
+      }
       auto typed = std::static_pointer_cast<parquet::Int64Statistics>(stats);
       t_min = std::min(t_min, typed->min());
       t_max = std::max(t_max, typed->max());
+    }
+    if (!have_stats && metadata->num_rows() > 0) {
+      // Files written without statistics: the (sorted) column itself gives the range.
+      ARROW_ASSIGN_OR_RAISE(auto ts, ReadRows(path, 0, metadata->num_rows(), {"ts_event"}));
+      const auto& values = static_cast<const arrow::TimestampArray&>(*ts->column(0));
+      t_min = std::min(t_min, values.Value(0));
+      t_max = std::max(t_max, values.Value(values.length() - 1));
     }
     names_.push_back(symbol);
     datasets_.push_back({path, metadata->num_rows()});
@@ -517,6 +530,7 @@ Status Loader::Start(int64_t epoch, int64_t first, int64_t step) {
   next_job_ = next_out_ = 0;
   done_.clear();
   stopping_ = false;
+  owner_pid_ = ::getpid();
   for (int i = 0; i < options_.threads; ++i) workers_.emplace_back([this] { Work(); });
   return Status::OK();
 }
@@ -527,9 +541,11 @@ void Loader::Work() {
     {
       std::unique_lock lock(mutex_);
       changed_.wait(lock, [this] {
-        return stopping_ || (next_job_ < order_.size() && next_job_ < next_out_ + static_cast<size_t>(options_.prefetch));
+        return stopping_ || next_job_ >= order_.size() ||
+               next_job_ < next_out_ + static_cast<size_t>(options_.prefetch);
       });
-      if (stopping_) return;
+      // Threads end with the epoch's last job, so none outlive an iteration (or a fork).
+      if (stopping_ || next_job_ >= order_.size()) return;
       job = next_job_++;
     }
     auto batch = pool_->Acquire();
@@ -563,6 +579,18 @@ Result<std::shared_ptr<Batch>> Loader::Next() {
 }
 
 void Loader::Stop() {
+  if (owner_pid_ != 0 && owner_pid_ != ::getpid()) {
+    // A forked child (a DataLoader worker) inherits the objects but not the threads.
+    for (auto& worker : workers_) {
+      try {
+        worker.detach();
+      } catch (const std::system_error&) {
+      }
+    }
+    workers_.clear();
+    owner_pid_ = 0;
+    return;
+  }
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;

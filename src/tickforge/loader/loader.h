@@ -99,6 +99,10 @@ class Loader {
   /// Return the samples of batch `index` of `epoch` (the plan, without rendering).
   [[nodiscard]] std::vector<Sample> PlanBatch(int64_t epoch, int64_t index) const;
 
+  /// Stop the render threads (the next Start() restarts them). Safe in a forked child, where
+  /// the parent's threads do not exist: they are abandoned rather than joined.
+  void Stop();
+
   [[nodiscard]] CacheStats cache_stats() const;
   /// Return how many samples of each class the batches handed out so far held.
   [[nodiscard]] std::vector<int64_t> class_counts() const;
@@ -108,7 +112,6 @@ class Loader {
   Status BuildIndex();
   std::vector<std::vector<Sample>> PlanEpoch(int64_t epoch) const;
   void Work();
-  void Stop();
   Status RenderBatch(const std::vector<Sample>& plan, Batch& batch);
 
   struct SymbolData {
@@ -136,6 +139,7 @@ class Loader {
   std::map<int64_t, std::shared_ptr<Batch>> done_;
   std::vector<std::thread> workers_;
   bool stopping_ = false;
+  int owner_pid_ = 0;  // the process whose threads workers_ holds
   std::vector<int64_t> class_counts_;
 };
 

@@ -17,6 +17,7 @@
 #include "tickforge/dbn/to_parquet.h"
 #include "tickforge/features/depth_image.h"
 #include "tickforge/label/label.h"
+#include "tickforge/label/movement.h"
 #include "tickforge/loader/loader.h"
 #include "tickforge/synth/synth.h"
 
@@ -190,6 +191,40 @@ nb::ndarray<nb::numpy, float> Render(const std::string& dataset, std::optional<i
   return nb::ndarray<nb::numpy, float>(image->data(), {planes, size_t{features::kImageRows}, size_t(time_bins)}, owner);
 }
 
+// Movements and labels of one series held in memory (DESIGN.md §3.2-3.3), the kernel label
+// build runs per symbol: movement NaN and label -1 where undefined.
+nb::tuple ComputeLabels(nb::ndarray<const int64_t, nb::ndim<1>, nb::c_contig> bid,
+                        nb::ndarray<const int64_t, nb::ndim<1>, nb::c_contig> ask, std::vector<double> boundaries,
+                        int64_t lookback, int64_t forward, int64_t offset) {
+  if (bid.shape(0) != ask.shape(0)) throw nb::value_error("bid and ask differ in length");
+  if (lookback < 1 || forward < 1 || offset < 0) throw nb::value_error("need lookback, forward >= 1 and offset >= 0");
+  const auto n = static_cast<int64_t>(bid.shape(0));
+  auto* movement = new std::vector<double>(static_cast<size_t>(n));
+  auto* labels = new std::vector<int16_t>(static_cast<size_t>(n));
+  {
+    nb::gil_scoped_release release;
+    label::MovementWindow window(lookback, offset, forward);
+    const int64_t last = window.LastDefined(n);
+    int64_t next = 0;
+    const int64_t* b = bid.data();
+    const int64_t* a = ask.data();
+    for (int64_t i = 0; i < n; ++i) {
+      window.Push(b[i] + a[i]);
+      for (; next < window.size(); ++next) {
+        const bool defined = next >= lookback && next <= last;
+        if (defined && !window.Ready(next)) break;
+        const double m = defined ? window.Movement(next) : std::nan("");
+        (*movement)[static_cast<size_t>(next)] = m;
+        (*labels)[static_cast<size_t>(next)] = defined ? static_cast<int16_t>(label::Digitize(m, boundaries)) : -1;
+      }
+    }
+  }
+  nb::capsule own_m(movement, [](void* p) noexcept { delete static_cast<std::vector<double>*>(p); });
+  nb::capsule own_l(labels, [](void* p) noexcept { delete static_cast<std::vector<int16_t>*>(p); });
+  return nb::make_tuple(nb::ndarray<nb::numpy, double>(movement->data(), {size_t(n)}, own_m),
+                        nb::ndarray<nb::numpy, int16_t>(labels->data(), {size_t(n)}, own_l));
+}
+
 // The loader's options arrive as one JSON object with the Python keyword names.
 std::unique_ptr<loader::Loader> OpenLoader(const std::string& json) {
   const auto j = nlohmann::json::parse(json);
@@ -270,6 +305,7 @@ NB_MODULE(_tickforge, m) {
   m.def("label_build", &LabelBuild);
   m.def("label_run", &LabelRun);
   m.def("render", &Render);
+  m.def("compute_labels", &ComputeLabels);
 
   nb::class_<loader::Loader>(m, "Loader")
       .def_static("open", &OpenLoader)
@@ -281,6 +317,10 @@ NB_MODULE(_tickforge, m) {
            [](loader::Loader& self, int64_t epoch, int64_t first, int64_t step) { Check(self.Start(epoch, first, step)); },
            nb::arg("epoch"), nb::arg("first") = 0, nb::arg("step") = 1)
       .def("next", &NextBatch)
+      .def("stop", [](loader::Loader& self) {
+        nb::gil_scoped_release release;
+        self.Stop();
+      })
       .def("plan",
            [](const loader::Loader& self, int64_t epoch, int64_t index) {
              std::vector<std::tuple<int32_t, int64_t, int>> out;
