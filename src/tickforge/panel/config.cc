@@ -71,6 +71,7 @@ Result<bool> ApplyKey(const std::string& key, const YAML::Node& value, std::stri
          return Status::OK();
        }},
       {"seed", [&] { return Read(value, key, source, &o->seed); }},
+      {"release_inputs", [&] { return Read(value, key, source, &o->release_inputs); }},
       {"batch_rows", [&] { return Read(value, key, source, &o->batch_rows); }},
       {"merge_memory", [&] { return Read(value, key, source, &o->merge_memory); }},
       {"spill_dir",
@@ -89,7 +90,7 @@ Result<bool> ApplyKey(const std::string& key, const YAML::Node& value, std::stri
 
 std::string KnownKeys() {
   return "symbol_column, target_column, time_column, columns, metadata_columns, use_float32, streaming_collect, "
-         "min_cs, max_cs_samples, order, seed, batch_rows, merge_memory, spill_dir";
+         "min_cs, max_cs_samples, order, seed, release_inputs, batch_rows, merge_memory, spill_dir";
 }
 
 }  // namespace

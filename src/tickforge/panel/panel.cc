@@ -1199,6 +1199,11 @@ Result<std::shared_ptr<PanelBuilder::Plan>> PanelBuilder::MakePlan() {
       if (!relevant(field->name())) continue;
       fields.push_back(field->name() == options.symbol_column ? field->WithType(arrow::utf8()) : field);
     }
+    // Each input gets its symbol column at its end (pandas' assign), so the union of columns
+    // comes out in pandas concat's order.
+    if (source->schema->GetFieldIndex(options.symbol_column) < 0) {
+      fields.push_back(arrow::field(options.symbol_column, arrow::utf8()));
+    }
     auto schema = arrow::schema(fields);
     if (!unified) {
       unified = schema;
@@ -1311,7 +1316,9 @@ Result<std::shared_ptr<PanelBuilder::Plan>> PanelBuilder::MakePlan() {
 Result<std::shared_ptr<PanelReader>> PanelBuilder::Open() { return OpenWith(options_.spill_dir); }
 
 Result<std::shared_ptr<PanelReader>> PanelBuilder::OpenWith(const std::filesystem::path& spill_dir) {
-  if (opened_ && options_.release_inputs) {
+  const bool any_in_memory =
+      std::any_of(sources_.begin(), sources_.end(), [](const auto& entry) { return entry.second->in_memory; });
+  if (opened_ && options_.release_inputs && any_in_memory) {
     return Status::Invalid("the panel was already read once and its inputs were released "
                            "(release_after_convert); build it again to read it again");
   }
