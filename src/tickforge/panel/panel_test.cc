@@ -147,7 +147,7 @@ TEST(PanelTest, DirectoryUnifiesSchemasAndProjects) {
   ASSERT_TRUE(builder.AddDirectory(dir).ok());
   auto table = Collect(builder);
   ASSERT_TRUE(table);
-  EXPECT_EQ(table->schema()->ToString(), "ts: int64\nv: int64\nonly_a: float\nsymbol: string");
+  EXPECT_EQ(table->schema()->ToString(), "ts: int64 not null\nv: int64 not null\nonly_a: float\nsymbol: string not null");
   EXPECT_EQ(Ints(table, "v"), (std::vector<int64_t>{10, 20, 30}));
   EXPECT_EQ(table->GetColumnByName("only_a")->null_count(), 1);
   EXPECT_EQ(Strings(table, "symbol"), (std::vector<std::string>{"A", "A", "B"}));
@@ -156,7 +156,7 @@ TEST(PanelTest, DirectoryUnifiesSchemasAndProjects) {
   projected.columns = {"v"};
   PanelBuilder p(projected);
   ASSERT_TRUE(p.AddDirectory(dir).ok());
-  EXPECT_EQ(Collect(p)->schema()->ToString(), "v: int64\nsymbol: string");
+  EXPECT_EQ(Collect(p)->schema()->ToString(), "v: int64 not null\nsymbol: string not null");
 }
 
 TEST(PanelTest, BadInputErrorsNameTheFile) {
