@@ -272,8 +272,15 @@ Result<std::unique_ptr<parquet::arrow::FileReader>> OpenParquet(
 // One input's raw batches (its own types), projected to `columns` (empty: all).
 class RawReader {
  public:
-  RawReader(std::shared_ptr<Source> source, std::vector<std::string> columns, int64_t batch_rows, bool use_threads)
-      : source_(std::move(source)), columns_(std::move(columns)), batch_rows_(batch_rows), use_threads_(use_threads) {}
+  // `drop_metadata`: forget each file's cached footer once opened, so the footers of hundreds of
+  // symbols are not all held while the panel streams (a later read parses them again).
+  RawReader(std::shared_ptr<Source> source, std::vector<std::string> columns, int64_t batch_rows, bool use_threads,
+            bool drop_metadata = false)
+      : source_(std::move(source)),
+        columns_(std::move(columns)),
+        batch_rows_(batch_rows),
+        use_threads_(use_threads),
+        drop_metadata_(drop_metadata) {}
 
   // Returns nullptr at the end.
   Result<std::shared_ptr<arrow::RecordBatch>> Next() {
@@ -309,10 +316,11 @@ class RawReader {
       }
       if (file_ == source_->paths.size()) return nullptr;
       const size_t index = file_++;
-      ARROW_RETURN_NOT_OK(WithPath(OpenFile(source_->paths[index], index < source_->metadata.size()
-                                                                        ? source_->metadata[index]
-                                                                        : nullptr),
-                                   current_name()));
+      std::shared_ptr<parquet::FileMetaData> metadata;
+      if (index < source_->metadata.size()) {
+        metadata = drop_metadata_ ? std::move(source_->metadata[index]) : source_->metadata[index];
+      }
+      ARROW_RETURN_NOT_OK(WithPath(OpenFile(source_->paths[index], std::move(metadata)), current_name()));
     }
   }
 
@@ -359,6 +367,7 @@ class RawReader {
   std::vector<std::string> columns_;
   int64_t batch_rows_;
   bool use_threads_;
+  bool drop_metadata_;
   size_t file_ = 0;
   bool opened_ = false;
   std::unique_ptr<parquet::arrow::FileReader> parquet_;
@@ -434,7 +443,7 @@ class SourceStream {
       : plan_(std::move(plan)),
         index_(index),
         source_(plan_->sources[index]),
-        raw_(source_, plan_->read_columns, batch_rows, use_threads),
+        raw_(source_, plan_->read_columns, batch_rows, use_threads, true),
         need_keys_(need_keys || plan_->filtered),
         symbol_hash_(plan_->symbol_hashes[index]) {}
 
@@ -1125,8 +1134,8 @@ class TimeOrderReader : public arrow::RecordBatchReader {
   std::vector<size_t> heap_;
 };
 
-// Batches read ahead: enough to keep decoding while the consumer writes a whole row group.
-constexpr size_t kPrefetchBatches = 8;
+// Merged batches (batch_rows each) made ahead of the consumer.
+constexpr size_t kPrefetchBatches = 2;
 
 // Reads another reader on a background thread, a few batches ahead.
 class PrefetchReader : public arrow::RecordBatchReader {

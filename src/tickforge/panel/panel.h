@@ -55,7 +55,7 @@ struct PanelOptions {
   /// Rows per output batch.
   int64_t batch_rows = 65536;
   /// Memory for the per-symbol buffers of the time-order merge.
-  int64_t merge_memory = 256 << 20;
+  int64_t merge_memory = 128 << 20;
   /// Where time order spills; empty: next to the output, else the system temp directory.
   std::filesystem::path spill_dir;
   /// Drop each in-memory input once its rows have been emitted (the panel can then be read
