@@ -14,6 +14,8 @@
 #include "tickforge/features/depth_image.h"
 #include "tickforge/features/image_io.h"
 #include "tickforge/label/label.h"
+#include "tickforge/panel/config.h"
+#include "tickforge/panel/panel.h"
 #include "tickforge/synth/synth.h"
 
 namespace tickforge {
@@ -218,6 +220,43 @@ int main(int argc, char** argv) {
   render->add_option("--micro-pip-size", image_options.micro_pip_size, "Price grid step")->capture_default_str();
   render->add_option("--out", out_prefix, "Output path without extension (writes .npy and .png)")->required();
 
+  // panel build
+  auto* panel_cmd = app.add_subcommand("panel", "Cross-sectional panels of many symbols");
+  panel_cmd->require_subcommand(1);
+  auto* panel_build = panel_cmd->add_subcommand(
+      "build", "Combine per-symbol Parquet files into one panel with a symbol column, in bounded memory");
+  std::vector<std::string> panel_inputs, panel_settings, panel_columns;
+  std::string panel_out, panel_config, panel_target, panel_time, panel_symbol, panel_order, panel_spill;
+  int64_t panel_min_cs = 0, panel_max_cs = 0;
+  uint64_t panel_seed = 0;
+  bool panel_no_float32 = false;
+  std::string panel_compression = "zstd";
+  int64_t panel_row_group_rows = 1 << 17;
+  panel_build->add_option("--input", panel_inputs,
+                          "Directories of NAME.parquet or symbol=NAME/ (or single files, symbol = file stem)")
+      ->required()
+      ->expected(1, -1);
+  panel_build->add_option("--out", panel_out, "Parquet file to write")->required();
+  panel_build->add_option("--config", panel_config, "Pipeline YAML (use_float32, streaming_collect, panel: keys)")
+      ->check(CLI::ExistingFile);
+  panel_build->add_option("--set", panel_settings, "Set a panel key, e.g. --set batch_rows=32768 (repeatable)");
+  auto* target_opt = panel_build->add_option("--target", panel_target, "Target column: symbols without it are skipped");
+  auto* time_opt = panel_build->add_option("--time-column", panel_time, "Time column (default: ts, timestamp, or the only timestamp column)");
+  auto* symbol_opt = panel_build->add_option("--symbol-column", panel_symbol, "Name of the symbol column (default symbol)");
+  auto* columns_opt = panel_build->add_option("--columns", panel_columns, "Read only these columns")->delimiter(',');
+  auto* min_cs_opt = panel_build->add_option("--min-cs", panel_min_cs, "Keep timestamps with at least this many symbols with a target")
+      ->check(CLI::NonNegativeNumber);
+  auto* max_cs_opt = panel_build->add_option("--max-cs-samples", panel_max_cs, "At most this many symbols per timestamp (seeded)")
+      ->check(CLI::NonNegativeNumber);
+  auto* order_opt = panel_build->add_option("--order", panel_order, "symbol (concat of sorted symbols) or time")
+      ->check(CLI::IsMember({"symbol", "time"}));
+  auto* seed_opt = panel_build->add_option("--seed", panel_seed, "Seed of the max_cs_samples choice");
+  auto* float_opt = panel_build->add_flag("--no-float32", panel_no_float32, "Keep float64 columns as float64");
+  auto* spill_opt = panel_build->add_option("--spill-dir", panel_spill, "Where order=time spills (default: next to --out)");
+  panel_build->add_option("--compression", panel_compression, "Parquet codec")
+      ->check(CLI::IsMember({"zstd", "snappy", "lz4", "gzip", "brotli", "none"}));
+  panel_build->add_option("--row-group-rows", panel_row_group_rows, "Rows per Parquet row group")->check(CLI::PositiveNumber);
+
   CLI11_PARSE(app, argc, argv);
 
   if (render->parsed()) {
@@ -246,6 +285,60 @@ int main(int argc, char** argv) {
       return Report(status);
     }
     fmt::print("row {}: wrote {}.npy and {}.png\n", row, out_prefix, out_prefix);
+    return 0;
+  }
+
+
+  if (panel_build->parsed()) {
+    panel::PanelOptions options;
+    if (!panel_config.empty()) {
+      if (auto status = panel::ApplyPipelineConfig(panel_config, &options); !status.ok()) return Report(status);
+    }
+    for (const auto& setting : panel_settings) {
+      if (auto status = panel::ApplyPanelSetting(setting, &options); !status.ok()) return Report(status);
+    }
+    if (target_opt->count()) options.target_column = panel_target;
+    if (time_opt->count()) options.time_column = panel_time;
+    if (symbol_opt->count()) options.symbol_column = panel_symbol;
+    if (columns_opt->count()) options.columns = panel_columns;
+    if (min_cs_opt->count()) options.min_cs = panel_min_cs;
+    if (max_cs_opt->count()) options.max_cs_samples = panel_max_cs;
+    if (order_opt->count()) options.order = panel::ParseOrder(panel_order).ValueOrDie();
+    if (seed_opt->count()) options.seed = panel_seed;
+    if (float_opt->count()) options.use_float32 = false;
+    if (spill_opt->count()) options.spill_dir = panel_spill;
+    if (auto status = options.Validate(); !status.ok()) return Report(status);
+    panel::PanelBuilder builder(options);
+    for (const auto& input : panel_inputs) {
+      std::error_code ec;
+      Status status;
+      if (std::filesystem::is_directory(input, ec)) {
+        status = builder.AddDirectory(input);
+      } else if (std::filesystem::is_regular_file(input, ec)) {
+        std::string stem = std::filesystem::path(input).filename().string();
+        if (stem.ends_with(".parquet")) stem.resize(stem.size() - 8);
+        status = builder.AddParquet(stem, {input});
+      } else {
+        status = Status::IOError(input, ": no such file or directory");
+      }
+      if (!status.ok()) return Report(status);
+    }
+    ParquetWriteOptions write;
+    write.compression = ParquetCompression(panel_compression).ValueOrDie();
+    write.row_group_rows = panel_row_group_rows;
+    const auto start = std::chrono::steady_clock::now();
+    auto report = builder.WriteParquet(panel_out, write);
+    if (!report.ok()) return Report(report.status());
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    for (const auto& skipped : report->skipped) {
+      fmt::print(stderr, "skipped {}: {}\n", skipped.symbol, skipped.reason);
+    }
+    fmt::print("{}: {} rows, {} symbols ({} skipped), order {}, in {:.2f} s\n", panel_out, report->rows_out,
+               report->symbols.size(), report->skipped.size(), panel::OrderName(options.order), seconds);
+    if (options.min_cs > 0 || options.max_cs_samples > 0) {
+      fmt::print("  time column {}: {} timestamps with a target, {} kept by min_cs\n", report->time_column,
+                 report->timestamps, report->timestamps_kept);
+    }
     return 0;
   }
 

@@ -19,6 +19,8 @@
 #include "tickforge/label/label.h"
 #include "tickforge/label/movement.h"
 #include "tickforge/loader/loader.h"
+#include "tickforge/panel/config.h"
+#include "tickforge/panel/panel.h"
 #include "tickforge/synth/synth.h"
 
 namespace nb = nanobind;
@@ -289,6 +291,102 @@ nb::object NextBatch(loader::Loader& self) {
   index["batch"] = batch->index;
   return nb::make_tuple(features, labels, index);
 }
+nb::capsule ExportReader(std::shared_ptr<arrow::RecordBatchReader> reader) {
+  auto* stream = new ArrowArrayStream;
+  stream->release = nullptr;
+  Check(arrow::ExportRecordBatchReader(std::move(reader), stream));
+  return nb::capsule(stream, "arrow_array_stream", [](void* p) noexcept {
+    auto* s = static_cast<ArrowArrayStream*>(p);
+    if (s->release != nullptr) s->release(s);
+    delete s;
+  });
+}
+
+// The panel builder as Python sees it: options arrive as a config file plus a JSON object of
+// keyword settings; inputs as Arrow C streams or Parquet paths.
+class PyPanel {
+ public:
+  PyPanel(std::optional<std::string> config_file, const std::string& settings) {
+    panel::PanelOptions options;
+    if (config_file) Check(panel::ApplyPipelineConfig(*config_file, &options));
+    const auto parsed = nlohmann::json::parse(settings);
+    for (const auto& [key, value] : parsed.items()) {
+      // JSON is YAML, so one reader serves the command line, config files and Python.
+      Check(panel::ApplyPanelSetting(key + "=" + value.dump(), &options));
+    }
+    Check(options.Validate());
+    builder_ = std::make_unique<panel::PanelBuilder>(std::move(options));
+  }
+
+  void AddStream(const std::string& symbol, nb::capsule capsule) {
+    auto* stream = static_cast<ArrowArrayStream*>(PyCapsule_GetPointer(capsule.ptr(), "arrow_array_stream"));
+    if (stream == nullptr) throw nb::python_error();
+    nb::gil_scoped_release release;
+    auto reader = Unwrap(arrow::ImportRecordBatchReader(stream));
+    auto table = Unwrap(reader->ToTable());
+    reader.reset();
+    Check(builder_->AddTable(symbol, table));
+  }
+
+  void AddParquet(const std::string& symbol, const std::vector<std::string>& paths) {
+    Check(builder_->AddParquet(symbol, paths));
+  }
+
+  void AddDirectory(const std::string& dir) {
+    nb::gil_scoped_release release;
+    Check(builder_->AddDirectory(dir));
+  }
+
+  nb::capsule Open() {
+    std::shared_ptr<panel::PanelReader> reader;
+    {
+      nb::gil_scoped_release release;
+      reader = Unwrap(builder_->Open());
+    }
+    last_ = reader;
+    return ExportReader(std::move(reader));
+  }
+
+  nb::capsule Schema() {
+    std::shared_ptr<arrow::Schema> schema;
+    {
+      nb::gil_scoped_release release;
+      schema = Unwrap(builder_->Schema());
+    }
+    auto* c_schema = new ArrowSchema;
+    c_schema->release = nullptr;
+    Check(arrow::ExportSchema(*schema, c_schema));
+    return nb::capsule(c_schema, "arrow_schema", [](void* p) noexcept {
+      auto* s = static_cast<ArrowSchema*>(p);
+      if (s->release != nullptr) s->release(s);
+      delete s;
+    });
+  }
+
+  // The report of the last read, or of the plan when nothing was read yet.
+  std::string Report() {
+    if (last_) return last_->report().ToJson().dump();
+    if (last_report_) return *last_report_;
+    nb::gil_scoped_release release;
+    return Unwrap(builder_->Describe()).ToJson().dump();
+  }
+
+  std::string WriteParquet(const std::string& path, const std::string& compression, int64_t row_group_rows) {
+    ParquetWriteOptions write;
+    write.compression = Unwrap(ParquetCompression(compression));
+    write.row_group_rows = row_group_rows;
+    nb::gil_scoped_release release;
+    last_report_ = Unwrap(builder_->WriteParquet(path, write)).ToJson().dump();
+    last_.reset();
+    return *last_report_;
+  }
+
+ private:
+  std::unique_ptr<panel::PanelBuilder> builder_;
+  // Kept for its report; it holds no rows once read to the end.
+  std::shared_ptr<panel::PanelReader> last_;
+  std::optional<std::string> last_report_;
+};
 
 }  // namespace
 }  // namespace tickforge
@@ -339,4 +437,13 @@ NB_MODULE(_tickforge, m) {
              return d;
            })
       .def("class_counts", &loader::Loader::class_counts);
+  nb::class_<PyPanel>(m, "PanelBuilder")
+      .def(nb::init<std::optional<std::string>, const std::string&>())
+      .def("add_stream", &PyPanel::AddStream)
+      .def("add_parquet", &PyPanel::AddParquet)
+      .def("add_directory", &PyPanel::AddDirectory)
+      .def("open", &PyPanel::Open)
+      .def("schema", &PyPanel::Schema)
+      .def("report", &PyPanel::Report)
+      .def("write_parquet", &PyPanel::WriteParquet);
 }

@@ -42,6 +42,7 @@ Result<std::unique_ptr<ParquetFile>> ParquetFile::Create(const std::filesystem::
   auto arrow_properties =
       parquet::ArrowWriterProperties::Builder().set_use_threads(options.use_threads)->store_schema()->build();
   std::unique_ptr<ParquetFile> out(new ParquetFile());
+  out->row_group_rows_ = options.row_group_rows;
   ARROW_ASSIGN_OR_RAISE(out->file_, AtomicFile::Create(path));
   ARROW_ASSIGN_OR_RAISE(out->writer_,
                         parquet::arrow::FileWriter::Open(*schema, arrow::default_memory_pool(),
@@ -51,6 +52,8 @@ Result<std::unique_ptr<ParquetFile>> ParquetFile::Create(const std::filesystem::
 }
 
 Status ParquetFile::Write(const arrow::RecordBatch& batch) { return writer_->WriteRecordBatch(batch); }
+
+Status ParquetFile::WriteTable(const arrow::Table& table) { return writer_->WriteTable(table, row_group_rows_); }
 
 Result<int64_t> ParquetFile::Close() {
   ARROW_RETURN_NOT_OK(writer_->Close());

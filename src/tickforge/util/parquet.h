@@ -35,6 +35,9 @@ class ParquetFile {
 
   /// Append rows; the batch's schema must equal the file's (metadata aside).
   [[nodiscard]] Status Write(const arrow::RecordBatch& batch);
+  /// Append whole row groups of row_group_rows rows (the last one may be shorter), each column
+  /// written straight to the file; do not mix with Write().
+  [[nodiscard]] Status WriteTable(const arrow::Table& table);
   /// Finish the file and move it into place; returns its size in bytes.
   [[nodiscard]] Result<int64_t> Close();
 
@@ -42,6 +45,7 @@ class ParquetFile {
   ParquetFile() = default;
   std::unique_ptr<AtomicFile> file_;
   std::unique_ptr<parquet::arrow::FileWriter> writer_;
+  int64_t row_group_rows_ = 0;
 };
 
 }  // namespace tickforge
