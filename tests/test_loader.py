@@ -15,17 +15,19 @@ Oracles:
   counts of a class's samples never differ by more than one;
 * determinism, resume, epochs, rank shards, torch DataLoader workers: compared across loaders.
 
-Images are small (T=20 bins of 10 rows) so the whole file runs in well under a minute.
+Images are small (T=20 bins of 10 rows) so the whole file runs in about a minute.
 """
 
 from __future__ import annotations
 
 import collections
+import gc
 import hashlib
 import itertools
 import json
-import os
 import shutil
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -371,6 +373,19 @@ def test_images_several_features(data):
             np.testing.assert_array_equal(images[i, plane], render(data, symbol, row, name))
 
 
+def test_micro_pip_size_option(data):
+    loader = make(data.dir, seed=4, micro_pip_size=5e-5)
+    features, _, index = next(iter(loader))
+    images = features.numpy()
+    differs = 0
+    for i in range(3):
+        symbol, row = index["symbol"][i], int(index["row"][i])
+        want = tickforge.render(data.path(symbol), row=row, time_bins=T, ticks_per_bin=TPB, micro_pip_size=5e-5)
+        np.testing.assert_array_equal(images[i], want)
+        differs += not np.array_equal(want, render(data, symbol, row))
+    assert differs > 0
+
+
 def test_return_index_false_gives_pairs(data):
     item = next(iter(make(data.dir, return_index=False)))
     assert isinstance(item, tuple) and len(item) == 2
@@ -438,6 +453,20 @@ def assert_balanced_use(recs, oracle_samples: dict):
 
 def test_each_class_used_in_passes(baseline, everything):
     assert_balanced_use(baseline["recs"], everything)
+
+
+@pytest.mark.parametrize("shuffle", [False, "local"])
+def test_other_shuffle_modes_keep_the_plan_rules(data, everything, classes, baseline, shuffle):
+    loader = make(data.dir, seed=11, shuffle=shuffle)
+    assert len(loader) == baseline["len"]
+    recs = run(loader)
+    for r in recs:
+        assert_class_layout(r.labels, classes)
+        for sample, label in zip(r.samples, r.labels):
+            assert everything[sample] == label
+    assert_balanced_use(recs, everything)
+    assert keys(run(make(data.dir, seed=11, shuffle=shuffle), limit=10)) == keys(recs[:10])
+    assert keys(recs) != keys(baseline["recs"])
 
 
 def test_absent_and_rare_classes(skewed):
@@ -624,6 +653,34 @@ def test_splits_without_column_statistics(data, tmp_path):
     assert got == {split: len(oracle(data, split=split)) for split in ("train", "val", "test")}
 
 
+def test_split_cut_points_do_not_depend_on_symbols_filter(data, tmp_path):
+    """The cut points are global: a symbol's split does not change with the symbols loaded.
+
+    Otherwise a model trained with symbols=[X] and validated on all symbols (or the reverse)
+    validates on rows it was trained on. One symbol here covers only the later part of the
+    time range, so its own range and the global one differ a lot."""
+    out = tmp_path / "late"
+    shutil.copytree(data.dir, out)
+    late = sorted(data.sets)[1]
+    path = out / data.path(late).name
+    table = pq.read_table(path)
+    pq.write_table(table.slice(int(table.num_rows * 0.6)), path)
+    everything_late = read_data(out)
+    for split in ("train", "val", "test"):
+        want = {k for k in oracle(everything_late, split=split) if k[0] == late}
+        try:
+            got = make(out, split=split, symbols=[late], batch_size=1)._engine.num_samples
+        except tickforge.TickforgeError as error:
+            got = f"error: {error}"
+        assert got == len(want), (split, late)
+    # And so no leakage across runs: validating on all symbols a model trained on the late one.
+    train = samples_of(run(make(out, split="train", symbols=[late], batch_size=4, seed=1), epoch=0))
+    val = samples_of(run(make(out, split="val", seed=1), epoch=0))
+    train_rows = [t + H for s, t in train if s == late]
+    val_rows = [t - W + 1 for s, t in val if s == late]
+    assert not train_rows or not val_rows or max(train_rows) < min(val_rows), (max(train_rows), min(val_rows))
+
+
 def test_split_rejects_bad_values(data):
     with pytest.raises(tickforge.TickforgeError, match="dev"):
         make(data.dir, split="dev")
@@ -776,13 +833,61 @@ def test_torch_dataloader_workers(data, hang_guard):
 
 
 def test_torch_dataloader_workers_after_use_in_main_process(data, hang_guard):
-    """A loader iterated in the main process (say, a first epoch) still works with workers."""
+    """A loader iterated in the main process (say, a first epoch) still works with workers.
+
+    DataLoader forks its workers; the engine's render threads of the finished epoch are still
+    parked on the loader's condition variable then, and a forked child must not inherit that
+    state (glibc condition variables are not fork-safe)."""
     hang_guard(120)
     loader = make(data.dir, seed=13, sample_fraction=0.3)
     first = run(loader)
     loader.set_epoch(0)
-    workers = [record(item) for item in DataLoader(loader, batch_size=None, num_workers=2, timeout=15)]
+    workers = [record(item) for item in DataLoader(loader, batch_size=None, num_workers=2, timeout=10)]
     assert keys(workers) == keys(first)
+
+
+def test_torch_dataloader_workers_while_an_iteration_is_suspended(data, hang_guard):
+    """Forking DataLoader workers while the main process holds a suspended iterator (say, one
+    peeked at for shapes) must not hang the workers: at that moment the render threads are
+    parked on the loader's condition variable."""
+    hang_guard(120)
+    loader = make(data.dir, seed=13, sample_fraction=0.3)
+    expected = run(make(data.dir, seed=13, sample_fraction=0.3))
+    peek = iter(loader)
+    next(peek)
+    time.sleep(0.3)  # let the render threads fill the prefetch window and park
+    loader.set_epoch(0)
+    workers = [record(item) for item in DataLoader(loader, batch_size=None, num_workers=2, timeout=10)]
+    assert keys(workers) == keys(expected)
+    del peek
+
+
+def consume_with_deadline(iterator, seconds: float):
+    """Records of the rest of `iterator`, or None if it blocks for more than `seconds`."""
+    out, done = [], threading.Event()
+
+    def consume():
+        for item in iterator:
+            out.append(record(item))
+        done.set()
+
+    threading.Thread(target=consume, daemon=True).start()
+    return out if done.wait(seconds) else None
+
+
+def test_abandoned_iterator_does_not_stop_a_newer_one(data, baseline):
+    """An old iterator collected while a newer one runs (a dropped generator, or one kept
+    alive by a traceback until the garbage collector runs) must not stop the newer one."""
+    loader = make(data.dir, seed=11)
+    old = iter(loader)
+    first = record(next(old))
+    new = iter(loader)
+    second = record(next(new))  # resumes after batch 0
+    del old
+    gc.collect()
+    rest = consume_with_deadline(new, 15)
+    assert rest is not None, "the newer iteration blocked after the old iterator was collected"
+    assert keys([first, second] + rest) == keys(baseline["recs"])
 
 
 # ---------------------------------------------------------------------------------------------

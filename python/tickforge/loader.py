@@ -111,6 +111,7 @@ class RepresentDataLoader(_Base):
         self.num_classes = self._engine.num_classes
         self.epoch = 0
         self._next_batch = 0  # within self.epoch, for state_dict
+        self._generation = 0  # the newest iteration; an abandoned older one must not stop it
 
     def __len__(self) -> int:
         return self._engine.batches_per_epoch
@@ -143,6 +144,8 @@ class RepresentDataLoader(_Base):
         info = torch.utils.data.get_worker_info() if torch is not None else None
         if info is not None:  # inside a DataLoader worker: every num_workers-th batch
             first, step = first + info.id, info.num_workers
+        self._generation += 1
+        generation = self._generation
         self._engine.start(self.epoch, first, step)
         try:
             while True:
@@ -163,7 +166,8 @@ class RepresentDataLoader(_Base):
                 else:
                     yield features, labels
         finally:
-            self._engine.stop()  # no render threads outlive an iteration
+            if generation == self._generation:
+                self._engine.stop()  # no render threads outlive an iteration
         if info is None:
             self.epoch += 1
             self._next_batch = 0

@@ -163,19 +163,23 @@ int64_t MidMicroPips(const Book& book, int64_t t, const ImageOptions& options) {
 void RenderFromBins(const BinAggregates& bins, int64_t last_bin, int64_t mid, const ImageOptions& options,
                     float* out) {
   const int T = options.time_bins;
+  const size_t cells = static_cast<size_t>(kImageRows) * static_cast<size_t>(T);
   const int64_t first_bin = last_bin - T + 1;
-  std::vector<double> combined(static_cast<size_t>(kImageRows) * static_cast<size_t>(T));
-  std::array<double, kImageRows> ask{}, bid{};
-  // Features stack in a fixed order whatever order the caller listed them in.
+  // Row-major grids, so both cumulations run over contiguous rows; reused by each thread.
+  thread_local std::vector<float> ask, bid;
+  thread_local std::vector<double> acc;
+  ask.resize(cells);
+  bid.resize(cells);
+  acc.resize(static_cast<size_t>(T));
   int plane = 0;
+  // Features stack in a fixed order whatever order the caller listed them in.
   for (Feature feature : {Feature::kVolume, Feature::kVariance, Feature::kTradeCounts}) {
     if (std::find(options.features.begin(), options.features.end(), feature) == options.features.end()) continue;
-    double max_abs = 0;
+    std::fill(ask.begin(), ask.end(), 0.0f);
+    std::fill(bid.begin(), bid.end(), 0.0f);
     for (int k = 0; k < T; ++k) {
-      ask.fill(0);
-      bid.fill(0);
       for (int side = 0; side < 2; ++side) {
-        auto& grid = side == 0 ? bid : ask;
+        float* grid = side == 0 ? bid.data() : ask.data();
         // Deeper levels come later and so win a shared cell.
         for (int l = 0; l < kLevels; ++l) {
           const BinCell& cell = bins.at(first_bin + k, side, l);
@@ -189,27 +193,36 @@ void RenderFromBins(const BinAggregates& bins, int64_t last_bin, int64_t mid, co
           } else {
             continue;
           }
-          grid[static_cast<size_t>(y)] = feature == Feature::kVolume     ? cell.volume
-                                         : feature == Feature::kVariance ? cell.variance
-                                                                         : cell.trade_counts;
+          grid[static_cast<size_t>(y) * static_cast<size_t>(T) + static_cast<size_t>(k)] =
+              feature == Feature::kVolume ? cell.volume : feature == Feature::kVariance ? cell.variance : cell.trade_counts;
         }
-      }
-      double ask_cum = 0;
-      for (int y = 0; y < kImageRows; ++y) {
-        ask_cum += ask[static_cast<size_t>(y)];
-        ask[static_cast<size_t>(y)] = ask_cum;
-      }
-      double bid_cum = 0;
-      for (int y = kImageRows - 1; y >= 0; --y) {
-        bid_cum += bid[static_cast<size_t>(y)];
-        const double value = ask[static_cast<size_t>(y)] - bid_cum;
-        combined[static_cast<size_t>(y) * static_cast<size_t>(T) + static_cast<size_t>(k)] = value;
-        max_abs = std::max(max_abs, std::abs(value));
       }
     }
     float* dst = out + static_cast<ptrdiff_t>(plane) * kImageRows * T;
-    const double scale = max_abs > 0 ? 1.0 / max_abs : 0.0;
-    for (size_t i = 0; i < combined.size(); ++i) dst[i] = static_cast<float>(combined[i] * scale);
+    // Asks cumulate with y ascending, bids with y descending; combined = ask_cum - bid_cum.
+    std::fill(acc.begin(), acc.end(), 0.0);
+    for (int y = 0; y < kImageRows; ++y) {
+      const float* row = &ask[static_cast<size_t>(y) * static_cast<size_t>(T)];
+      float* o = dst + static_cast<ptrdiff_t>(y) * T;
+      for (int k = 0; k < T; ++k) {
+        acc[static_cast<size_t>(k)] += row[k];
+        o[k] = static_cast<float>(acc[static_cast<size_t>(k)]);
+      }
+    }
+    std::fill(acc.begin(), acc.end(), 0.0);
+    double max_abs = 0;
+    for (int y = kImageRows - 1; y >= 0; --y) {
+      const float* row = &bid[static_cast<size_t>(y) * static_cast<size_t>(T)];
+      float* o = dst + static_cast<ptrdiff_t>(y) * T;
+      for (int k = 0; k < T; ++k) {
+        acc[static_cast<size_t>(k)] += row[k];
+        const double value = static_cast<double>(o[k]) - acc[static_cast<size_t>(k)];
+        o[k] = static_cast<float>(value);
+        max_abs = std::max(max_abs, std::abs(value));
+      }
+    }
+    const float scale = max_abs > 0 ? static_cast<float>(1.0 / max_abs) : 0.0f;
+    for (size_t i = 0; i < cells; ++i) dst[i] *= scale;
     ++plane;
   }
 }

@@ -243,6 +243,32 @@ Status Loader::BuildIndex() {
     found[symbol] = entry.path().string();
   }
   if (found.empty()) return Status::Invalid(options_.parquet_dir, ": no *_dataset.parquet files");
+  // Split cuts come from every dataset of the directory, so they do not move with `symbols`.
+  int64_t t_min = INT64_MAX, t_max = INT64_MIN;
+  for (const auto& [symbol, path] : found) {
+    ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquet(path));
+    const auto metadata = reader->parquet_reader()->metadata();
+    const int ts_index = metadata->schema()->ColumnIndex("ts_event");
+    if (ts_index < 0) return Status::Invalid(path, ": no column 'ts_event' (is this a label build dataset?)");
+    bool have_stats = true;
+    for (int g = 0; g < metadata->num_row_groups(); ++g) {
+      auto stats = metadata->RowGroup(g)->ColumnChunk(ts_index)->statistics();
+      if (!stats || !stats->HasMinMax()) {
+        have_stats = false;
+        break;
+      }
+      auto typed = std::static_pointer_cast<parquet::Int64Statistics>(stats);
+      t_min = std::min(t_min, typed->min());
+      t_max = std::max(t_max, typed->max());
+    }
+    if (!have_stats && metadata->num_rows() > 0) {
+      // Files written without statistics: the (sorted) column itself gives the range.
+      ARROW_ASSIGN_OR_RAISE(auto ts, ReadRows(path, 0, metadata->num_rows(), {"ts_event"}));
+      const auto& values = static_cast<const arrow::TimestampArray&>(*ts->column(0));
+      t_min = std::min(t_min, values.Value(0));
+      t_max = std::max(t_max, values.Value(values.length() - 1));
+    }
+  }
   if (!options_.symbols.empty()) {
     std::map<std::string, std::string> chosen;
     for (const auto& symbol : options_.symbols) {
@@ -258,8 +284,7 @@ Status Loader::BuildIndex() {
   }
 
   const int64_t W = options_.image.window_rows();
-  // Pass 1: metadata only: row counts, the time range (column statistics), label horizon.
-  int64_t t_min = INT64_MAX, t_max = INT64_MIN;
+  // Pass 1: metadata only: row counts, schema, label horizon.
   int64_t horizon = -1;
   int nbins = 0;
   for (const auto& [symbol, path] : found) {
@@ -284,25 +309,6 @@ Status Loader::BuildIndex() {
       }
     }
     const auto metadata = reader->parquet_reader()->metadata();
-    const int ts_index = metadata->schema()->ColumnIndex("ts_event");
-    bool have_stats = true;
-    for (int g = 0; g < metadata->num_row_groups(); ++g) {
-      auto stats = metadata->RowGroup(g)->ColumnChunk(ts_index)->statistics();
-      if (!stats || !stats->HasMinMax()) {
-        have_stats = false;
-        break;
-      }
-      auto typed = std::static_pointer_cast<parquet::Int64Statistics>(stats);
-      t_min = std::min(t_min, typed->min());
-      t_max = std::max(t_max, typed->max());
-    }
-    if (!have_stats && metadata->num_rows() > 0) {
-      // Files written without statistics: the (sorted) column itself gives the range.
-      ARROW_ASSIGN_OR_RAISE(auto ts, ReadRows(path, 0, metadata->num_rows(), {"ts_event"}));
-      const auto& values = static_cast<const arrow::TimestampArray&>(*ts->column(0));
-      t_min = std::min(t_min, values.Value(0));
-      t_max = std::max(t_max, values.Value(values.length() - 1));
-    }
     names_.push_back(symbol);
     datasets_.push_back({path, metadata->num_rows()});
   }
@@ -352,8 +358,11 @@ Status Loader::BuildIndex() {
   std::vector<bool> present(static_cast<size_t>(num_classes_), false);
   for (const auto& sample : all) present[sample.label] = true;
   batches_per_epoch_ = static_cast<int64_t>(all.size()) / (options_.batch_size * options_.world_size);
-  if (batches_per_epoch_ == 0) {
-    return Status::Invalid(options_.parquet_dir, ": ", all.size(), " samples", options_.split.empty() ? "" : " in split " + options_.split,
+  // No sample at all (say, a split in which the chosen symbols have no rows) is an empty epoch;
+  // some, but fewer than a batch, is a configuration to point out.
+  if (batches_per_epoch_ == 0 && !all.empty()) {
+    return Status::Invalid(options_.parquet_dir, ": ", all.size(), " samples",
+                           options_.split.empty() ? "" : " in split " + options_.split,
                            " are fewer than one batch of ", options_.batch_size, " per rank");
   }
   // Ranks take disjoint shares by a seeded hash of (symbol, row), the same every epoch.
@@ -368,7 +377,8 @@ Status Loader::BuildIndex() {
     by_class_[sample.label].push_back(static_cast<int64_t>(samples_.size()));
     samples_.push_back(sample);
   }
-  // Classes present anywhere count on every rank, so all ranks agree on the batch layout.
+  // A class no sample of this rank holds cannot be drawn here: such a rank builds its batches
+  // over the classes it has (possible only with rare classes and world_size > 1).
   for (int c = 0; c < num_classes_; ++c) {
     if (!present[static_cast<size_t>(c)]) by_class_[static_cast<size_t>(c)].clear();
   }
@@ -418,6 +428,7 @@ std::vector<std::vector<Sample>> Loader::PlanEpoch(int64_t epoch) const {
   for (int c : classes) refill(c);
   const int64_t B = options_.batch_size;
   const auto C = static_cast<int64_t>(classes.size());
+  if (C == 0) return {};
   std::vector<std::vector<Sample>> plan(static_cast<size_t>(batches_per_epoch_));
   for (int64_t b = 0; b < batches_per_epoch_; ++b) {
     Rng rng(Mix({seed, 4, static_cast<uint64_t>(epoch), rank, static_cast<uint64_t>(b)}));
@@ -523,7 +534,7 @@ Status Loader::Start(int64_t epoch, int64_t first, int64_t step) {
   Stop();
   if (step < 1 || first < 0) return Status::Invalid("bad batch range");
   auto plan = PlanEpoch(epoch);
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(sync_->mutex);
   plan_ = std::move(plan);
   order_.clear();
   for (int64_t b = first; b < batches_per_epoch_; b += step) order_.push_back(b);
@@ -539,8 +550,8 @@ void Loader::Work() {
   while (true) {
     size_t job;
     {
-      std::unique_lock lock(mutex_);
-      changed_.wait(lock, [this] {
+      std::unique_lock lock(sync_->mutex);
+      sync_->changed.wait(lock, [this] {
         return stopping_ || next_job_ >= order_.size() ||
                next_job_ < next_out_ + static_cast<size_t>(options_.prefetch);
       });
@@ -552,19 +563,19 @@ void Loader::Work() {
     batch->index = order_[job];
     batch->status = RenderBatch(plan_[static_cast<size_t>(order_[job])], *batch);
     {
-      std::lock_guard lock(mutex_);
+      std::lock_guard lock(sync_->mutex);
       done_[static_cast<int64_t>(job)] = std::move(batch);
     }
-    changed_.notify_all();
+    sync_->changed.notify_all();
   }
 }
 
 Result<std::shared_ptr<Batch>> Loader::Next() {
   std::shared_ptr<Batch> batch;
   {
-    std::unique_lock lock(mutex_);
+    std::unique_lock lock(sync_->mutex);
     if (next_out_ >= order_.size()) return nullptr;
-    changed_.wait(lock, [this] { return done_.count(static_cast<int64_t>(next_out_)) > 0; });
+    sync_->changed.wait(lock, [this] { return done_.count(static_cast<int64_t>(next_out_)) > 0; });
     auto it = done_.find(static_cast<int64_t>(next_out_));
     batch = std::move(it->second);
     done_.erase(it);
@@ -573,14 +584,15 @@ Result<std::shared_ptr<Batch>> Loader::Next() {
       for (int64_t label : batch->labels) ++class_counts_[static_cast<size_t>(label)];
     }
   }
-  changed_.notify_all();
+  sync_->changed.notify_all();
   if (!batch->status.ok()) return batch->status;
   return batch;
 }
 
 void Loader::Stop() {
   if (owner_pid_ != 0 && owner_pid_ != ::getpid()) {
-    // A forked child (a DataLoader worker) inherits the objects but not the threads.
+    // A forked child (a DataLoader worker) inherits the objects but not the threads: drop the
+    // thread handles and the lock and condition they may still be parked on, unjoined.
     for (auto& worker : workers_) {
       try {
         worker.detach();
@@ -588,14 +600,16 @@ void Loader::Stop() {
       }
     }
     workers_.clear();
+    (void)sync_.release();
+    sync_ = std::make_unique<Sync>();
     owner_pid_ = 0;
     return;
   }
   {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(sync_->mutex);
     stopping_ = true;
   }
-  changed_.notify_all();
+  sync_->changed.notify_all();
   for (auto& worker : workers_) worker.join();
   workers_.clear();
 }
@@ -603,7 +617,7 @@ void Loader::Stop() {
 CacheStats Loader::cache_stats() const { return cache_->stats(); }
 
 std::vector<int64_t> Loader::class_counts() const {
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(sync_->mutex);
   return class_counts_;
 }
 

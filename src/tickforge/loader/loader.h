@@ -129,9 +129,13 @@ class Loader {
   std::unique_ptr<SegmentCache> cache_;
   std::shared_ptr<BatchPool> pool_;
 
-  // The running epoch.
-  mutable std::mutex mutex_;
-  std::condition_variable changed_;
+  // The running epoch. The lock and condition live behind a pointer so a forked child can
+  // abandon the ones it inherited (their state refers to the parent's threads).
+  struct Sync {
+    std::mutex mutex;
+    std::condition_variable changed;
+  };
+  std::unique_ptr<Sync> sync_ = std::make_unique<Sync>();
   std::vector<std::vector<Sample>> plan_;
   std::vector<int64_t> order_;                   // batch indices to render, in order
   size_t next_job_ = 0;                          // next position in order_ to render
