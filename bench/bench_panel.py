@@ -3,8 +3,9 @@
 1. Generates per-symbol Parquet files (reused by later runs): --max-symbols files of --rows rows,
    a `ts` timestamp column, a `target` column and --cols float64 feature columns.
 2. For each symbol count in --symbols, runs every contender in a fresh process on the first N
-   files, --repeat times (interleaved), and keeps its best wall time and its largest peak RSS
-   (ru_maxrss); the machine is shared, so the best of a few runs is the fairer figure:
+   files, --repeat times (interleaved), and keeps its best wall time, its best CPU time (user +
+   system, all threads) and its largest peak RSS (ru_maxrss). The machine is shared, so the best
+   of a few runs is the fairer wall figure, and CPU time shows the work done whatever the load:
    - sink to Parquet (float32, zstd level 1):
      tickforge `streaming_concat(dir, order=...).sink_parquet(out)` for order symbol and time;
      polars `scan_parquet` per file + symbol literal + float32 cast, `concat`, `sink_parquet`
@@ -13,7 +14,8 @@
      pandas `read_parquet` per file + `assign(symbol=...)`, `pd.concat`, float32 cast (the seed's
      path; skipped when the machine lacks the memory for it)
    - tickforge `to_reader()` consumed batch by batch in Python (streaming, nothing kept)
-3. Prints a table with each tickforge contender's speed against its polars peer.
+3. Prints a table with each tickforge contender's wall and CPU time against its polars peer
+   (above 1x: tickforge is faster).
 
     .venv/bin/python bench/bench_panel.py [--symbols 100 300 728] [--rows 10000] [--cols 100]
                                           [--repeat 2] [--workdir DIR]
@@ -58,8 +60,11 @@ def generate(out: Path, symbols: int, rows: int, cols: int, seed: int) -> list[P
     stamp = out / "_stamp.json"
     want = {"symbols": symbols, "rows": rows, "cols": cols, "seed": seed}
     files = [out / f"SYM{i:04d}.parquet" for i in range(symbols)]
-    if stamp.exists() and json.loads(stamp.read_text()) == want:
-        return files
+    if stamp.exists():
+        have = json.loads(stamp.read_text())
+        # Files come from one seeded stream, so the first N of a larger set are the same files.
+        if have["symbols"] >= symbols and {**have, "symbols": symbols} == want:
+            return files
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     rng = np.random.default_rng(seed)
@@ -93,6 +98,17 @@ def link_subset(files: list[Path], n: int, out: Path) -> Path:
 def child(name: str, src: str, out: str) -> None:
     """Run one contender in this fresh process; print seconds, peak RSS and rows."""
     files = sorted(Path(src).glob("*.parquet"))
+    # Imports stay out of the measured time (a library is loaded once per process).
+    import pyarrow.parquet  # noqa: F401
+
+    if name.startswith("tickforge"):
+        import tickforge  # noqa: F401
+    elif name.startswith("polars"):
+        import polars  # noqa: F401
+    else:
+        import pandas  # noqa: F401
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_start = usage.ru_utime + usage.ru_stime
     start = time.perf_counter()
     rows = 0
     if name.startswith("tickforge"):
@@ -142,8 +158,9 @@ def child(name: str, src: str, out: str) -> None:
     else:
         raise SystemExit(f"unknown contender {name}")
     seconds = time.perf_counter() - start
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "rss_mib": rss, "rows": rows}))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = usage.ru_utime + usage.ru_stime - cpu_start
+    print(json.dumps({"seconds": seconds, "cpu_s": cpu, "rss_mib": usage.ru_maxrss / 1024, "rows": rows}))
 
 
 def measure(name: str, src: Path, out: Path) -> dict | None:
@@ -219,20 +236,24 @@ def run(args, work: Path) -> None:
             best = None
             if got:
                 best = {"seconds": min(r["seconds"] for r in got),
+                        "cpu_s": min(r["cpu_s"] for r in got),
                         "rss_mib": max(r["rss_mib"] for r in got), "rows": got[0]["rows"]}
             results.append((n, name, best))
 
     print()
-    print("| symbols | contender | seconds (best) | peak RSS MiB | rows | speed vs polars peer |")
-    print("|---:|---|---:|---:|---:|---:|")
+    print("| symbols | contender | wall s (best) | CPU s (best) | peak RSS MiB | rows "
+          "| wall vs polars peer | CPU vs polars peer |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|")
     by = {(n, name): r for n, name, r in results}
     for n, name, r in results:
         if r is None:
-            print(f"| {n} | {name} | - | - | - | skipped |")
+            print(f"| {n} | {name} | - | - | - | - | skipped | |")
             continue
         peer = by.get((n, PEERS.get(name, "")))
-        ratio = f"{peer['seconds'] / r['seconds']:.2f}x" if peer else ""
-        print(f"| {n} | {name} | {r['seconds']:.2f} | {r['rss_mib']:,.0f} | {r['rows']:,} | {ratio} |")
+        wall = f"{peer['seconds'] / r['seconds']:.2f}x" if peer else ""
+        cpu = f"{peer['cpu_s'] / r['cpu_s']:.2f}x" if peer else ""
+        print(f"| {n} | {name} | {r['seconds']:.2f} | {r['cpu_s']:.2f} | {r['rss_mib']:,.0f} "
+              f"| {r['rows']:,} | {wall} | {cpu} |")
     print()
     tf = [(n, by.get((n, "tickforge symbol")), by.get((n, "tickforge time"))) for n in args.symbols]
     for n, s, t in tf:

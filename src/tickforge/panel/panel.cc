@@ -11,15 +11,15 @@
 #include <parquet/arrow/schema.h>
 #include <parquet/file_reader.h>
 #include <parquet/metadata.h>
-#include <parquet/statistics.h>
 #include <parquet/properties.h>
+#include <parquet/statistics.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cmath>
-#include <cstring>
 #include <atomic>
+#include <cmath>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <functional>
 #include <limits>
@@ -102,7 +102,6 @@ struct PanelBuilder::Source {
   std::shared_ptr<arrow::Table> table;  // rows in memory (already cast); null once released
   std::shared_ptr<arrow::Schema> schema;  // as the input stores it (before any cast)
   bool in_memory = false;
-  bool released = false;
   int64_t bytes = 0;  // uncompressed size of the Parquet files (metadata), for read-ahead
   std::vector<std::shared_ptr<parquet::FileMetaData>> metadata;  // per path, parsed once
   std::set<std::string> null_free;  // columns known to hold no null
@@ -150,6 +149,18 @@ constexpr int64_t kReadAheadSymbolBytes = 128 << 20;
 
 // Threads that read symbols ahead: one per core, at least two so reading overlaps.
 int Workers() { return static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 2u, 8u)); }
+
+// Calls fn(0..n-1) on Workers() threads.
+void ParallelFor(size_t n, const std::function<void(size_t)>& fn) {
+  std::atomic<size_t> next{0};
+  const auto work = [&] {
+    for (size_t i = next++; i < n; i = next++) fn(i);
+  };
+  std::vector<std::thread> threads;
+  for (int w = 1; w < std::min<int>(Workers(), static_cast<int>(n)); ++w) threads.emplace_back(work);
+  work();
+  for (auto& thread : threads) thread.join();
+}
 
 // Input files up to this size are memory-mapped.
 constexpr uint64_t kMapBytes = 256ULL << 20;
@@ -454,7 +465,6 @@ class SourceStream {
       if (!raw) {
         if (plan_->options.release_inputs && source_->in_memory) {
           source_->table.reset();
-          source_->released = true;
         }
         return std::optional<Normalized>();
       }
@@ -1315,10 +1325,10 @@ Status CountCrossSections(Plan& plan) {
   std::vector<Slot> slots, merged;
   std::vector<std::vector<SelectionKey>> heaps;
   const auto k = static_cast<size_t>(options.max_cs_samples);
-  std::vector<int64_t> present;
-  for (size_t i = 0; i < plan.sources.size(); ++i) {
-    RawReader reader(plan.sources[i], columns, 1 << 20, true);
-    present.clear();
+  // One symbol's sorted distinct time keys with a present target.
+  const auto read_present = [&](size_t i, std::vector<int64_t>* present) -> Status {
+    RawReader reader(plan.sources[i], columns, 1 << 20, false);
+    present->clear();
     while (true) {
       ARROW_ASSIGN_OR_RAISE(auto batch, reader.Next());
       if (!batch) break;
@@ -1327,11 +1337,25 @@ Status CountCrossSections(Plan& plan) {
       const Presence is_present(options.target_column.empty() ? nullptr : batch->GetColumnByName(options.target_column));
       const auto& key_array = **keys;
       for (int64_t r = 0; r < key_array.length(); ++r) {
-        if (key_array.IsValid(r) && is_present(r)) present.push_back(key_array.Value(r));
+        if (key_array.IsValid(r) && is_present(r)) present->push_back(key_array.Value(r));
       }
     }
-    std::sort(present.begin(), present.end());
-    present.erase(std::unique(present.begin(), present.end()), present.end());
+    std::sort(present->begin(), present->end());
+    present->erase(std::unique(present->begin(), present->end()), present->end());
+    return Status::OK();
+  };
+  // Symbols are read a few at a time on all cores, then merged in symbol order.
+  const auto group = static_cast<size_t>(Workers());
+  std::vector<std::vector<int64_t>> presents(group);
+  std::vector<Status> statuses(group);
+  for (size_t i = 0; i < plan.sources.size(); ++i) {
+    const size_t slot_in_group = i % group;
+    if (slot_in_group == 0) {
+      const size_t count = std::min(group, plan.sources.size() - i);
+      ParallelFor(count, [&](size_t j) { statuses[j] = read_present(i + j, &presents[j]); });
+      for (size_t j = 0; j < count; ++j) ARROW_RETURN_NOT_OK(statuses[j]);
+    }
+    const std::vector<int64_t>& present = presents[slot_in_group];
     // Merge this symbol's sorted times into the sorted slots.
     merged.clear();
     merged.reserve(slots.size() + present.size());
@@ -1394,12 +1418,23 @@ Result<std::shared_ptr<PanelBuilder::Plan>> PanelBuilder::MakePlan() {
   const bool filtered = options.min_cs > 0 || options.max_cs_samples > 0;
   const bool need_time = filtered || options.order == Order::kTime;
 
+  // Footers, read on all cores: hundreds of files take a second or more one by one.
+  std::vector<const std::string*> paths;
+  for (const auto& [symbol, source] : sources_) {
+    if (!source->schema) {
+      for (const auto& path : source->paths) paths.push_back(&path);
+    }
+  }
+  std::vector<Result<FileInfo>> infos(paths.size(), Status::UnknownError("not read"));
+  ParallelFor(paths.size(), [&](size_t i) { infos[i] = ReadFileInfo(*paths[i]); });
+  size_t next_info = 0;
+
   // Schemas, and the symbols without the target.
   for (const auto& [symbol, source] : sources_) {
     if (!source->schema) {
       std::shared_ptr<arrow::Schema> schema;
       for (const auto& path : source->paths) {
-        auto info = ReadFileInfo(path);
+        auto& info = infos[next_info++];
         if (!info.ok()) return WithPath(info.status(), path);
         source->bytes += info->bytes;
         source->metadata.push_back(info->metadata);
