@@ -378,13 +378,9 @@ def test_filters_need_a_time_column():
 
 
 def find_cli() -> Path | None:
-    """$TICKFORGE_CLI, else the command built beside the loaded module, else the installed one."""
-    env = os.environ.get("TICKFORGE_CLI")
-    if env:
-        return Path(env)
-    beside = Path(tickforge._tickforge.__file__).resolve().parent / "tickforge"
-    found = [c for c in (beside, tickforge.native_cli()) if c.is_file() and os.access(c, os.X_OK)]
-    return found[0] if found else None
+    """The native command (``tickforge.native_cli()``), or None when it is not built."""
+    cli = tickforge.native_cli()
+    return cli if cli.is_file() and os.access(cli, os.X_OK) else None
 
 
 def test_cli_panel_build(tmp_path):

@@ -367,9 +367,15 @@ def streaming_concat(
 
 
 def native_cli() -> Path:
-    """Return the path of the native ``tickforge`` command installed with this package."""
+    """Return the native ``tickforge`` command: ``$TICKFORGE_CLI`` if set, else the installed one.
+
+    The variable lets a development build (module on ``PYTHONPATH``) use its own command.
+    """
     import sysconfig
 
+    env = os.environ.get("TICKFORGE_CLI")
+    if env:
+        return Path(env)
     return Path(sysconfig.get_path("scripts")) / "tickforge"
 
 
