@@ -1,5 +1,6 @@
 #include "tickforge/util/parquet.h"
 
+#include <arrow/io/file.h>
 #include <arrow/type.h>
 #include <arrow/type_traits.h>
 #include <arrow/util/compression.h>
@@ -43,10 +44,20 @@ Result<std::unique_ptr<ParquetFile>> ParquetFile::Create(const std::filesystem::
       parquet::ArrowWriterProperties::Builder().set_use_threads(options.use_threads)->store_schema()->build();
   std::unique_ptr<ParquetFile> out(new ParquetFile());
   out->row_group_rows_ = options.row_group_rows;
-  ARROW_ASSIGN_OR_RAISE(out->file_, AtomicFile::Create(path));
+  if (options.atomic) {
+    ARROW_ASSIGN_OR_RAISE(out->file_, AtomicFile::Create(path));
+    out->stream_ = out->file_->stream();
+  } else {
+    std::error_code ec;
+    std::filesystem::create_directories(path.parent_path(), ec);
+    if (ec) return Status::IOError(path.parent_path().string(), ": ", ec.message());
+    auto stream = arrow::io::FileOutputStream::Open(path.string());
+    if (!stream.ok()) return WithPath(stream.status(), path.string());
+    out->stream_ = *stream;
+  }
   ARROW_ASSIGN_OR_RAISE(out->writer_,
                         parquet::arrow::FileWriter::Open(*schema, arrow::default_memory_pool(),
-                                                         out->file_->stream(), builder.build(),
+                                                         out->stream_, builder.build(),
                                                          arrow_properties));
   return out;
 }
@@ -57,8 +68,12 @@ Status ParquetFile::WriteTable(const arrow::Table& table) { return writer_->Writ
 
 Result<int64_t> ParquetFile::Close() {
   ARROW_RETURN_NOT_OK(writer_->Close());
-  ARROW_ASSIGN_OR_RAISE(int64_t size, file_->stream()->Tell());
-  ARROW_RETURN_NOT_OK(file_->Commit());
+  ARROW_ASSIGN_OR_RAISE(int64_t size, stream_->Tell());
+  if (file_) {
+    ARROW_RETURN_NOT_OK(file_->Commit());
+  } else {
+    ARROW_RETURN_NOT_OK(stream_->Close());
+  }
   return size;
 }
 

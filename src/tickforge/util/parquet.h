@@ -21,6 +21,9 @@ struct ParquetWriteOptions {
   int64_t row_group_rows = 1 << 17;
   /// Encode columns on Arrow's CPU thread pool.
   bool use_threads = true;
+  /// Write under a hidden name and rename on Close(); off where the folder is private anyway
+  /// (a store transaction's staging folder, synced once at commit).
+  bool atomic = true;
 };
 
 /// Parse a Parquet codec name: zstd, snappy, lz4 (LZ4_RAW), gzip, brotli or none.
@@ -44,6 +47,7 @@ class ParquetFile {
  private:
   ParquetFile() = default;
   std::unique_ptr<AtomicFile> file_;
+  std::shared_ptr<arrow::io::OutputStream> stream_;
   std::unique_ptr<parquet::arrow::FileWriter> writer_;
   int64_t row_group_rows_ = 0;
 };

@@ -1,0 +1,36 @@
+// Ingest sources: one vendor file opened as a stream of rows for the store, with the dataset,
+// rules and constant partition values it belongs to.
+#pragma once
+
+#include <arrow/type_fwd.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "tickforge/store/store.h"
+#include "tickforge/util/status.h"
+
+namespace tickforge::store {
+
+struct IngestSource {
+  std::string path;
+  /// The dataset it goes to (klines, aggtrades, funding, mbp10, mbo, ...).
+  std::string dataset;
+  /// The data type whose rules apply (see RulesFor).
+  std::string type;
+  /// For types whose rules leave the time column open (DBN): the index column.
+  std::string time_column;
+  /// Partition values fixed for the whole file (exchange, symbol, timeframe; dataset for DBN).
+  std::map<std::string, std::string> constants;
+  std::shared_ptr<arrow::RecordBatchReader> reader;
+};
+
+/// Return true when `path` names a DBN file (.dbn, .dbn.zst).
+[[nodiscard]] bool IsDbnPath(const std::string& path);
+
+/// Open one input: a DBN file (any single schema) or a Binance file (CSV, zip, consolidated
+/// Parquet; kind and symbol from its name unless the options say).
+[[nodiscard]] Result<IngestSource> OpenIngestSource(const std::string& path, const IngestOptions& options);
+
+}  // namespace tickforge::store

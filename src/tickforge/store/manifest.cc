@@ -1,0 +1,264 @@
+#include "tickforge/store/manifest.h"
+
+#include <arrow/buffer.h>
+#include <arrow/io/memory.h>
+#include <arrow/ipc/reader.h>
+#include <arrow/ipc/writer.h>
+#include <arrow/type.h>
+#include <arrow/util/base64.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "tickforge/util/io.h"
+
+namespace tickforge::store {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+int64_t DatasetEntry::rows() const {
+  int64_t total = 0;
+  for (const auto& file : files) total += file.rows;
+  return total;
+}
+
+int64_t DatasetEntry::bytes() const {
+  int64_t total = 0;
+  for (const auto& file : files) total += file.bytes;
+  return total;
+}
+
+Result<const DatasetEntry*> Snapshot::Find(const std::string& name) const {
+  auto it = datasets.find(name);
+  if (it != datasets.end()) return &it->second;
+  std::string known;
+  for (const auto& [key, _] : datasets) known += (known.empty() ? "" : ", ") + key;
+  return Status::KeyError("the store has no dataset '", name, "' at version ", version,
+                          " (datasets: ", known.empty() ? "none" : known, ")");
+}
+
+namespace {
+
+Result<std::string> EncodeSchema(const arrow::Schema& schema) {
+  ARROW_ASSIGN_OR_RAISE(auto buffer, arrow::ipc::SerializeSchema(schema));
+  return arrow::util::base64_encode(std::string_view(buffer->data_as<char>(), buffer->size()));
+}
+
+Result<std::shared_ptr<arrow::Schema>> DecodeSchema(const std::string& text) {
+  ARROW_ASSIGN_OR_RAISE(auto bytes, arrow::util::base64_decode(text));
+  arrow::io::BufferReader reader(arrow::Buffer::FromString(std::move(bytes)));
+  return arrow::ipc::ReadSchema(&reader, nullptr);
+}
+
+Status ReadText(const fs::path& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IOError(path.string(), ": cannot open");
+  std::ostringstream text;
+  text << in.rdbuf();
+  *out = text.str();
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<std::string> SnapshotToJson(const Snapshot& snapshot) {
+  json datasets = json::object();
+  for (const auto& [name, dataset] : snapshot.datasets) {
+    json files = json::array();
+    for (const auto& file : dataset.files) {
+      json partition = json::array();
+      for (const auto& [key, value] : file.partition) partition.push_back({key, value});
+      files.push_back({{"path", file.path},
+                       {"rows", file.rows},
+                       {"bytes", file.bytes},
+                       {"partition", partition},
+                       {"min_time", file.min_time},
+                       {"max_time", file.max_time},
+                       {"version", file.version}});
+    }
+    json columns = json::array();
+    for (const auto& field : dataset.schema->fields()) {
+      columns.push_back({field->name(), field->type()->ToString()});
+    }
+    ARROW_ASSIGN_OR_RAISE(auto schema, EncodeSchema(*dataset.schema));
+    datasets[name] = {{"type", dataset.type},
+                      {"partition_keys", dataset.partition_keys},
+                      {"natural_key", dataset.natural_key},
+                      {"time_column", dataset.time_column},
+                      {"rows", dataset.rows()},
+                      {"bytes", dataset.bytes()},
+                      {"columns", columns},
+                      {"arrow_schema", schema},
+                      {"files", files}};
+  }
+  json root = {{"format", "tickforge.store"},
+               {"format_version", 1},
+               {"version", snapshot.version},
+               {"operation", snapshot.operation},
+               {"committed_at", snapshot.committed_at},
+               {"datasets", datasets}};
+  return root.dump(1);
+}
+
+Result<Snapshot> SnapshotFromJson(const std::string& text, const std::string& origin) {
+  try {
+    const json root = json::parse(text);
+    if (root.value("format", "") != "tickforge.store") {
+      return Status::Invalid(origin, ": not a tickforge store manifest");
+    }
+    if (root.at("format_version").get<int>() != 1) {
+      return Status::Invalid(origin, ": store format version ", root.at("format_version").dump(),
+                             " is newer than this tickforge understands");
+    }
+    Snapshot snapshot;
+    snapshot.version = root.at("version").get<int64_t>();
+    snapshot.operation = root.at("operation").get<std::string>();
+    snapshot.committed_at = root.at("committed_at").get<std::string>();
+    for (const auto& [name, value] : root.at("datasets").items()) {
+      DatasetEntry dataset;
+      dataset.name = name;
+      dataset.type = value.at("type").get<std::string>();
+      dataset.partition_keys = value.at("partition_keys").get<std::vector<std::string>>();
+      dataset.natural_key = value.at("natural_key").get<std::vector<std::string>>();
+      dataset.time_column = value.at("time_column").get<std::string>();
+      ARROW_ASSIGN_OR_RAISE(dataset.schema, DecodeSchema(value.at("arrow_schema").get<std::string>()));
+      for (const auto& item : value.at("files")) {
+        FileEntry file;
+        file.path = item.at("path").get<std::string>();
+        file.rows = item.at("rows").get<int64_t>();
+        file.bytes = item.at("bytes").get<int64_t>();
+        for (const auto& pair : item.at("partition")) {
+          file.partition.emplace_back(pair.at(0).get<std::string>(), pair.at(1).get<std::string>());
+        }
+        file.min_time = item.at("min_time").get<int64_t>();
+        file.max_time = item.at("max_time").get<int64_t>();
+        file.version = item.at("version").get<int64_t>();
+        dataset.files.push_back(std::move(file));
+      }
+      snapshot.datasets.emplace(name, std::move(dataset));
+    }
+    return snapshot;
+  } catch (const json::exception& e) {
+    return Status::Invalid(origin, ": malformed store manifest: ", e.what());
+  }
+}
+
+StorePaths::StorePaths(fs::path root_dir)
+    : root(std::move(root_dir)),
+      meta(root / "_tickforge"),
+      log(meta / "log"),
+      manifest(meta / "manifest.json"),
+      lock(meta / "lock"),
+      retired(meta / "retired"),
+      cache(root / "_cache") {}
+
+fs::path StorePaths::LogEntry(int64_t version) const {
+  char name[32];
+  std::snprintf(name, sizeof(name), "%012lld.json", static_cast<long long>(version));
+  return log / name;
+}
+
+fs::path StorePaths::Staging(int64_t version) const {
+  return meta / "staging" / std::to_string(version);
+}
+
+Result<int64_t> LatestVersion(const StorePaths& paths) {
+  std::error_code ec;
+  if (!fs::exists(paths.log, ec)) return 0;
+  // Log names are zero-padded, so the newest is the largest name; a crash can leave only
+  // hidden temporary files besides them.
+  int64_t latest = 0;
+  for (const auto& entry : fs::directory_iterator(paths.log, ec)) {
+    const auto name = entry.path().filename().string();
+    if (name.empty() || name[0] == '.' || entry.path().extension() != ".json") continue;
+    try {
+      latest = std::max<int64_t>(latest, std::stoll(entry.path().stem().string()));
+    } catch (const std::exception&) {
+      continue;
+    }
+  }
+  if (ec) return Status::IOError(paths.log.string(), ": ", ec.message());
+  return latest;
+}
+
+Result<Snapshot> ReadSnapshot(const StorePaths& paths, std::optional<int64_t> version) {
+  int64_t wanted = 0;
+  if (version) {
+    wanted = *version;
+  } else {
+    ARROW_ASSIGN_OR_RAISE(wanted, LatestVersion(paths));
+  }
+  if (wanted == 0) return Snapshot{};
+  const fs::path path = paths.LogEntry(wanted);
+  std::string text;
+  if (!ReadText(path, &text).ok()) {
+    ARROW_ASSIGN_OR_RAISE(int64_t latest, LatestVersion(paths));
+    return Status::KeyError(paths.root.string(), ": the store has no version ", wanted,
+                            " (newest is ", latest, ")");
+  }
+  return SnapshotFromJson(text, path.string());
+}
+
+Status WriteSnapshot(const StorePaths& paths, const Snapshot& snapshot) {
+  ARROW_ASSIGN_OR_RAISE(std::string text, SnapshotToJson(snapshot));
+  std::error_code ec;
+  fs::create_directories(paths.log, ec);
+  if (ec) return Status::IOError(paths.log.string(), ": ", ec.message());
+  // Write and fsync under a hidden name, then link() to the final one: link fails if the name
+  // exists, so of two writers racing for one version only one commits.
+  const fs::path target = paths.LogEntry(snapshot.version);
+  const fs::path tmp = paths.log / ("." + target.filename().string() + ".tmp-" + std::to_string(::getpid()));
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.close();
+    if (!out) return Status::IOError(tmp.string(), ": cannot write");
+  }
+  ARROW_RETURN_NOT_OK(SyncFile(tmp));
+  if (::link(tmp.c_str(), target.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    if (err == EEXIST) {
+      return Status::Invalid(paths.root.string(), ": another writer committed version ",
+                             snapshot.version, " first");
+    }
+    return Status::IOError(target.string(), ": ", std::strerror(err));
+  }
+  ::unlink(tmp.c_str());
+  ARROW_RETURN_NOT_OK(SyncDirectory(paths.log));
+  // The manifest is a copy for readers; the log entry above is already the commit.
+  ARROW_ASSIGN_OR_RAISE(auto manifest, AtomicFile::Create(paths.manifest));
+  ARROW_RETURN_NOT_OK(manifest->stream()->Write(text));
+  return manifest->Commit();
+}
+
+fs::path ResolveFile(const StorePaths& paths, const FileEntry& file) {
+  std::error_code ec;
+  fs::path in_place = paths.root / file.path;
+  if (fs::exists(in_place, ec)) return in_place;
+  fs::path staged = paths.Staging(file.version) / file.path;
+  if (fs::exists(staged, ec)) return staged;
+  fs::path retired = paths.retired / file.path;
+  if (fs::exists(retired, ec)) return retired;
+  return in_place;  // missing: the reader reports it by this name
+}
+
+std::string UtcNow() {
+  const auto now = std::chrono::system_clock::now();
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  ::gmtime_r(&seconds, &tm);
+  char text[40];
+  std::snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms % 1000));
+  return text;
+}
+
+}  // namespace tickforge::store

@@ -1,0 +1,107 @@
+// The store's snapshots: which files make up each dataset at each committed version.
+//
+// `_tickforge/log/<version>.json` holds the whole snapshot of each commit and is the commit
+// point (created exclusively, so two writers cannot both commit the same version);
+// `_tickforge/manifest.json` is a copy of the newest one for readers and other tools.
+#pragma once
+
+#include <arrow/type_fwd.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tickforge/util/status.h"
+
+namespace tickforge::store {
+
+/// One Parquet file of a dataset.
+struct FileEntry {
+  /// Relative to the store root, '/'-separated: `klines/exchange=binance/.../part-<id>.parquet`.
+  std::string path;
+  int64_t rows = 0;
+  int64_t bytes = 0;
+  /// Partition key -> value, in the dataset's key order.
+  std::vector<std::pair<std::string, std::string>> partition;
+  /// Smallest and largest value of the dataset's time column (its raw int64 value).
+  int64_t min_time = 0;
+  int64_t max_time = 0;
+  /// The commit that added the file.
+  int64_t version = 0;
+};
+
+/// A dataset: its rules and its files.
+struct DatasetEntry {
+  std::string name;
+  /// The data type whose rules it follows (klines, aggtrades, funding, mbp10, ..., generic).
+  std::string type;
+  std::vector<std::string> partition_keys;
+  /// Columns whose values identify a row; re-ingested rows with a known key are dropped.
+  std::vector<std::string> natural_key;
+  std::string time_column;
+  /// The columns a scan returns: the files' columns, then the partition keys.
+  std::shared_ptr<arrow::Schema> schema;
+  std::vector<FileEntry> files;
+
+  [[nodiscard]] int64_t rows() const;
+  [[nodiscard]] int64_t bytes() const;
+};
+
+/// The committed state of a store at one version.
+struct Snapshot {
+  int64_t version = 0;
+  std::string operation;
+  /// UTC, ISO 8601.
+  std::string committed_at;
+  std::map<std::string, DatasetEntry> datasets;
+
+  /// Return the dataset called `name` or an error listing the ones there are.
+  [[nodiscard]] Result<const DatasetEntry*> Find(const std::string& name) const;
+};
+
+/// Serialize a snapshot as JSON text.
+[[nodiscard]] Result<std::string> SnapshotToJson(const Snapshot& snapshot);
+
+/// Parse a snapshot; `origin` names the file in errors.
+[[nodiscard]] Result<Snapshot> SnapshotFromJson(const std::string& text, const std::string& origin);
+
+/// The store's bookkeeping paths.
+struct StorePaths {
+  explicit StorePaths(std::filesystem::path root_dir);
+  std::filesystem::path root;
+  std::filesystem::path meta;      // _tickforge
+  std::filesystem::path log;       // _tickforge/log
+  std::filesystem::path manifest;  // _tickforge/manifest.json
+  std::filesystem::path lock;      // _tickforge/lock
+  std::filesystem::path retired;   // _tickforge/retired: files a later commit replaced
+  std::filesystem::path cache;     // _cache
+  [[nodiscard]] std::filesystem::path LogEntry(int64_t version) const;
+  /// Where the commit of `version` writes its new files before they move into place.
+  [[nodiscard]] std::filesystem::path Staging(int64_t version) const;
+};
+
+/// Return the newest committed version (0 for an empty store).
+[[nodiscard]] Result<int64_t> LatestVersion(const StorePaths& paths);
+
+/// Read the snapshot of `version` (the newest when absent; an empty one at version 0).
+[[nodiscard]] Result<Snapshot> ReadSnapshot(const StorePaths& paths,
+                                            std::optional<int64_t> version = std::nullopt);
+
+/// Commit `snapshot` as its version: create the log entry exclusively (an error if another
+/// writer committed that version first), then refresh manifest.json.
+[[nodiscard]] Status WriteSnapshot(const StorePaths& paths, const Snapshot& snapshot);
+
+/// Return where a listed file lies now: its path, the staging folder of the commit that added
+/// it (a commit still moving files into place), or the retired folder (a file a later commit
+/// replaced).
+[[nodiscard]] std::filesystem::path ResolveFile(const StorePaths& paths, const FileEntry& file);
+
+/// Return the current UTC time as ISO 8601 text.
+[[nodiscard]] std::string UtcNow();
+
+}  // namespace tickforge::store

@@ -1,0 +1,195 @@
+// The unified market-data store: Hive-partitioned Parquet datasets under one root, changed only
+// by atomic commits (see manifest.h), read through committed snapshots (DESIGN.md §4, §6).
+#pragma once
+
+#include <arrow/type_fwd.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "tickforge/store/manifest.h"
+#include "tickforge/util/status.h"
+
+namespace tickforge::store {
+
+/// The rules of one data type: where its rows go and what identifies a row.
+struct DataTypeRules {
+  std::string type;
+  std::vector<std::string> partition_keys;
+  /// Empty: a row is identified by all its values, counted as a multiset (two identical trades
+  /// in one source are both kept; ingesting that source again adds neither).
+  std::vector<std::string> natural_key;
+  std::string time_column;
+  /// Columns every written row must have, with their types (partition keys included).
+  std::shared_ptr<arrow::Schema> required;
+};
+
+/// Return the rules of klines, aggtrades, funding (alias futures), a DBN schema's dataset
+/// (mbp10, mbp1, mbo, trades, tbbo, ohlcv, ...) or `generic` (dataset/symbol/date partitions,
+/// full-row identity, any time column given by `time_column`).
+[[nodiscard]] Result<DataTypeRules> RulesFor(const std::string& type);
+
+/// Reject a partition value that could leave the dataset folder, hide the file from readers or
+/// be read back differently: empty, '/', '\\', "..", '%', '=', control characters, or a leading
+/// '.' or '_'.
+[[nodiscard]] Status ValidatePartitionValue(const std::string& key, const std::string& value);
+
+struct WriteOptions {
+  /// zstd, snappy, lz4, gzip, brotli or none.
+  std::string compression = "zstd";
+  int64_t max_rows_per_file = 5'000'000;
+  /// Row groups hold at least this many rows, except a file's last.
+  int64_t min_rows_per_group = 50'000;
+  int64_t max_rows_per_group = 1 << 17;
+  /// Key-value metadata attached to every written file.
+  std::map<std::string, std::string> metadata;
+  /// Called with each file the commit adds, once it is committed.
+  std::function<void(const FileEntry&)> file_visitor;
+  /// Drop rows whose natural key the dataset already holds (and repeats within the input).
+  bool dedup = true;
+  /// Partition values for keys the data has no column for (e.g. exchange=binance).
+  std::map<std::string, std::string> constants;
+
+  [[nodiscard]] Status Validate() const;
+};
+
+/// What one commit did.
+struct CommitInfo {
+  int64_t version = 0;
+  int64_t rows_in = 0;
+  int64_t rows_written = 0;
+  int64_t rows_duplicate = 0;
+  std::vector<FileEntry> added;
+  std::vector<FileEntry> removed;
+  std::vector<std::string> warnings;
+};
+
+using Value = std::variant<int64_t, double, std::string, bool>;
+
+/// A filter term `column op value(s)`; op is one of == = != < <= > >= in.
+struct Predicate {
+  std::string column;
+  std::string op;
+  std::vector<Value> values;
+};
+
+/// Parse `symbol=BTCUSDT`, `timestamp>=1700000000000`, `symbol in BTCUSDT,ETHUSDT`.
+[[nodiscard]] Result<Predicate> ParsePredicate(const std::string& text);
+
+struct ScanOptions {
+  /// Columns to return, in this order; empty: all.
+  std::vector<std::string> columns;
+  /// Terms combined with AND; partition keys prune files, other columns use Parquet statistics.
+  std::vector<Predicate> filters;
+  /// Rows per batch; 0: $TICKFORGE_SCAN_BATCH_SIZE, else 262144.
+  int64_t batch_size = 0;
+  /// Snapshot to read; the newest when absent.
+  std::optional<int64_t> version;
+  /// Read files on Arrow's thread pool (its size honours $ARROW_NUM_THREADS).
+  bool use_threads = true;
+};
+
+/// How much of the dataset a scan touches.
+struct ScanStats {
+  int64_t version = 0;
+  int64_t files_total = 0;
+  int64_t files_selected = 0;
+};
+
+struct IngestOptions {
+  /// Binance data type (klines, aggtrades, funding); inferred from each file name when empty.
+  std::string kind;
+  /// Overrides the symbol a Binance file's name gives.
+  std::string symbol;
+  std::string exchange = "binance";
+  bool verify_checksum = true;
+  /// Files read at once; 0: one per core.
+  int threads = 0;
+  WriteOptions write;
+};
+
+struct CompactOptions {
+  /// Files of a partition are merged until a file reaches this many rows.
+  int64_t target_rows = 5'000'000;
+  /// Partitions with fewer files are left alone.
+  int min_files = 2;
+  WriteOptions write;
+};
+
+/// A projection served from `_cache/<key>/`.
+struct CachedProjection {
+  std::string key;
+  std::filesystem::path path;
+  bool hit = false;
+  int64_t rows = 0;
+};
+
+/// A store rooted at a directory. Reads never block writers; writers take the store's lock
+/// for the duration of one commit, so commits from several processes serialize.
+class Store {
+ public:
+  /// Open the store at `root`, creating an empty one when `create` and it does not exist.
+  [[nodiscard]] static Result<std::shared_ptr<Store>> Open(const std::filesystem::path& root,
+                                                          bool create = true);
+
+  [[nodiscard]] const StorePaths& paths() const { return paths_; }
+
+  /// Return the snapshot of `version` (the newest when absent).
+  [[nodiscard]] Result<Snapshot> ReadSnapshot(std::optional<int64_t> version = std::nullopt) const;
+
+  /// Write the rows of `reader` into `dataset` (created with `type`'s rules if new), one commit.
+  [[nodiscard]] Result<CommitInfo> Write(const std::string& dataset, const std::string& type,
+                                         arrow::RecordBatchReader& reader,
+                                         const WriteOptions& options = {});
+
+  /// Ingest Binance files (CSV, zip, consolidated Parquet) and DBN files, one commit for all.
+  [[nodiscard]] Result<CommitInfo> Ingest(const std::vector<std::string>& paths,
+                                          const IngestOptions& options = {});
+
+  /// Stream a dataset's committed rows.
+  [[nodiscard]] Result<std::shared_ptr<arrow::RecordBatchReader>> Scan(
+      const std::string& dataset, const ScanOptions& options = {}, ScanStats* stats = nullptr) const;
+
+  /// Return the largest time value of `symbol` in `dataset` (none when it has no rows), read
+  /// from the manifest alone, for incremental updates.
+  [[nodiscard]] Result<std::optional<int64_t>> LatestTimestamp(const std::string& dataset,
+                                                               const std::string& symbol) const;
+
+  /// Merge each partition's small files into files of up to target_rows rows, one commit;
+  /// the rows stay exactly the same.
+  [[nodiscard]] Result<CommitInfo> Compact(const std::string& dataset,
+                                           const CompactOptions& options = {});
+
+  /// Write the Parquet files of a flat directory into `dataset` with `type`'s partitions.
+  [[nodiscard]] Result<CommitInfo> Migrate(const std::filesystem::path& flat_dir,
+                                           const std::string& dataset, const std::string& type,
+                                           const WriteOptions& options = {});
+
+  /// Write a projection of `source` as a new dataset `target` (same partition keys).
+  [[nodiscard]] Result<CommitInfo> Materialize(const std::string& source,
+                                               const ScanOptions& projection,
+                                               const std::string& target,
+                                               const WriteOptions& options = {});
+
+  /// Return a projection from the cache, computing it when absent or older than ttl_seconds.
+  /// The key hashes (dataset, columns, filters, snapshot version).
+  [[nodiscard]] Result<CachedProjection> Cached(const std::string& dataset,
+                                                const ScanOptions& projection,
+                                                double ttl_seconds);
+
+  /// Remove cached projections: all, or only those older than their TTL. Returns how many.
+  [[nodiscard]] Result<int64_t> ClearCache(bool expired_only);
+
+ private:
+  explicit Store(std::filesystem::path root) : paths_(std::move(root)) {}
+  StorePaths paths_;
+};
+
+}  // namespace tickforge::store
