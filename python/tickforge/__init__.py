@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from . import _tickforge
 from ._tickforge import TickforgeError
+from .store import Store, convert_consolidated
 
 __all__ = [
     "TickforgeError",
@@ -31,6 +32,8 @@ __all__ = [
     "RepresentDataLoader",
     "Panel",
     "streaming_concat",
+    "Store",
+    "convert_consolidated",
 ]
 
 __version__ = _tickforge.__version__

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 
+#include "tickforge/cli/store_cli.h"
 #include "tickforge/dbn/decoder.h"
 #include "tickforge/dbn/to_parquet.h"
 #include "tickforge/features/depth_image.h"
@@ -257,7 +258,11 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"zstd", "snappy", "lz4", "gzip", "brotli", "none"}));
   panel_build->add_option("--row-group-rows", panel_row_group_rows, "Rows per Parquet row group")->check(CLI::PositiveNumber);
 
+  int store_exit = 0;
+  auto* store_cmd = AddStoreCommands(app, &store_exit);
+
   CLI11_PARSE(app, argc, argv);
+  if (store_cmd->parsed()) return store_exit;
 
   if (render->parsed()) {
     image_options.features.clear();

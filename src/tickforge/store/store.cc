@@ -28,6 +28,7 @@
 #include "tickforge/dbn/schema.h"
 #include "tickforge/dbn/to_arrow.h"
 #include "tickforge/store/ingest.h"
+#include "tickforge/store/options.h"
 #include "tickforge/util/io.h"
 #include "tickforge/util/parquet.h"
 
@@ -460,7 +461,7 @@ class Transaction {
 
   /// Commit: the log entry is the commit point; then staged files move into place and the
   /// files this commit dropped move to the retired folder (older snapshots still read them).
-  Status Commit(const std::vector<FileEntry>& removed) {
+  Status Commit() {
     next_.operation = operation_;
     next_.committed_at = UtcNow();
     std::error_code ec;
@@ -533,39 +534,12 @@ class Transaction {
 
   /// metadata.json (the seed's): what each dataset holds, for people and other tools.
   Status WriteMetadataJson() {
-    json datasets = json::object();
-    for (const auto& [name, dataset] : next_.datasets) {
-      json columns = json::object();
-      for (const auto& field : dataset.schema->fields()) columns[field->name()] = field->type()->ToString();
-      std::set<std::string> symbols;
-      int64_t min_time = std::numeric_limits<int64_t>::max(), max_time = std::numeric_limits<int64_t>::min();
-      for (const auto& file : dataset.files) {
-        for (const auto& [key, value] : file.partition) {
-          if (key == "symbol") symbols.insert(value);
-        }
-        min_time = std::min(min_time, file.min_time);
-        max_time = std::max(max_time, file.max_time);
-      }
-      datasets[name] = {{"type", dataset.type},
-                        {"path", name},
-                        {"partitioning", "hive"},
-                        {"partition_keys", dataset.partition_keys},
-                        {"natural_key", dataset.natural_key},
-                        {"time_column", dataset.time_column},
-                        {"schema", columns},
-                        {"rows", dataset.rows()},
-                        {"files", dataset.files.size()},
-                        {"bytes", dataset.bytes()},
-                        {"symbols", symbols}};
-      if (!dataset.files.empty()) {
-        datasets[name]["min_time"] = min_time;
-        datasets[name]["max_time"] = max_time;
-      }
+    json root = SummaryJson(next_);
+    root["format"] = "tickforge.store";
+    for (auto& [name, dataset] : root["datasets"].items()) {
+      dataset["path"] = name;
+      dataset["partitioning"] = "hive";
     }
-    json root = {{"format", "tickforge.store"},
-                 {"version", next_.version},
-                 {"updated_at", next_.committed_at},
-                 {"datasets", datasets}};
     ARROW_ASSIGN_OR_RAISE(auto file, AtomicFile::Create(paths_.root / "metadata.json"));
     ARROW_RETURN_NOT_OK(file->stream()->Write(root.dump(2) + "\n"));
     ARROW_RETURN_NOT_OK(file->Commit());
@@ -1113,7 +1087,12 @@ int DefaultThreads(int requested) {
 }
 
 Status CommitAndVisit(Transaction& txn, CommitInfo& info, const WriteOptions& options) {
-  ARROW_RETURN_NOT_OK(txn.Commit(info.removed));
+  if (info.added.empty() && info.removed.empty()) {
+    // Nothing new (e.g. a re-ingest of known rows): no version is made for it.
+    info.version = txn.base().version;
+    return Status::OK();
+  }
+  ARROW_RETURN_NOT_OK(txn.Commit());
   info.version = txn.version();
   if (options.file_visitor) {
     for (const auto& file : info.added) options.file_visitor(file);

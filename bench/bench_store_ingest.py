@@ -1,0 +1,178 @@
+"""Binance CSV -> Hive-partitioned Parquet: tickforge store ingest vs polars and pyarrow.
+
+1. Generates Binance public-data dumps once (reused by later runs) with `tickforge synth
+   binance`: --symbols symbols x --days daily files of 1m klines and of aggTrades, spot format
+   (no header, 12 and 8 columns).
+2. Runs each contender in a fresh process, --repeat times interleaved, keeping its best wall
+   time, its best CPU time (user + system, all threads) and its largest peak RSS:
+   - tickforge: `Store(out).ingest(files)` (klines and aggtrades datasets, partitions
+     exchange/symbol/[timeframe/]year/month/day, zstd level 1, dedup on, one atomic commit)
+   - polars: `read_csv` per file + symbol/date columns, `concat`, `write_parquet(partition_by=...)`
+     with the same partition keys, zstd
+   - pyarrow: `csv.read_csv` per file + the same columns, `concat_tables`,
+     `dataset.write_dataset` with Hive partitioning, zstd
+3. Prints rows/s, wall and CPU ratios (tickforge against each peer; above 1x: tickforge is
+   faster) and peak RSS.
+
+    .venv/bin/python bench/bench_store_ingest.py [--symbols 50] [--days 30] [--repeat 2] [--workdir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CONTENDERS = ["tickforge", "polars", "pyarrow"]
+KLINE_COLUMNS = ["open_time", "open", "high", "low", "close", "volume", "close_time", "quote_volume",
+                 "count", "taker_buy_volume", "taker_buy_quote_volume", "ignore"]
+AGG_COLUMNS = ["agg_trade_id", "price", "quantity", "first_trade_id", "last_trade_id", "transact_time",
+               "is_buyer_maker", "is_best_match"]
+
+
+def generate(out: Path, symbols: int, days: int, seed: int) -> tuple[list[Path], int]:
+    stamp = out / "_stamp.json"
+    want = {"symbols": symbols, "days": days, "seed": seed}
+    if not (stamp.exists() and json.loads(stamp.read_text()) == want):
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir(parents=True)
+        import tickforge
+
+        subprocess.run([str(tickforge.native_cli()), "synth", "binance", "--out", str(out), "--symbols", str(symbols),
+                        "--days", str(days), "--start", "2024-01-01", "--market", "spot",
+                        "--kinds", "klines,aggtrades", "--seed", str(seed)], check=True, stdout=subprocess.DEVNULL)
+        stamp.write_text(json.dumps(want))
+    files = sorted(p for p in out.rglob("*.csv"))
+    rows = 0
+    for path in files:
+        with open(path, "rb") as f:
+            rows += sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
+    return files, rows
+
+
+def split(files: list[Path]) -> tuple[list[Path], list[Path]]:
+    klines = [f for f in files if "-aggTrades-" not in f.name]
+    return klines, [f for f in files if "-aggTrades-" in f.name]
+
+
+def run_tickforge(files: list[Path], out: Path) -> None:
+    import tickforge
+
+    info = tickforge.Store(out).ingest(files)
+    assert info["rows_duplicate"] == 0
+
+
+def run_polars(files: list[Path], out: Path) -> None:
+    import polars as pl
+
+    klines, aggs = split(files)
+    for group, columns, time_column, keys in [
+        (klines, KLINE_COLUMNS, "open_time", ["exchange", "symbol", "timeframe", "year", "month", "day"]),
+        (aggs, AGG_COLUMNS, "transact_time", ["exchange", "symbol", "year", "month", "day"]),
+    ]:
+        frames = []
+        for path in group:
+            frame = pl.read_csv(path, has_header=False, new_columns=columns)
+            frames.append(frame.with_columns(pl.lit(path.name.split("-")[0]).alias("symbol")))
+        frame = pl.concat(frames)
+        stamp = pl.from_epoch(pl.col(time_column), time_unit="ms")
+        frame = frame.with_columns(pl.lit("binance").alias("exchange"), pl.lit("1m").alias("timeframe"),
+                                   stamp.dt.year().alias("year"), stamp.dt.month().alias("month"),
+                                   stamp.dt.day().alias("day"))
+        if "timeframe" not in keys:
+            frame = frame.drop("timeframe")
+        frame.write_parquet(out / ("klines" if group is klines else "aggtrades"), partition_by=keys,
+                            compression="zstd")
+
+
+def run_pyarrow(files: list[Path], out: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+    import pyarrow.dataset as pads
+
+    klines, aggs = split(files)
+    for group, columns, time_column, keys in [
+        (klines, KLINE_COLUMNS, "open_time", ["exchange", "symbol", "timeframe", "year", "month", "day"]),
+        (aggs, AGG_COLUMNS, "transact_time", ["exchange", "symbol", "year", "month", "day"]),
+    ]:
+        tables = []
+        for path in group:
+            table = pacsv.read_csv(path, read_options=pacsv.ReadOptions(column_names=columns))
+            tables.append(table.append_column("symbol", pa.array([path.name.split("-")[0]] * table.num_rows)))
+        table = pa.concat_tables(tables)
+        stamp = pc.cast(table[time_column], pa.timestamp("ms"))
+        table = table.append_column("exchange", pa.array(["binance"] * table.num_rows))
+        if "timeframe" in keys:
+            table = table.append_column("timeframe", pa.array(["1m"] * table.num_rows))
+        table = (table.append_column("year", pc.year(stamp)).append_column("month", pc.month(stamp))
+                 .append_column("day", pc.day(stamp)))
+        pads.write_dataset(table, out / ("klines" if group is klines else "aggtrades"), format="parquet",
+                           partitioning=keys, partitioning_flavor="hive", max_partitions=100_000,
+                           file_options=pads.ParquetFileFormat().make_write_options(compression="zstd"))
+
+
+def child(name: str, src: Path, out: Path) -> None:
+    files = sorted(src.rglob("*.csv"))
+    {"tickforge": run_tickforge, "polars": run_polars, "pyarrow": run_pyarrow}[name](files, out)
+
+
+def measure(name: str, src: Path, work: Path) -> dict:
+    out = work / f"out-{name}"
+    shutil.rmtree(out, ignore_errors=True)
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, __file__, "--child", name, str(src), str(out)])
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if status != 0:
+        raise SystemExit(f"{name} failed with status {status}")
+    files = sum(1 for _ in out.rglob("*.parquet"))
+    size = sum(p.stat().st_size for p in out.rglob("*.parquet"))
+    shutil.rmtree(out, ignore_errors=True)
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mib": usage.ru_maxrss / 1024,
+            "files": files, "mib": size / 2**20}
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child(sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]))
+        return
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--symbols", type=int, default=50)
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "tickforge-bench-store")
+    args = parser.parse_args()
+    src = args.workdir / f"binance-{args.symbols}x{args.days}"
+    files, rows = generate(src, args.symbols, args.days, args.seed)
+    klines, aggs = split(files)
+    print(f"{len(files)} files ({len(klines)} klines, {len(aggs)} aggTrades), {rows:,} rows, "
+          f"{sum(f.stat().st_size for f in files) / 2**20:.0f} MiB of CSV")
+    best: dict[str, dict] = {}
+    for _ in range(args.repeat):
+        for name in CONTENDERS:
+            result = measure(name, src, args.workdir)
+            have = best.setdefault(name, result)
+            have["wall"] = min(have["wall"], result["wall"])
+            have["cpu"] = min(have["cpu"], result["cpu"])
+            have["rss_mib"] = max(have["rss_mib"], result["rss_mib"])
+    print(f"{'contender':<10} {'wall s':>8} {'CPU s':>8} {'rows/s':>12} {'peak RSS MiB':>13} {'files':>6} "
+          f"{'MiB out':>8} {'tickforge wall x':>17} {'CPU x':>6}")
+    ours = best["tickforge"]
+    for name in CONTENDERS:
+        r = best[name]
+        ratio = "" if name == "tickforge" else f"{r['wall'] / ours['wall']:.2f}x"
+        cpu_ratio = "" if name == "tickforge" else f"{r['cpu'] / ours['cpu']:.2f}x"
+        print(f"{name:<10} {r['wall']:>8.2f} {r['cpu']:>8.2f} {rows / r['wall']:>12,.0f} {r['rss_mib']:>13.0f} "
+              f"{r['files']:>6} {r['mib']:>8.1f} {ratio:>17} {cpu_ratio:>6}")
+
+
+if __name__ == "__main__":
+    main()

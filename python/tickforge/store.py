@@ -1,0 +1,148 @@
+"""The unified market-data store: a thin front over the native ``Store``.
+
+Options are keyword arguments passed to the engine as JSON; results come back as dictionaries
+(commits, summaries) or Arrow streams (scans), never as copies.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Iterable, Sequence
+
+import pyarrow as pa
+
+from . import _tickforge
+
+PathLike = str | os.PathLike
+
+# A filter term: (column, op, value), (column, "in", [values]) or "column op value".
+Filter = tuple | list | str
+
+
+def _filters(filters: Iterable[Filter] | None) -> list | None:
+    if filters is None:
+        return None
+    out = []
+    for term in filters:
+        if isinstance(term, str):
+            out.append(term)
+        else:
+            column, op, value = term
+            out.append([column, op, list(value) if isinstance(value, (list, tuple, set)) else value])
+    return out
+
+
+def _scan_options(columns, filters, batch_size, version, use_threads=True) -> str:
+    return json.dumps({
+        "columns": list(columns) if columns is not None else None,
+        "filters": _filters(filters),
+        "batch_size": batch_size,
+        "version": version,
+        "use_threads": use_threads,
+    })
+
+
+def _stream(data) -> Any:
+    from . import _arrow_stream
+
+    return _arrow_stream("data", data)
+
+
+class Store:
+    """A store rooted at a directory (created when missing unless ``create=False``).
+
+    Every change (``ingest``, ``write``, ``compact``, ``migrate``, ``materialize``) is one
+    atomic commit; reads see committed snapshots only, the newest unless ``version`` is given.
+    """
+
+    def __init__(self, root: PathLike, *, create: bool = True):
+        self.root = os.fspath(root)
+        self._native = _tickforge.Store(self.root, create)
+
+    def ingest(self, paths: Sequence[PathLike] | PathLike, **options) -> dict:
+        """Ingest Binance files (CSV, zip, consolidated Parquet) and DBN files in one commit.
+
+        Options: kind, symbol, exchange, verify_checksum, threads, compression,
+        max_rows_per_file, min_rows_per_group, max_rows_per_group, metadata, dedup.
+        """
+        if isinstance(paths, (str, os.PathLike)):
+            paths = [paths]
+        return json.loads(self._native.ingest([os.fspath(p) for p in paths], json.dumps(options)))
+
+    def write(self, dataset: str, data, *, type: str = "generic", **options) -> dict:
+        """Write a pandas DataFrame, Arrow table or stream into ``dataset`` with ``type``'s rules.
+
+        ``constants={"exchange": "binance"}`` gives partition values the data has no column for.
+        """
+        return json.loads(self._native.write(dataset, type, _stream(data), json.dumps(options)))
+
+    def scan(self, dataset: str, columns: Sequence[str] | None = None, filters: Iterable[Filter] | None = None,
+             *, batch_size: int | None = None, version: int | None = None,
+             use_threads: bool = True) -> pa.RecordBatchReader:
+        """Stream a dataset's rows with projection and predicate pushdown."""
+        reader, _ = self.scan_with_stats(dataset, columns, filters, batch_size=batch_size, version=version,
+                                         use_threads=use_threads)
+        return reader
+
+    def scan_with_stats(self, dataset: str, columns=None, filters=None, *, batch_size=None, version=None,
+                        use_threads: bool = True) -> tuple[pa.RecordBatchReader, dict]:
+        """Like ``scan``, plus how many of the dataset's files the filters let through."""
+        capsule, stats = self._native.scan(dataset, _scan_options(columns, filters, batch_size, version,
+                                                                  use_threads))
+        return pa.RecordBatchReader._import_from_c_capsule(capsule), json.loads(stats)
+
+    def read(self, dataset: str, columns=None, filters=None, **options) -> pa.Table:
+        """Return ``scan(...)`` collected into a table."""
+        return self.scan(dataset, columns, filters, **options).read_all()
+
+    def latest_timestamp(self, dataset: str, symbol: str) -> int | None:
+        """Return the newest time value of ``symbol`` in ``dataset`` (None when it has none)."""
+        return self._native.latest_timestamp(dataset, symbol)
+
+    def compact(self, dataset: str, **options) -> dict:
+        """Merge small files per partition (target_rows, min_files); rows stay exactly the same."""
+        return json.loads(self._native.compact(dataset, json.dumps(options)))
+
+    def migrate(self, flat_dir: PathLike, dataset: str, *, type: str = "generic", **options) -> dict:
+        """Write a flat directory of Parquet files into a partitioned dataset."""
+        return json.loads(self._native.migrate(os.fspath(flat_dir), dataset, type, json.dumps(options)))
+
+    def materialize(self, source: str, target: str, columns=None, filters=None, **options) -> dict:
+        """Write a projection of ``source`` as the new dataset ``target``."""
+        projection = _scan_options(columns, filters, None, None)
+        return json.loads(self._native.materialize(source, projection, target, json.dumps(options)))
+
+    def cached_projection(self, dataset: str, columns=None, filters=None, *, ttl: float = 3600.0,
+                          version: int | None = None) -> pa.Table:
+        """Return a projection from ``_cache/`` (computed when absent or older than ``ttl`` s)."""
+        import pyarrow.parquet as pq
+
+        path, _, _, _ = self.cached_projection_info(dataset, columns, filters, ttl=ttl, version=version)
+        return pq.read_table(path)
+
+    def cached_projection_info(self, dataset: str, columns=None, filters=None, *, ttl: float = 3600.0,
+                               version: int | None = None) -> tuple[str, str, bool, int]:
+        """Return (path, key, hit, rows) of a cached projection, computing it when needed."""
+        return self._native.cached(dataset, _scan_options(columns, filters, None, version), float(ttl))
+
+    def clear_cache(self, expired_only: bool = False) -> int:
+        """Remove cached projections (all, or only expired ones); returns how many."""
+        return self._native.clear_cache(expired_only)
+
+    def info(self, version: int | None = None) -> dict:
+        """Summarize a snapshot: version and, per dataset, type, keys, columns, rows, files, symbols."""
+        return json.loads(self._native.info(version))
+
+    def __repr__(self) -> str:
+        info = self.info()
+        return f"Store({self.root!r}, version={info['version']}, datasets={sorted(info['datasets'])})"
+
+
+def convert_consolidated(data_dir: PathLike, out: PathLike | None = None, **options) -> dict:
+    """Convert a directory's consolidated Binance files into a store (the seed's Step 1.5).
+
+    Backs the files up first, writes DATA_DIR/unified (or ``out``) and returns the validation
+    report (row counts source vs store, duplicates, monotonic timestamps, gaps).
+    """
+    return json.loads(_tickforge.convert_consolidated(os.fspath(data_dir), os.fspath(out or ""), json.dumps(options)))

@@ -1,0 +1,316 @@
+// `tickforge store ...`: the dataset manager's verbs on the command line.
+#include "tickforge/cli/store_cli.h"
+
+#include <arrow/api.h>
+#include <arrow/pretty_print.h>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <iostream>
+
+#include "tickforge/store/convert.h"
+#include "tickforge/store/options.h"
+#include "tickforge/store/store.h"
+#include "tickforge/util/parquet.h"
+
+namespace tickforge {
+namespace {
+
+using store::Store;
+
+struct StoreArgs {
+  std::string root;
+  std::string dataset;
+  std::vector<std::string> inputs;
+  std::vector<std::string> columns;
+  std::vector<std::string> filters;
+  std::string kind, symbol, exchange = "binance", type = "generic", out, target;
+  std::string compression = "zstd";
+  int64_t max_rows_per_file = 5'000'000;
+  int64_t target_rows = 5'000'000;
+  int min_files = 2;
+  int threads = 0;
+  int64_t version = -1;
+  int64_t limit = 10;
+  int64_t batch_size = 0;
+  double ttl = 3600;
+  bool no_checksum = false, json = false, clear = false, expired = false;
+};
+
+Status Fail(const std::string& message) { return Status::Invalid(message); }
+
+Result<store::ScanOptions> ScanOptionsOf(const StoreArgs& args) {
+  store::ScanOptions options;
+  options.columns = args.columns;
+  for (const auto& text : args.filters) {
+    ARROW_ASSIGN_OR_RAISE(auto predicate, store::ParsePredicate(text));
+    options.filters.push_back(std::move(predicate));
+  }
+  if (args.version >= 0) options.version = args.version;
+  options.batch_size = args.batch_size;
+  return options;
+}
+
+store::WriteOptions WriteOptionsOf(const StoreArgs& args) {
+  store::WriteOptions options;
+  options.compression = args.compression;
+  options.max_rows_per_file = args.max_rows_per_file;
+  options.min_rows_per_group = std::min<int64_t>(options.min_rows_per_group, args.max_rows_per_file - 1);
+  return options;
+}
+
+void PrintCommit(const std::string& what, const store::CommitInfo& info, double seconds, bool json) {
+  if (json) {
+    std::cout << store::ToJson(info).dump(1) << "\n";
+    return;
+  }
+  for (const auto& warning : info.warnings) fmt::print(stderr, "warning: {}\n", warning);
+  fmt::print("{}: version {}, {} rows in, {} written, {} duplicates dropped, {} files added, {} removed, {:.2f} s\n",
+             what, info.version, info.rows_in, info.rows_written, info.rows_duplicate, info.added.size(),
+             info.removed.size(), seconds);
+}
+
+double Since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+Status Ingest(const StoreArgs& args) {
+  ARROW_ASSIGN_OR_RAISE(auto store, Store::Open(args.root));
+  store::IngestOptions options;
+  options.kind = args.kind;
+  options.symbol = args.symbol;
+  options.exchange = args.exchange;
+  options.verify_checksum = !args.no_checksum;
+  options.threads = args.threads;
+  options.write = WriteOptionsOf(args);
+  const auto start = std::chrono::steady_clock::now();
+  ARROW_ASSIGN_OR_RAISE(auto info, store->Ingest(args.inputs, options));
+  PrintCommit("ingest", info, Since(start), args.json);
+  return Status::OK();
+}
+
+Status Scan(const StoreArgs& args) {
+  ARROW_ASSIGN_OR_RAISE(auto store, Store::Open(args.root, /*create=*/false));
+  ARROW_ASSIGN_OR_RAISE(auto options, ScanOptionsOf(args));
+  store::ScanStats stats;
+  ARROW_ASSIGN_OR_RAISE(auto reader, store->Scan(args.dataset, options, &stats));
+  int64_t rows = 0;
+  if (!args.out.empty()) {
+    ARROW_ASSIGN_OR_RAISE(auto file, ParquetFile::Create(args.out, reader->schema()));
+    while (true) {
+      std::shared_ptr<arrow::RecordBatch> batch;
+      ARROW_RETURN_NOT_OK(reader->ReadNext(&batch));
+      if (!batch) break;
+      rows += batch->num_rows();
+      ARROW_RETURN_NOT_OK(file->Write(*batch));
+    }
+    ARROW_RETURN_NOT_OK(file->Close().status());
+    fmt::print("{}: {} rows from version {} ({} of {} files read)\n", args.out, rows, stats.version,
+               stats.files_selected, stats.files_total);
+    return Status::OK();
+  }
+  std::vector<std::shared_ptr<arrow::RecordBatch>> head;
+  int64_t kept = 0;
+  while (true) {
+    std::shared_ptr<arrow::RecordBatch> batch;
+    ARROW_RETURN_NOT_OK(reader->ReadNext(&batch));
+    if (!batch) break;
+    rows += batch->num_rows();
+    if (kept < args.limit) {
+      head.push_back(batch->Slice(0, std::min(batch->num_rows(), args.limit - kept)));
+      kept += head.back()->num_rows();
+    }
+  }
+  ARROW_ASSIGN_OR_RAISE(auto table, arrow::Table::FromRecordBatches(reader->schema(), head));
+  arrow::PrettyPrintOptions print;
+  print.window = static_cast<int>(args.limit);
+  ARROW_RETURN_NOT_OK(arrow::PrettyPrint(*table, print, &std::cout));
+  fmt::print("{} rows from version {} ({} of {} files read)\n", rows, stats.version, stats.files_selected,
+             stats.files_total);
+  return Status::OK();
+}
+
+Status Info(const StoreArgs& args) {
+  ARROW_ASSIGN_OR_RAISE(auto store, Store::Open(args.root, /*create=*/false));
+  if (!args.dataset.empty() && !args.symbol.empty()) {
+    ARROW_ASSIGN_OR_RAISE(auto latest, store->LatestTimestamp(args.dataset, args.symbol));
+    if (latest) fmt::print("{}\n", *latest);
+    else fmt::print("none\n");
+    return Status::OK();
+  }
+  ARROW_ASSIGN_OR_RAISE(auto snapshot,
+                        store->ReadSnapshot(args.version >= 0 ? std::optional<int64_t>(args.version) : std::nullopt));
+  const auto summary = store::SummaryJson(snapshot);
+  if (args.json) {
+    std::cout << summary.dump(1) << "\n";
+    return Status::OK();
+  }
+  fmt::print("{}: version {} ({} at {})\n", args.root, snapshot.version, snapshot.operation, snapshot.committed_at);
+  for (const auto& [name, dataset] : summary["datasets"].items()) {
+    fmt::print("  {:<12} {:<10} {:>12} rows {:>7} files {:>10.1f} MiB  {} symbols  keys {}\n", name,
+               dataset["type"].get<std::string>(), dataset["rows"].get<int64_t>(), dataset["files"].get<int64_t>(),
+               dataset["bytes"].get<int64_t>() / 1048576.0, dataset["symbols"].size(),
+               fmt::format("{}", fmt::join(dataset["partition_keys"].get<std::vector<std::string>>(), "/")));
+  }
+  return Status::OK();
+}
+
+Status Compact(const StoreArgs& args) {
+  ARROW_ASSIGN_OR_RAISE(auto store, Store::Open(args.root, /*create=*/false));
+  store::CompactOptions options;
+  options.target_rows = args.target_rows;
+  options.min_files = args.min_files;
+  options.write = WriteOptionsOf(args);
+  const auto start = std::chrono::steady_clock::now();
+  ARROW_ASSIGN_OR_RAISE(auto info, store->Compact(args.dataset, options));
+  PrintCommit("compact", info, Since(start), args.json);
+  return Status::OK();
+}
+
+Status Migrate(const StoreArgs& args) {
+  ARROW_ASSIGN_OR_RAISE(auto store, Store::Open(args.root));
+  auto options = WriteOptionsOf(args);
+  if (!args.exchange.empty()) options.constants["exchange"] = args.exchange;
+  if (!args.symbol.empty()) options.constants["symbol"] = args.symbol;
+  const auto start = std::chrono::steady_clock::now();
+  ARROW_ASSIGN_OR_RAISE(auto info, store->Migrate(args.inputs.at(0), args.dataset, args.type, options));
+  PrintCommit("migrate", info, Since(start), args.json);
+  return Status::OK();
+}
+
+Status Materialize(const StoreArgs& args) {
+  ARROW_ASSIGN_OR_RAISE(auto store, Store::Open(args.root, /*create=*/false));
+  ARROW_ASSIGN_OR_RAISE(auto projection, ScanOptionsOf(args));
+  const auto start = std::chrono::steady_clock::now();
+  ARROW_ASSIGN_OR_RAISE(auto info, store->Materialize(args.dataset, projection, args.target, WriteOptionsOf(args)));
+  PrintCommit("materialize", info, Since(start), args.json);
+  return Status::OK();
+}
+
+Status Cache(const StoreArgs& args) {
+  ARROW_ASSIGN_OR_RAISE(auto store, Store::Open(args.root, /*create=*/false));
+  if (args.clear) {
+    ARROW_ASSIGN_OR_RAISE(int64_t removed, store->ClearCache(args.expired));
+    fmt::print("removed {} cached projection{}\n", removed, removed == 1 ? "" : "s");
+    return Status::OK();
+  }
+  if (args.dataset.empty()) return Fail("cache: give a DATASET, or --clear");
+  ARROW_ASSIGN_OR_RAISE(auto projection, ScanOptionsOf(args));
+  ARROW_ASSIGN_OR_RAISE(auto cached, store->Cached(args.dataset, projection, args.ttl));
+  fmt::print("{} ({} rows, {})\n", cached.path.string(), cached.rows, cached.hit ? "hit" : "computed");
+  return Status::OK();
+}
+
+Status Convert(const StoreArgs& args) {
+  store::ConvertOptions options;
+  if (!args.out.empty()) options.out = args.out;
+  options.write = WriteOptionsOf(args);
+  ARROW_ASSIGN_OR_RAISE(auto report, store::ConvertConsolidated(args.root, options));
+  if (args.json) {
+    std::cout << report.dump(1) << "\n";
+    return Status::OK();
+  }
+  std::cout << store::FormatConvertReport(report);
+  return Status::OK();
+}
+
+}  // namespace
+
+CLI::App* AddStoreCommands(CLI::App& app, int* exit_code) {
+  auto args = std::make_shared<StoreArgs>();
+  auto* cmd = app.add_subcommand("store", "The unified market-data store (Hive-partitioned Parquet + manifest)");
+  cmd->require_subcommand(1);
+  auto run = [exit_code](Status (*verb)(const StoreArgs&), std::shared_ptr<StoreArgs> args) {
+    return [=] {
+      const Status status = verb(*args);
+      if (!status.ok()) {
+        fmt::print(stderr, "tickforge: error: {}\n", status.message());
+        *exit_code = 1;
+      }
+    };
+  };
+  auto add_write = [&](CLI::App* sub) {
+    sub->add_option("--compression", args->compression, "Parquet codec")
+        ->check(CLI::IsMember({"zstd", "snappy", "lz4", "gzip", "brotli", "none"}));
+    sub->add_option("--max-rows-per-file", args->max_rows_per_file, "Start a new file after this many rows")
+        ->check(CLI::PositiveNumber);
+    sub->add_flag("--json", args->json, "Print the result as JSON");
+  };
+  auto add_scan = [&](CLI::App* sub) {
+    sub->add_option("--columns", args->columns, "Columns to read (comma separated)")->delimiter(',');
+    sub->add_option("--filter", args->filters, "COLUMN OP VALUE (== != < <= > >=) or 'COLUMN in A,B' (repeatable, AND)");
+    sub->add_option("--version", args->version, "Read this snapshot version (default: newest)");
+  };
+
+  auto* ingest = cmd->add_subcommand("ingest", "Ingest Binance (CSV, zip, consolidated Parquet) and DBN files, one commit");
+  ingest->add_option("store", args->root, "Store directory (created if missing)")->required();
+  ingest->add_option("files", args->inputs, "Input files")->required()->expected(1, -1);
+  ingest->add_option("--kind", args->kind, "Binance data type (klines, aggtrades, funding); default from file names");
+  ingest->add_option("--symbol", args->symbol, "Symbol (default from file names)");
+  ingest->add_option("--exchange", args->exchange, "Exchange partition value for Binance files");
+  ingest->add_flag("--no-checksum", args->no_checksum, "Do not verify .CHECKSUM files");
+  ingest->add_option("--threads", args->threads, "Files read at once (default: one per core)");
+  add_write(ingest);
+  ingest->callback(run(Ingest, args));
+
+  auto* convert = cmd->add_subcommand("convert", "Convert a data directory's consolidated Binance files into a store (backup first)");
+  convert->add_option("data_dir", args->root, "Directory with klines_*_consolidated.parquet files")->required();
+  convert->add_option("--out", args->out, "Store directory (default DATA_DIR/unified)");
+  add_write(convert);
+  convert->callback(run(Convert, args));
+
+  auto* scan = cmd->add_subcommand("scan", "Read a dataset: print the first rows, or write them to Parquet");
+  scan->add_option("store", args->root, "Store directory")->required();
+  scan->add_option("dataset", args->dataset, "Dataset")->required();
+  add_scan(scan);
+  scan->add_option("--out", args->out, "Write the rows to this Parquet file");
+  scan->add_option("--limit", args->limit, "Rows to print")->check(CLI::NonNegativeNumber);
+  scan->add_option("--batch-size", args->batch_size, "Rows per batch (default $TICKFORGE_SCAN_BATCH_SIZE or 262144)");
+  scan->callback(run(Scan, args));
+
+  auto* info = cmd->add_subcommand("info", "Datasets, rows, files, symbols; or the latest timestamp of a symbol");
+  info->add_option("store", args->root, "Store directory")->required();
+  info->add_option("--dataset", args->dataset, "With --symbol: print its latest timestamp");
+  info->add_option("--symbol", args->symbol, "With --dataset: print its latest timestamp");
+  info->add_option("--version", args->version, "Describe this snapshot version");
+  info->add_flag("--json", args->json, "Print JSON");
+  info->callback(run(Info, args));
+
+  auto* compact = cmd->add_subcommand("compact", "Merge each partition's small files, one commit; rows unchanged");
+  compact->add_option("store", args->root, "Store directory")->required();
+  compact->add_option("dataset", args->dataset, "Dataset")->required();
+  compact->add_option("--target-rows", args->target_rows, "Rows per merged file")->check(CLI::PositiveNumber);
+  compact->add_option("--min-files", args->min_files, "Leave partitions with fewer small files alone");
+  add_write(compact);
+  compact->callback(run(Compact, args));
+
+  auto* migrate = cmd->add_subcommand("migrate", "Write a flat directory of Parquet files into a partitioned dataset");
+  migrate->add_option("store", args->root, "Store directory")->required();
+  migrate->add_option("flat_dir", args->inputs, "Directory of Parquet files")->required()->expected(1);
+  migrate->add_option("--dataset", args->dataset, "Target dataset")->required();
+  migrate->add_option("--type", args->type, "Data type of the rows (klines, aggtrades, funding, generic, mbp10, ...)");
+  migrate->add_option("--exchange", args->exchange, "Exchange partition value when the files have no exchange column");
+  migrate->add_option("--symbol", args->symbol, "Symbol partition value when the files have no symbol column");
+  add_write(migrate);
+  migrate->callback(run(Migrate, args));
+
+  auto* materialize = cmd->add_subcommand("materialize", "Write a projection of a dataset as a new dataset");
+  materialize->add_option("store", args->root, "Store directory")->required();
+  materialize->add_option("dataset", args->dataset, "Source dataset")->required();
+  materialize->add_option("target", args->target, "New dataset")->required();
+  add_scan(materialize);
+  add_write(materialize);
+  materialize->callback(run(Materialize, args));
+
+  auto* cache = cmd->add_subcommand("cache", "Serve a projection from _cache/ (computed when absent or expired), or clear it");
+  cache->add_option("store", args->root, "Store directory")->required();
+  cache->add_option("dataset", args->dataset, "Dataset");
+  add_scan(cache);
+  cache->add_option("--ttl", args->ttl, "Seconds a cached projection stays valid");
+  cache->add_flag("--clear", args->clear, "Remove cached projections");
+  cache->add_flag("--expired", args->expired, "With --clear: only expired ones");
+  cache->callback(run(Cache, args));
+  return cmd;
+}
+
+}  // namespace tickforge

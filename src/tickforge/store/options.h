@@ -1,0 +1,32 @@
+// Store options and results as JSON: one reader for the Python module's keyword arguments,
+// one writer for the command line's --json output and Python's result dictionaries.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "tickforge/store/store.h"
+#include "tickforge/util/status.h"
+
+namespace tickforge::store {
+
+/// Read write options (compression, max_rows_per_file, min_rows_per_group, max_rows_per_group,
+/// metadata, dedup, constants); unknown keys are errors.
+[[nodiscard]] Result<WriteOptions> WriteOptionsFromJson(const nlohmann::json& json);
+
+/// Read scan options: columns, filters ([column, op, value] or [column, "in", [values]]),
+/// batch_size, version, use_threads.
+[[nodiscard]] Result<ScanOptions> ScanOptionsFromJson(const nlohmann::json& json);
+
+/// Read ingest options: kind, symbol, exchange, verify_checksum, threads, plus write options.
+[[nodiscard]] Result<IngestOptions> IngestOptionsFromJson(const nlohmann::json& json);
+
+/// Read compaction options: target_rows, min_files, plus write options.
+[[nodiscard]] Result<CompactOptions> CompactOptionsFromJson(const nlohmann::json& json);
+
+[[nodiscard]] nlohmann::json ToJson(const FileEntry& file);
+[[nodiscard]] nlohmann::json ToJson(const CommitInfo& info);
+
+/// Summarize a snapshot: version, and per dataset its type, keys, rows, files, bytes, symbols.
+[[nodiscard]] nlohmann::json SummaryJson(const Snapshot& snapshot);
+
+}  // namespace tickforge::store

@@ -1,0 +1,415 @@
+"""The unified store: commits, partitions, dedup, scans, compaction, migration, cache, crashes.
+
+Oracles: Databento's own decoder for DBN ingest; pyarrow.dataset, polars and DuckDB reading the
+store as plain Hive-partitioned Parquet; pandas for row multisets.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as pads
+import pyarrow.parquet as pq
+import pytest
+
+import tickforge
+from conftest import require_testdata
+
+DAY_MS = 86_400_000
+T0 = 1_704_067_200_000  # 2024-01-01 UTC
+
+
+def klines_frame(symbol: str, start_ms: int, n: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    close = 100 + np.cumsum(rng.normal(0, 0.1, n))
+    return pd.DataFrame({
+        "timestamp": start_ms + 60_000 * np.arange(n, dtype=np.int64),
+        "open": close + rng.normal(0, 0.01, n),
+        "high": close + 0.2,
+        "low": close - 0.2,
+        "close": close,
+        "volume": rng.uniform(0, 10, n),
+        "symbol": symbol,
+    })
+
+
+def write_klines(store: tickforge.Store, frame: pd.DataFrame, **options) -> dict:
+    options.setdefault("constants", {"exchange": "binance", "timeframe": "1m"})
+    return store.write("klines", frame, type="klines", **options)
+
+
+def rows_multiset(table: pa.Table, columns: list[str]) -> list[tuple]:
+    frame = table.select(columns).to_pandas()
+    return sorted(map(tuple, frame.itertuples(index=False)))
+
+
+def dataset_files(root: Path, dataset: str) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in (root / dataset).rglob("*.parquet")}
+
+
+def listed_files(store: tickforge.Store, root: Path, dataset: str) -> set[str]:
+    manifest = json.loads((root / "_tickforge" / "manifest.json").read_text())
+    return {f["path"] for f in manifest["datasets"][dataset]["files"]}
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing, partitions, reading back with other engines
+# ---------------------------------------------------------------------------------------------
+
+
+def test_partitions_follow_the_design_layout(tmp_path):
+    store = tickforge.Store(tmp_path)
+    info = write_klines(store, pd.concat([klines_frame("BTCUSDT", T0 + DAY_MS - 600_000, 20),
+                                          klines_frame("ETHUSDT", T0 + 31 * DAY_MS, 5)]))
+    assert info["version"] == 1 and info["rows_written"] == 25
+    dirs = sorted(Path(f["path"]).parent.as_posix() for f in info["added"])
+    assert dirs == [
+        "klines/exchange=binance/symbol=BTCUSDT/timeframe=1m/year=2024/month=1/day=1",
+        "klines/exchange=binance/symbol=BTCUSDT/timeframe=1m/year=2024/month=1/day=2",
+        "klines/exchange=binance/symbol=ETHUSDT/timeframe=1m/year=2024/month=2/day=1",
+    ]
+    assert (tmp_path / "metadata.json").exists() and (tmp_path / "_config.json").exists()
+    meta = json.loads((tmp_path / "metadata.json").read_text())
+    assert meta["datasets"]["klines"]["rows"] == 25
+    assert meta["datasets"]["klines"]["symbols"] == ["BTCUSDT", "ETHUSDT"]
+
+
+def test_other_engines_read_the_store_identically(tmp_path):
+    duckdb = pytest.importorskip("duckdb")
+    pl = pytest.importorskip("polars")
+    store = tickforge.Store(tmp_path)
+    frames = [klines_frame(s, T0 + d * DAY_MS, 300, seed=i * 10 + d)
+              for i, s in enumerate(["BTCUSDT", "ETHUSDT", "SOLUSDT"]) for d in range(3)]
+    write_klines(store, pd.concat(frames))
+    cols = ["timestamp", "open", "high", "low", "close", "volume", "symbol"]
+    ours = rows_multiset(store.read("klines"), cols)
+    assert len(ours) == 2700
+
+    arrow = pads.dataset(tmp_path / "klines", format="parquet", partitioning="hive").to_table()
+    assert rows_multiset(arrow, cols) == ours
+
+    polars = pl.scan_parquet(str(tmp_path / "klines" / "**" / "*.parquet"), hive_partitioning=True).collect()
+    assert rows_multiset(polars.to_arrow(), cols) == ours
+
+    con = duckdb.connect()
+    duck = con.sql(
+        f"SELECT * FROM read_parquet('{tmp_path / 'klines'}/**/*.parquet', hive_partitioning = true)"
+    ).to_arrow_table()
+    assert rows_multiset(duck, cols) == ours
+    # The partition columns come back with their values as well.
+    assert set(duck.column("exchange").to_pylist()) == {"binance"}
+
+
+def test_scan_projection_filters_and_pruning(tmp_path):
+    store = tickforge.Store(tmp_path)
+    frames = [klines_frame(s, T0 + d * DAY_MS, 1440, seed=d) for s in ["BTCUSDT", "ETHUSDT"] for d in range(4)]
+    write_klines(store, pd.concat(frames))
+    everything = store.read("klines").to_pandas()
+
+    reader, stats = store.scan_with_stats("klines", ["timestamp", "close"], [("symbol", "==", "ETHUSDT")])
+    table = reader.read_all()
+    assert table.column_names == ["timestamp", "close"]
+    assert stats["files_total"] == 8 and stats["files_selected"] == 4
+    expected = everything[everything.symbol == "ETHUSDT"]
+    assert table.num_rows == len(expected)
+
+    lo, hi = T0 + DAY_MS + 100 * 60_000, T0 + 2 * DAY_MS - 1
+    reader, stats = store.scan_with_stats("klines", None, [("timestamp", ">=", lo), ("timestamp", "<=", hi),
+                                                           "symbol in BTCUSDT"])
+    table = reader.read_all()
+    assert stats["files_selected"] == 1  # one day of one symbol
+    expected = everything[(everything.timestamp >= lo) & (everything.timestamp <= hi) & (everything.symbol == "BTCUSDT")]
+    assert sorted(table.column("timestamp").to_pylist()) == sorted(expected.timestamp.tolist())
+
+    assert store.read("klines", filters=[("day", "=", 3)]).num_rows == 2 * 1440
+    os.environ["TICKFORGE_SCAN_BATCH_SIZE"] = "1000"
+    try:
+        batches = list(store.scan("klines", ["close"], [("symbol", "=", "BTCUSDT")]))
+    finally:
+        del os.environ["TICKFORGE_SCAN_BATCH_SIZE"]
+    assert max(b.num_rows for b in batches) <= 1000
+    with pytest.raises(tickforge.TickforgeError, match="unknown column 'nope'"):
+        store.scan("klines", filters=[("nope", "=", 1)])
+    with pytest.raises(tickforge.TickforgeError, match="no column 'nope'"):
+        store.scan("klines", ["nope"])
+
+
+def test_schema_enforcement_names_column_and_value(tmp_path):
+    store = tickforge.Store(tmp_path)
+    frame = klines_frame("BTCUSDT", T0, 5)
+    frame["close"] = ["1.5", "2", "3", "x7", "4"]
+    with pytest.raises(tickforge.TickforgeError, match=r"close.*x7"):
+        write_klines(store, frame)
+    with pytest.raises(tickforge.TickforgeError, match="needs column 'volume'"):
+        write_klines(store, klines_frame("BTCUSDT", T0, 5).drop(columns=["volume"]))
+    assert store.info()["version"] == 0
+    # Convertible values are cast: integer volumes become float64.
+    ok = klines_frame("BTCUSDT", T0, 5)
+    ok["volume"] = np.arange(5)
+    write_klines(store, ok)
+    assert store.read("klines").schema.field("volume").type == pa.float64()
+
+
+@pytest.mark.parametrize("symbol", ["../../x", "a/b", "..", ".hidden", "_tmp", "a%2Fb"])
+def test_partition_values_that_escape_are_rejected(tmp_path, symbol):
+    store = tickforge.Store(tmp_path / "store")
+    with pytest.raises(tickforge.TickforgeError, match="invalid value for partition key 'symbol'"):
+        write_klines(store, klines_frame(symbol, T0, 3))
+    assert not (tmp_path / "x").exists()
+    assert store.info()["version"] == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Dedup, versions, compaction, migration, materialization, cache
+# ---------------------------------------------------------------------------------------------
+
+
+def test_reingest_is_idempotent_and_latest_timestamp(tmp_path):
+    store = tickforge.Store(tmp_path)
+    first = klines_frame("BTCUSDT", T0, 2000)
+    write_klines(store, first)
+    again = write_klines(store, first)
+    assert again["rows_written"] == 0 and again["rows_duplicate"] == 2000
+    assert again["version"] == 1  # nothing new: no new version
+    overlap = klines_frame("BTCUSDT", T0 + 1500 * 60_000, 1000)
+    info = write_klines(store, pd.concat([overlap, overlap.iloc[:10]]))
+    assert info["rows_written"] == 500 and info["rows_duplicate"] == 510
+    table = store.read("klines")
+    assert table.num_rows == 2500
+    assert len(set(table.column("timestamp").to_pylist())) == 2500
+    assert store.latest_timestamp("klines", "BTCUSDT") == T0 + 2499 * 60_000
+    assert store.latest_timestamp("klines", "XRPUSDT") is None
+    # Older versions stay readable.
+    assert store.read("klines", version=1).num_rows == 2000
+
+
+def test_dbn_rows_deduplicate_as_a_multiset(tmp_path):
+    """Two identical trades in one source are both kept; ingesting the source again adds neither."""
+    store = tickforge.Store(tmp_path)
+    trade = {"ts_recv": pd.Timestamp("2024-01-02T10:00:00Z"), "price": 100, "size": 1, "symbol": "ESH4"}
+    frame = pd.DataFrame([trade, trade, {**trade, "size": 2}])
+    constants = {"dataset": "GLBX.MDP3"}
+    assert store.write("trades", frame, type="trades", constants=constants)["rows_written"] == 3
+    assert store.write("trades", frame, type="trades", constants=constants)["rows_written"] == 0
+    bigger = pd.concat([frame, frame.iloc[:1]])  # a third copy of the duplicated trade
+    assert store.write("trades", bigger, type="trades", constants=constants)["rows_written"] == 1
+    assert store.read("trades").num_rows == 4
+
+
+def test_compaction_preserves_rows_and_hides_replaced_files(tmp_path):
+    store = tickforge.Store(tmp_path)
+    for i in range(6):
+        write_klines(store, pd.concat([klines_frame("BTCUSDT", T0 + i * 200 * 60_000, 200, seed=i),
+                                       klines_frame("ETHUSDT", T0 + i * 200 * 60_000, 200, seed=i + 100)]))
+    cols = ["timestamp", "open", "close", "volume", "symbol", "day"]
+    before = rows_multiset(store.read("klines"), cols)
+    files_before = len(store.info()["datasets"]["klines"] and listed_files(store, tmp_path, "klines"))
+    info = store.compact("klines", target_rows=100_000)
+    assert len(info["removed"]) == files_before
+    after = rows_multiset(store.read("klines"), cols)
+    assert after == before
+    assert dataset_files(tmp_path, "klines") == listed_files(store, tmp_path, "klines")
+    # Hive readers see exactly the compacted files: no duplicates.
+    arrow = pads.dataset(tmp_path / "klines", format="parquet", partitioning="hive").to_table()
+    assert arrow.num_rows == len(before)
+    # The snapshot before compaction still reads (its files were retired, not deleted).
+    assert rows_multiset(store.read("klines", version=info["version"] - 1), cols) == before
+
+
+def test_migrate_flat_directory(tmp_path):
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    frames = {s: klines_frame(s, T0 + i * DAY_MS, 3000, seed=i) for i, s in enumerate(["ADAUSDT", "BNBUSDT"])}
+    for symbol, frame in frames.items():
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), flat / f"{symbol}.parquet")
+    (flat / "_ignored.parquet").write_bytes(b"not parquet")
+    store = tickforge.Store(tmp_path / "store")
+    info = store.migrate(flat, "klines", type="klines", constants={"exchange": "binance", "timeframe": "1m"})
+    assert info["rows_written"] == 6000
+    cols = ["timestamp", "open", "high", "low", "close", "volume", "symbol"]
+    assert rows_multiset(store.read("klines"), cols) == rows_multiset(
+        pa.Table.from_pandas(pd.concat(frames.values()), preserve_index=False), cols)
+    days = {f["partition"]["day"] for f in info["added"]}
+    assert len(days) > 2  # 3000 minutes span three days per symbol
+
+
+def test_materialize_and_cached_projection_ttl(tmp_path):
+    store = tickforge.Store(tmp_path)
+    write_klines(store, pd.concat([klines_frame("BTCUSDT", T0, 500), klines_frame("ETHUSDT", T0, 500)]))
+    info = store.materialize("klines", "btc_close", columns=["close"], filters=[("symbol", "=", "BTCUSDT")])
+    assert info["rows_written"] == 500
+    table = store.read("btc_close")
+    assert set(table.column("symbol").to_pylist()) == {"BTCUSDT"}
+    assert "close" in table.column_names and "open" not in table.column_names
+
+    path, key, hit, rows = store.cached_projection_info("klines", ["timestamp", "close"], [("symbol", "=", "ETHUSDT")])
+    assert not hit and rows == 500 and Path(path).exists()
+    assert Path(path).is_relative_to(tmp_path / "_cache")
+    _, key2, hit2, _ = store.cached_projection_info("klines", ["timestamp", "close"], [("symbol", "=", "ETHUSDT")])
+    assert hit2 and key2 == key
+    cached = store.cached_projection("klines", ["timestamp", "close"], [("symbol", "=", "ETHUSDT")])
+    direct = store.read("klines", ["timestamp", "close"], [("symbol", "=", "ETHUSDT")])
+    assert cached.sort_by("timestamp").equals(direct.sort_by("timestamp"))
+    time.sleep(0.05)
+    _, _, hit3, _ = store.cached_projection_info("klines", ["timestamp", "close"], [("symbol", "=", "ETHUSDT")], ttl=0.01)
+    assert not hit3  # older than the TTL: computed again
+    assert store.clear_cache(expired_only=False) >= 1
+    assert not any((tmp_path / "_cache").iterdir())
+
+
+# ---------------------------------------------------------------------------------------------
+# DBN ingest against Databento's decoder
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["dbn/test_data.mbp-10.v3.dbn.zst", "dbn/test_data.trades.v2.dbn.zst",
+                                  "nautilus/databento/esh4-glbx-mdp3-20231225.mbo.dbn.zst"])
+def test_dbn_ingest_matches_databento(tmp_path, name):
+    databento = pytest.importorskip("databento")
+    path = require_testdata(*name.split("/"))
+    store = tickforge.Store(tmp_path)
+    info = store.ingest([path])
+    dataset = info["added"][0]["path"].split("/")[0]
+    ours = store.read(dataset).to_pandas()
+    theirs = databento.DBNStore.from_file(path).to_df(price_type="fixed", pretty_ts=True, map_symbols=True)
+    theirs = theirs.reset_index()
+    assert len(ours) == len(theirs) == info["rows_written"]
+    key = ["ts_recv", "instrument_id", "sequence"]
+    for column in ["price", "size", "ts_event", "symbol"] + (["bid_px_00", "ask_sz_09"] if "bid_px_00" in theirs else []):
+        a = ours.sort_values(key, kind="stable")[column].astype(str).tolist()
+        b = theirs.sort_values(key, kind="stable")[column].astype(str).tolist()
+        assert a == b, column
+    assert set(ours["dataset"]) == {databento.DBNStore.from_file(path).metadata.dataset}
+    again = store.ingest([path])
+    assert again["rows_written"] == 0 and again["rows_duplicate"] == len(theirs)
+
+
+def test_bad_dbn_input_commits_nothing(tmp_path):
+    src = require_testdata("dbn", "test_data.mbo.v3.dbn")
+    data = src.read_bytes()
+    bad = tmp_path / "cut.mbo.dbn"
+    bad.write_bytes(data[: len(data) - 7])
+    store = tickforge.Store(tmp_path / "store")
+    with pytest.raises(tickforge.TickforgeError, match="cut.mbo.dbn"):
+        store.ingest([src, bad])
+    assert store.info()["version"] == 0
+    assert not list((tmp_path / "store").glob("mbo/**/*.parquet"))
+    assert not (tmp_path / "store" / "_tickforge" / "staging").exists() or not any(
+        (tmp_path / "store" / "_tickforge" / "staging").iterdir())
+
+
+# ---------------------------------------------------------------------------------------------
+# Crashes: a writer killed at random points
+# ---------------------------------------------------------------------------------------------
+
+WRITER = textwrap.dedent("""
+    import sys, numpy as np, pandas as pd, tickforge
+    root, mode = sys.argv[1], sys.argv[2]
+    store = tickforge.Store(root)
+    if mode == "compact":
+        store.compact("klines", target_rows=10**7)
+        sys.exit(0)
+    k = int(sys.argv[3])
+    # Commit k writes 40 symbols x 3 days x 100 rows: 120 partitions, 12,000 rows.
+    frames = []
+    for s in range(40):
+        for d in range(3):
+            ts = 1704067200000 + d * 86400000 + k * 100 * 60000 + 60000 * np.arange(100, dtype=np.int64)
+            frames.append(pd.DataFrame({"timestamp": ts, "open": 1.0 * k, "high": 2.0, "low": 0.5,
+                                        "close": float(s), "volume": float(d), "symbol": f"S{s:03d}USDT"}))
+    store.write("klines", pd.concat(frames), type="klines",
+                constants={"exchange": "binance", "timeframe": "1m"})
+""")
+
+
+def check_store_consistent(root: Path) -> int:
+    """Open the store: every listed file is whole; rows equal the manifest; returns the version."""
+    if not (root / "_tickforge").exists():
+        return 0  # killed before the store was created
+    store = tickforge.Store(root, create=False)
+    info = store.info()
+    if info["version"] == 0:
+        return 0
+    manifest = json.loads((root / "_tickforge" / "manifest.json").read_text())
+    assert manifest["version"] == info["version"]
+    table = store.read("klines")
+    assert table.num_rows == info["datasets"]["klines"]["rows"]
+    # Every committed write is there entirely: 12,000 rows per write, whatever compaction did.
+    opens = table.column("open").to_numpy()
+    for k in np.unique(opens):
+        assert (opens == k).sum() == 12_000
+    return info["version"]
+
+
+@pytest.mark.parametrize("mode", ["ingest", "compact"])
+def test_killed_writer_leaves_a_complete_snapshot(tmp_path, mode, hang_guard):
+    hang_guard(400)
+    root = tmp_path / "store"
+    script = tmp_path / "writer.py"
+    script.write_text(WRITER)
+    env = dict(os.environ)
+    rng = random.Random(7 if mode == "ingest" else 8)
+    committed = 0
+    if mode == "compact":
+        for k in range(4):
+            subprocess.run([sys.executable, str(script), str(root), "ingest", str(k)], check=True, env=env)
+        committed = 4
+    for trial in range(6):
+        args = [sys.executable, str(script), str(root), mode, str(committed + 100 + trial)]
+        proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.4, 2.5))  # python start-up, then somewhere inside the write
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        version = check_store_consistent(root)
+        assert version >= committed
+        committed = version
+    # The next writer recovers: dataset folders hold exactly the listed files afterwards.
+    subprocess.run([sys.executable, str(script), str(root), "ingest", "999"], check=True, env=env)
+    check_store_consistent(root)
+    store = tickforge.Store(root)
+    assert dataset_files(root, "klines") == listed_files(store, root, "klines")
+    staging = root / "_tickforge" / "staging"
+    assert not staging.exists() or not any(staging.iterdir())
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------------------------
+
+
+def test_cli_store_verbs(tmp_path):
+    cli = tickforge.native_cli()
+    if not cli.exists():
+        pytest.skip("the tickforge command is not built")
+    src = require_testdata("dbn", "test_data.mbp-10.v3.dbn.zst")
+    root = tmp_path / "store"
+
+    def run(*args):
+        return subprocess.run([str(cli), "store", *map(str, args)], capture_output=True, text=True)
+
+    out = run("ingest", root, src, "--json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["rows_written"] == 2
+    out = run("info", root, "--json")
+    assert json.loads(out.stdout)["datasets"]["mbp10"]["rows"] == 2
+    out = run("scan", root, "mbp10", "--columns", "ts_recv,price", "--filter", "symbol=ESH1")
+    assert out.returncode == 0 and "2 rows from version 1" in out.stdout
+    out = run("scan", root, "mbp10", "--out", tmp_path / "x.parquet")
+    assert pq.read_table(tmp_path / "x.parquet").num_rows == 2
+    out = run("compact", root, "mbp10")
+    assert out.returncode == 0 and "version 1" in out.stdout
+    out = run("scan", root, "nope")
+    assert out.returncode == 1 and "no dataset 'nope'" in out.stderr
+    out = run("cache", root, "mbp10", "--columns", "price")
+    assert out.returncode == 0 and "computed" in out.stdout
