@@ -6,6 +6,8 @@
 #include <parquet/arrow/writer.h>
 #include <zip.h>
 
+#include <charconv>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -156,6 +158,35 @@ TEST_F(BinanceTest, Funding) {
   EXPECT_EQ(Value<arrow::Int64Array>(*table, "funding_time", 1), 1706774400000);
   EXPECT_EQ(Value<arrow::DoubleArray>(*table, "funding_rate", 1), -0.000025);
   EXPECT_EQ(table->GetColumnByName("funding_interval_hours")->null_count(), 1);
+}
+
+TEST(BinanceParse, DecimalsMatchFromCharsBitForBit) {
+  // The parser's fast decimal path must give exactly what std::from_chars gives.
+  std::mt19937_64 rng(42);
+  std::string csv;
+  std::vector<std::string> texts;
+  for (int i = 0; i < 20000; ++i) {
+    const int int_digits = static_cast<int>(rng() % 10);
+    const int decimals = static_cast<int>(rng() % 12);
+    std::string t = (rng() % 4 == 0) ? "-" : "";
+    t += std::to_string(rng() % 10);
+    for (int d = 1; d < int_digits; ++d) t += static_cast<char>('0' + rng() % 10);
+    if (decimals > 0) {
+      t += '.';
+      for (int d = 0; d < decimals; ++d) t += static_cast<char>('0' + rng() % 10);
+    }
+    if (i % 500 == 0) t += "e-3";  // the slow path too
+    texts.push_back(t);
+    csv += std::to_string(1706745600000 + i) + ",8," + t + "\n";
+  }
+  auto table = ParseCsv(csv, Kind::kFunding, "decimals.csv");
+  ASSERT_TRUE(table.ok()) << table.status().ToString();
+  for (size_t i = 0; i < texts.size(); ++i) {
+    double want;
+    std::from_chars(texts[i].data(), texts[i].data() + texts[i].size(), want);
+    const double got = Value<arrow::DoubleArray>(**table, "funding_rate", static_cast<int64_t>(i));
+    ASSERT_EQ(std::memcmp(&got, &want, sizeof got), 0) << texts[i];
+  }
 }
 
 TEST_F(BinanceTest, ManyBlocksAndBatches) {
