@@ -34,6 +34,9 @@ __all__ = [
     "streaming_concat",
     "Store",
     "convert_consolidated",
+    "open_binance",
+    "read_binance",
+    "synth_binance",
 ]
 
 __version__ = _tickforge.__version__
@@ -389,3 +392,51 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     exe = native_cli()
     os.execv(exe, [str(exe), *args])
+
+
+def open_binance(
+    path: PathLike,
+    kind: str | None = None,
+    *,
+    batch_rows: int = 1 << 17,
+    verify_checksum: bool = True,
+) -> pa.RecordBatchReader:
+    """Stream a Binance file (.csv, .zip of one .csv, or consolidated .parquet) as normalized
+    record batches. ``kind`` is "klines", "aggtrades" or "funding" ("futures"); None infers it
+    from the file name. A sibling ``<file>.CHECKSUM`` is verified first when present."""
+    capsule = _tickforge.open_binance(os.fspath(path), kind, batch_rows, verify_checksum)
+    reader = pa.RecordBatchReader._import_from_c_capsule(capsule)
+    return pa.RecordBatchReader.from_batches(reader.schema, _translate_errors(reader))
+
+
+def read_binance(path: PathLike, kind: str | None = None, **kwargs) -> pa.Table:
+    """Read a whole Binance file into a pyarrow Table; see :func:`open_binance`."""
+    return open_binance(path, kind, **kwargs).read_all()
+
+
+def synth_binance(
+    out: PathLike,
+    *,
+    symbols: int | Sequence[str] = 2,
+    days: int = 1,
+    start: str = "2024-01-01",
+    market: str = "spot",
+    kinds: str | Sequence[str] = ("klines",),
+    interval: str = "1m",
+    monthly: bool = False,
+    header: bool | None = None,
+    zip: bool = False,
+    aggtrades_per_minute: float = 60.0,
+    seed: int = 1,
+) -> list[Path]:
+    """Write synthetic Binance dumps in data.binance.vision's formats and layout; return the
+    paths. ``symbols`` is a count (BTCUSDT, ETHUSDT, ...) or a list of names; ``header`` None
+    means as Binance (futures with a header, spot without); spot times are µs from 2025."""
+    names = [] if isinstance(symbols, int) else [str(s) for s in symbols]
+    count = symbols if isinstance(symbols, int) else len(names)
+    kind_list = [kinds] if isinstance(kinds, str) else list(kinds)
+    written = _tickforge.synth_binance(
+        os.fspath(out), names, count, days, start, market, kind_list, interval, monthly, header, zip,
+        float(aggtrades_per_minute), seed,
+    )
+    return [Path(p) for p in written]

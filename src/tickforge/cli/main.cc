@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <optional>
+#include <sstream>
 
 #include "tickforge/cli/store_cli.h"
 #include "tickforge/dbn/decoder.h"
@@ -17,6 +19,7 @@
 #include "tickforge/label/label.h"
 #include "tickforge/panel/config.h"
 #include "tickforge/panel/panel.h"
+#include "tickforge/synth/binance.h"
 #include "tickforge/synth/synth.h"
 
 namespace tickforge {
@@ -178,6 +181,28 @@ int main(int argc, char** argv) {
   synth_dbn->add_option("--start-date", start_date, "First day (YYYY-MM-DD)")->capture_default_str();
   synth_dbn->add_flag("--no-zstd", no_zstd, "Write raw .dbn instead of .dbn.zst");
   synth_dbn->add_option("--out", out_dir, "Output directory")->required();
+
+  // synth binance
+  auto* synth_binance = synth_cmd->add_subcommand("binance", "Write Binance public-data dumps (data.binance.vision layout)");
+  synth::BinanceOptions binance_options;
+  std::string binance_symbols = "2", binance_start = "2024-01-01";
+  std::vector<std::string> binance_kinds = {"klines"};
+  bool binance_header = false, binance_no_header = false;
+  synth_binance->add_option("--out", binance_options.out_dir, "Output directory")->required();
+  synth_binance->add_option("--symbols", binance_symbols, "A count (BTCUSDT, ETHUSDT, ...) or names A,B")->capture_default_str();
+  synth_binance->add_option("--days", binance_options.days, "Days")->capture_default_str();
+  synth_binance->add_option("--start", binance_start, "First day (YYYY-MM-DD)")->capture_default_str();
+  synth_binance->add_option("--market", binance_options.market, "spot, um (USD-M) or cm (COIN-M)")
+      ->check(CLI::IsMember({"spot", "um", "cm"}))->capture_default_str();
+  synth_binance->add_option("--kinds", binance_kinds, "klines, aggtrades, funding")->delimiter(',')->capture_default_str();
+  synth_binance->add_option("--interval", binance_options.interval, "Kline interval (1m to 1d)")->capture_default_str();
+  synth_binance->add_option("--aggtrades-per-minute", binance_options.aggtrades_per_minute, "Mean aggTrades per minute")
+      ->capture_default_str();
+  synth_binance->add_flag("--monthly", binance_options.monthly, "One file per month instead of per day");
+  synth_binance->add_flag("--zip", binance_options.zip, "Write .zip archives with .CHECKSUM files");
+  auto* header_flag = synth_binance->add_flag("--header", binance_header, "Write a header row (default: futures yes, spot no)");
+  synth_binance->add_flag("--no-header", binance_no_header, "Write no header row")->excludes(header_flag);
+  synth_binance->add_option("--seed", binance_options.seed, "Random seed")->capture_default_str();
 
   // label fit / build / run
   auto* label_cmd = app.add_subcommand("label", "Leakage-free labels: thresholds fit on early files, symbol datasets");
@@ -423,6 +448,29 @@ int main(int argc, char** argv) {
     synth_options.start_date = *date;
     synth_options.zstd = !no_zstd;
     auto written = synth::WriteMbp10Days(out_dir, synth_options);
+    if (!written.ok()) return Report(written.status());
+    for (const auto& file : *written) fmt::print("{}  {} rows\n", file.path, file.rows);
+    return 0;
+  }
+  if (synth_binance->parsed()) {
+    if (!binance_symbols.empty() && std::all_of(binance_symbols.begin(), binance_symbols.end(), ::isdigit)) {
+      binance_options.symbol_count = std::stoi(binance_symbols);
+    } else {
+      std::stringstream names(binance_symbols);
+      for (std::string name; std::getline(names, name, ',');) binance_options.symbols.push_back(name);
+    }
+    auto date = synth::ParseDate(binance_start);
+    if (!date.ok()) return Report(date.status());
+    binance_options.start_date = *date;
+    binance_options.kinds.clear();
+    for (const auto& name : binance_kinds) {
+      auto kind = binance::ParseKind(name);
+      if (!kind.ok()) return Report(kind.status());
+      binance_options.kinds.push_back(*kind);
+    }
+    if (binance_header) binance_options.header = true;
+    if (binance_no_header) binance_options.header = false;
+    auto written = synth::WriteBinanceDumps(binance_options);
     if (!written.ok()) return Report(written.status());
     for (const auto& file : *written) fmt::print("{}  {} rows\n", file.path, file.rows);
     return 0;

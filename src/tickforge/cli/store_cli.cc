@@ -145,6 +145,10 @@ Status Info(const StoreArgs& args) {
     std::cout << summary.dump(1) << "\n";
     return Status::OK();
   }
+  if (snapshot.version == 0) {
+    fmt::print("{}: empty (no commit yet)\n", args.root);
+    return Status::OK();
+  }
   fmt::print("{}: version {} ({} at {})\n", args.root, snapshot.version, snapshot.operation, snapshot.committed_at);
   for (const auto& [name, dataset] : summary["datasets"].items()) {
     fmt::print("  {:<12} {:<10} {:>12} rows {:>7} files {:>10.1f} MiB  {} symbols  keys {}\n", name,
@@ -244,7 +248,7 @@ CLI::App* AddStoreCommands(CLI::App& app, int* exit_code) {
 
   auto* ingest = cmd->add_subcommand("ingest", "Ingest Binance (CSV, zip, consolidated Parquet) and DBN files, one commit");
   ingest->add_option("store", args->root, "Store directory (created if missing)")->required();
-  ingest->add_option("files", args->inputs, "Input files")->required()->expected(1, -1);
+  ingest->add_option("files", args->inputs, "Input files or directories (searched recursively)")->required()->expected(1, -1);
   ingest->add_option("--kind", args->kind, "Binance data type (klines, aggtrades, funding); default from file names");
   ingest->add_option("--symbol", args->symbol, "Symbol (default from file names)");
   ingest->add_option("--exchange", args->exchange, "Exchange partition value for Binance files");

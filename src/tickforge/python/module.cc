@@ -13,6 +13,7 @@
 
 #include <stdexcept>
 
+#include "tickforge/binance/binance.h"
 #include "tickforge/dbn/to_arrow.h"
 #include "tickforge/dbn/to_parquet.h"
 #include "tickforge/features/depth_image.h"
@@ -24,6 +25,7 @@
 #include "tickforge/store/convert.h"
 #include "tickforge/store/options.h"
 #include "tickforge/store/store.h"
+#include "tickforge/synth/binance.h"
 #include "tickforge/synth/synth.h"
 
 namespace nb = nanobind;
@@ -479,6 +481,48 @@ std::string ConvertConsolidated(const std::string& data_dir, const std::string& 
   return Unwrap(store::ConvertConsolidated(data_dir, convert)).dump();
 }
 
+// A Binance file (CSV, zip or consolidated Parquet) as an Arrow C stream of normalized batches.
+nb::capsule OpenBinance(const std::string& path, std::optional<std::string> kind_name, int64_t batch_rows,
+                        bool verify_checksum) {
+  binance::ReadOptions options;
+  options.batch_rows = batch_rows;
+  options.verify_checksum = verify_checksum;
+  std::shared_ptr<arrow::RecordBatchReader> reader;
+  {
+    nb::gil_scoped_release release;
+    const binance::Kind kind = kind_name ? Unwrap(binance::ParseKind(*kind_name))
+                                         : Unwrap(binance::InferFileInfo(path)).kind;
+    reader = Unwrap(binance::OpenFile(path, kind, options));
+  }
+  return ExportReader(std::move(reader));
+}
+
+std::vector<std::string> SynthBinance(const std::string& out_dir, std::vector<std::string> symbols, int symbol_count,
+                                      int days, const std::string& start, const std::string& market,
+                                      const std::vector<std::string>& kinds, const std::string& interval,
+                                      bool monthly, std::optional<bool> header, bool zip,
+                                      double aggtrades_per_minute, uint64_t seed) {
+  synth::BinanceOptions options;
+  options.out_dir = out_dir;
+  options.symbols = std::move(symbols);
+  options.symbol_count = symbol_count;
+  options.days = days;
+  options.start_date = Unwrap(synth::ParseDate(start));
+  options.market = market;
+  options.kinds.clear();
+  for (const auto& k : kinds) options.kinds.push_back(Unwrap(binance::ParseKind(k)));
+  options.interval = interval;
+  options.monthly = monthly;
+  options.header = header;
+  options.zip = zip;
+  options.aggtrades_per_minute = aggtrades_per_minute;
+  options.seed = seed;
+  nb::gil_scoped_release release;
+  std::vector<std::string> paths;
+  for (const auto& file : Unwrap(synth::WriteBinanceDumps(options))) paths.push_back(file.path);
+  return paths;
+}
+
 }  // namespace
 }  // namespace tickforge
 
@@ -495,6 +539,8 @@ NB_MODULE(_tickforge, m) {
   m.def("label_run", &LabelRun);
   m.def("render", &Render);
   m.def("compute_labels", &ComputeLabels);
+  m.def("open_binance", &OpenBinance);
+  m.def("synth_binance", &SynthBinance);
 
   nb::class_<loader::Loader>(m, "Loader")
       .def_static("open", &OpenLoader)

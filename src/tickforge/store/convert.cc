@@ -52,13 +52,14 @@ int64_t IntervalMs(const std::string& timeframe) {
 Result<SourceProfile> Profile(const std::string& path, const IngestOptions& ingest, const std::string& key,
                               int64_t interval_ms) {
   ARROW_ASSIGN_OR_RAISE(auto source, OpenIngestSource(path, ingest));
+  ARROW_ASSIGN_OR_RAISE(auto reader, source.open());
   SourceProfile profile;
   std::unordered_set<int64_t> keys;
   bool any = false;
   int64_t previous = 0;
   while (true) {
     std::shared_ptr<arrow::RecordBatch> batch;
-    ARROW_RETURN_NOT_OK(WithPath(source.reader->ReadNext(&batch), path));
+    ARROW_RETURN_NOT_OK(WithPath(reader->ReadNext(&batch), path));
     if (!batch) break;
     auto ts = std::static_pointer_cast<arrow::Int64Array>(batch->GetColumnByName("timestamp"));
     auto ids = std::static_pointer_cast<arrow::Int64Array>(batch->GetColumnByName(key));
@@ -145,7 +146,6 @@ Result<json> ConvertConsolidated(const fs::path& data_dir, const ConvertOptions&
     const std::string symbol = source.constants.count("symbol") ? source.constants.at("symbol") : "";
     const std::string timeframe = source.constants.count("timeframe") ? source.constants.at("timeframe") : "";
     symbols.insert(symbol);
-    source.reader.reset();
     const std::string key = source.dataset == "aggtrades" ? "trade_id" : "timestamp";
     ARROW_ASSIGN_OR_RAISE(auto profile, Profile(path, ingest, key, source.dataset == "klines" ? IntervalMs(timeframe) : 0));
     ScanOptions scan;

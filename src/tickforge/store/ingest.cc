@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "tickforge/binance/binance.h"
 #include "tickforge/dbn/decoder.h"
 #include "tickforge/dbn/schema.h"
 #include "tickforge/dbn/to_arrow.h"
@@ -58,8 +59,56 @@ Result<IngestSource> OpenDbn(const std::string& path) {
   // Prices stay in DBN fixed point (int64, 1e-9) in the store: lossless, as DESIGN.md asks.
   options.price_type = dbn::PriceType::kFixed;
   ARROW_ASSIGN_OR_RAISE(auto reader, dbn::OpenDbnReader(std::move(decoder), options));
-  source.time_column = reader->schema()->field(0)->name();
-  source.reader = std::make_shared<SymbolFill>(std::move(reader));
+  source.schema = reader->schema();
+  source.time_column = source.schema->field(0)->name();
+  // The metadata is read; the records are decoded again when the writer gets to the file.
+  source.open = [path, options]() -> Result<std::shared_ptr<arrow::RecordBatchReader>> {
+    ARROW_ASSIGN_OR_RAISE(auto reader, dbn::OpenDbnReader(path, options));
+    return std::make_shared<SymbolFill>(std::move(reader));
+  };
+  return source;
+}
+
+Result<IngestSource> OpenBinance(const std::string& path, const IngestOptions& options, bool single_input) {
+  auto inferred = binance::InferFileInfo(path);
+  IngestSource source;
+  source.path = path;
+  binance::Kind kind = binance::Kind::kKlines;
+  std::string symbol, timeframe, exchange = options.exchange;
+  if (inferred.ok()) {
+    kind = inferred->kind;
+    symbol = inferred->symbol;
+    timeframe = inferred->timeframe;
+    if (inferred->consolidated && !inferred->exchange.empty()) exchange = inferred->exchange;
+  }
+  if (!options.kind.empty()) {
+    ARROW_ASSIGN_OR_RAISE(kind, binance::ParseKind(options.kind));
+  } else if (!inferred.ok()) {
+    return inferred.status();
+  }
+  if (!options.symbol.empty()) symbol = options.symbol;
+  if (symbol.empty()) return Status::Invalid(path, ": the file name gives no symbol; pass one");
+  if (kind == binance::Kind::kKlines && timeframe.empty()) {
+    return Status::Invalid(path, ": the file name gives no kline interval (e.g. BTCUSDT-1m-2024-01.csv)");
+  }
+  source.type = source.dataset = std::string(binance::KindName(kind));
+  source.time_column = "timestamp";
+  source.constants = {{"exchange", exchange}, {"symbol", symbol}};
+  if (kind == binance::Kind::kKlines) source.constants["timeframe"] = timeframe;
+  binance::ReadOptions read;
+  read.verify_checksum = options.verify_checksum;
+  // Many files are read by as many threads at once; one file alone gets the thread pool.
+  read.use_threads = single_input;
+  if (inferred.ok() && inferred->consolidated) {
+    // A Parquet file may carry extra columns: its schema is known only once opened (the
+    // footer alone is read).
+    ARROW_ASSIGN_OR_RAISE(auto reader, binance::OpenFile(path, kind, read));
+    source.schema = reader->schema();
+    source.open = [reader]() -> Result<std::shared_ptr<arrow::RecordBatchReader>> { return reader; };
+  } else {
+    source.schema = binance::NormalizedSchema(kind);
+    source.open = [path, kind, read]() { return binance::OpenFile(path, kind, read); };
+  }
   return source;
 }
 
@@ -69,9 +118,9 @@ bool IsDbnPath(const std::string& path) {
   return EndsWith(path, ".dbn") || EndsWith(path, ".dbn.zst");
 }
 
-Result<IngestSource> OpenIngestSource(const std::string& path, const IngestOptions& options) {
+Result<IngestSource> OpenIngestSource(const std::string& path, const IngestOptions& options, bool single_input) {
   if (IsDbnPath(path)) return OpenDbn(path);
-  return Status::NotImplemented(path, ": Binance ingest is not built yet");
+  return OpenBinance(path, options, single_input);
 }
 
 }  // namespace tickforge::store

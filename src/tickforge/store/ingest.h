@@ -4,6 +4,7 @@
 
 #include <arrow/type_fwd.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -23,14 +24,26 @@ struct IngestSource {
   std::string time_column;
   /// Partition values fixed for the whole file (exchange, symbol, timeframe; dataset for DBN).
   std::map<std::string, std::string> constants;
-  std::shared_ptr<arrow::RecordBatchReader> reader;
+  /// The columns the reader will have.
+  std::shared_ptr<arrow::Schema> schema;
+  /// Open the rows; called when a writer thread reaches the file, so thousands of inputs do
+  /// not hold their buffers at once.
+  std::function<Result<std::shared_ptr<arrow::RecordBatchReader>>()> open;
+};
+
+/// A source of rows opened only when needed.
+struct LazySource {
+  std::string name;
+  std::function<Result<std::shared_ptr<arrow::RecordBatchReader>>()> open;
 };
 
 /// Return true when `path` names a DBN file (.dbn, .dbn.zst).
 [[nodiscard]] bool IsDbnPath(const std::string& path);
 
 /// Open one input: a DBN file (any single schema) or a Binance file (CSV, zip, consolidated
-/// Parquet; kind and symbol from its name unless the options say).
-[[nodiscard]] Result<IngestSource> OpenIngestSource(const std::string& path, const IngestOptions& options);
+/// Parquet; kind and symbol from its name unless the options say). `single_input` lets a
+/// lone file use the thread pool for parsing.
+[[nodiscard]] Result<IngestSource> OpenIngestSource(const std::string& path, const IngestOptions& options,
+                                                    bool single_input = false);
 
 }  // namespace tickforge::store

@@ -1022,11 +1022,15 @@ Result<Snapshot> Store::ReadSnapshot(std::optional<int64_t> version) const {
 
 namespace {
 
-/// Write every batch of `readers` (one reader per source, read concurrently) into `dataset`.
+/// Wrap a reader that is open already.
+LazySource Ready(std::string name, std::shared_ptr<arrow::RecordBatchReader> reader) {
+  return LazySource{std::move(name), [reader]() -> Result<std::shared_ptr<arrow::RecordBatchReader>> { return reader; }};
+}
+
+/// Write every batch of the sources (several read at once) into `dataset`.
 Status WriteReaders(const StorePaths& paths, Transaction& txn, DatasetEntry& dataset,
-                    const WriteOptions& options,
-                    std::vector<std::pair<std::string, std::shared_ptr<arrow::RecordBatchReader>>>& readers,
-                    int threads, CommitInfo* info) {
+                    const WriteOptions& options, std::vector<LazySource>& readers, int threads,
+                    CommitInfo* info) {
   PartitionedWriter writer(paths, txn, dataset, options, /*writer_threads=*/readers.size() == 1);
   std::atomic<size_t> next{0};
   std::mutex error_mutex;
@@ -1037,8 +1041,10 @@ Status WriteReaders(const StorePaths& paths, Transaction& txn, DatasetEntry& dat
         std::lock_guard<std::mutex> lock(error_mutex);
         if (!first_error.ok()) return;
       }
-      auto& [origin, reader] = readers[i];
-      Status status;
+      const std::string& origin = readers[i].name;
+      auto opened = readers[i].open();
+      Status status = WithPath(opened.status(), origin);
+      std::shared_ptr<arrow::RecordBatchReader> reader = opened.ok() ? *opened : nullptr;
       while (status.ok()) {
         std::shared_ptr<arrow::RecordBatch> batch;
         status = WithPath(reader->ReadNext(&batch), origin);
@@ -1046,6 +1052,7 @@ Status WriteReaders(const StorePaths& paths, Transaction& txn, DatasetEntry& dat
         status = writer.Append(batch, origin);
       }
       reader.reset();  // release the source's buffers now
+      readers[i].open = nullptr;
       if (!status.ok()) {
         std::lock_guard<std::mutex> lock(error_mutex);
         if (first_error.ok()) first_error = status;
@@ -1079,6 +1086,35 @@ Result<std::shared_ptr<arrow::RecordBatchReader>> OpenParquetBatches(const std::
   std::shared_ptr<arrow::RecordBatchReader> reader = std::move(*batches);
   // Share ownership of the file reader with the batch reader that borrows it.
   return std::shared_ptr<arrow::RecordBatchReader>(reader.get(), [reader, file](auto*) {});
+}
+
+/// Replace directories by the data files under them (a data.binance.vision download tree, a
+/// folder of DBN files), sorted; checksum, hidden and temporary files are left out.
+Result<std::vector<std::string>> ExpandInputs(const std::vector<std::string>& inputs) {
+  std::vector<std::string> files;
+  for (const auto& input : inputs) {
+    std::error_code ec;
+    if (!fs::is_directory(input, ec)) {
+      if (!fs::exists(input, ec)) return Status::IOError(input, ": no such file or directory");
+      files.push_back(input);
+      continue;
+    }
+    std::vector<std::string> found;
+    for (auto it = fs::recursive_directory_iterator(input, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (name[0] == '.' || name[0] == '_') {
+        if (it->is_directory()) it.disable_recursion_pending();
+        continue;
+      }
+      if (it->is_regular_file() && !name.ends_with(".CHECKSUM")) found.push_back(it->path().string());
+    }
+    if (ec) return Status::IOError(input, ": ", ec.message());
+    std::sort(found.begin(), found.end());
+    files.insert(files.end(), found.begin(), found.end());
+  }
+  if (files.empty()) return Status::Invalid("no input files");
+  return files;
 }
 
 int DefaultThreads(int requested) {
@@ -1117,8 +1153,8 @@ Result<CommitInfo> Store::Write(const std::string& dataset_name, const std::stri
   if (is_new && rules.time_column.empty()) rules.time_column = reader.schema()->field(0)->name();
   ARROW_RETURN_NOT_OK(PrepareDataset(dataset, rules, *reader.schema(), is_new));
   // The caller's reader is borrowed; wrap it without taking ownership.
-  std::vector<std::pair<std::string, std::shared_ptr<arrow::RecordBatchReader>>> readers;
-  readers.emplace_back(dataset_name, std::shared_ptr<arrow::RecordBatchReader>(&reader, [](auto*) {}));
+  std::vector<LazySource> readers;
+  readers.push_back(Ready(dataset_name, std::shared_ptr<arrow::RecordBatchReader>(&reader, [](auto*) {})));
   CommitInfo info;
   ARROW_RETURN_NOT_OK(WriteReaders(paths_, *txn, dataset, options, readers, 1, &info));
   ARROW_RETURN_NOT_OK(CommitAndVisit(*txn, info, options));
@@ -1127,11 +1163,12 @@ Result<CommitInfo> Store::Write(const std::string& dataset_name, const std::stri
 
 Result<CommitInfo> Store::Ingest(const std::vector<std::string>& inputs, const IngestOptions& options) {
   ARROW_RETURN_NOT_OK(options.write.Validate());
-  if (inputs.empty()) return Status::Invalid("no input files");
-  // Open every source first: each tells its dataset and columns before any row is written.
+  ARROW_ASSIGN_OR_RAISE(auto files, ExpandInputs(inputs));
+  // Look at every source first (names, metadata, footers): each tells its dataset and columns
+  // before any row is written; rows are read later, a few files at a time.
   std::map<std::string, std::vector<IngestSource>> by_dataset;
-  for (const auto& path : inputs) {
-    ARROW_ASSIGN_OR_RAISE(auto source, OpenIngestSource(path, options));
+  for (const auto& path : files) {
+    ARROW_ASSIGN_OR_RAISE(auto source, OpenIngestSource(path, options, files.size() == 1));
     by_dataset[source.dataset].push_back(std::move(source));
   }
   ARROW_ASSIGN_OR_RAISE(auto txn, Transaction::Begin(paths_, "ingest"));
@@ -1148,7 +1185,7 @@ Result<CommitInfo> Store::Ingest(const std::vector<std::string>& inputs, const I
     // The union of the sources' columns, so one file schema serves them all.
     arrow::FieldVector fields;
     for (const auto& source : sources) {
-      for (const auto& field : source.reader->schema()->fields()) {
+      for (const auto& field : source.schema->fields()) {
         bool present = false;
         for (const auto& have : fields) present = present || have->name() == field->name();
         if (!present) fields.push_back(field);
@@ -1157,9 +1194,8 @@ Result<CommitInfo> Store::Ingest(const std::vector<std::string>& inputs, const I
     ARROW_RETURN_NOT_OK(PrepareDataset(dataset, rules, arrow::Schema(fields), is_new));
     // Constant partition values (exchange, symbol, dataset, timeframe) per source: group the
     // sources by them, one writer per group.
-    std::map<std::map<std::string, std::string>,
-             std::vector<std::pair<std::string, std::shared_ptr<arrow::RecordBatchReader>>>> groups;
-    for (auto& source : sources) groups[source.constants].emplace_back(source.path, std::move(source.reader));
+    std::map<std::map<std::string, std::string>, std::vector<LazySource>> groups;
+    for (auto& source : sources) groups[source.constants].push_back(LazySource{source.path, std::move(source.open)});
     for (auto& [constants, readers] : groups) {
       WriteOptions write = options.write;
       for (const auto& [k, v] : constants) write.constants[k] = v;
@@ -1300,11 +1336,11 @@ Result<CommitInfo> Store::Compact(const std::string& dataset_name, const Compact
     for (const auto& [k, v] : partition) {
       if (!IsDateKey(k)) group_write.constants[k] = v;
     }
-    std::vector<std::pair<std::string, std::shared_ptr<arrow::RecordBatchReader>>> readers;
+    std::vector<LazySource> readers;
     for (const auto& file : files) {
       const std::string path = ResolveFile(paths_, file).string();
       ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquetBatches(path));
-      readers.emplace_back(path, std::move(reader));
+      readers.push_back(Ready(path, std::move(reader)));
     }
     ARROW_RETURN_NOT_OK(WriteReaders(paths_, *txn, dataset, group_write, readers, 1, &info));
   }
@@ -1328,7 +1364,7 @@ Result<CommitInfo> Store::Migrate(const fs::path& flat_dir, const std::string& d
   ARROW_RETURN_NOT_OK(options.Validate());
   ARROW_RETURN_NOT_OK(ValidateDatasetName(dataset_name));
   ARROW_ASSIGN_OR_RAISE(auto rules, RulesFor(type));
-  std::vector<std::pair<std::string, std::shared_ptr<arrow::RecordBatchReader>>> readers;
+  std::vector<LazySource> readers;
   arrow::FieldVector fields;
   for (const auto& path : files) {
     ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquetBatches(path));
@@ -1337,7 +1373,7 @@ Result<CommitInfo> Store::Migrate(const fs::path& flat_dir, const std::string& d
       for (const auto& have : fields) present = present || have->name() == field->name();
       if (!present) fields.push_back(field);
     }
-    readers.emplace_back(path, std::move(reader));
+    readers.push_back(Ready(path, std::move(reader)));
   }
   ARROW_ASSIGN_OR_RAISE(auto txn, Transaction::Begin(paths_, "migrate"));
   const bool is_new = !txn->next().datasets.count(dataset_name);
@@ -1384,8 +1420,8 @@ Result<CommitInfo> Store::Materialize(const std::string& source, const ScanOptio
     if (!IsDateKey(field->name())) fields.push_back(field);
   }
   ARROW_RETURN_NOT_OK(PrepareDataset(dataset, rules, arrow::Schema(fields), true));
-  std::vector<std::pair<std::string, std::shared_ptr<arrow::RecordBatchReader>>> readers;
-  readers.emplace_back(source, reader);
+  std::vector<LazySource> readers;
+  readers.push_back(Ready(source, reader));
   WriteOptions write = options;
   write.dedup = false;
   CommitInfo info;
