@@ -46,7 +46,8 @@ def generate(out: Path, symbols: int, days: int, seed: int) -> tuple[list[Path],
 
         subprocess.run([str(tickforge.native_cli()), "synth", "binance", "--out", str(out), "--symbols", str(symbols),
                         "--days", str(days), "--start", "2024-01-01", "--market", "spot",
-                        "--kinds", "klines,aggtrades", "--seed", str(seed)], check=True, stdout=subprocess.DEVNULL)
+                        "--kinds", "klines,aggtrades", "--aggtrades-per-minute", "5",
+                        "--seed", str(seed)], check=True, stdout=subprocess.DEVNULL)
         stamp.write_text(json.dumps(want))
     files = sorted(p for p in out.rglob("*.csv"))
     rows = 0

@@ -413,3 +413,132 @@ def test_cli_store_verbs(tmp_path):
     assert out.returncode == 1 and "no dataset 'nope'" in out.stderr
     out = run("cache", root, "mbp10", "--columns", "price")
     assert out.returncode == 0 and "computed" in out.stdout
+
+
+# ---------------------------------------------------------------------------------------------
+# Binance ingest and the seed's converter
+# ---------------------------------------------------------------------------------------------
+
+KLINE_CSV_COLUMNS = ["open_time", "open", "high", "low", "close", "volume", "close_time", "quote_volume",
+                     "count", "taker_buy_volume", "taker_buy_quote_volume", "ignore"]
+
+
+def read_kline_csv(path: Path) -> pd.DataFrame:
+    first = path.read_text().split("\n", 1)[0]
+    header = 0 if first.startswith("open_time") else None
+    return pd.read_csv(path, header=header, names=KLINE_CSV_COLUMNS)
+
+
+@pytest.mark.parametrize("name", ["binance/ALGOUSDT-1m-2024-02.csv", "binance/NEARUSDT-1m-2026-06.csv",
+                                  "nautilus/ADABTC-1m-2021-11-27.csv"])
+def test_binance_klines_ingest_equals_pandas(tmp_path, name):
+    path = require_testdata(*name.split("/"))
+    store = tickforge.Store(tmp_path)
+    info = store.ingest([path])
+    expected = read_kline_csv(path)
+    assert info["rows_written"] == len(expected)
+    symbol = path.name.split("-")[0]
+    table = store.read("klines", filters=[("symbol", "==", symbol)]).to_pandas().sort_values("timestamp")
+    assert table["timestamp"].tolist() == expected["open_time"].tolist()
+    assert table["timestamp_us"].tolist() == (expected["open_time"] * 1000).tolist()
+    for ours, theirs in [("open", "open"), ("high", "high"), ("low", "low"), ("close", "close"),
+                         ("volume", "volume"), ("close_time", "close_time"), ("quote_volume", "quote_volume"),
+                         ("count", "count"), ("taker_buy_volume", "taker_buy_volume"),
+                         ("taker_buy_quote_volume", "taker_buy_quote_volume")]:
+        assert table[ours].tolist() == expected[theirs].tolist(), ours
+    days = pd.to_datetime(expected["open_time"], unit="ms", utc=True)
+    assert sorted(set(zip(table["year"], table["month"], table["day"]))) == sorted(
+        set(zip(days.dt.year, days.dt.month, days.dt.day)))
+    assert set(table["exchange"]) == {"binance"} and set(table["timeframe"]) == {"1m"}
+    assert store.ingest([path])["rows_written"] == 0
+
+
+def test_binance_spot_microseconds_keep_their_resolution(tmp_path):
+    src = require_testdata("nautilus", "ADABTC-1m-2021-11-27.csv")
+    frame = pd.read_csv(src, header=None, names=KLINE_CSV_COLUMNS)
+    shift = 1735689600000 - int(frame.open_time.iloc[0])  # move to 2025-01-01, spot's µs era
+    frame["open_time"] = (frame.open_time + shift) * 1000 + 123
+    frame["close_time"] = (frame.close_time + shift) * 1000 + 999
+    path = tmp_path / "ADABTC-1m-2025-01-01.csv"
+    frame.to_csv(path, header=False, index=False)
+    store = tickforge.Store(tmp_path / "store")
+    store.ingest([path])
+    table = store.read("klines").to_pandas().sort_values("timestamp")
+    assert table["timestamp_us"].tolist() == frame["open_time"].tolist()
+    assert table["timestamp"].tolist() == (frame["open_time"] // 1000).tolist()
+    assert set(table["year"]) == {2025}
+
+
+def test_binance_dumps_zip_and_checksums_idempotent(tmp_path):
+    cli = tickforge.native_cli()
+    if not cli.exists():
+        pytest.skip("the tickforge command is not built")
+    subprocess.run([str(cli), "synth", "binance", "--out", str(tmp_path / "dl"), "--symbols", "2", "--days", "2",
+                    "--market", "um", "--kinds", "klines,aggtrades,funding", "--zip", "--seed", "3",
+                    "--aggtrades-per-minute", "2"], check=True, capture_output=True)
+    zips = sorted((tmp_path / "dl").rglob("*.zip"))
+    assert zips and all(Path(f"{z}.CHECKSUM").exists() for z in zips)
+    store = tickforge.Store(tmp_path / "store")
+    info = store.ingest([tmp_path / "dl"])
+    datasets = store.info()["datasets"]
+    assert set(datasets) == {"klines", "aggtrades", "funding"}
+    total = sum(len(tickforge.read_binance(z)) for z in zips)
+    assert info["rows_written"] == total
+    assert store.ingest([tmp_path / "dl"])["rows_written"] == 0
+    # A damaged archive is refused by its checksum; nothing is committed.
+    victim = zips[0]
+    data = bytearray(victim.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    victim.write_bytes(bytes(data))
+    with pytest.raises(tickforge.TickforgeError, match=victim.name):
+        store.ingest([tmp_path / "dl"])
+    assert store.info()["version"] == 1
+
+
+def test_binance_bad_line_is_named_and_nothing_committed(tmp_path):
+    src = require_testdata("nautilus", "ADABTC-1m-2021-11-27.csv")
+    lines = src.read_text().splitlines()
+    lines[4] = lines[4].replace(",", ",x", 1)
+    bad = tmp_path / "ADABTC-1m-2021-11-27.csv"
+    bad.write_text("\n".join(lines) + "\n")
+    store = tickforge.Store(tmp_path / "store")
+    with pytest.raises(tickforge.TickforgeError, match=r"ADABTC-1m-2021-11-27\.csv.*line 5"):
+        store.ingest([require_testdata("nautilus", "ADABTC-1m-2021-11-28.csv"), bad])
+    assert store.info()["version"] == 0
+
+
+def test_convert_consolidated_backup_store_and_report(tmp_path):
+    data = tmp_path / "data_cache"
+    data.mkdir()
+    klines = klines_frame("BTCUSDT", T0, 3000)
+    klines = pd.concat([klines.iloc[:1000], klines.iloc[1010:], klines.iloc[[5]]])  # a gap and a duplicate
+    pq.write_table(pa.Table.from_pandas(klines.drop(columns=["symbol"]), preserve_index=False),
+                   data / "klines_binance_BTCUSDT_1m_consolidated.parquet")
+    trades = pd.DataFrame({"timestamp": T0 + np.arange(500, dtype=np.int64) * 997,
+                           "trade_price": 100.0, "trade_quantity": 1.0, "trade_is_buyer_maker": True,
+                           "trade_id": np.arange(500, dtype=np.int64)})
+    pq.write_table(pa.Table.from_pandas(trades, preserve_index=False),
+                   data / "aggtrades_binance_BTCUSDT_consolidated.parquet")
+    report = tickforge.convert_consolidated(data)
+    assert any("futures" in w for w in report["warnings"])
+    backup = Path(report["backup"])
+    assert backup.parent == data and sorted(p.name for p in backup.iterdir()) == sorted(
+        ["klines_binance_BTCUSDT_1m_consolidated.parquet", "aggtrades_binance_BTCUSDT_consolidated.parquet"])
+    by_dataset = {item["dataset"]: item for item in report["sources"]}
+    k = by_dataset["klines"]
+    assert k["source_rows"] == 2991 and k["duplicates"] == 1 and k["store_rows"] == 2990
+    assert k["rows_match"] and not k["monotonic"] and k["gaps"] == 1
+    assert by_dataset["aggtrades"]["store_rows"] == 500 and by_dataset["aggtrades"]["monotonic"]
+    root = data / "unified"
+    for name in ["metadata.json", "_config.json", "validation_report.json"]:
+        assert (root / name).exists(), name
+    store = tickforge.Store(root)
+    assert store.read("klines").num_rows == 2990
+    assert json.loads((root / "_config.json").read_text())["symbols"] == ["BTCUSDT"]
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    pq.write_table(pa.Table.from_pandas(trades, preserve_index=False),
+                   empty / "aggtrades_binance_BTCUSDT_consolidated.parquet")
+    with pytest.raises(tickforge.TickforgeError, match="klines are required"):
+        tickforge.convert_consolidated(empty)
