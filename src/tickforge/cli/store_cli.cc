@@ -125,8 +125,10 @@ Status Scan(const StoreArgs& args) {
   arrow::PrettyPrintOptions print;
   print.window = static_cast<int>(args.limit);
   ARROW_RETURN_NOT_OK(arrow::PrettyPrint(*table, print, &std::cout));
-  fmt::print("{} rows from version {} ({} of {} files read)\n", rows, stats.version, stats.files_selected,
-             stats.files_total);
+  const auto pool = store::MemoryPoolJson();
+  fmt::print("{} rows from version {} ({} of {} files read; Arrow memory peak {:.1f} MiB, {})\n", rows,
+             stats.version, stats.files_selected, stats.files_total,
+             pool["max_memory"].get<int64_t>() / 1048576.0, pool["backend"].get<std::string>());
   return Status::OK();
 }
 

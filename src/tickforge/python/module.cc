@@ -596,4 +596,5 @@ NB_MODULE(_tickforge, m) {
       .def("clear_cache", &PyStore::ClearCache)
       .def("info", &PyStore::Info);
   m.def("convert_consolidated", &ConvertConsolidated);
+  m.def("memory_pool_stats", [] { return store::MemoryPoolJson().dump(); });
 }

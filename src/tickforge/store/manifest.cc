@@ -167,6 +167,10 @@ fs::path StorePaths::Staging(int64_t version) const {
   return meta / "staging" / std::to_string(version);
 }
 
+fs::path StorePaths::Staged(const FileEntry& file) const {
+  return Staging(file.version) / fs::path(file.path).filename();
+}
+
 Result<int64_t> LatestVersion(const StorePaths& paths) {
   std::error_code ec;
   if (!fs::exists(paths.log, ec)) return 0;
@@ -241,7 +245,7 @@ fs::path ResolveFile(const StorePaths& paths, const FileEntry& file) {
   std::error_code ec;
   fs::path in_place = paths.root / file.path;
   if (fs::exists(in_place, ec)) return in_place;
-  fs::path staged = paths.Staging(file.version) / file.path;
+  fs::path staged = paths.Staged(file);
   if (fs::exists(staged, ec)) return staged;
   fs::path retired = paths.retired / file.path;
   if (fs::exists(retired, ec)) return retired;

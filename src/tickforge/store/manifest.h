@@ -83,6 +83,9 @@ struct StorePaths {
   [[nodiscard]] std::filesystem::path LogEntry(int64_t version) const;
   /// Where the commit of `version` writes its new files before they move into place.
   [[nodiscard]] std::filesystem::path Staging(int64_t version) const;
+  /// Where `file` waits until its commit moves it into place: flat in its version's staging
+  /// folder (file names are unique within a version), so a commit makes no directory tree twice.
+  [[nodiscard]] std::filesystem::path Staged(const FileEntry& file) const;
 };
 
 /// Return the newest committed version (0 for an empty store).

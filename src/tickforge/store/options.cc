@@ -1,5 +1,6 @@
 #include "tickforge/store/options.h"
 
+#include <arrow/memory_pool.h>
 #include <arrow/type.h>
 
 #include <algorithm>
@@ -145,6 +146,14 @@ json ToJson(const CommitInfo& info) {
           {"rows_written", info.rows_written}, {"rows_duplicate", info.rows_duplicate},
           {"added", added},              {"removed", removed},
           {"warnings", info.warnings}};
+}
+
+json MemoryPoolJson() {
+  arrow::MemoryPool* pool = arrow::default_memory_pool();
+  return {{"backend", pool->backend_name()},
+          {"bytes_allocated", pool->bytes_allocated()},
+          {"max_memory", pool->max_memory()},
+          {"num_allocations", pool->num_allocations()}};
 }
 
 json SummaryJson(const Snapshot& snapshot) {

@@ -26,6 +26,9 @@ namespace tickforge::store {
 [[nodiscard]] nlohmann::json ToJson(const FileEntry& file);
 [[nodiscard]] nlohmann::json ToJson(const CommitInfo& info);
 
+/// Return the Arrow memory pool's statistics: backend, bytes allocated now, peak, allocations.
+[[nodiscard]] nlohmann::json MemoryPoolJson();
+
 /// Summarize a snapshot: version, and per dataset its type, keys, rows, files, bytes, symbols.
 [[nodiscard]] nlohmann::json SummaryJson(const Snapshot& snapshot);
 

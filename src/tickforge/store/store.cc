@@ -95,7 +95,7 @@ Result<DataTypeRules> RulesFor(const std::string& type) {
     rules.required = WithPartitionFields(
         {field("timestamp", arrow::int64(), false), field("funding_rate", arrow::float64())},
         kBinanceKeys);
-  } else if (type == "generic") {
+  } else if (type == "generic" || type == "unified") {
     rules.partition_keys = {"symbol", "year", "month", "day"};
     rules.time_column = "timestamp";
     rules.required = WithPartitionFields({}, {"symbol"});
@@ -483,8 +483,12 @@ class Transaction {
     for (const auto& [name, dataset] : after.datasets) {
       for (const auto& file : dataset.files) {
         if (file.version != after.version) continue;
-        const fs::path staged = paths_.Staging(after.version) / file.path;
-        if (fs::exists(staged, ec)) ARROW_RETURN_NOT_OK(MoveFile(staged, paths_.root / file.path));
+        // Plain rename first: the folder exists (made while writing) and this runs per file.
+        const fs::path staged = paths_.Staged(file);
+        const fs::path target = paths_.root / file.path;
+        if (::rename(staged.c_str(), target.c_str()) != 0 && fs::exists(staged, ec)) {
+          ARROW_RETURN_NOT_OK(MoveFile(staged, target));
+        }
       }
     }
     for (const auto& [name, dataset] : before.datasets) {
@@ -802,7 +806,7 @@ class PartitionedWriter {
                                 : std::vector<FileEntry>{}) {
       if (file.partition == partition.values) sources.push_back(ResolveFile(paths_, file));
     }
-    for (const auto& file : partition.closed) sources.push_back(txn_.staging() / file.path);
+    for (const auto& file : partition.closed) sources.push_back(paths_.Staged(file));
     for (const auto& path : sources) {
       ARROW_ASSIGN_OR_RAISE(auto input, arrow::io::ReadableFile::Open(path.string()));
       ARROW_ASSIGN_OR_RAISE(auto reader, parquet::arrow::OpenFile(input, arrow::default_memory_pool()));
@@ -887,8 +891,11 @@ class PartitionedWriter {
     partition.open_file.path = fmt::format("{}/part-{:06d}-{:05d}.parquet", partition.dir, txn_.version(), seq);
     partition.open_file.partition = partition.values;
     partition.open_file.version = txn_.version();
+    // The partition's folder is made now, while writers run in parallel, so the commit only
+    // renames; an empty folder is invisible to every reader.
+    ARROW_RETURN_NOT_OK(EnsureDirectory(paths_.root / partition.dir));
     ARROW_ASSIGN_OR_RAISE(partition.writer,
-                          ParquetFile::Create(txn_.staging() / partition.open_file.path, file_schema_, parquet_));
+                          ParquetFile::Create(paths_.Staged(partition.open_file), file_schema_, parquet_));
     open_files_.fetch_add(1);
     return Status::OK();
   }
@@ -1119,7 +1126,8 @@ Result<std::vector<std::string>> ExpandInputs(const std::vector<std::string>& in
 
 int DefaultThreads(int requested) {
   if (requested > 0) return requested;
-  return std::max(1u, std::thread::hardware_concurrency());
+  // Arrow's pool size: the core count, or $ARROW_NUM_THREADS / $OMP_NUM_THREADS when set.
+  return std::max(1, arrow::GetCpuThreadPoolCapacity());
 }
 
 Status CommitAndVisit(Transaction& txn, CommitInfo& info, const WriteOptions& options) {

@@ -32,8 +32,8 @@ struct DataTypeRules {
 };
 
 /// Return the rules of klines, aggtrades, funding (alias futures), a DBN schema's dataset
-/// (mbp10, mbp1, mbo, trades, tbbo, ohlcv, ...) or `generic` (dataset/symbol/date partitions,
-/// full-row identity, any time column given by `time_column`).
+/// (mbp10, mbp1, mbo, trades, tbbo, ohlcv, ...) or `generic` (alias unified: symbol/date
+/// partitions, full-row identity, time column `timestamp`).
 [[nodiscard]] Result<DataTypeRules> RulesFor(const std::string& type);
 
 /// Reject a partition value that could leave the dataset folder, hide the file from readers or
@@ -110,7 +110,7 @@ struct IngestOptions {
   std::string symbol;
   std::string exchange = "binance";
   bool verify_checksum = true;
-  /// Files read at once; 0: one per core.
+  /// Files read at once; 0: Arrow's thread count (cores, or $ARROW_NUM_THREADS).
   int threads = 0;
   WriteOptions write;
 };
