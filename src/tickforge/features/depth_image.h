@@ -88,6 +88,11 @@ struct BinAggregates {
 void RenderFromBins(const BinAggregates& bins, int64_t last_bin, int64_t mid, const ImageOptions& options,
                     float* out);
 
+/// Render from precomputed bins given by pointer: bins[k] points at the 2 × kLevels cells
+/// (bid levels, then ask levels) of time bin k, k = 0..T-1. Lets a caller render from cells
+/// spread over several cached segments without gathering them first.
+void RenderFromBinPointers(const BinCell* const* bins, int64_t mid, const ImageOptions& options, float* out);
+
 }  // namespace tickforge::features
 
 namespace tickforge::features {

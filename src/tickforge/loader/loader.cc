@@ -471,8 +471,9 @@ Status Loader::RenderBatch(const std::vector<Sample>& plan, Batch& batch) {
   batch.ts_event.resize(static_cast<size_t>(batch.size));
   batch.sequence.resize(static_cast<size_t>(batch.size));
   static const std::vector<std::string> book_columns = BookColumns();
-  BinAggregates window;
-  window.ticks_per_bin = image.ticks_per_bin;
+  // The window's bins are read in place from the cached segments that hold them.
+  std::vector<const BinCell*> columns(static_cast<size_t>(T));
+  std::vector<std::shared_ptr<const Segment>> held;
   for (int64_t i = 0; i < batch.size; ++i) {
     const Sample& sample = plan[static_cast<size_t>(i)];
     const auto& dataset = datasets_[static_cast<size_t>(sample.symbol)];
@@ -480,7 +481,7 @@ Status Loader::RenderBatch(const std::vector<Sample>& plan, Batch& batch) {
     if (aligned) {
       // The window is bins [last - T + 1, last] of the symbol's grid; gather them from segments.
       const int64_t last = (sample.row + 1) / tpb - 1;
-      window.cells.resize(static_cast<size_t>(T * 2 * kLevels));
+      held.clear();
       int64_t mid = 0;
       for (int64_t bin = last - T + 1; bin <= last;) {
         const int64_t seg = bin / kBinsPerSegment;
@@ -499,13 +500,13 @@ Status Loader::RenderBatch(const std::vector<Sample>& plan, Batch& batch) {
         }));
         const int64_t end = std::min(last, segment->first + segment->bins.bins() - 1);
         for (int64_t b = bin; b <= end; ++b) {
-          const auto* src = &segment->bins.cells[static_cast<size_t>((b - segment->first) * 2 * kLevels)];
-          std::copy(src, src + 2 * kLevels, &window.cells[static_cast<size_t>((b - (last - T + 1)) * 2 * kLevels)]);
+          columns[static_cast<size_t>(b - (last - T + 1))] = &segment->bins.at(b - segment->first, 0, 0);
         }
         if (end == last) mid = segment->mids[static_cast<size_t>(last - segment->first)];
+        held.push_back(std::move(segment));
         bin = end + 1;
       }
-      features::RenderFromBins(window, T - 1, mid, image, out);
+      features::RenderFromBinPointers(columns.data(), mid, image, out);
     } else {
       // Raw segments overlap by a window, so every window lies inside one of them.
       const int64_t seg = (sample.row - W + 1) / kRawSegmentRows;
