@@ -15,7 +15,7 @@ namespace tickforge::features {
 namespace {
 
 // Round price/unit half away from zero, in integers.
-int64_t RoundHalfAway(int64_t price, int64_t unit) {
+inline int64_t RoundHalfAway(int64_t price, int64_t unit) {
   const int64_t q = price / unit;
   const int64_t r = price % unit;
   if (2 * (r < 0 ? -r : r) >= unit) return price < 0 ? q - 1 : q + 1;
@@ -31,23 +31,41 @@ int64_t MicroPipUnit(const ImageOptions& options) {
   return std::llround(options.micro_pip_size * static_cast<double>(dbn::kFixedPriceScale));
 }
 
-float Median(std::vector<double>& v) {
+// Return the k-th smallest of v (0-based), counting when the values span a short range (book
+// sizes usually do) and selecting otherwise; `v` may be reordered.
+uint32_t OrderStatistic(std::vector<uint32_t>& v, size_t k, uint32_t lo, uint32_t hi) {
+  constexpr uint32_t kCountingRange = 512;
+  if (hi - lo < kCountingRange) {
+    thread_local std::array<uint32_t, kCountingRange> counts;
+    std::fill(counts.begin(), counts.begin() + (hi - lo + 1), 0u);
+    for (uint32_t x : v) ++counts[x - lo];
+    size_t seen = 0;
+    for (uint32_t i = 0;; ++i) {
+      seen += counts[i];
+      if (seen > k) return lo + i;
+    }
+  }
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+  return v[k];
+}
+
+// The median: the middle value, or the mean of the two middle values for an even count.
+float Median(std::vector<uint32_t>& v, uint32_t lo, uint32_t hi) {
   const size_t n = v.size();
-  const size_t mid = n / 2;
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid), v.end());
-  const double upper = v[mid];
+  const double upper = OrderStatistic(v, n / 2, lo, hi);
   if (n % 2 == 1) return static_cast<float>(upper);
-  const double lower = *std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid));
+  const double lower = OrderStatistic(v, n / 2 - 1, lo, hi);
   return static_cast<float>((lower + upper) / 2);
 }
 
-float SampleVariance(const std::vector<double>& v) {
+// Sample variance (ddof 1) by the two-pass formula, summing in row order.
+float SampleVariance(const std::vector<uint32_t>& v) {
   if (v.size() < 2) return 0;
   double mean = 0;
-  for (double x : v) mean += x;
+  for (uint32_t x : v) mean += x;
   mean /= static_cast<double>(v.size());
   double sq = 0;
-  for (double x : v) sq += (x - mean) * (x - mean);
+  for (uint32_t x : v) sq += (x - mean) * (x - mean);
   return static_cast<float>(sq / static_cast<double>(v.size() - 1));
 }
 
@@ -115,13 +133,18 @@ Result<Book> BookOf(const arrow::RecordBatch& batch) {
   return book;
 }
 
-BinAggregates Aggregate(const Book& book, int64_t first_row, int64_t bins, const ImageOptions& options) {
-  BinAggregates out;
-  out.ticks_per_bin = options.ticks_per_bin;
-  out.first_row = first_row;
-  out.cells.resize(static_cast<size_t>(bins * 2 * kLevels));
-  const int64_t unit = MicroPipUnit(options);
-  std::vector<double> sizes;
+namespace {
+
+// Aggregate with the micro-pip unit as `Unit`: an integral constant for the default unit, so
+// the per-row rounding divides by a constant (a multiply) rather than with a division
+// instruction, which dominated the cost of aggregating raw rows.
+template <typename Unit>
+void AggregateBins(const Book& book, int64_t first_row, int64_t bins, const ImageOptions& options, Unit unit,
+                   BinCell* cells) {
+  const bool want_volume = std::count(options.features.begin(), options.features.end(), Feature::kVolume) > 0;
+  const bool want_variance = std::count(options.features.begin(), options.features.end(), Feature::kVariance) > 0;
+  const bool want_trades = std::count(options.features.begin(), options.features.end(), Feature::kTradeCounts) > 0;
+  thread_local std::vector<uint32_t> sizes;
   sizes.reserve(static_cast<size_t>(options.ticks_per_bin));
   for (int64_t b = 0; b < bins; ++b) {
     const int64_t begin = first_row + b * options.ticks_per_bin;
@@ -133,25 +156,42 @@ BinAggregates Aggregate(const Book& book, int64_t first_row, int64_t bins, const
         const uint32_t* ct = side == 0 ? book.bid_ct[l] : book.ask_ct[l];
         int64_t price_sum = 0, count = 0;
         double trades = 0;
+        uint32_t lo = UINT32_MAX, hi = 0;
         sizes.clear();
         for (int64_t r = begin; r < end; ++r) {
           if (px[r] == dbn::kUndefPrice) continue;  // the level is empty in this row
-          price_sum += RoundHalfAway(px[r], unit);
+          price_sum += RoundHalfAway(px[r], static_cast<int64_t>(unit));
           ++count;
           sizes.push_back(sz[r]);
-          trades += ct[r];
+          lo = std::min(lo, sz[r]);
+          hi = std::max(hi, sz[r]);
+          if (want_trades) trades += ct[r];
         }
-        BinCell& cell = out.cells[static_cast<size_t>((b * 2 + side) * kLevels + l)];
-        if (count == 0) {
-          cell = BinCell{kNoPrice, 0, 0, 0};
-          continue;
-        }
+        BinCell& cell = cells[(b * 2 + side) * kLevels + l];
+        cell = BinCell{kNoPrice, 0, 0, 0};
+        if (count == 0) continue;
         cell.price = FloorDiv(price_sum, count);
-        cell.variance = SampleVariance(sizes);
-        cell.volume = Median(sizes);
+        // Unrequested features stay 0: they are never rendered.
+        if (want_variance) cell.variance = SampleVariance(sizes);
+        if (want_volume) cell.volume = Median(sizes, lo, hi);  // may reorder sizes: last
         cell.trade_counts = static_cast<float>(trades);
       }
     }
+  }
+}
+
+}  // namespace
+
+BinAggregates Aggregate(const Book& book, int64_t first_row, int64_t bins, const ImageOptions& options) {
+  BinAggregates out;
+  out.ticks_per_bin = options.ticks_per_bin;
+  out.first_row = first_row;
+  out.cells.resize(static_cast<size_t>(bins * 2 * kLevels));
+  const int64_t unit = MicroPipUnit(options);
+  if (unit == 10'000) {  // micro_pip_size 1e-5, the default
+    AggregateBins(book, first_row, bins, options, std::integral_constant<int64_t, 10'000>{}, out.cells.data());
+  } else {
+    AggregateBins(book, first_row, bins, options, unit, out.cells.data());
   }
   return out;
 }

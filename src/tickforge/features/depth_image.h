@@ -72,7 +72,8 @@ struct BinAggregates {
   }
 };
 
-/// Aggregate `bins` consecutive bins of rows starting at `first_row`.
+/// Aggregate `bins` consecutive bins of rows starting at `first_row`. Only the features in
+/// `options.features` are computed; the others are left 0.
 [[nodiscard]] BinAggregates Aggregate(const Book& book, int64_t first_row, int64_t bins,
                                       const ImageOptions& options);
 
