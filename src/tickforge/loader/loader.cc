@@ -117,6 +117,10 @@ struct Segment {
   std::vector<int64_t> mids;    // mid of each bin's last row
   std::shared_ptr<arrow::RecordBatch> rows;  // raw segments
   Book book;
+  // Raw segments own compact copies of their rows: a slice of the Parquet read would keep
+  // whole row groups (and every column chunk's buffers) alive, beyond the bytes accounted.
+  std::vector<int64_t> prices;
+  std::vector<uint32_t> counts;
   int64_t bytes = 0;
 };
 
@@ -216,7 +220,13 @@ Result<std::unique_ptr<Loader>> Loader::Open(LoaderOptions options) {
   ARROW_RETURN_NOT_OK(options.Validate());
   if (options.stride == 0) options.stride = options.image.ticks_per_bin;
   std::unique_ptr<Loader> loader(new Loader(std::move(options)));
-  loader->cache_ = std::make_unique<SegmentCache>(loader->options_.cache_bytes);
+  // cache_bytes bounds what the loader holds, not only the cache: the batches rendered ahead
+  // (prefetch), being rendered (threads) and held by the consumer come out of it first, so
+  // the process stays within the budget on data many times its size.
+  const auto& o = loader->options_;
+  const int64_t batch_bytes = o.batch_size * o.image.image_floats() * static_cast<int64_t>(sizeof(float));
+  const int64_t in_flight = (o.prefetch + o.threads + 1) * batch_bytes;
+  loader->cache_ = std::make_unique<SegmentCache>(std::max<int64_t>(0, o.cache_bytes - in_flight));
   loader->pool_ = std::make_shared<BatchPool>();
   ARROW_RETURN_NOT_OK(loader->BuildIndex());
   return loader;
@@ -515,9 +525,27 @@ Status Loader::RenderBatch(const std::vector<Sample>& plan, Batch& batch) {
         auto made = std::make_shared<Segment>();
         made->first = seg * kRawSegmentRows;
         const int64_t end = std::min(dataset.rows, made->first + kRawSegmentRows + W - 1);
-        ARROW_ASSIGN_OR_RAISE(made->rows, ReadRows(dataset.path, made->first, end, book_columns));
-        ARROW_ASSIGN_OR_RAISE(made->book, features::BookOf(*made->rows));
-        made->bytes = (end - made->first) * (kLevels * 2 * (8 + 4 + 4));
+        ARROW_ASSIGN_OR_RAISE(auto rows, ReadRows(dataset.path, made->first, end, book_columns));
+        ARROW_ASSIGN_OR_RAISE(auto read, features::BookOf(*rows));
+        const int64_t n = end - made->first;
+        made->prices.resize(static_cast<size_t>(n * 2 * kLevels));
+        made->counts.resize(static_cast<size_t>(n * 4 * kLevels));
+        made->book.rows = n;
+        const auto copy = [n](auto* dst, const auto* src) {
+          std::copy(src, src + n, dst);
+          return dst;
+        };
+        for (int l = 0; l < kLevels; ++l) {
+          int64_t* px = made->prices.data() + 2 * l * n;
+          uint32_t* u = made->counts.data() + 4 * l * n;
+          made->book.bid_px[l] = copy(px, read.bid_px[l]);
+          made->book.ask_px[l] = copy(px + n, read.ask_px[l]);
+          made->book.bid_sz[l] = copy(u, read.bid_sz[l]);
+          made->book.ask_sz[l] = copy(u + n, read.ask_sz[l]);
+          made->book.bid_ct[l] = copy(u + 2 * n, read.bid_ct[l]);
+          made->book.ask_ct[l] = copy(u + 3 * n, read.ask_ct[l]);
+        }
+        made->bytes = n * (kLevels * 2 * (8 + 4 + 4));
         return made;
       }));
       ARROW_RETURN_NOT_OK(features::Render(segment->book, sample.row - segment->first, image, out));
