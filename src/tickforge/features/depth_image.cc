@@ -31,42 +31,42 @@ int64_t MicroPipUnit(const ImageOptions& options) {
   return std::llround(options.micro_pip_size * static_cast<double>(dbn::kFixedPriceScale));
 }
 
-// Return the k-th smallest of v (0-based), counting when the values span a short range (book
-// sizes usually do) and selecting otherwise; `v` may be reordered.
-uint32_t OrderStatistic(std::vector<uint32_t>& v, size_t k, uint32_t lo, uint32_t hi) {
-  constexpr uint32_t kCountingRange = 512;
+constexpr uint32_t kCountingRange = 512;
+
+// Return the k-th smallest of v[0..n) (0-based), counting when the values span a short range
+// (book sizes usually do) and selecting otherwise; v may be reordered. `counts` has
+// kCountingRange entries.
+uint32_t OrderStatistic(uint32_t* v, size_t n, size_t k, uint32_t lo, uint32_t hi, uint32_t* counts) {
   if (hi - lo < kCountingRange) {
-    thread_local std::array<uint32_t, kCountingRange> counts;
-    std::fill(counts.begin(), counts.begin() + (hi - lo + 1), 0u);
-    for (uint32_t x : v) ++counts[x - lo];
+    std::fill(counts, counts + (hi - lo + 1), 0u);
+    for (size_t i = 0; i < n; ++i) ++counts[v[i] - lo];
     size_t seen = 0;
     for (uint32_t i = 0;; ++i) {
       seen += counts[i];
       if (seen > k) return lo + i;
     }
   }
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+  std::nth_element(v, v + k, v + n);
   return v[k];
 }
 
 // The median: the middle value, or the mean of the two middle values for an even count.
-float Median(std::vector<uint32_t>& v, uint32_t lo, uint32_t hi) {
-  const size_t n = v.size();
-  const double upper = OrderStatistic(v, n / 2, lo, hi);
+float Median(uint32_t* v, size_t n, uint32_t lo, uint32_t hi, uint32_t* counts) {
+  const double upper = OrderStatistic(v, n, n / 2, lo, hi, counts);
   if (n % 2 == 1) return static_cast<float>(upper);
-  const double lower = OrderStatistic(v, n / 2 - 1, lo, hi);
+  const double lower = OrderStatistic(v, n, n / 2 - 1, lo, hi, counts);
   return static_cast<float>((lower + upper) / 2);
 }
 
 // Sample variance (ddof 1) by the two-pass formula, summing in row order.
-float SampleVariance(const std::vector<uint32_t>& v) {
-  if (v.size() < 2) return 0;
+float SampleVariance(const uint32_t* v, size_t n) {
+  if (n < 2) return 0;
   double mean = 0;
-  for (uint32_t x : v) mean += x;
-  mean /= static_cast<double>(v.size());
+  for (size_t i = 0; i < n; ++i) mean += v[i];
+  mean /= static_cast<double>(n);
   double sq = 0;
-  for (uint32_t x : v) sq += (x - mean) * (x - mean);
-  return static_cast<float>(sq / static_cast<double>(v.size() - 1));
+  for (size_t i = 0; i < n; ++i) sq += (v[i] - mean) * (v[i] - mean);
+  return static_cast<float>(sq / static_cast<double>(n - 1));
 }
 
 template <typename ArrayType>
@@ -139,41 +139,54 @@ namespace {
 // the per-row rounding divides by a constant (a multiply) rather than with a division
 // instruction, which dominated the cost of aggregating raw rows.
 template <typename Unit>
-void AggregateBins(const Book& book, int64_t first_row, int64_t bins, const ImageOptions& options, Unit unit,
-                   BinCell* cells) {
+void AggregateBins(const std::vector<const Book*>& chunks, const std::vector<int64_t>& starts, int64_t first_row,
+                   int64_t bins, const ImageOptions& options, Unit unit, BinCell* cells) {
+  const int64_t total_rows = starts.back() + chunks.back()->rows;
+  size_t chunk = 0;
   const bool want_volume = std::count(options.features.begin(), options.features.end(), Feature::kVolume) > 0;
   const bool want_variance = std::count(options.features.begin(), options.features.end(), Feature::kVariance) > 0;
   const bool want_trades = std::count(options.features.begin(), options.features.end(), Feature::kTradeCounts) > 0;
-  thread_local std::vector<uint32_t> sizes;
-  sizes.reserve(static_cast<size_t>(options.ticks_per_bin));
+  // Scratch reached through plain pointers: a thread_local named in the row loop costs a
+  // __tls_get_addr call per use in a shared library.
+  thread_local std::vector<uint32_t> sizes_buffer, counts_buffer;
+  sizes_buffer.resize(static_cast<size_t>(options.ticks_per_bin));
+  counts_buffer.resize(kCountingRange);
+  uint32_t* const sizes = sizes_buffer.data();
+  uint32_t* const counts = counts_buffer.data();
   for (int64_t b = 0; b < bins; ++b) {
     const int64_t begin = first_row + b * options.ticks_per_bin;
-    const int64_t end = std::min(begin + options.ticks_per_bin, book.rows);
+    const int64_t end = std::min(begin + options.ticks_per_bin, total_rows);
+    while (chunk + 1 < chunks.size() && starts[chunk + 1] <= begin) ++chunk;
     for (int side = 0; side < 2; ++side) {
       for (int l = 0; l < kLevels; ++l) {
-        const int64_t* px = side == 0 ? book.bid_px[l] : book.ask_px[l];
-        const uint32_t* sz = side == 0 ? book.bid_sz[l] : book.ask_sz[l];
-        const uint32_t* ct = side == 0 ? book.bid_ct[l] : book.ask_ct[l];
         int64_t price_sum = 0, count = 0;
         double trades = 0;
         uint32_t lo = UINT32_MAX, hi = 0;
-        sizes.clear();
-        for (int64_t r = begin; r < end; ++r) {
-          if (px[r] == dbn::kUndefPrice) continue;  // the level is empty in this row
-          price_sum += RoundHalfAway(px[r], static_cast<int64_t>(unit));
-          ++count;
-          sizes.push_back(sz[r]);
-          lo = std::min(lo, sz[r]);
-          hi = std::max(hi, sz[r]);
-          if (want_trades) trades += ct[r];
+        size_t n = 0;
+        // The bin's rows in order, chunk by chunk (a bin may straddle a chunk boundary).
+        for (size_t c = chunk; c < chunks.size() && starts[c] < end; ++c) {
+          const Book& book = *chunks[c];
+          const int64_t* px = side == 0 ? book.bid_px[l] : book.ask_px[l];
+          const uint32_t* sz = side == 0 ? book.bid_sz[l] : book.ask_sz[l];
+          const uint32_t* ct = side == 0 ? book.bid_ct[l] : book.ask_ct[l];
+          const int64_t stop = std::min(end, starts[c] + book.rows) - starts[c];
+          for (int64_t r = std::max(begin, starts[c]) - starts[c]; r < stop; ++r) {
+            if (px[r] == dbn::kUndefPrice) continue;  // the level is empty in this row
+            price_sum += RoundHalfAway(px[r], static_cast<int64_t>(unit));
+            ++count;
+            sizes[n++] = sz[r];
+            lo = std::min(lo, sz[r]);
+            hi = std::max(hi, sz[r]);
+            if (want_trades) trades += ct[r];
+          }
         }
         BinCell& cell = cells[(b * 2 + side) * kLevels + l];
         cell = BinCell{kNoPrice, 0, 0, 0};
         if (count == 0) continue;
         cell.price = FloorDiv(price_sum, count);
         // Unrequested features stay 0: they are never rendered.
-        if (want_variance) cell.variance = SampleVariance(sizes);
-        if (want_volume) cell.volume = Median(sizes, lo, hi);  // may reorder sizes: last
+        if (want_variance) cell.variance = SampleVariance(sizes, n);
+        if (want_volume) cell.volume = Median(sizes, n, lo, hi, counts);  // may reorder sizes: last
         cell.trade_counts = static_cast<float>(trades);
       }
     }
@@ -183,15 +196,20 @@ void AggregateBins(const Book& book, int64_t first_row, int64_t bins, const Imag
 }  // namespace
 
 BinAggregates Aggregate(const Book& book, int64_t first_row, int64_t bins, const ImageOptions& options) {
+  return AggregateChunks({&book}, {0}, first_row, bins, options);
+}
+
+BinAggregates AggregateChunks(const std::vector<const Book*>& chunks, const std::vector<int64_t>& starts,
+                              int64_t first_row, int64_t bins, const ImageOptions& options) {
   BinAggregates out;
   out.ticks_per_bin = options.ticks_per_bin;
   out.first_row = first_row;
   out.cells.resize(static_cast<size_t>(bins * 2 * kLevels));
   const int64_t unit = MicroPipUnit(options);
   if (unit == 10'000) {  // micro_pip_size 1e-5, the default
-    AggregateBins(book, first_row, bins, options, std::integral_constant<int64_t, 10'000>{}, out.cells.data());
+    AggregateBins(chunks, starts, first_row, bins, options, std::integral_constant<int64_t, 10'000>{}, out.cells.data());
   } else {
-    AggregateBins(book, first_row, bins, options, unit, out.cells.data());
+    AggregateBins(chunks, starts, first_row, bins, options, unit, out.cells.data());
   }
   return out;
 }
@@ -263,15 +281,26 @@ void RenderFromBinPointers(const BinCell* const* bins, int64_t mid, const ImageO
   // does the same double-precision sums as cumulating the dense grids, in the same order, so
   // the floats are identical, without touching 2 × 402 × T grid cells per plane.
   constexpr int kMaxPieces = 2 * kLevels + 1;
-  thread_local std::vector<int16_t> piece_start;    // T × kMaxPieces
-  thread_local std::vector<double> piece_value;     // planes × T × kMaxPieces
-  thread_local std::vector<uint8_t> pieces;         // T
-  thread_local std::vector<int32_t> row_first;      // kImageRows + 1: events of row y
-  thread_local std::vector<int32_t> events;         // bin × kMaxPieces + piece, by row
-  piece_start.resize(static_cast<size_t>(T) * kMaxPieces);
-  piece_value.resize(static_cast<size_t>(num_planes) * static_cast<size_t>(T) * kMaxPieces);
-  pieces.resize(static_cast<size_t>(T));
-  row_first.assign(kImageRows + 1, 0);
+  // Scratch reused by each thread, used through plain pointers (a thread_local named in a
+  // loop costs a __tls_get_addr call per use in a shared library).
+  thread_local std::vector<int16_t> piece_start_buffer;  // T × kMaxPieces
+  thread_local std::vector<double> piece_value_buffer;   // planes × T × kMaxPieces
+  thread_local std::vector<uint8_t> pieces_buffer;       // T
+  thread_local std::vector<int32_t> row_first_buffer;    // kImageRows + 1: events of row y
+  thread_local std::vector<int32_t> events_buffer;       // bin × kMaxPieces + piece, by row
+  thread_local std::vector<int32_t> fill_buffer;         // kImageRows
+  piece_start_buffer.resize(static_cast<size_t>(T) * kMaxPieces);
+  piece_value_buffer.resize(static_cast<size_t>(num_planes) * static_cast<size_t>(T) * kMaxPieces);
+  pieces_buffer.resize(static_cast<size_t>(T));
+  row_first_buffer.assign(kImageRows + 1, 0);
+  events_buffer.resize(static_cast<size_t>(T) * kMaxPieces);
+  fill_buffer.resize(kImageRows);
+  int16_t* const piece_start = piece_start_buffer.data();
+  double* const piece_value = piece_value_buffer.data();
+  uint8_t* const pieces = pieces_buffer.data();
+  int32_t* const row_first = row_first_buffer.data();
+  int32_t* const events = events_buffer.data();
+  int32_t* const fill = fill_buffer.data();
   double max_abs[3] = {0, 0, 0};
   const size_t plane_stride = static_cast<size_t>(T) * kMaxPieces;
   for (int k = 0; k < T; ++k) {
@@ -322,15 +351,11 @@ void RenderFromBinPointers(const BinCell* const* bins, int64_t mid, const ImageO
   }
   // Bucket the piece starts by row (a counting sort), so rows are written in order.
   for (int y = 0; y < kImageRows; ++y) row_first[static_cast<size_t>(y) + 1] += row_first[static_cast<size_t>(y)];
-  events.resize(static_cast<size_t>(row_first[kImageRows]));
-  {
-    thread_local std::vector<int32_t> fill;
-    fill.assign(row_first.begin(), row_first.end() - 1);
-    for (int k = 0; k < T; ++k) {
-      const int16_t* start_in = &piece_start[static_cast<size_t>(k) * kMaxPieces];
-      for (int p = 1; p < pieces[static_cast<size_t>(k)]; ++p) {
-        events[static_cast<size_t>(fill[static_cast<size_t>(start_in[p])]++)] = k * kMaxPieces + p;
-      }
+  std::copy(row_first, row_first + kImageRows, fill);
+  for (int k = 0; k < T; ++k) {
+    const int16_t* start_in = &piece_start[static_cast<size_t>(k) * kMaxPieces];
+    for (int p = 1; p < pieces[static_cast<size_t>(k)]; ++p) {
+      events[static_cast<size_t>(fill[static_cast<size_t>(start_in[p])]++)] = k * kMaxPieces + p;
     }
   }
   for (int f = 0; f < num_planes; ++f) {

@@ -77,6 +77,12 @@ struct BinAggregates {
 [[nodiscard]] BinAggregates Aggregate(const Book& book, int64_t first_row, int64_t bins,
                                       const ImageOptions& options);
 
+/// Aggregate like Aggregate, from rows held in consecutive chunks: chunks[i] holds rows
+/// [starts[i], starts[i] + chunks[i]->rows), starts[0] <= first_row. Lets a caller aggregate a
+/// window that spans several cached chunks without copying it into one book.
+[[nodiscard]] BinAggregates AggregateChunks(const std::vector<const Book*>& chunks, const std::vector<int64_t>& starts,
+                                            int64_t first_row, int64_t bins, const ImageOptions& options);
+
 /// Return the mid in micro-pips at row t: trunc((ask_px_00 + bid_px_00) / 2 / micro_pip).
 [[nodiscard]] int64_t MidMicroPips(const Book& book, int64_t t, const ImageOptions& options);
 

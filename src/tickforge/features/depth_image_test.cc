@@ -252,6 +252,61 @@ TEST(DepthImageTest, SparseRenderingOfEmptyAndOneSidedWindows) {
   EXPECT_EQ(0, std::memcmp(got.data(), DenseRender(bins, mid, options).data(), got.size() * sizeof(float)));
 }
 
+// A view of rows [begin, end) of a book.
+Book Rows(const Book& book, int64_t begin, int64_t end) {
+  Book out = book;
+  out.rows = end - begin;
+  for (int l = 0; l < kLevels; ++l) {
+    out.bid_px[l] += begin;
+    out.ask_px[l] += begin;
+    out.bid_sz[l] += begin;
+    out.ask_sz[l] += begin;
+    out.bid_ct[l] += begin;
+    out.ask_ct[l] += begin;
+  }
+  return out;
+}
+
+TEST(DepthImageTest, AggregatingAcrossChunksEqualsOneBook) {
+  OwnedBook owned = RandomBook(3000, 5);
+  // Wholly empty levels over several rows, and sizes spread too wide to count (selection).
+  for (int r = 700; r < 760; ++r) {
+    for (int l = 0; l < kLevels; ++l) owned.ask_px[l][static_cast<size_t>(r)] = dbn::kUndefPrice;
+  }
+  for (int r = 0; r < 3000; r += 3) owned.bid_sz[4][static_cast<size_t>(r)] = 100'000 + static_cast<uint32_t>(r);
+  const Book book = owned.View();
+  ImageOptions options;
+  options.time_bins = 40;
+  options.ticks_per_bin = 25;
+  options.features = {Feature::kVolume, Feature::kVariance, Feature::kTradeCounts};
+  for (const int64_t chunk : {7, 25, 64, 1000, 4096}) {
+    std::vector<Book> pieces;
+    std::vector<const Book*> chunks;
+    std::vector<int64_t> starts;
+    for (int64_t s = 0; s < book.rows; s += chunk) {
+      pieces.push_back(Rows(book, s, std::min(book.rows, s + chunk)));
+      starts.push_back(s);
+    }
+    for (const auto& piece : pieces) chunks.push_back(&piece);
+    for (const int64_t first : {int64_t{0}, int64_t{13}, int64_t{1999}}) {
+      const BinAggregates want = Aggregate(book, first, options.time_bins, options);
+      // A caller passes the chunks from the one holding first_row on.
+      const auto from = static_cast<size_t>(first / chunk);
+      const std::vector<const Book*> tail(chunks.begin() + static_cast<std::ptrdiff_t>(from), chunks.end());
+      const std::vector<int64_t> tail_starts(starts.begin() + static_cast<std::ptrdiff_t>(from), starts.end());
+      const BinAggregates got = AggregateChunks(tail, tail_starts, first, options.time_bins, options);
+      ASSERT_EQ(got.cells.size(), want.cells.size());
+      for (size_t i = 0; i < want.cells.size(); ++i) {
+        const BinCell& a = got.cells[i];
+        const BinCell& b = want.cells[i];
+        ASSERT_TRUE(a.price == b.price && a.volume == b.volume && a.variance == b.variance &&
+                    a.trade_counts == b.trade_counts)
+            << "chunk=" << chunk << " first=" << first << " cell=" << i;
+      }
+    }
+  }
+}
+
 TEST(DepthImageTest, RejectsWindowsThatDoNotFit) {
   const OwnedBook owned = RandomBook(100, 4);
   ImageOptions options;
