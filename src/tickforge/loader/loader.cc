@@ -28,7 +28,7 @@ using features::kLevels;
 using label::Splitmix64;
 
 constexpr int64_t kBinsPerSegment = 2048;
-constexpr int64_t kRawSegmentRows = 1 << 16;
+constexpr int64_t kRawSegmentRows = 1 << 15;  // the row group size label build writes
 constexpr uint8_t kNoLabel = 255;
 
 // A deterministic generator (the standard library's distributions differ between vendors).
@@ -484,6 +484,8 @@ Status Loader::RenderBatch(const std::vector<Sample>& plan, Batch& batch) {
   // The window's bins are read in place from the cached segments that hold them.
   std::vector<const BinCell*> columns(static_cast<size_t>(T));
   std::vector<std::shared_ptr<const Segment>> held;
+  std::vector<const Book*> books;
+  std::vector<int64_t> starts;
   for (int64_t i = 0; i < batch.size; ++i) {
     const Sample& sample = plan[static_cast<size_t>(i)];
     const auto& dataset = datasets_[static_cast<size_t>(sample.symbol)];
@@ -518,37 +520,48 @@ Status Loader::RenderBatch(const std::vector<Sample>& plan, Batch& batch) {
       }
       features::RenderFromBinPointers(columns.data(), mid, image, out);
     } else {
-      // Raw segments overlap by a window, so every window lies inside one of them.
-      const int64_t seg = (sample.row - W + 1) / kRawSegmentRows;
-      const uint64_t key = Mix({static_cast<uint64_t>(sample.symbol), 1, static_cast<uint64_t>(seg)});
-      ARROW_ASSIGN_OR_RAISE(auto segment, cache_->Get(key, [&]() -> Result<std::shared_ptr<const Segment>> {
-        auto made = std::make_shared<Segment>();
-        made->first = seg * kRawSegmentRows;
-        const int64_t end = std::min(dataset.rows, made->first + kRawSegmentRows + W - 1);
-        ARROW_ASSIGN_OR_RAISE(auto rows, ReadRows(dataset.path, made->first, end, book_columns));
-        ARROW_ASSIGN_OR_RAISE(auto read, features::BookOf(*rows));
-        const int64_t n = end - made->first;
-        made->prices.resize(static_cast<size_t>(n * 2 * kLevels));
-        made->counts.resize(static_cast<size_t>(n * 4 * kLevels));
-        made->book.rows = n;
-        const auto copy = [n](auto* dst, const auto* src) {
-          std::copy(src, src + n, dst);
-          return dst;
-        };
-        for (int l = 0; l < kLevels; ++l) {
-          int64_t* px = made->prices.data() + 2 * l * n;
-          uint32_t* u = made->counts.data() + 4 * l * n;
-          made->book.bid_px[l] = copy(px, read.bid_px[l]);
-          made->book.ask_px[l] = copy(px + n, read.ask_px[l]);
-          made->book.bid_sz[l] = copy(u, read.bid_sz[l]);
-          made->book.ask_sz[l] = copy(u + n, read.ask_sz[l]);
-          made->book.bid_ct[l] = copy(u + 2 * n, read.bid_ct[l]);
-          made->book.ask_ct[l] = copy(u + 3 * n, read.ask_ct[l]);
-        }
-        made->bytes = n * (kLevels * 2 * (8 + 4 + 4));
-        return made;
-      }));
-      ARROW_RETURN_NOT_OK(features::Render(segment->book, sample.row - segment->first, image, out));
+      // Raw rows are cached in disjoint chunks (none held twice, unlike overlapping windows);
+      // the window's bins are aggregated across the chunks it spans.
+      const int64_t first_row = sample.row - W + 1;
+      held.clear();
+      books.clear();
+      starts.clear();
+      for (int64_t c = first_row / kRawSegmentRows; c <= sample.row / kRawSegmentRows; ++c) {
+        const uint64_t key = Mix({static_cast<uint64_t>(sample.symbol), 1, static_cast<uint64_t>(c)});
+        ARROW_ASSIGN_OR_RAISE(auto segment, cache_->Get(key, [&]() -> Result<std::shared_ptr<const Segment>> {
+          auto made = std::make_shared<Segment>();
+          made->first = c * kRawSegmentRows;
+          const int64_t end = std::min(dataset.rows, made->first + kRawSegmentRows);
+          ARROW_ASSIGN_OR_RAISE(auto rows, ReadRows(dataset.path, made->first, end, book_columns));
+          ARROW_ASSIGN_OR_RAISE(auto read, features::BookOf(*rows));
+          const int64_t n = end - made->first;
+          made->prices.resize(static_cast<size_t>(n * 2 * kLevels));
+          made->counts.resize(static_cast<size_t>(n * 4 * kLevels));
+          made->book.rows = n;
+          const auto copy = [n](auto* dst, const auto* src) {
+            std::copy(src, src + n, dst);
+            return dst;
+          };
+          for (int l = 0; l < kLevels; ++l) {
+            int64_t* px = made->prices.data() + 2 * l * n;
+            uint32_t* u = made->counts.data() + 4 * l * n;
+            made->book.bid_px[l] = copy(px, read.bid_px[l]);
+            made->book.ask_px[l] = copy(px + n, read.ask_px[l]);
+            made->book.bid_sz[l] = copy(u, read.bid_sz[l]);
+            made->book.ask_sz[l] = copy(u + n, read.ask_sz[l]);
+            made->book.bid_ct[l] = copy(u + 2 * n, read.bid_ct[l]);
+            made->book.ask_ct[l] = copy(u + 3 * n, read.ask_ct[l]);
+          }
+          made->bytes = n * (kLevels * 2 * (8 + 4 + 4));
+          return made;
+        }));
+        books.push_back(&segment->book);
+        starts.push_back(segment->first);
+        held.push_back(std::move(segment));
+      }
+      const features::BinAggregates bins = features::AggregateChunks(books, starts, first_row, T, image);
+      const int64_t mid = features::MidMicroPips(*books.back(), sample.row - starts.back(), image);
+      features::RenderFromBins(bins, T - 1, mid, image, out);
     }
     batch.labels[static_cast<size_t>(i)] = sample.label;
     batch.symbols[static_cast<size_t>(i)] = sample.symbol;
