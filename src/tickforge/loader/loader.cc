@@ -27,7 +27,7 @@ using features::Book;
 using features::kLevels;
 using label::Splitmix64;
 
-constexpr int64_t kBinsPerSegment = 2048;
+constexpr int64_t kBinsPerSegment = 512;  // 51,200 rows at 100 a bin: the read to build one stays small
 constexpr int64_t kRawSegmentRows = 1 << 15;  // the row group size label build writes
 constexpr uint8_t kNoLabel = 255;
 
