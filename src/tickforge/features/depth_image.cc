@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "tickforge/dbn/records.h"
 
@@ -14,7 +15,7 @@ namespace tickforge::features {
 namespace {
 
 // Round price/unit half away from zero, in integers.
-int64_t RoundHalfAway(int64_t price, int64_t unit) {
+inline int64_t RoundHalfAway(int64_t price, int64_t unit) {
   const int64_t q = price / unit;
   const int64_t r = price % unit;
   if (2 * (r < 0 ? -r : r) >= unit) return price < 0 ? q - 1 : q + 1;
@@ -30,24 +31,42 @@ int64_t MicroPipUnit(const ImageOptions& options) {
   return std::llround(options.micro_pip_size * static_cast<double>(dbn::kFixedPriceScale));
 }
 
-float Median(std::vector<double>& v) {
-  const size_t n = v.size();
-  const size_t mid = n / 2;
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid), v.end());
-  const double upper = v[mid];
+constexpr uint32_t kCountingRange = 512;
+
+// Return the k-th smallest of v[0..n) (0-based), counting when the values span a short range
+// (book sizes usually do) and selecting otherwise; v may be reordered. `counts` has
+// kCountingRange entries.
+uint32_t OrderStatistic(uint32_t* v, size_t n, size_t k, uint32_t lo, uint32_t hi, uint32_t* counts) {
+  if (hi - lo < kCountingRange) {
+    std::fill(counts, counts + (hi - lo + 1), 0u);
+    for (size_t i = 0; i < n; ++i) ++counts[v[i] - lo];
+    size_t seen = 0;
+    for (uint32_t i = 0;; ++i) {
+      seen += counts[i];
+      if (seen > k) return lo + i;
+    }
+  }
+  std::nth_element(v, v + k, v + n);
+  return v[k];
+}
+
+// The median: the middle value, or the mean of the two middle values for an even count.
+float Median(uint32_t* v, size_t n, uint32_t lo, uint32_t hi, uint32_t* counts) {
+  const double upper = OrderStatistic(v, n, n / 2, lo, hi, counts);
   if (n % 2 == 1) return static_cast<float>(upper);
-  const double lower = *std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid));
+  const double lower = OrderStatistic(v, n, n / 2 - 1, lo, hi, counts);
   return static_cast<float>((lower + upper) / 2);
 }
 
-float SampleVariance(const std::vector<double>& v) {
-  if (v.size() < 2) return 0;
+// Sample variance (ddof 1) by the two-pass formula, summing in row order.
+float SampleVariance(const uint32_t* v, size_t n) {
+  if (n < 2) return 0;
   double mean = 0;
-  for (double x : v) mean += x;
-  mean /= static_cast<double>(v.size());
+  for (size_t i = 0; i < n; ++i) mean += v[i];
+  mean /= static_cast<double>(n);
   double sq = 0;
-  for (double x : v) sq += (x - mean) * (x - mean);
-  return static_cast<float>(sq / static_cast<double>(v.size() - 1));
+  for (size_t i = 0; i < n; ++i) sq += (v[i] - mean) * (v[i] - mean);
+  return static_cast<float>(sq / static_cast<double>(n - 1));
 }
 
 template <typename ArrayType>
@@ -114,43 +133,83 @@ Result<Book> BookOf(const arrow::RecordBatch& batch) {
   return book;
 }
 
+namespace {
+
+// Aggregate with the micro-pip unit as `Unit`: an integral constant for the default unit, so
+// the per-row rounding divides by a constant (a multiply) rather than with a division
+// instruction, which dominated the cost of aggregating raw rows.
+template <typename Unit>
+void AggregateBins(const std::vector<const Book*>& chunks, const std::vector<int64_t>& starts, int64_t first_row,
+                   int64_t bins, const ImageOptions& options, Unit unit, BinCell* cells) {
+  const int64_t total_rows = starts.back() + chunks.back()->rows;
+  size_t chunk = 0;
+  const bool want_volume = std::count(options.features.begin(), options.features.end(), Feature::kVolume) > 0;
+  const bool want_variance = std::count(options.features.begin(), options.features.end(), Feature::kVariance) > 0;
+  const bool want_trades = std::count(options.features.begin(), options.features.end(), Feature::kTradeCounts) > 0;
+  // Scratch reached through plain pointers: a thread_local named in the row loop costs a
+  // __tls_get_addr call per use in a shared library.
+  thread_local std::vector<uint32_t> sizes_buffer, counts_buffer;
+  sizes_buffer.resize(static_cast<size_t>(options.ticks_per_bin));
+  counts_buffer.resize(kCountingRange);
+  uint32_t* const sizes = sizes_buffer.data();
+  uint32_t* const counts = counts_buffer.data();
+  for (int64_t b = 0; b < bins; ++b) {
+    const int64_t begin = first_row + b * options.ticks_per_bin;
+    const int64_t end = std::min(begin + options.ticks_per_bin, total_rows);
+    while (chunk + 1 < chunks.size() && starts[chunk + 1] <= begin) ++chunk;
+    for (int side = 0; side < 2; ++side) {
+      for (int l = 0; l < kLevels; ++l) {
+        int64_t price_sum = 0, count = 0;
+        double trades = 0;
+        uint32_t lo = UINT32_MAX, hi = 0;
+        size_t n = 0;
+        // The bin's rows in order, chunk by chunk (a bin may straddle a chunk boundary).
+        for (size_t c = chunk; c < chunks.size() && starts[c] < end; ++c) {
+          const Book& book = *chunks[c];
+          const int64_t* px = side == 0 ? book.bid_px[l] : book.ask_px[l];
+          const uint32_t* sz = side == 0 ? book.bid_sz[l] : book.ask_sz[l];
+          const uint32_t* ct = side == 0 ? book.bid_ct[l] : book.ask_ct[l];
+          const int64_t stop = std::min(end, starts[c] + book.rows) - starts[c];
+          for (int64_t r = std::max(begin, starts[c]) - starts[c]; r < stop; ++r) {
+            if (px[r] == dbn::kUndefPrice) continue;  // the level is empty in this row
+            price_sum += RoundHalfAway(px[r], static_cast<int64_t>(unit));
+            ++count;
+            sizes[n++] = sz[r];
+            lo = std::min(lo, sz[r]);
+            hi = std::max(hi, sz[r]);
+            if (want_trades) trades += ct[r];
+          }
+        }
+        BinCell& cell = cells[(b * 2 + side) * kLevels + l];
+        cell = BinCell{kNoPrice, 0, 0, 0};
+        if (count == 0) continue;
+        cell.price = FloorDiv(price_sum, count);
+        // Unrequested features stay 0: they are never rendered.
+        if (want_variance) cell.variance = SampleVariance(sizes, n);
+        if (want_volume) cell.volume = Median(sizes, n, lo, hi, counts);  // may reorder sizes: last
+        cell.trade_counts = static_cast<float>(trades);
+      }
+    }
+  }
+}
+
+}  // namespace
+
 BinAggregates Aggregate(const Book& book, int64_t first_row, int64_t bins, const ImageOptions& options) {
+  return AggregateChunks({&book}, {0}, first_row, bins, options);
+}
+
+BinAggregates AggregateChunks(const std::vector<const Book*>& chunks, const std::vector<int64_t>& starts,
+                              int64_t first_row, int64_t bins, const ImageOptions& options) {
   BinAggregates out;
   out.ticks_per_bin = options.ticks_per_bin;
   out.first_row = first_row;
   out.cells.resize(static_cast<size_t>(bins * 2 * kLevels));
   const int64_t unit = MicroPipUnit(options);
-  std::vector<double> sizes;
-  sizes.reserve(static_cast<size_t>(options.ticks_per_bin));
-  for (int64_t b = 0; b < bins; ++b) {
-    const int64_t begin = first_row + b * options.ticks_per_bin;
-    const int64_t end = std::min(begin + options.ticks_per_bin, book.rows);
-    for (int side = 0; side < 2; ++side) {
-      for (int l = 0; l < kLevels; ++l) {
-        const int64_t* px = side == 0 ? book.bid_px[l] : book.ask_px[l];
-        const uint32_t* sz = side == 0 ? book.bid_sz[l] : book.ask_sz[l];
-        const uint32_t* ct = side == 0 ? book.bid_ct[l] : book.ask_ct[l];
-        int64_t price_sum = 0, count = 0;
-        double trades = 0;
-        sizes.clear();
-        for (int64_t r = begin; r < end; ++r) {
-          if (px[r] == dbn::kUndefPrice) continue;  // the level is empty in this row
-          price_sum += RoundHalfAway(px[r], unit);
-          ++count;
-          sizes.push_back(sz[r]);
-          trades += ct[r];
-        }
-        BinCell& cell = out.cells[static_cast<size_t>((b * 2 + side) * kLevels + l)];
-        if (count == 0) {
-          cell = BinCell{kNoPrice, 0, 0, 0};
-          continue;
-        }
-        cell.price = FloorDiv(price_sum, count);
-        cell.variance = SampleVariance(sizes);
-        cell.volume = Median(sizes);
-        cell.trade_counts = static_cast<float>(trades);
-      }
-    }
+  if (unit == 10'000) {  // micro_pip_size 1e-5, the default
+    AggregateBins(chunks, starts, first_row, bins, options, std::integral_constant<int64_t, 10'000>{}, out.cells.data());
+  } else {
+    AggregateBins(chunks, starts, first_row, bins, options, unit, out.cells.data());
   }
   return out;
 }
@@ -160,71 +219,170 @@ int64_t MidMicroPips(const Book& book, int64_t t, const ImageOptions& options) {
   return static_cast<int64_t>(sum / (2 * static_cast<__int128>(MicroPipUnit(options))));
 }
 
+namespace {
+
+// One occupied cell of a bin's column: its grid row and the value of each rendered plane.
+struct ColumnCell {
+  int y;
+  float value[3];
+};
+
+// Place a side's levels of one bin on the grid rows, sorted by row; a deeper level replaces a
+// shallower one on a shared row. Return how many rows are occupied.
+int PlaceSide(const BinCell* cells, int64_t mid, const Feature* planes, int num_planes, ColumnCell* out) {
+  int n = 0;
+  for (int l = 0; l < kLevels; ++l) {
+    const BinCell& cell = cells[l];
+    if (cell.price == kNoPrice) continue;
+    const int64_t p = cell.price;
+    int y;
+    if (p >= mid - kHalfRange && p <= mid - 1) {
+      y = static_cast<int>((mid - 1) - p);
+    } else if (p >= mid + 1 && p <= mid + kHalfRange) {
+      y = static_cast<int>(kHalfRange + 2 + (p - (mid + 1)));
+    } else {
+      continue;
+    }
+    ColumnCell entry{y, {}};
+    for (int f = 0; f < num_planes; ++f) {
+      entry.value[f] = planes[f] == Feature::kVolume ? cell.volume
+                       : planes[f] == Feature::kVariance ? cell.variance
+                                                         : cell.trade_counts;
+    }
+    // Levels usually arrive in row order already, so this insertion rarely shifts.
+    int i = n;
+    while (i > 0 && out[i - 1].y > y) --i;
+    if (i > 0 && out[i - 1].y == y) {
+      out[i - 1] = entry;
+      continue;
+    }
+    for (int j = n; j > i; --j) out[j] = out[j - 1];
+    out[i] = entry;
+    ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
+void RenderFromBinPointers(const BinCell* const* bins, int64_t mid, const ImageOptions& options, float* out) {
+  const int T = options.time_bins;
+  Feature planes[3];
+  int num_planes = 0;
+  // Features stack in a fixed order whatever order the caller listed them in.
+  for (Feature feature : {Feature::kVolume, Feature::kVariance, Feature::kTradeCounts}) {
+    if (std::find(options.features.begin(), options.features.end(), feature) != options.features.end()) {
+      planes[num_planes++] = feature;
+    }
+  }
+  // Each bin's column holds at most kLevels cells per side, so its cumulated image column is
+  // constant between at most 2·kLevels + 1 row ranges ("pieces"). Computing the pieces and
+  // then writing each image row as a copy of the row above plus the pieces starting there
+  // does the same double-precision sums as cumulating the dense grids, in the same order, so
+  // the floats are identical, without touching 2 × 402 × T grid cells per plane.
+  constexpr int kMaxPieces = 2 * kLevels + 1;
+  // Scratch reused by each thread, used through plain pointers (a thread_local named in a
+  // loop costs a __tls_get_addr call per use in a shared library).
+  thread_local std::vector<int16_t> piece_start_buffer;  // T × kMaxPieces
+  thread_local std::vector<double> piece_value_buffer;   // planes × T × kMaxPieces
+  thread_local std::vector<uint8_t> pieces_buffer;       // T
+  thread_local std::vector<int32_t> row_first_buffer;    // kImageRows + 1: events of row y
+  thread_local std::vector<int32_t> events_buffer;       // bin × kMaxPieces + piece, by row
+  thread_local std::vector<int32_t> fill_buffer;         // kImageRows
+  piece_start_buffer.resize(static_cast<size_t>(T) * kMaxPieces);
+  piece_value_buffer.resize(static_cast<size_t>(num_planes) * static_cast<size_t>(T) * kMaxPieces);
+  pieces_buffer.resize(static_cast<size_t>(T));
+  row_first_buffer.assign(kImageRows + 1, 0);
+  events_buffer.resize(static_cast<size_t>(T) * kMaxPieces);
+  fill_buffer.resize(kImageRows);
+  int16_t* const piece_start = piece_start_buffer.data();
+  double* const piece_value = piece_value_buffer.data();
+  uint8_t* const pieces = pieces_buffer.data();
+  int32_t* const row_first = row_first_buffer.data();
+  int32_t* const events = events_buffer.data();
+  int32_t* const fill = fill_buffer.data();
+  double max_abs[3] = {0, 0, 0};
+  const size_t plane_stride = static_cast<size_t>(T) * kMaxPieces;
+  for (int k = 0; k < T; ++k) {
+    ColumnCell bid[kLevels], ask[kLevels];
+    const int nb = PlaceSide(bins[k], mid, planes, num_planes, bid);
+    const int na = PlaceSide(bins[k] + kLevels, mid, planes, num_planes, ask);
+    // Piece starts: row 0, each ask row (the ask sum grows there) and the row after each bid
+    // row (rows above it no longer hold that bid in the descending bid sum).
+    int starts[kMaxPieces];
+    int n = 0;
+    starts[n++] = 0;
+    {
+      int i = 0, j = 0;
+      while (i < na || j < nb) {
+        const int a = i < na ? ask[i].y : INT32_MAX;
+        const int b = j < nb ? bid[j].y + 1 : INT32_MAX;
+        const int y = std::min(a, b);
+        if (a == y) ++i;
+        if (b == y) ++j;
+        if (y < kImageRows && y != starts[n - 1]) starts[n++] = y;
+      }
+    }
+    pieces[static_cast<size_t>(k)] = static_cast<uint8_t>(n);
+    int16_t* start_out = &piece_start[static_cast<size_t>(k) * kMaxPieces];
+    for (int p = 0; p < n; ++p) {
+      start_out[p] = static_cast<int16_t>(starts[p]);
+      if (p > 0) ++row_first[static_cast<size_t>(starts[p]) + 1];
+    }
+    for (int f = 0; f < num_planes; ++f) {
+      // The bid sum at row y adds the bids at rows >= y from the top down, as the dense
+      // cumulation does; the ask sum adds rows <= y from the bottom up.
+      double bid_suffix[kLevels + 1];
+      bid_suffix[nb] = 0;
+      double acc = 0;
+      for (int j = nb - 1; j >= 0; --j) bid_suffix[j] = acc += bid[j].value[f];
+      double* value_out = &piece_value[f * plane_stride + static_cast<size_t>(k) * kMaxPieces];
+      double ask_sum = 0;
+      int i = 0, j = 0;
+      for (int p = 0; p < n; ++p) {
+        const int y = starts[p];
+        while (i < na && ask[i].y <= y) ask_sum += ask[i++].value[f];
+        while (j < nb && bid[j].y < y) ++j;
+        const double value = static_cast<double>(static_cast<float>(ask_sum)) - bid_suffix[j];
+        value_out[p] = value;
+        max_abs[f] = std::max(max_abs[f], std::abs(value));
+      }
+    }
+  }
+  // Bucket the piece starts by row (a counting sort), so rows are written in order.
+  for (int y = 0; y < kImageRows; ++y) row_first[static_cast<size_t>(y) + 1] += row_first[static_cast<size_t>(y)];
+  std::copy(row_first, row_first + kImageRows, fill);
+  for (int k = 0; k < T; ++k) {
+    const int16_t* start_in = &piece_start[static_cast<size_t>(k) * kMaxPieces];
+    for (int p = 1; p < pieces[static_cast<size_t>(k)]; ++p) {
+      events[static_cast<size_t>(fill[static_cast<size_t>(start_in[p])]++)] = k * kMaxPieces + p;
+    }
+  }
+  for (int f = 0; f < num_planes; ++f) {
+    const float scale = max_abs[f] > 0 ? static_cast<float>(1.0 / max_abs[f]) : 0.0f;
+    const double* values = &piece_value[f * plane_stride];
+    float* dst = out + static_cast<ptrdiff_t>(f) * kImageRows * T;
+    for (int k = 0; k < T; ++k) {
+      dst[k] = static_cast<float>(values[static_cast<size_t>(k) * kMaxPieces]) * scale;
+    }
+    for (int y = 1; y < kImageRows; ++y) {
+      float* row = dst + static_cast<ptrdiff_t>(y) * T;
+      std::memcpy(row, row - T, static_cast<size_t>(T) * sizeof(float));
+      for (int32_t e = row_first[static_cast<size_t>(y)]; e < row_first[static_cast<size_t>(y) + 1]; ++e) {
+        const int32_t event = events[static_cast<size_t>(e)];
+        row[event / kMaxPieces] = static_cast<float>(values[event]) * scale;
+      }
+    }
+  }
+}
+
 void RenderFromBins(const BinAggregates& bins, int64_t last_bin, int64_t mid, const ImageOptions& options,
                     float* out) {
   const int T = options.time_bins;
-  const size_t cells = static_cast<size_t>(kImageRows) * static_cast<size_t>(T);
-  const int64_t first_bin = last_bin - T + 1;
-  // Row-major grids, so both cumulations run over contiguous rows; reused by each thread.
-  thread_local std::vector<float> ask, bid;
-  thread_local std::vector<double> acc;
-  ask.resize(cells);
-  bid.resize(cells);
-  acc.resize(static_cast<size_t>(T));
-  int plane = 0;
-  // Features stack in a fixed order whatever order the caller listed them in.
-  for (Feature feature : {Feature::kVolume, Feature::kVariance, Feature::kTradeCounts}) {
-    if (std::find(options.features.begin(), options.features.end(), feature) == options.features.end()) continue;
-    std::fill(ask.begin(), ask.end(), 0.0f);
-    std::fill(bid.begin(), bid.end(), 0.0f);
-    for (int k = 0; k < T; ++k) {
-      for (int side = 0; side < 2; ++side) {
-        float* grid = side == 0 ? bid.data() : ask.data();
-        // Deeper levels come later and so win a shared cell.
-        for (int l = 0; l < kLevels; ++l) {
-          const BinCell& cell = bins.at(first_bin + k, side, l);
-          if (cell.price == kNoPrice) continue;
-          const int64_t p = cell.price;
-          int y;
-          if (p >= mid - kHalfRange && p <= mid - 1) {
-            y = static_cast<int>((mid - 1) - p);
-          } else if (p >= mid + 1 && p <= mid + kHalfRange) {
-            y = static_cast<int>(kHalfRange + 2 + (p - (mid + 1)));
-          } else {
-            continue;
-          }
-          grid[static_cast<size_t>(y) * static_cast<size_t>(T) + static_cast<size_t>(k)] =
-              feature == Feature::kVolume ? cell.volume : feature == Feature::kVariance ? cell.variance : cell.trade_counts;
-        }
-      }
-    }
-    float* dst = out + static_cast<ptrdiff_t>(plane) * kImageRows * T;
-    // Asks cumulate with y ascending, bids with y descending; combined = ask_cum - bid_cum.
-    std::fill(acc.begin(), acc.end(), 0.0);
-    for (int y = 0; y < kImageRows; ++y) {
-      const float* row = &ask[static_cast<size_t>(y) * static_cast<size_t>(T)];
-      float* o = dst + static_cast<ptrdiff_t>(y) * T;
-      for (int k = 0; k < T; ++k) {
-        acc[static_cast<size_t>(k)] += row[k];
-        o[k] = static_cast<float>(acc[static_cast<size_t>(k)]);
-      }
-    }
-    std::fill(acc.begin(), acc.end(), 0.0);
-    double max_abs = 0;
-    for (int y = kImageRows - 1; y >= 0; --y) {
-      const float* row = &bid[static_cast<size_t>(y) * static_cast<size_t>(T)];
-      float* o = dst + static_cast<ptrdiff_t>(y) * T;
-      for (int k = 0; k < T; ++k) {
-        acc[static_cast<size_t>(k)] += row[k];
-        const double value = static_cast<double>(o[k]) - acc[static_cast<size_t>(k)];
-        o[k] = static_cast<float>(value);
-        max_abs = std::max(max_abs, std::abs(value));
-      }
-    }
-    const float scale = max_abs > 0 ? static_cast<float>(1.0 / max_abs) : 0.0f;
-    for (size_t i = 0; i < cells; ++i) dst[i] *= scale;
-    ++plane;
-  }
+  thread_local std::vector<const BinCell*> columns;
+  columns.resize(static_cast<size_t>(T));
+  for (int k = 0; k < T; ++k) columns[static_cast<size_t>(k)] = &bins.at(last_bin - T + 1 + k, 0, 0);
+  RenderFromBinPointers(columns.data(), mid, options, out);
 }
 
 Status Render(const Book& book, int64_t t, const ImageOptions& options, float* out) {

@@ -72,9 +72,16 @@ struct BinAggregates {
   }
 };
 
-/// Aggregate `bins` consecutive bins of rows starting at `first_row`.
+/// Aggregate `bins` consecutive bins of rows starting at `first_row`. Only the features in
+/// `options.features` are computed; the others are left 0.
 [[nodiscard]] BinAggregates Aggregate(const Book& book, int64_t first_row, int64_t bins,
                                       const ImageOptions& options);
+
+/// Aggregate like Aggregate, from rows held in consecutive chunks: chunks[i] holds rows
+/// [starts[i], starts[i] + chunks[i]->rows), starts[0] <= first_row. Lets a caller aggregate a
+/// window that spans several cached chunks without copying it into one book.
+[[nodiscard]] BinAggregates AggregateChunks(const std::vector<const Book*>& chunks, const std::vector<int64_t>& starts,
+                                            int64_t first_row, int64_t bins, const ImageOptions& options);
 
 /// Return the mid in micro-pips at row t: trunc((ask_px_00 + bid_px_00) / 2 / micro_pip).
 [[nodiscard]] int64_t MidMicroPips(const Book& book, int64_t t, const ImageOptions& options);
@@ -87,6 +94,11 @@ struct BinAggregates {
 /// whose mid is `mid` (MidMicroPips of its last row). Equal to Render for windows on the grid.
 void RenderFromBins(const BinAggregates& bins, int64_t last_bin, int64_t mid, const ImageOptions& options,
                     float* out);
+
+/// Render from precomputed bins given by pointer: bins[k] points at the 2 × kLevels cells
+/// (bid levels, then ask levels) of time bin k, k = 0..T-1. Lets a caller render from cells
+/// spread over several cached segments without gathering them first.
+void RenderFromBinPointers(const BinCell* const* bins, int64_t mid, const ImageOptions& options, float* out);
 
 }  // namespace tickforge::features
 

@@ -3,7 +3,9 @@
 #include <arrow/api.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 
 #include "tickforge/dbn/records.h"
@@ -121,6 +123,188 @@ TEST(DepthImageTest, DeeperLevelWinsASharedCellAndTheMidRowsStayEmpty) {
   EXPECT_EQ(v2, 0);            // nothing below row 1 on the bid side, and no ask there
   EXPECT_EQ(image[200], 0.0f);  // the mid rows hold no level
   EXPECT_EQ(image[201], image[200]);
+}
+
+// The direct rendering DESIGN.md §3.4 describes: dense bid and ask grids, cumulated row by row
+// in double precision. RenderFromBins computes the same sums from each column's few occupied
+// cells; this is the oracle it must equal bit for bit.
+std::vector<float> DenseRender(const BinAggregates& bins, int64_t mid, const ImageOptions& options) {
+  const int T = options.time_bins;
+  const size_t cells = static_cast<size_t>(kImageRows) * static_cast<size_t>(T);
+  std::vector<float> out(static_cast<size_t>(options.image_floats()));
+  int plane = 0;
+  for (Feature feature : {Feature::kVolume, Feature::kVariance, Feature::kTradeCounts}) {
+    if (std::find(options.features.begin(), options.features.end(), feature) == options.features.end()) continue;
+    std::vector<float> ask(cells, 0.0f), bid(cells, 0.0f);
+    for (int k = 0; k < T; ++k) {
+      for (int side = 0; side < 2; ++side) {
+        std::vector<float>& grid = side == 0 ? bid : ask;
+        for (int l = 0; l < kLevels; ++l) {
+          const BinCell& cell = bins.at(k, side, l);
+          if (cell.price == kNoPrice) continue;
+          const int64_t p = cell.price;
+          int y;
+          if (p >= mid - kHalfRange && p <= mid - 1) {
+            y = static_cast<int>((mid - 1) - p);
+          } else if (p >= mid + 1 && p <= mid + kHalfRange) {
+            y = static_cast<int>(kHalfRange + 2 + (p - (mid + 1)));
+          } else {
+            continue;
+          }
+          grid[static_cast<size_t>(y) * static_cast<size_t>(T) + static_cast<size_t>(k)] =
+              feature == Feature::kVolume ? cell.volume : feature == Feature::kVariance ? cell.variance : cell.trade_counts;
+        }
+      }
+    }
+    float* dst = out.data() + static_cast<ptrdiff_t>(plane) * kImageRows * T;
+    std::vector<double> acc(static_cast<size_t>(T), 0.0);
+    for (int y = 0; y < kImageRows; ++y) {
+      for (int k = 0; k < T; ++k) {
+        acc[static_cast<size_t>(k)] += ask[static_cast<size_t>(y * T + k)];
+        dst[y * T + k] = static_cast<float>(acc[static_cast<size_t>(k)]);
+      }
+    }
+    std::fill(acc.begin(), acc.end(), 0.0);
+    double max_abs = 0;
+    for (int y = kImageRows - 1; y >= 0; --y) {
+      for (int k = 0; k < T; ++k) {
+        acc[static_cast<size_t>(k)] += bid[static_cast<size_t>(y * T + k)];
+        const double value = static_cast<double>(dst[y * T + k]) - acc[static_cast<size_t>(k)];
+        dst[y * T + k] = static_cast<float>(value);
+        max_abs = std::max(max_abs, std::abs(value));
+      }
+    }
+    const float scale = max_abs > 0 ? static_cast<float>(1.0 / max_abs) : 0.0f;
+    for (size_t i = 0; i < cells; ++i) dst[i] *= scale;
+    ++plane;
+  }
+  return out;
+}
+
+// Random bins around `mid`: levels inside and outside ±200 micro-pips (and on the mid rows),
+// empty levels and wholly empty bins, several levels of a side on one price (ties), sides that
+// are empty for whole bins, crossed levels (asks below the mid, bids above it), zero values.
+BinAggregates RandomBins(int T, int64_t mid, uint64_t seed, double one_sided) {
+  std::mt19937_64 rng(seed);
+  BinAggregates bins;
+  bins.ticks_per_bin = 1;
+  bins.cells.resize(static_cast<size_t>(T) * 2 * kLevels);
+  for (int k = 0; k < T; ++k) {
+    const bool empty_bin = rng() % 13 == 0;
+    const int missing_side = std::uniform_real_distribution<double>(0, 1)(rng) < one_sided ? static_cast<int>(rng() % 2) : -1;
+    for (int side = 0; side < 2; ++side) {
+      int64_t p = side == 0 ? mid - 1 - static_cast<int64_t>(rng() % 5) : mid + 1 + static_cast<int64_t>(rng() % 5);
+      for (int l = 0; l < kLevels; ++l) {
+        BinCell& cell = bins.cells[static_cast<size_t>((k * 2 + side) * kLevels + l)];
+        const uint64_t kind = rng() % 20;
+        if (empty_bin || side == missing_side || kind == 0) {
+          cell = BinCell{kNoPrice, 0, 0, 0};
+          continue;
+        }
+        if (kind == 1) {
+          p = mid + static_cast<int64_t>(rng() % 600) - 300;  // anywhere, often outside ±200
+        } else if (kind == 2) {
+          p = mid + (rng() % 2 ? 200 : -200) + static_cast<int64_t>(rng() % 3) - 1;  // the edges
+        } else if (kind >= 5) {  // kinds 3 and 4 keep p: a tie with the level above
+          p += (side == 0 ? -1 : 1) * static_cast<int64_t>(1 + rng() % 40);
+        }
+        const auto value = [&] { return rng() % 7 == 0 ? 0.0f : static_cast<float>(rng() % 100000) / 7.0f; };
+        cell = BinCell{p, value(), value(), value()};
+      }
+    }
+  }
+  return bins;
+}
+
+TEST(DepthImageTest, SparseRenderingEqualsDenseGrids) {
+  for (const int T : {1, 2, 7, 64, 500}) {
+    for (uint64_t seed = 0; seed < 6; ++seed) {
+      ImageOptions options;
+      options.time_bins = T;
+      options.features = seed % 2 ? std::vector<Feature>{Feature::kTradeCounts, Feature::kVolume, Feature::kVariance}
+                                  : std::vector<Feature>{Feature::kVariance};
+      const int64_t mid = seed == 5 ? -65000 : 65000;
+      const BinAggregates bins = RandomBins(T, mid, seed * 100 + static_cast<uint64_t>(T), seed == 3 ? 1.0 : 0.2);
+      std::vector<float> got(static_cast<size_t>(options.image_floats()), -7.0f);
+      RenderFromBins(bins, T - 1, mid, options, got.data());
+      const std::vector<float> want = DenseRender(bins, mid, options);
+      ASSERT_EQ(0, std::memcmp(got.data(), want.data(), want.size() * sizeof(float))) << "T=" << T << " seed=" << seed;
+    }
+  }
+}
+
+TEST(DepthImageTest, SparseRenderingOfEmptyAndOneSidedWindows) {
+  ImageOptions options;
+  options.time_bins = 9;
+  options.features = {Feature::kVolume, Feature::kTradeCounts};
+  const int64_t mid = 65000;
+  BinAggregates bins = RandomBins(9, mid, 42, 0.0);
+  for (auto& cell : bins.cells) cell.price = kNoPrice;  // nothing at all: zero planes
+  std::vector<float> got(static_cast<size_t>(options.image_floats()), -7.0f);
+  RenderFromBins(bins, 8, mid, options, got.data());
+  EXPECT_EQ(0, std::memcmp(got.data(), DenseRender(bins, mid, options).data(), got.size() * sizeof(float)));
+  for (float v : got) ASSERT_EQ(v, 0.0f);
+  bins = RandomBins(9, mid, 43, 0.0);
+  for (int k = 0; k < 9; ++k) {
+    for (int l = 0; l < kLevels; ++l) bins.cells[static_cast<size_t>((k * 2 + 1) * kLevels + l)].price = kNoPrice;
+  }
+  RenderFromBins(bins, 8, mid, options, got.data());  // bids only
+  EXPECT_EQ(0, std::memcmp(got.data(), DenseRender(bins, mid, options).data(), got.size() * sizeof(float)));
+}
+
+// A view of rows [begin, end) of a book.
+Book Rows(const Book& book, int64_t begin, int64_t end) {
+  Book out = book;
+  out.rows = end - begin;
+  for (int l = 0; l < kLevels; ++l) {
+    out.bid_px[l] += begin;
+    out.ask_px[l] += begin;
+    out.bid_sz[l] += begin;
+    out.ask_sz[l] += begin;
+    out.bid_ct[l] += begin;
+    out.ask_ct[l] += begin;
+  }
+  return out;
+}
+
+TEST(DepthImageTest, AggregatingAcrossChunksEqualsOneBook) {
+  OwnedBook owned = RandomBook(3000, 5);
+  // Wholly empty levels over several rows, and sizes spread too wide to count (selection).
+  for (int r = 700; r < 760; ++r) {
+    for (int l = 0; l < kLevels; ++l) owned.ask_px[l][static_cast<size_t>(r)] = dbn::kUndefPrice;
+  }
+  for (int r = 0; r < 3000; r += 3) owned.bid_sz[4][static_cast<size_t>(r)] = 100'000 + static_cast<uint32_t>(r);
+  const Book book = owned.View();
+  ImageOptions options;
+  options.time_bins = 40;
+  options.ticks_per_bin = 25;
+  options.features = {Feature::kVolume, Feature::kVariance, Feature::kTradeCounts};
+  for (const int64_t chunk : {7, 25, 64, 1000, 4096}) {
+    std::vector<Book> pieces;
+    std::vector<const Book*> chunks;
+    std::vector<int64_t> starts;
+    for (int64_t s = 0; s < book.rows; s += chunk) {
+      pieces.push_back(Rows(book, s, std::min(book.rows, s + chunk)));
+      starts.push_back(s);
+    }
+    for (const auto& piece : pieces) chunks.push_back(&piece);
+    for (const int64_t first : {int64_t{0}, int64_t{13}, int64_t{1999}}) {
+      const BinAggregates want = Aggregate(book, first, options.time_bins, options);
+      // A caller passes the chunks from the one holding first_row on.
+      const auto from = static_cast<size_t>(first / chunk);
+      const std::vector<const Book*> tail(chunks.begin() + static_cast<std::ptrdiff_t>(from), chunks.end());
+      const std::vector<int64_t> tail_starts(starts.begin() + static_cast<std::ptrdiff_t>(from), starts.end());
+      const BinAggregates got = AggregateChunks(tail, tail_starts, first, options.time_bins, options);
+      ASSERT_EQ(got.cells.size(), want.cells.size());
+      for (size_t i = 0; i < want.cells.size(); ++i) {
+        const BinCell& a = got.cells[i];
+        const BinCell& b = want.cells[i];
+        ASSERT_TRUE(a.price == b.price && a.volume == b.volume && a.variance == b.variance &&
+                    a.trade_counts == b.trade_counts)
+            << "chunk=" << chunk << " first=" << first << " cell=" << i;
+      }
+    }
+  }
 }
 
 TEST(DepthImageTest, RejectsWindowsThatDoNotFit) {

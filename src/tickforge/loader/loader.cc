@@ -27,8 +27,8 @@ using features::Book;
 using features::kLevels;
 using label::Splitmix64;
 
-constexpr int64_t kBinsPerSegment = 2048;
-constexpr int64_t kRawSegmentRows = 1 << 16;
+constexpr int64_t kBinsPerSegment = 512;  // 51,200 rows at 100 a bin: the read to build one stays small
+constexpr int64_t kRawSegmentRows = 1 << 15;  // the row group size label build writes
 constexpr uint8_t kNoLabel = 255;
 
 // A deterministic generator (the standard library's distributions differ between vendors).
@@ -117,6 +117,10 @@ struct Segment {
   std::vector<int64_t> mids;    // mid of each bin's last row
   std::shared_ptr<arrow::RecordBatch> rows;  // raw segments
   Book book;
+  // Raw segments own compact copies of their rows: a slice of the Parquet read would keep
+  // whole row groups (and every column chunk's buffers) alive, beyond the bytes accounted.
+  std::vector<int64_t> prices;
+  std::vector<uint32_t> counts;
   int64_t bytes = 0;
 };
 
@@ -216,7 +220,13 @@ Result<std::unique_ptr<Loader>> Loader::Open(LoaderOptions options) {
   ARROW_RETURN_NOT_OK(options.Validate());
   if (options.stride == 0) options.stride = options.image.ticks_per_bin;
   std::unique_ptr<Loader> loader(new Loader(std::move(options)));
-  loader->cache_ = std::make_unique<SegmentCache>(loader->options_.cache_bytes);
+  // cache_bytes bounds what the loader holds, not only the cache: the batches rendered ahead
+  // (prefetch), being rendered (threads) and held by the consumer come out of it first, so
+  // the process stays within the budget on data many times its size.
+  const auto& o = loader->options_;
+  const int64_t batch_bytes = o.batch_size * o.image.image_floats() * static_cast<int64_t>(sizeof(float));
+  const int64_t in_flight = (o.prefetch + o.threads + 1) * batch_bytes;
+  loader->cache_ = std::make_unique<SegmentCache>(std::max<int64_t>(0, o.cache_bytes - in_flight));
   loader->pool_ = std::make_shared<BatchPool>();
   ARROW_RETURN_NOT_OK(loader->BuildIndex());
   return loader;
@@ -471,8 +481,11 @@ Status Loader::RenderBatch(const std::vector<Sample>& plan, Batch& batch) {
   batch.ts_event.resize(static_cast<size_t>(batch.size));
   batch.sequence.resize(static_cast<size_t>(batch.size));
   static const std::vector<std::string> book_columns = BookColumns();
-  BinAggregates window;
-  window.ticks_per_bin = image.ticks_per_bin;
+  // The window's bins are read in place from the cached segments that hold them.
+  std::vector<const BinCell*> columns(static_cast<size_t>(T));
+  std::vector<std::shared_ptr<const Segment>> held;
+  std::vector<const Book*> books;
+  std::vector<int64_t> starts;
   for (int64_t i = 0; i < batch.size; ++i) {
     const Sample& sample = plan[static_cast<size_t>(i)];
     const auto& dataset = datasets_[static_cast<size_t>(sample.symbol)];
@@ -480,7 +493,7 @@ Status Loader::RenderBatch(const std::vector<Sample>& plan, Batch& batch) {
     if (aligned) {
       // The window is bins [last - T + 1, last] of the symbol's grid; gather them from segments.
       const int64_t last = (sample.row + 1) / tpb - 1;
-      window.cells.resize(static_cast<size_t>(T * 2 * kLevels));
+      held.clear();
       int64_t mid = 0;
       for (int64_t bin = last - T + 1; bin <= last;) {
         const int64_t seg = bin / kBinsPerSegment;
@@ -499,27 +512,56 @@ Status Loader::RenderBatch(const std::vector<Sample>& plan, Batch& batch) {
         }));
         const int64_t end = std::min(last, segment->first + segment->bins.bins() - 1);
         for (int64_t b = bin; b <= end; ++b) {
-          const auto* src = &segment->bins.cells[static_cast<size_t>((b - segment->first) * 2 * kLevels)];
-          std::copy(src, src + 2 * kLevels, &window.cells[static_cast<size_t>((b - (last - T + 1)) * 2 * kLevels)]);
+          columns[static_cast<size_t>(b - (last - T + 1))] = &segment->bins.at(b - segment->first, 0, 0);
         }
         if (end == last) mid = segment->mids[static_cast<size_t>(last - segment->first)];
+        held.push_back(std::move(segment));
         bin = end + 1;
       }
-      features::RenderFromBins(window, T - 1, mid, image, out);
+      features::RenderFromBinPointers(columns.data(), mid, image, out);
     } else {
-      // Raw segments overlap by a window, so every window lies inside one of them.
-      const int64_t seg = (sample.row - W + 1) / kRawSegmentRows;
-      const uint64_t key = Mix({static_cast<uint64_t>(sample.symbol), 1, static_cast<uint64_t>(seg)});
-      ARROW_ASSIGN_OR_RAISE(auto segment, cache_->Get(key, [&]() -> Result<std::shared_ptr<const Segment>> {
-        auto made = std::make_shared<Segment>();
-        made->first = seg * kRawSegmentRows;
-        const int64_t end = std::min(dataset.rows, made->first + kRawSegmentRows + W - 1);
-        ARROW_ASSIGN_OR_RAISE(made->rows, ReadRows(dataset.path, made->first, end, book_columns));
-        ARROW_ASSIGN_OR_RAISE(made->book, features::BookOf(*made->rows));
-        made->bytes = (end - made->first) * (kLevels * 2 * (8 + 4 + 4));
-        return made;
-      }));
-      ARROW_RETURN_NOT_OK(features::Render(segment->book, sample.row - segment->first, image, out));
+      // Raw rows are cached in disjoint chunks (none held twice, unlike overlapping windows);
+      // the window's bins are aggregated across the chunks it spans.
+      const int64_t first_row = sample.row - W + 1;
+      held.clear();
+      books.clear();
+      starts.clear();
+      for (int64_t c = first_row / kRawSegmentRows; c <= sample.row / kRawSegmentRows; ++c) {
+        const uint64_t key = Mix({static_cast<uint64_t>(sample.symbol), 1, static_cast<uint64_t>(c)});
+        ARROW_ASSIGN_OR_RAISE(auto segment, cache_->Get(key, [&]() -> Result<std::shared_ptr<const Segment>> {
+          auto made = std::make_shared<Segment>();
+          made->first = c * kRawSegmentRows;
+          const int64_t end = std::min(dataset.rows, made->first + kRawSegmentRows);
+          ARROW_ASSIGN_OR_RAISE(auto rows, ReadRows(dataset.path, made->first, end, book_columns));
+          ARROW_ASSIGN_OR_RAISE(auto read, features::BookOf(*rows));
+          const int64_t n = end - made->first;
+          made->prices.resize(static_cast<size_t>(n * 2 * kLevels));
+          made->counts.resize(static_cast<size_t>(n * 4 * kLevels));
+          made->book.rows = n;
+          const auto copy = [n](auto* dst, const auto* src) {
+            std::copy(src, src + n, dst);
+            return dst;
+          };
+          for (int l = 0; l < kLevels; ++l) {
+            int64_t* px = made->prices.data() + 2 * l * n;
+            uint32_t* u = made->counts.data() + 4 * l * n;
+            made->book.bid_px[l] = copy(px, read.bid_px[l]);
+            made->book.ask_px[l] = copy(px + n, read.ask_px[l]);
+            made->book.bid_sz[l] = copy(u, read.bid_sz[l]);
+            made->book.ask_sz[l] = copy(u + n, read.ask_sz[l]);
+            made->book.bid_ct[l] = copy(u + 2 * n, read.bid_ct[l]);
+            made->book.ask_ct[l] = copy(u + 3 * n, read.ask_ct[l]);
+          }
+          made->bytes = n * (kLevels * 2 * (8 + 4 + 4));
+          return made;
+        }));
+        books.push_back(&segment->book);
+        starts.push_back(segment->first);
+        held.push_back(std::move(segment));
+      }
+      const features::BinAggregates bins = features::AggregateChunks(books, starts, first_row, T, image);
+      const int64_t mid = features::MidMicroPips(*books.back(), sample.row - starts.back(), image);
+      features::RenderFromBins(bins, T - 1, mid, image, out);
     }
     batch.labels[static_cast<size_t>(i)] = sample.label;
     batch.symbols[static_cast<size_t>(i)] = sample.symbol;
