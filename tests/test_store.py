@@ -133,6 +133,8 @@ def test_scan_projection_filters_and_pruning(tmp_path):
     assert sorted(table.column("timestamp").to_pylist()) == sorted(expected.timestamp.tolist())
 
     assert store.read("klines", filters=[("day", "=", 3)]).num_rows == 2 * 1440
+    pool = tickforge.Store.memory_pool()
+    assert pool["max_memory"] > 0 and pool["backend"]
     os.environ["TICKFORGE_SCAN_BATCH_SIZE"] = "1000"
     try:
         batches = list(store.scan("klines", ["close"], [("symbol", "=", "BTCUSDT")]))

@@ -134,6 +134,11 @@ class Store:
         """Summarize a snapshot: version and, per dataset, type, keys, columns, rows, files, symbols."""
         return json.loads(self._native.info(version))
 
+    @staticmethod
+    def memory_pool() -> dict:
+        """Return Arrow's memory pool statistics (backend, bytes_allocated, max_memory, ...)."""
+        return json.loads(_tickforge.memory_pool_stats())
+
     def __repr__(self) -> str:
         info = self.info()
         return f"Store({self.root!r}, version={info['version']}, datasets={sorted(info['datasets'])})"
