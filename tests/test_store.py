@@ -486,6 +486,9 @@ def test_binance_dumps_zip_and_checksums_idempotent(tmp_path):
     assert set(datasets) == {"klines", "aggtrades", "funding"}
     total = sum(len(tickforge.read_binance(z)) for z in zips)
     assert info["rows_written"] == total
+    for name in datasets:  # every listed file is on disk, and nothing else
+        assert dataset_files(tmp_path / "store", name) == listed_files(store, tmp_path / "store", name)
+    assert store.read("aggtrades").num_rows == datasets["aggtrades"]["rows"]
     assert store.ingest([tmp_path / "dl"])["rows_written"] == 0
     # A damaged archive is refused by its checksum; nothing is committed.
     victim = zips[0]

@@ -455,6 +455,8 @@ class Transaction {
   }
 
   const Snapshot& base() const { return base_; }
+  /// Number the commit's files: unique across all its writers, since staging is one flat folder.
+  int64_t NextFileNumber() { return next_file_.fetch_add(1); }
   Snapshot& next() { return next_; }
   int64_t version() const { return next_.version; }
   const fs::path& staging() const { return staging_; }
@@ -465,6 +467,17 @@ class Transaction {
     next_.operation = operation_;
     next_.committed_at = UtcNow();
     std::error_code ec;
+    // Every file the snapshot adds must be staged: never commit a listing of missing data.
+    std::set<std::string> names;
+    for (const auto& [name, dataset] : next_.datasets) {
+      for (const auto& file : dataset.files) {
+        if (file.version != next_.version) continue;
+        if (!names.insert(paths_.Staged(file).string()).second || !fs::exists(paths_.Staged(file), ec)) {
+          return Status::UnknownError("commit ", next_.version, ": staged file for ", file.path,
+                                      " is missing or named twice; nothing was committed");
+        }
+      }
+    }
     if (fs::exists(staging_, ec)) ARROW_RETURN_NOT_OK(SyncStore(paths_.root));
     ARROW_RETURN_NOT_OK(WriteSnapshot(paths_, next_));
     committed_ = true;
@@ -570,6 +583,7 @@ class Transaction {
   Snapshot base_;
   Snapshot next_;
   fs::path staging_;
+  std::atomic<int64_t> next_file_{0};
   bool committed_ = false;
 };
 
@@ -886,7 +900,7 @@ class PartitionedWriter {
   }
 
   Status OpenFile(Partition& partition) {
-    const int64_t seq = next_file_.fetch_add(1);
+    const int64_t seq = txn_.NextFileNumber();
     partition.open_file = FileEntry{};
     partition.open_file.path = fmt::format("{}/part-{:06d}-{:05d}.parquet", partition.dir, txn_.version(), seq);
     partition.open_file.partition = partition.values;
@@ -942,7 +956,6 @@ class PartitionedWriter {
   std::shared_ptr<arrow::Schema> file_schema_;
   std::mutex mutex_;
   std::unordered_map<std::string, std::unique_ptr<Partition>> partitions_;
-  std::atomic<int64_t> next_file_{0};
   std::atomic<size_t> open_files_{0};
   std::atomic<uint64_t> use_clock_{0};
   std::atomic<int64_t> rows_in_{0};
