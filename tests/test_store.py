@@ -547,3 +547,23 @@ def test_convert_consolidated_backup_store_and_report(tmp_path):
                    empty / "aggtrades_binance_BTCUSDT_consolidated.parquet")
     with pytest.raises(tickforge.TickforgeError, match="klines are required"):
         tickforge.convert_consolidated(empty)
+
+
+def test_write_flat_parquet_and_labeled_type(tmp_path):
+    frame = klines_frame("BTCUSDT", T0, 1000)
+    rows = tickforge.write_flat_parquet(frame, tmp_path / "flat.parquet", compression="snappy",
+                                        max_rows_per_group=300, min_rows_per_group=100,
+                                        metadata={"source": "test"})
+    assert rows == 1000
+    file = pq.ParquetFile(tmp_path / "flat.parquet")
+    assert file.metadata.num_row_groups == 4
+    assert file.metadata.row_group(0).column(0).compression == "SNAPPY"
+    assert file.schema_arrow.metadata[b"source"] == b"test"
+    assert file.read().to_pandas().equals(frame)
+    with pytest.raises(tickforge.TickforgeError, match="min_rows_per_group"):
+        tickforge.write_flat_parquet(frame, tmp_path / "x.parquet", max_rows_per_group=10)
+    assert not (tmp_path / "x.parquet").exists()
+    store = tickforge.Store(tmp_path / "store")
+    info = store.write("labeled", frame, type="labeled")
+    assert info["rows_written"] == 1000
+    assert store.info()["datasets"]["labeled"]["partition_keys"] == ["symbol", "year", "month", "day"]

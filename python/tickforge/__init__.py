@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from . import _tickforge
 from ._tickforge import TickforgeError
-from .store import Store, convert_consolidated
+from .store import Store, convert_consolidated, write_flat_parquet
 
 __all__ = [
     "TickforgeError",
@@ -34,6 +34,7 @@ __all__ = [
     "streaming_concat",
     "Store",
     "convert_consolidated",
+    "write_flat_parquet",
     "open_binance",
     "read_binance",
     "synth_binance",

@@ -144,6 +144,14 @@ class Store:
         return f"Store({self.root!r}, version={info['version']}, datasets={sorted(info['datasets'])})"
 
 
+def write_flat_parquet(data, path: PathLike, **options) -> int:
+    """Write a frame, table or stream to one Parquet file, atomically; returns the rows.
+
+    Options: compression (default zstd), max_rows_per_group (row group size), metadata.
+    """
+    return _tickforge.write_flat_parquet(_stream(data), os.fspath(path), json.dumps(options))
+
+
 def convert_consolidated(data_dir: PathLike, out: PathLike | None = None, **options) -> dict:
     """Convert a directory's consolidated Binance files into a store (the seed's Step 1.5).
 

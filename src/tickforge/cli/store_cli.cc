@@ -96,15 +96,7 @@ Status Scan(const StoreArgs& args) {
   ARROW_ASSIGN_OR_RAISE(auto reader, store->Scan(args.dataset, options, &stats));
   int64_t rows = 0;
   if (!args.out.empty()) {
-    ARROW_ASSIGN_OR_RAISE(auto file, ParquetFile::Create(args.out, reader->schema()));
-    while (true) {
-      std::shared_ptr<arrow::RecordBatch> batch;
-      ARROW_RETURN_NOT_OK(reader->ReadNext(&batch));
-      if (!batch) break;
-      rows += batch->num_rows();
-      ARROW_RETURN_NOT_OK(file->Write(*batch));
-    }
-    ARROW_RETURN_NOT_OK(file->Close().status());
+    ARROW_ASSIGN_OR_RAISE(rows, store::WriteFlatParquet(*reader, args.out, WriteOptionsOf(args)));
     fmt::print("{}: {} rows from version {} ({} of {} files read)\n", args.out, rows, stats.version,
                stats.files_selected, stats.files_total);
     return Status::OK();
@@ -269,7 +261,9 @@ CLI::App* AddStoreCommands(CLI::App& app, int* exit_code) {
   scan->add_option("store", args->root, "Store directory")->required();
   scan->add_option("dataset", args->dataset, "Dataset")->required();
   add_scan(scan);
-  scan->add_option("--out", args->out, "Write the rows to this Parquet file");
+  scan->add_option("--out", args->out, "Write the rows to this Parquet file (one flat file)");
+  scan->add_option("--compression", args->compression, "Parquet codec of --out")
+      ->check(CLI::IsMember({"zstd", "snappy", "lz4", "gzip", "brotli", "none"}));
   scan->add_option("--limit", args->limit, "Rows to print")->check(CLI::NonNegativeNumber);
   scan->add_option("--batch-size", args->batch_size, "Rows per batch (default $TICKFORGE_SCAN_BATCH_SIZE or 262144)");
   scan->callback(run(Scan, args));

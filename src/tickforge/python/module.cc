@@ -597,4 +597,12 @@ NB_MODULE(_tickforge, m) {
       .def("info", &PyStore::Info);
   m.def("convert_consolidated", &ConvertConsolidated);
   m.def("memory_pool_stats", [] { return store::MemoryPoolJson().dump(); });
+  m.def("write_flat_parquet", [](nb::capsule capsule, const std::string& path, const std::string& options) {
+    auto parsed = Unwrap(store::WriteOptionsFromJson(nlohmann::json::parse(options)));
+    auto* stream = static_cast<ArrowArrayStream*>(PyCapsule_GetPointer(capsule.ptr(), "arrow_array_stream"));
+    if (stream == nullptr) throw nb::python_error();
+    nb::gil_scoped_release release;
+    auto reader = Unwrap(arrow::ImportRecordBatchReader(stream));
+    return Unwrap(store::WriteFlatParquet(*reader, path, parsed));
+  });
 }

@@ -95,7 +95,7 @@ Result<DataTypeRules> RulesFor(const std::string& type) {
     rules.required = WithPartitionFields(
         {field("timestamp", arrow::int64(), false), field("funding_rate", arrow::float64())},
         kBinanceKeys);
-  } else if (type == "generic" || type == "unified") {
+  } else if (type == "generic" || type == "unified" || type == "labeled") {
     rules.partition_keys = {"symbol", "year", "month", "day"};
     rules.time_column = "timestamp";
     rules.required = WithPartitionFields({}, {"symbol"});
@@ -1017,6 +1017,32 @@ Status ValidateDatasetName(const std::string& name) {
 
 }  // namespace
 
+Result<int64_t> WriteFlatParquet(arrow::RecordBatchReader& reader, const fs::path& path,
+                                 const WriteOptions& options) {
+  ARROW_RETURN_NOT_OK(options.Validate());
+  ParquetWriteOptions parquet;
+  ARROW_ASSIGN_OR_RAISE(parquet.compression, ParquetCompression(options.compression));
+  parquet.row_group_rows = options.max_rows_per_group;
+  auto schema = reader.schema();
+  if (!options.metadata.empty()) {
+    auto metadata = schema->metadata() ? schema->metadata()->Copy() : std::make_shared<arrow::KeyValueMetadata>();
+    for (const auto& [k, v] : options.metadata) metadata->Append(k, v);
+    schema = schema->WithMetadata(metadata);
+  }
+  ARROW_ASSIGN_OR_RAISE(auto file, ParquetFile::Create(path, schema, parquet));
+  int64_t rows = 0;
+  while (true) {
+    std::shared_ptr<arrow::RecordBatch> batch;
+    ARROW_RETURN_NOT_OK(reader.ReadNext(&batch));
+    if (!batch) break;
+    rows += batch->num_rows();
+    ARROW_ASSIGN_OR_RAISE(batch, batch->ReplaceSchema(schema));
+    ARROW_RETURN_NOT_OK(file->Write(*batch));
+  }
+  ARROW_RETURN_NOT_OK(file->Close().status());
+  return rows;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Store
 // ---------------------------------------------------------------------------------------------
@@ -1493,15 +1519,7 @@ Result<CachedProjection> Store::Cached(const std::string& dataset, const ScanOpt
   ScanOptions scan = projection;
   scan.version = snapshot.version;
   ARROW_ASSIGN_OR_RAISE(auto reader, Scan(dataset, scan));
-  ARROW_ASSIGN_OR_RAISE(auto file, ParquetFile::Create(out.path, reader->schema()));
-  while (true) {
-    std::shared_ptr<arrow::RecordBatch> batch;
-    ARROW_RETURN_NOT_OK(reader->ReadNext(&batch));
-    if (!batch) break;
-    out.rows += batch->num_rows();
-    ARROW_RETURN_NOT_OK(file->Write(*batch));
-  }
-  ARROW_RETURN_NOT_OK(file->Close().status());
+  ARROW_ASSIGN_OR_RAISE(out.rows, WriteFlatParquet(*reader, out.path));
   json meta = {{"dataset", dataset},
                {"version", snapshot.version},
                {"columns", projection.columns},

@@ -32,8 +32,8 @@ struct DataTypeRules {
 };
 
 /// Return the rules of klines, aggtrades, funding (alias futures), a DBN schema's dataset
-/// (mbp10, mbp1, mbo, trades, tbbo, ohlcv, ...) or `generic` (alias unified: symbol/date
-/// partitions, full-row identity, time column `timestamp`).
+/// (mbp10, mbp1, mbo, trades, tbbo, ohlcv, ...) or `generic` (aliases unified, labeled:
+/// symbol/date partitions, full-row identity, time column `timestamp`).
 [[nodiscard]] Result<DataTypeRules> RulesFor(const std::string& type);
 
 /// Reject a partition value that could leave the dataset folder, hide the file from readers or
@@ -130,6 +130,12 @@ struct CachedProjection {
   bool hit = false;
   int64_t rows = 0;
 };
+
+/// Write `reader`'s rows to one Parquet file (the seed's flat write), atomically, with the
+/// options' compression, row group size (max_rows_per_group) and metadata. Returns the rows.
+[[nodiscard]] Result<int64_t> WriteFlatParquet(arrow::RecordBatchReader& reader,
+                                               const std::filesystem::path& path,
+                                               const WriteOptions& options = {});
 
 /// A store rooted at a directory. Reads never block writers; writers take the store's lock
 /// for the duration of one commit, so commits from several processes serialize.
