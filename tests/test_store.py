@@ -567,3 +567,21 @@ def test_write_flat_parquet_and_labeled_type(tmp_path):
     info = store.write("labeled", frame, type="labeled")
     assert info["rows_written"] == 1000
     assert store.info()["datasets"]["labeled"]["partition_keys"] == ["symbol", "year", "month", "day"]
+
+
+@pytest.mark.parametrize("imports", ["tickforge, hashlib", "pyarrow.parquet, tickforge, hashlib, ssl",
+                                     "hashlib, tickforge"])
+def test_import_order_with_openssl_users(imports, tmp_path):
+    """pyarrow's libparquet carries its own OpenSSL symbols; loading tickforge (libzip and
+    libcrypto for .zip and .CHECKSUM) before Python's hashlib once crashed the interpreter."""
+    dl = tmp_path / "dl"
+    code = (f"import {imports}\n"
+            "import hashlib, tickforge\n"
+            f"tickforge.synth_binance({str(dl)!r}, symbols=1, days=1, kinds=['klines'], zip=True)\n"
+            f"z = next(__import__('pathlib').Path({str(dl)!r}).rglob('*.zip'))\n"
+            "want = hashlib.sha256(z.read_bytes()).hexdigest()\n"
+            "assert open(str(z) + '.CHECKSUM').read().split()[0] == want\n"
+            "print(len(tickforge.read_binance(z)))\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "1440"
