@@ -726,7 +726,8 @@ class PartitionedWriter {
     }
     // Rows come in long runs of one partition (time-sorted, one symbol per file), so a
     // partition is looked up only where the run changes.
-    std::vector<int> row_partition(batch->num_rows());
+    // Row indices per partition, gathered in the same pass.
+    std::vector<std::vector<int64_t>> rows_of;
     std::vector<Partition*> touched;
     int64_t run_day = 0;
     int current = -1;
@@ -745,23 +746,23 @@ class PartitionedWriter {
         ARROW_ASSIGN_OR_RAISE(Partition * partition, Find(values, day));
         auto pos = std::find(touched.begin(), touched.end(), partition);
         current = static_cast<int>(pos - touched.begin());
-        if (pos == touched.end()) touched.push_back(partition);
+        if (pos == touched.end()) {
+          touched.push_back(partition);
+          rows_of.emplace_back();
+        }
         run_day = day;
       }
-      row_partition[i] = current;
+      rows_of[current].push_back(i);
     }
     for (size_t p = 0; p < touched.size(); ++p) {
-      arrow::Int64Builder indices;
-      ARROW_RETURN_NOT_OK(indices.Reserve(batch->num_rows()));
-      for (int64_t i = 0; i < batch->num_rows(); ++i) {
-        if (row_partition[i] == static_cast<int>(p)) indices.UnsafeAppend(i);
-      }
       std::shared_ptr<arrow::RecordBatch> slice;
       if (touched.size() == 1) {
         slice = batch;
       } else {
-        ARROW_ASSIGN_OR_RAISE(auto taken_indices, indices.Finish());
-        ARROW_ASSIGN_OR_RAISE(auto taken, cp::Take(batch, taken_indices));
+        const auto& rows = rows_of[p];
+        auto indices = std::make_shared<arrow::Int64Array>(static_cast<int64_t>(rows.size()),
+                                                           arrow::Buffer::Wrap(rows));
+        ARROW_ASSIGN_OR_RAISE(auto taken, cp::Take(batch, indices));
         slice = taken.record_batch();
       }
       auto status = WriteSlice(*touched[p], slice);
@@ -1267,8 +1268,7 @@ int64_t ScanBatchSize(int64_t requested) {
 }
 
 /// Whether a file's partition values and time range can hold rows that pass `filters`.
-Result<bool> MayMatch(const FileEntry& file, const DatasetEntry& dataset, const std::vector<cp::Expression>& filters,
-                      const std::vector<Predicate>& predicates) {
+Result<bool> MayMatch(const FileEntry& file, const DatasetEntry& dataset, const std::vector<cp::Expression>& filters) {
   ARROW_ASSIGN_OR_RAISE(auto partition, PartitionExpression(file, *dataset.schema));
   std::vector<cp::Expression> guarantees = {partition};
   // The manifest's time range is a guarantee too (for int64 time columns).
@@ -1281,8 +1281,7 @@ Result<bool> MayMatch(const FileEntry& file, const DatasetEntry& dataset, const 
   for (size_t i = 0; i < filters.size(); ++i) {
     ARROW_ASSIGN_OR_RAISE(auto bound, filters[i].Bind(*dataset.schema));
     ARROW_ASSIGN_OR_RAISE(auto simplified, cp::SimplifyWithGuarantee(bound, guarantee));
-    if (simplified.IsSatisfiable() == false) return false;
-    (void)predicates;
+    if (!simplified.IsSatisfiable()) return false;
   }
   return true;
 }
@@ -1309,7 +1308,7 @@ Result<std::shared_ptr<arrow::RecordBatchReader>> Store::Scan(const std::string&
   auto filesystem = std::make_shared<arrow::fs::LocalFileSystem>();
   std::vector<std::shared_ptr<ds::FileFragment>> fragments;
   for (const auto& file : dataset->files) {
-    ARROW_ASSIGN_OR_RAISE(bool may_match, MayMatch(file, *dataset, filters, options.filters));
+    ARROW_ASSIGN_OR_RAISE(bool may_match, MayMatch(file, *dataset, filters));
     if (!may_match) continue;
     ARROW_ASSIGN_OR_RAISE(auto partition, PartitionExpression(file, *dataset->schema));
     const fs::path path = ResolveFile(paths_, file);
