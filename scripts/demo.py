@@ -1,7 +1,9 @@
 """The end-to-end demo `make demo` runs on generated data:
 
 1. write multi-symbol, multi-day MBP-10 DBN files (`tickforge synth dbn`);
-2. convert one day to Parquet and inspect it (`tickforge dbn inspect / to-parquet`);
+2. convert one day to Parquet and inspect it (`tickforge dbn inspect / to-parquet`); ingest
+   the DBN files and generated Binance dumps into the unified store, ingest them again (no
+   duplicates), and scan one symbol back (`tickforge synth binance`, `tickforge store ...`);
 3. fit thresholds on the early files and build labeled symbol datasets (`tickforge label run`);
 4. train a small CNN on depth images through the class-uniform loader for a few hundred steps
    on the CPU, printing loss, throughput and per-batch class balance;
@@ -44,6 +46,13 @@ def main() -> None:
     files = sorted(str(p) for p in (OUT / "dbn").glob("*.dbn.zst"))
     run(cli, "dbn", "inspect", files[0])
     run(cli, "dbn", "to-parquet", files[0], "--out", str(OUT / "parquet"))
+    run(cli, "synth", "binance", "--out", str(OUT / "binance"), "--symbols", "3", "--days", "2",
+        "--kinds", "klines,aggtrades", "--aggtrades-per-minute", "10", "--seed", "7")
+    run(cli, "store", "ingest", str(OUT / "store"), str(OUT / "binance"), *files)
+    run(cli, "store", "ingest", str(OUT / "store"), str(OUT / "binance"))  # again: nothing new
+    run(cli, "store", "info", str(OUT / "store"))
+    run(cli, "store", "scan", str(OUT / "store"), "klines", "--columns", "timestamp,close,symbol",
+        "--filter", "symbol=BTCUSDT", "--limit", "3")
     (OUT / "label.json").write_text(json.dumps(LABEL, indent=2))
     run(cli, "label", "run", "--config", str(OUT / "label.json"), "--input", str(OUT / "dbn"),
         "--out", str(OUT / "labeled"))

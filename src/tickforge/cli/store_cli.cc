@@ -2,7 +2,6 @@
 #include "tickforge/cli/store_cli.h"
 
 #include <arrow/api.h>
-#include <arrow/pretty_print.h>
 #include <fmt/format.h>
 
 #include <chrono>
@@ -89,6 +88,30 @@ Status Ingest(const StoreArgs& args) {
   return Status::OK();
 }
 
+/// Print rows as an aligned text table, one line per row.
+void PrintRows(const arrow::Schema& schema, const std::vector<std::shared_ptr<arrow::RecordBatch>>& batches) {
+  std::vector<std::vector<std::string>> cells = {schema.field_names()};
+  for (const auto& batch : batches) {
+    for (int64_t row = 0; row < batch->num_rows(); ++row) {
+      std::vector<std::string> line;
+      for (const auto& column : batch->columns()) {
+        auto scalar = column->GetScalar(row);
+        line.push_back(!scalar.ok() ? "?" : (*scalar)->is_valid ? (*scalar)->ToString() : "null");
+      }
+      cells.push_back(std::move(line));
+    }
+  }
+  std::vector<size_t> width(schema.num_fields(), 0);
+  for (const auto& line : cells) {
+    for (size_t c = 0; c < line.size(); ++c) width[c] = std::max(width[c], line[c].size());
+  }
+  for (const auto& line : cells) {
+    std::string text;
+    for (size_t c = 0; c < line.size(); ++c) text += fmt::format("{:>{}}  ", line[c], width[c]);
+    fmt::print("{}\n", text);
+  }
+}
+
 Status Scan(const StoreArgs& args) {
   ARROW_ASSIGN_OR_RAISE(auto store, Store::Open(args.root, /*create=*/false));
   ARROW_ASSIGN_OR_RAISE(auto options, ScanOptionsOf(args));
@@ -113,10 +136,7 @@ Status Scan(const StoreArgs& args) {
       kept += head.back()->num_rows();
     }
   }
-  ARROW_ASSIGN_OR_RAISE(auto table, arrow::Table::FromRecordBatches(reader->schema(), head));
-  arrow::PrettyPrintOptions print;
-  print.window = static_cast<int>(args.limit);
-  ARROW_RETURN_NOT_OK(arrow::PrettyPrint(*table, print, &std::cout));
+  PrintRows(*reader->schema(), head);
   const auto pool = store::MemoryPoolJson();
   fmt::print("{} rows from version {} ({} of {} files read; Arrow memory peak {:.1f} MiB, {})\n", rows,
              stats.version, stats.files_selected, stats.files_total,
