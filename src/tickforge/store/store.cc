@@ -963,6 +963,15 @@ class PartitionedWriter {
   std::atomic<int64_t> rows_duplicate_{0};
 };
 
+/// Append to `fields` those of `more` whose names it lacks (first type seen wins).
+void AddMissingFields(arrow::FieldVector& fields, const arrow::FieldVector& more) {
+  for (const auto& field : more) {
+    bool present = false;
+    for (const auto& have : fields) present = present || have->name() == field->name();
+    if (!present) fields.push_back(field);
+  }
+}
+
 /// Make `dataset` (new or existing) able to hold the columns of `input`: a new dataset takes
 /// the rules' required columns first, then the input's others; an existing one gains the
 /// input's new columns (older files read them as null).
@@ -985,12 +994,11 @@ Status PrepareDataset(DatasetEntry& dataset, const DataTypeRules& rules, const a
       if (!is_key(field->name())) fields.push_back(field);
     }
   }
+  arrow::FieldVector added;
   for (const auto& field : input.fields()) {
-    if (is_key(field->name())) continue;
-    bool present = false;
-    for (const auto& have : fields) present = present || have->name() == field->name();
-    if (!present) fields.push_back(is_new ? field : field->WithNullable(true));
+    if (!is_key(field->name())) added.push_back(is_new ? field : field->WithNullable(true));
   }
+  AddMissingFields(fields, added);
   // Required columns must be in the input (or already in the dataset for older files).
   for (const auto& field : rules.required->fields()) {
     if (is_key(field->name())) continue;
@@ -1232,13 +1240,7 @@ Result<CommitInfo> Store::Ingest(const std::vector<std::string>& inputs, const I
     }
     // The union of the sources' columns, so one file schema serves them all.
     arrow::FieldVector fields;
-    for (const auto& source : sources) {
-      for (const auto& field : source.schema->fields()) {
-        bool present = false;
-        for (const auto& have : fields) present = present || have->name() == field->name();
-        if (!present) fields.push_back(field);
-      }
-    }
+    for (const auto& source : sources) AddMissingFields(fields, source.schema->fields());
     ARROW_RETURN_NOT_OK(PrepareDataset(dataset, rules, arrow::Schema(fields), is_new));
     // Constant partition values (exchange, symbol, dataset, timeframe) per source: group the
     // sources by them, one writer per group.
@@ -1414,11 +1416,7 @@ Result<CommitInfo> Store::Migrate(const fs::path& flat_dir, const std::string& d
   arrow::FieldVector fields;
   for (const auto& path : files) {
     ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquetBatches(path));
-    for (const auto& field : reader->schema()->fields()) {
-      bool present = false;
-      for (const auto& have : fields) present = present || have->name() == field->name();
-      if (!present) fields.push_back(field);
-    }
+    AddMissingFields(fields, reader->schema()->fields());
     readers.push_back(Ready(path, std::move(reader)));
   }
   ARROW_ASSIGN_OR_RAISE(auto txn, Transaction::Begin(paths_, "migrate"));
