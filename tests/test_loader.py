@@ -373,10 +373,13 @@ def test_images_several_features(data):
             np.testing.assert_array_equal(images[i, plane], render(data, symbol, row, name))
 
 
-def test_micro_pip_size_option(data):
-    loader = make(data.dir, seed=4, micro_pip_size=5e-5)
+@pytest.mark.parametrize("stride", [None, 1])  # windows on the bin grid, and off it (raw rows)
+def test_micro_pip_size_option(data, stride):
+    loader = make(data.dir, seed=4, micro_pip_size=5e-5, stride=stride)
     features, _, index = next(iter(loader))
     images = features.numpy()
+    if stride == 1:
+        assert any((int(r) - (W - 1)) % TPB for r in index["row"][:3])
     differs = 0
     for i in range(3):
         symbol, row = index["symbol"][i], int(index["row"][i])

@@ -33,28 +33,38 @@ int64_t MicroPipUnit(const ImageOptions& options) {
 
 constexpr uint32_t kCountingRange = 512;
 
-// Return the k-th smallest of v[0..n) (0-based), counting when the values span a short range
-// (book sizes usually do) and selecting otherwise; v may be reordered. `counts` has
-// kCountingRange entries.
-uint32_t OrderStatistic(uint32_t* v, size_t n, size_t k, uint32_t lo, uint32_t hi, uint32_t* counts) {
-  if (hi - lo < kCountingRange) {
-    std::fill(counts, counts + (hi - lo + 1), 0u);
-    for (size_t i = 0; i < n; ++i) ++counts[v[i] - lo];
-    size_t seen = 0;
-    for (uint32_t i = 0;; ++i) {
-      seen += counts[i];
-      if (seen > k) return lo + i;
-    }
-  }
-  std::nth_element(v, v + k, v + n);
-  return v[k];
-}
-
-// The median: the middle value, or the mean of the two middle values for an even count.
+// The median of v[0..n) (n >= 1, values in [lo, hi]): the middle value, or the mean of the two middle values for
+// an even count; v may be reordered. When the values span a short range (book sizes usually
+// do) one histogram in `counts` (2 × kCountingRange entries) yields both middle values; otherwise
+// they are selected.
 float Median(uint32_t* v, size_t n, uint32_t lo, uint32_t hi, uint32_t* counts) {
-  const double upper = OrderStatistic(v, n, n / 2, lo, hi, counts);
-  if (n % 2 == 1) return static_cast<float>(upper);
-  const double lower = OrderStatistic(v, n, n / 2 - 1, lo, hi, counts);
+  const size_t upper_k = n / 2, lower_k = (n - 1) / 2;  // equal for an odd count
+  double lower, upper;
+  if (hi - lo < kCountingRange) {
+    // Two tables, alternate values in each: runs of equal sizes (common) would otherwise
+    // chain every increment on the store of the one before.
+    uint32_t* even = counts;
+    uint32_t* odd = counts + kCountingRange;
+    std::fill(even, even + (hi - lo + 1), 0u);
+    std::fill(odd, odd + (hi - lo + 1), 0u);
+    size_t i = 0;
+    for (; i + 1 < n; i += 2) {
+      ++even[v[i] - lo];
+      ++odd[v[i + 1] - lo];
+    }
+    if (i < n) ++even[v[i] - lo];
+    uint32_t at = 0;
+    size_t seen = even[0] + odd[0];
+    while (seen <= lower_k) ++at, seen += even[at] + odd[at];
+    lower = lo + at;
+    while (seen <= upper_k) ++at, seen += even[at] + odd[at];
+    upper = lo + at;
+  } else {
+    std::nth_element(v, v + upper_k, v + n);
+    upper = v[upper_k];
+    // nth_element leaves the smaller values before upper_k: the lower middle is their maximum.
+    lower = lower_k == upper_k ? upper : *std::max_element(v, v + upper_k);
+  }
   return static_cast<float>((lower + upper) / 2);
 }
 
@@ -135,83 +145,121 @@ Result<Book> BookOf(const arrow::RecordBatch& batch) {
 
 namespace {
 
+// One side and level of one bin, accumulated over its rows.
+struct LevelRows {
+  int64_t price_sum = 0;
+  uint64_t trades = 0;
+  uint32_t lo = UINT32_MAX, hi = 0;  ///< the smallest and largest size
+  size_t n = 0;  ///< rows that define the level; their sizes are in the scratch
+};
+
+// Add rows [from, to) of one level's columns (a function of its own so the accumulators stay
+// in registers).
+template <bool kTrades, typename Unit>
+inline void AddRows(const int64_t* px, const uint32_t* sz, const uint32_t* ct, int64_t from, int64_t to, Unit unit,
+                    uint32_t* sizes, LevelRows& acc) {
+  int64_t price_sum = acc.price_sum;
+  uint64_t trades = acc.trades;
+  uint32_t lo = acc.lo, hi = acc.hi;
+  size_t n = acc.n;
+  for (int64_t r = from; r < to; ++r) {
+    if (px[r] == dbn::kUndefPrice) continue;  // the level is empty in this row
+    price_sum += RoundHalfAway(px[r], static_cast<int64_t>(unit));
+    const uint32_t size = sz[r];
+    sizes[n++] = size;
+    lo = std::min(lo, size);
+    hi = std::max(hi, size);
+    if constexpr (kTrades) trades += ct[r];
+  }
+  acc = LevelRows{price_sum, trades, lo, hi, n};
+}
+
 // Aggregate with the micro-pip unit as `Unit`: an integral constant for the default unit, so
 // the per-row rounding divides by a constant (a multiply) rather than with a division
-// instruction, which dominated the cost of aggregating raw rows.
-template <typename Unit>
+// instruction, which dominated the cost of aggregating raw rows; 1 for prices in micro-pips.
+template <bool kTrades, typename Unit>
 void AggregateBins(const std::vector<const Book*>& chunks, const std::vector<int64_t>& starts, int64_t first_row,
                    int64_t bins, const ImageOptions& options, Unit unit, BinCell* cells) {
   const int64_t total_rows = starts.back() + chunks.back()->rows;
-  size_t chunk = 0;
   const bool want_volume = std::count(options.features.begin(), options.features.end(), Feature::kVolume) > 0;
   const bool want_variance = std::count(options.features.begin(), options.features.end(), Feature::kVariance) > 0;
-  const bool want_trades = std::count(options.features.begin(), options.features.end(), Feature::kTradeCounts) > 0;
   // Scratch reached through plain pointers: a thread_local named in the row loop costs a
   // __tls_get_addr call per use in a shared library.
   thread_local std::vector<uint32_t> sizes_buffer, counts_buffer;
   sizes_buffer.resize(static_cast<size_t>(options.ticks_per_bin));
-  counts_buffer.resize(kCountingRange);
+  counts_buffer.resize(2 * kCountingRange);
   uint32_t* const sizes = sizes_buffer.data();
   uint32_t* const counts = counts_buffer.data();
-  for (int64_t b = 0; b < bins; ++b) {
-    const int64_t begin = first_row + b * options.ticks_per_bin;
-    const int64_t end = std::min(begin + options.ticks_per_bin, total_rows);
-    while (chunk + 1 < chunks.size() && starts[chunk + 1] <= begin) ++chunk;
-    for (int side = 0; side < 2; ++side) {
-      for (int l = 0; l < kLevels; ++l) {
-        int64_t price_sum = 0, count = 0;
-        double trades = 0;
-        uint32_t lo = UINT32_MAX, hi = 0;
-        size_t n = 0;
+  // Level by level, each through all bins: two streams of rows at a time (price and size),
+  // which the hardware prefetches, rather than forty interleaved ones.
+  for (int side = 0; side < 2; ++side) {
+    for (int l = 0; l < kLevels; ++l) {
+      size_t chunk = 0;
+      for (int64_t b = 0; b < bins; ++b) {
+        const int64_t begin = first_row + b * options.ticks_per_bin;
+        const int64_t end = std::min(begin + options.ticks_per_bin, total_rows);
+        while (chunk + 1 < chunks.size() && starts[chunk + 1] <= begin) ++chunk;
+        LevelRows acc;
         // The bin's rows in order, chunk by chunk (a bin may straddle a chunk boundary).
         for (size_t c = chunk; c < chunks.size() && starts[c] < end; ++c) {
           const Book& book = *chunks[c];
-          const int64_t* px = side == 0 ? book.bid_px[l] : book.ask_px[l];
-          const uint32_t* sz = side == 0 ? book.bid_sz[l] : book.ask_sz[l];
-          const uint32_t* ct = side == 0 ? book.bid_ct[l] : book.ask_ct[l];
-          const int64_t stop = std::min(end, starts[c] + book.rows) - starts[c];
-          for (int64_t r = std::max(begin, starts[c]) - starts[c]; r < stop; ++r) {
-            if (px[r] == dbn::kUndefPrice) continue;  // the level is empty in this row
-            price_sum += RoundHalfAway(px[r], static_cast<int64_t>(unit));
-            ++count;
-            sizes[n++] = sz[r];
-            lo = std::min(lo, sz[r]);
-            hi = std::max(hi, sz[r]);
-            if (want_trades) trades += ct[r];
-          }
+          AddRows<kTrades>(side == 0 ? book.bid_px[l] : book.ask_px[l], side == 0 ? book.bid_sz[l] : book.ask_sz[l],
+                           side == 0 ? book.bid_ct[l] : book.ask_ct[l], std::max(begin, starts[c]) - starts[c],
+                           std::min(end, starts[c] + book.rows) - starts[c], unit, sizes, acc);
         }
         BinCell& cell = cells[(b * 2 + side) * kLevels + l];
         cell = BinCell{kNoPrice, 0, 0, 0};
-        if (count == 0) continue;
-        cell.price = FloorDiv(price_sum, count);
+        if (acc.n == 0) continue;
+        cell.price = FloorDiv(acc.price_sum, static_cast<int64_t>(acc.n));
         // Unrequested features stay 0: they are never rendered.
-        if (want_variance) cell.variance = SampleVariance(sizes, n);
-        if (want_volume) cell.volume = Median(sizes, n, lo, hi, counts);  // may reorder sizes: last
-        cell.trade_counts = static_cast<float>(trades);
+        if (want_variance) cell.variance = SampleVariance(sizes, acc.n);
+        if (want_volume) cell.volume = Median(sizes, acc.n, acc.lo, acc.hi, counts);  // may reorder sizes: last
+        cell.trade_counts = static_cast<float>(acc.trades);
       }
     }
+  }
+}
+
+// Instantiate AggregateBins for the unit and whether trade counts are wanted.
+template <typename Unit>
+void AggregateBinsFor(const std::vector<const Book*>& chunks, const std::vector<int64_t>& starts, int64_t first_row,
+                      int64_t bins, const ImageOptions& options, Unit unit, BinCell* cells) {
+  if (std::count(options.features.begin(), options.features.end(), Feature::kTradeCounts) > 0) {
+    AggregateBins<true>(chunks, starts, first_row, bins, options, unit, cells);
+  } else {
+    AggregateBins<false>(chunks, starts, first_row, bins, options, unit, cells);
   }
 }
 
 }  // namespace
 
 BinAggregates Aggregate(const Book& book, int64_t first_row, int64_t bins, const ImageOptions& options) {
-  return AggregateChunks({&book}, {0}, first_row, bins, options);
+  BinAggregates out;
+  AggregateChunks({&book}, {0}, first_row, bins, options, out);
+  return out;
 }
 
-BinAggregates AggregateChunks(const std::vector<const Book*>& chunks, const std::vector<int64_t>& starts,
-                              int64_t first_row, int64_t bins, const ImageOptions& options) {
-  BinAggregates out;
+void AggregateChunks(const std::vector<const Book*>& chunks, const std::vector<int64_t>& starts, int64_t first_row,
+                     int64_t bins, const ImageOptions& options, BinAggregates& out) {
   out.ticks_per_bin = options.ticks_per_bin;
   out.first_row = first_row;
-  out.cells.resize(static_cast<size_t>(bins * 2 * kLevels));
+  out.cells.resize(static_cast<size_t>(bins * 2 * kLevels));  // every cell is written below
   const int64_t unit = MicroPipUnit(options);
-  if (unit == 10'000) {  // micro_pip_size 1e-5, the default
-    AggregateBins(chunks, starts, first_row, bins, options, std::integral_constant<int64_t, 10'000>{}, out.cells.data());
+  if (chunks.front()->micro_pip_prices) {  // rounded already: rounding by 1 is the identity
+    AggregateBinsFor(chunks, starts, first_row, bins, options, std::integral_constant<int64_t, 1>{}, out.cells.data());
+  } else if (unit == 10'000) {  // micro_pip_size 1e-5, the default
+    AggregateBinsFor(chunks, starts, first_row, bins, options, std::integral_constant<int64_t, 10'000>{},
+                     out.cells.data());
   } else {
-    AggregateBins(chunks, starts, first_row, bins, options, unit, out.cells.data());
+    AggregateBinsFor(chunks, starts, first_row, bins, options, unit, out.cells.data());
   }
-  return out;
+}
+
+void ToMicroPips(const int64_t* prices, int64_t n, const ImageOptions& options, int64_t* out) {
+  const int64_t unit = MicroPipUnit(options);
+  for (int64_t i = 0; i < n; ++i) {
+    out[i] = prices[i] == dbn::kUndefPrice ? dbn::kUndefPrice : RoundHalfAway(prices[i], unit);
+  }
 }
 
 int64_t MidMicroPips(const Book& book, int64_t t, const ImageOptions& options) {

@@ -43,9 +43,16 @@ struct ImageOptions {
 struct Book {
   int64_t rows = 0;
   std::array<const int64_t*, kLevels> bid_px{}, ask_px{};
+  /// bid_ct and ask_ct may be null where trade_counts is not among the features aggregated.
   std::array<const uint32_t*, kLevels> bid_sz{}, ask_sz{}, bid_ct{}, ask_ct{};
+  /// The prices are micro-pips already (ToMicroPips), not fixed point: for callers that
+  /// aggregate many windows of the same rows and round each price once.
+  bool micro_pip_prices = false;
   std::vector<std::shared_ptr<arrow::Array>> keep_alive;
 };
+
+/// Write n fixed-point prices as micro-pips, rounded as §3.4 says (kUndefPrice stays).
+void ToMicroPips(const int64_t* prices, int64_t n, const ImageOptions& options, int64_t* out);
 
 /// Return views of a labeled dataset's book columns (fixed-point prices, as label build writes
 /// them); an error names the missing or mistyped column.
@@ -77,13 +84,15 @@ struct BinAggregates {
 [[nodiscard]] BinAggregates Aggregate(const Book& book, int64_t first_row, int64_t bins,
                                       const ImageOptions& options);
 
-/// Aggregate like Aggregate, from rows held in consecutive chunks: chunks[i] holds rows
-/// [starts[i], starts[i] + chunks[i]->rows), starts[0] <= first_row. Lets a caller aggregate a
-/// window that spans several cached chunks without copying it into one book.
-[[nodiscard]] BinAggregates AggregateChunks(const std::vector<const Book*>& chunks, const std::vector<int64_t>& starts,
-                                            int64_t first_row, int64_t bins, const ImageOptions& options);
+/// Aggregate like Aggregate into `out`, reusing its storage, from rows held in consecutive
+/// chunks: chunks[i] holds rows [starts[i], starts[i] + chunks[i]->rows), starts[0] <=
+/// first_row. Lets a caller aggregate a window that spans several cached chunks without
+/// copying it into one book, and without allocating per window.
+void AggregateChunks(const std::vector<const Book*>& chunks, const std::vector<int64_t>& starts, int64_t first_row,
+                     int64_t bins, const ImageOptions& options, BinAggregates& out);
 
 /// Return the mid in micro-pips at row t: trunc((ask_px_00 + bid_px_00) / 2 / micro_pip).
+/// Needs the fixed-point prices (not micro_pip_prices).
 [[nodiscard]] int64_t MidMicroPips(const Book& book, int64_t t, const ImageOptions& options);
 
 /// Render the sample ending at row `t` (inclusive) into `out` (image_floats() floats) straight

@@ -294,7 +294,8 @@ TEST(DepthImageTest, AggregatingAcrossChunksEqualsOneBook) {
       const auto from = static_cast<size_t>(first / chunk);
       const std::vector<const Book*> tail(chunks.begin() + static_cast<std::ptrdiff_t>(from), chunks.end());
       const std::vector<int64_t> tail_starts(starts.begin() + static_cast<std::ptrdiff_t>(from), starts.end());
-      const BinAggregates got = AggregateChunks(tail, tail_starts, first, options.time_bins, options);
+      BinAggregates got;
+      AggregateChunks(tail, tail_starts, first, options.time_bins, options, got);
       ASSERT_EQ(got.cells.size(), want.cells.size());
       for (size_t i = 0; i < want.cells.size(); ++i) {
         const BinCell& a = got.cells[i];
@@ -302,6 +303,38 @@ TEST(DepthImageTest, AggregatingAcrossChunksEqualsOneBook) {
         ASSERT_TRUE(a.price == b.price && a.volume == b.volume && a.variance == b.variance &&
                     a.trade_counts == b.trade_counts)
             << "chunk=" << chunk << " first=" << first << " cell=" << i;
+      }
+    }
+  }
+}
+
+TEST(DepthImageTest, PricesInMicroPipsAggregateLikeFixedPoint) {
+  OwnedBook owned = RandomBook(2000, 9);
+  for (int r = 300; r < 340; ++r) owned.bid_px[7][static_cast<size_t>(r)] = dbn::kUndefPrice;
+  const Book book = owned.View();
+  for (const double micro_pip_size : {1e-5, 5e-5, 1e-6}) {
+    ImageOptions options;
+    options.time_bins = 30;
+    options.ticks_per_bin = 50;
+    options.micro_pip_size = micro_pip_size;
+    options.features = {Feature::kVolume, Feature::kVariance, Feature::kTradeCounts};
+    OwnedBook rounded = owned;
+    for (int l = 0; l < kLevels; ++l) {
+      ToMicroPips(owned.bid_px[l].data(), book.rows, options, rounded.bid_px[l].data());
+      ToMicroPips(owned.ask_px[l].data(), book.rows, options, rounded.ask_px[l].data());
+    }
+    Book micro = rounded.View();
+    micro.micro_pip_prices = true;
+    for (const int64_t first : {int64_t{0}, int64_t{17}, int64_t{499}}) {
+      const BinAggregates want = Aggregate(book, first, options.time_bins, options);
+      const BinAggregates got = Aggregate(micro, first, options.time_bins, options);
+      ASSERT_EQ(got.cells.size(), want.cells.size());
+      for (size_t i = 0; i < want.cells.size(); ++i) {
+        const BinCell& a = got.cells[i];
+        const BinCell& b = want.cells[i];
+        ASSERT_TRUE(a.price == b.price && a.volume == b.volume && a.variance == b.variance &&
+                    a.trade_counts == b.trade_counts)
+            << "micro_pip_size=" << micro_pip_size << " first=" << first << " cell=" << i;
       }
     }
   }

@@ -114,12 +114,12 @@ Result<std::shared_ptr<arrow::RecordBatch>> ReadRows(const std::string& path, in
 struct Segment {
   int64_t first = 0;            // first bin (aggregates) or first row (raw)
   BinAggregates bins;           // aggregates segments
-  std::vector<int64_t> mids;    // mid of each bin's last row
+  std::vector<int64_t> mids;    // mid of each bin's last row (aggregates) or of each row (raw)
   std::shared_ptr<arrow::RecordBatch> rows;  // raw segments
   Book book;
   // Raw segments own compact copies of their rows: a slice of the Parquet read would keep
   // whole row groups (and every column chunk's buffers) alive, beyond the bytes accounted.
-  std::vector<int64_t> prices;
+  std::vector<int64_t> prices;  // micro-pips
   std::vector<uint32_t> counts;
   int64_t bytes = 0;
 };
@@ -220,15 +220,20 @@ Result<std::unique_ptr<Loader>> Loader::Open(LoaderOptions options) {
   ARROW_RETURN_NOT_OK(options.Validate());
   if (options.stride == 0) options.stride = options.image.ticks_per_bin;
   std::unique_ptr<Loader> loader(new Loader(std::move(options)));
-  // cache_bytes bounds what the loader holds, not only the cache: the batches rendered ahead
-  // (prefetch), being rendered (threads) and held by the consumer come out of it first, so
-  // the process stays within the budget on data many times its size.
+  ARROW_RETURN_NOT_OK(loader->BuildIndex());
+  // The index was built from whole label columns: hand what the allocator kept of them back
+  // to the system rather than carry it through training.
+  arrow::default_memory_pool()->ReleaseUnused();
+  // cache_bytes bounds what the loader holds, not only the cache: the sample index and the
+  // batches rendered ahead (prefetch), being rendered (threads) and held by the consumer come
+  // out of it first, so the process stays within the budget on data many times its size.
   const auto& o = loader->options_;
   const int64_t batch_bytes = o.batch_size * o.image.image_floats() * static_cast<int64_t>(sizeof(float));
   const int64_t in_flight = (o.prefetch + o.threads + 1) * batch_bytes;
-  loader->cache_ = std::make_unique<SegmentCache>(std::max<int64_t>(0, o.cache_bytes - in_flight));
+  int64_t index_bytes = static_cast<int64_t>(loader->samples_.capacity() * sizeof(Sample));
+  for (const auto& indices : loader->by_class_) index_bytes += static_cast<int64_t>(indices.capacity() * sizeof(int64_t));
+  loader->cache_ = std::make_unique<SegmentCache>(std::max<int64_t>(0, o.cache_bytes - in_flight - index_bytes));
   loader->pool_ = std::make_shared<BatchPool>();
-  ARROW_RETURN_NOT_OK(loader->BuildIndex());
   return loader;
 }
 
@@ -486,6 +491,9 @@ Status Loader::RenderBatch(const std::vector<Sample>& plan, Batch& batch) {
   std::vector<std::shared_ptr<const Segment>> held;
   std::vector<const Book*> books;
   std::vector<int64_t> starts;
+  features::BinAggregates window_bins;  // reused by every off-grid window of the batch
+  const bool want_trades =
+      std::count(image.features.begin(), image.features.end(), features::Feature::kTradeCounts) > 0;
   for (int64_t i = 0; i < batch.size; ++i) {
     const Sample& sample = plan[static_cast<size_t>(i)];
     const auto& dataset = datasets_[static_cast<size_t>(sample.symbol)];
@@ -536,32 +544,43 @@ Status Loader::RenderBatch(const std::vector<Sample>& plan, Batch& batch) {
           ARROW_ASSIGN_OR_RAISE(auto read, features::BookOf(*rows));
           const int64_t n = end - made->first;
           made->prices.resize(static_cast<size_t>(n * 2 * kLevels));
-          made->counts.resize(static_cast<size_t>(n * 4 * kLevels));
+          // Trade counts only when rendered: the cache then holds a third more rows.
+          const int columns = want_trades ? 4 : 2;
+          made->counts.resize(static_cast<size_t>(n * columns * kLevels));
           made->book.rows = n;
+          made->book.micro_pip_prices = true;  // rounded once here, not in every window
           const auto copy = [n](auto* dst, const auto* src) {
             std::copy(src, src + n, dst);
             return dst;
           };
+          const auto round = [n, &image](int64_t* dst, const int64_t* src) {
+            features::ToMicroPips(src, n, image, dst);
+            return dst;
+          };
+          made->mids.resize(static_cast<size_t>(n));
+          for (int64_t r = 0; r < n; ++r) made->mids[static_cast<size_t>(r)] = features::MidMicroPips(read, r, image);
           for (int l = 0; l < kLevels; ++l) {
             int64_t* px = made->prices.data() + 2 * l * n;
-            uint32_t* u = made->counts.data() + 4 * l * n;
-            made->book.bid_px[l] = copy(px, read.bid_px[l]);
-            made->book.ask_px[l] = copy(px + n, read.ask_px[l]);
+            uint32_t* u = made->counts.data() + columns * l * n;
+            made->book.bid_px[l] = round(px, read.bid_px[l]);
+            made->book.ask_px[l] = round(px + n, read.ask_px[l]);
             made->book.bid_sz[l] = copy(u, read.bid_sz[l]);
             made->book.ask_sz[l] = copy(u + n, read.ask_sz[l]);
-            made->book.bid_ct[l] = copy(u + 2 * n, read.bid_ct[l]);
-            made->book.ask_ct[l] = copy(u + 3 * n, read.ask_ct[l]);
+            if (want_trades) {
+              made->book.bid_ct[l] = copy(u + 2 * n, read.bid_ct[l]);
+              made->book.ask_ct[l] = copy(u + 3 * n, read.ask_ct[l]);
+            }
           }
-          made->bytes = n * (kLevels * 2 * (8 + 4 + 4));
+          made->bytes = n * (kLevels * 2 * 8 + kLevels * columns * 4 + 8);
           return made;
         }));
         books.push_back(&segment->book);
         starts.push_back(segment->first);
         held.push_back(std::move(segment));
       }
-      const features::BinAggregates bins = features::AggregateChunks(books, starts, first_row, T, image);
-      const int64_t mid = features::MidMicroPips(*books.back(), sample.row - starts.back(), image);
-      features::RenderFromBins(bins, T - 1, mid, image, out);
+      features::AggregateChunks(books, starts, first_row, T, image, window_bins);
+      const int64_t mid = held.back()->mids[static_cast<size_t>(sample.row - starts.back())];
+      features::RenderFromBins(window_bins, T - 1, mid, image, out);
     }
     batch.labels[static_cast<size_t>(i)] = sample.label;
     batch.symbols[static_cast<size_t>(i)] = sample.symbol;
