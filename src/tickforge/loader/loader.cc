@@ -29,6 +29,7 @@ using label::Splitmix64;
 
 constexpr int64_t kBinsPerSegment = 512;  // 51,200 rows at 100 a bin: the read to build one stays small
 constexpr int64_t kRawSegmentRows = 1 << 15;  // the row group size label build writes
+constexpr int64_t kBookRowBytes = 2 * kLevels * (8 + 4 + 4);  // one row of book columns, decoded
 constexpr uint8_t kNoLabel = 255;
 
 // A deterministic generator (the standard library's distributions differ between vendors).
@@ -76,9 +77,10 @@ std::vector<std::string> BookColumns() {
   return out;
 }
 
-// Reads rows [begin, end) of the given columns, touching only the row groups that hold them.
-Result<std::shared_ptr<arrow::RecordBatch>> ReadRows(const std::string& path, int64_t begin, int64_t end,
-                                                     const std::vector<std::string>& names) {
+// Reads rows [begin, end) of the given columns, touching only the row groups that hold them;
+// a chunk per row group, not copied into one.
+Result<std::shared_ptr<arrow::Table>> ReadRows(const std::string& path, int64_t begin, int64_t end,
+                                               const std::vector<std::string>& names) {
   ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquet(path));
   const auto metadata = reader->parquet_reader()->metadata();
   std::shared_ptr<arrow::Schema> schema;
@@ -101,8 +103,49 @@ Result<std::shared_ptr<arrow::RecordBatch>> ReadRows(const std::string& path, in
   }
   auto table = reader->ReadRowGroups(groups, columns);
   if (!table.ok()) return WithPath(table.status(), path);
-  ARROW_ASSIGN_OR_RAISE(auto batch, (*table)->CombineChunksToBatch());
-  return batch->Slice(begin - first, end - begin);
+  return (*table)->Slice(begin - first, end - begin);
+}
+
+// Each chunk of a table, as a record batch viewing it, in order.
+Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ChunksOf(const arrow::Table& table) {
+  arrow::TableBatchReader reader(table);
+  std::vector<std::shared_ptr<arrow::RecordBatch>> chunks;
+  while (true) {
+    std::shared_ptr<arrow::RecordBatch> chunk;
+    ARROW_RETURN_NOT_OK(reader.ReadNext(&chunk));
+    if (!chunk) return chunks;
+    chunks.push_back(std::move(chunk));
+  }
+}
+
+// Rows of a dataset's book as read: a Book viewing each chunk in place.
+struct ChunkedBook {
+  std::vector<Book> books;
+  std::vector<const Book*> chunks;
+  std::vector<int64_t> starts;  // the row (from the first read) each chunk starts at
+
+  /// Return the mid at `row` (MidMicroPips of the chunk holding it).
+  int64_t Mid(int64_t row, const features::ImageOptions& options) const {
+    const auto c = static_cast<size_t>(std::upper_bound(starts.begin(), starts.end(), row) - starts.begin() - 1);
+    return features::MidMicroPips(books[c], row - starts[c], options);
+  }
+};
+
+Result<ChunkedBook> ReadBook(const std::string& path, int64_t begin, int64_t end) {
+  static const std::vector<std::string> columns = BookColumns();
+  ARROW_ASSIGN_OR_RAISE(auto table, ReadRows(path, begin, end, columns));
+  ARROW_ASSIGN_OR_RAISE(auto chunks, ChunksOf(*table));
+  ChunkedBook out;
+  int64_t start = 0;
+  for (const auto& chunk : chunks) {
+    auto book = features::BookOf(*chunk);
+    if (!book.ok()) return WithPath(book.status(), path);
+    out.books.push_back(std::move(*book));
+    out.starts.push_back(start);
+    start += chunk->num_rows();
+  }
+  for (const auto& book : out.books) out.chunks.push_back(&book);
+  return out;
 }
 
 }  // namespace
@@ -115,7 +158,6 @@ struct Segment {
   int64_t first = 0;            // first bin (aggregates) or first row (raw)
   BinAggregates bins;           // aggregates segments
   std::vector<int64_t> mids;    // mid of each bin's last row (aggregates) or of each row (raw)
-  std::shared_ptr<arrow::RecordBatch> rows;  // raw segments
   Book book;
   // Raw segments own compact copies of their rows: a slice of the Parquet read would keep
   // whole row groups (and every column chunk's buffers) alive, beyond the bytes accounted.
@@ -224,15 +266,18 @@ Result<std::unique_ptr<Loader>> Loader::Open(LoaderOptions options) {
   // The index was built from whole label columns: hand what the allocator kept of them back
   // to the system rather than carry it through training.
   arrow::default_memory_pool()->ReleaseUnused();
-  // cache_bytes bounds what the loader holds, not only the cache: the sample index and the
-  // batches rendered ahead (prefetch), being rendered (threads) and held by the consumer come
-  // out of it first, so the process stays within the budget on data many times its size.
-  const auto& o = loader->options_;
+  // cache_bytes bounds what the loader holds, not only the cache. Out of it come first the
+  // sample index, the rows each thread's read decodes, and the batches in flight (rendered
+  // ahead, being rendered, held by the consumer), which may take half of it: a small budget
+  // renders fewer batches ahead, at least one. The cache gets the rest.
+  auto& o = loader->options_;
   const int64_t batch_bytes = o.batch_size * o.image.image_floats() * static_cast<int64_t>(sizeof(float));
+  while (o.prefetch > 1 && (o.prefetch + o.threads + 1) * batch_bytes > o.cache_bytes / 2) --o.prefetch;
   const int64_t in_flight = (o.prefetch + o.threads + 1) * batch_bytes;
-  int64_t index_bytes = static_cast<int64_t>(loader->samples_.capacity() * sizeof(Sample));
-  for (const auto& indices : loader->by_class_) index_bytes += static_cast<int64_t>(indices.capacity() * sizeof(int64_t));
-  loader->cache_ = std::make_unique<SegmentCache>(std::max<int64_t>(0, o.cache_bytes - in_flight - index_bytes));
+  const int64_t reads = o.threads * (kBinsPerSegment * o.image.ticks_per_bin + 2 * kRawSegmentRows) * kBookRowBytes;
+  int64_t index = static_cast<int64_t>(loader->samples_.capacity() * sizeof(Sample));
+  for (const auto& indices : loader->by_class_) index += static_cast<int64_t>(indices.capacity() * sizeof(int64_t));
+  loader->cache_ = std::make_unique<SegmentCache>(std::max<int64_t>(0, o.cache_bytes - in_flight - reads - index));
   loader->pool_ = std::make_shared<BatchPool>();
   return loader;
 }
@@ -279,9 +324,10 @@ Status Loader::BuildIndex() {
     if (!have_stats && metadata->num_rows() > 0) {
       // Files written without statistics: the (sorted) column itself gives the range.
       ARROW_ASSIGN_OR_RAISE(auto ts, ReadRows(path, 0, metadata->num_rows(), {"ts_event"}));
-      const auto& values = static_cast<const arrow::TimestampArray&>(*ts->column(0));
-      t_min = std::min(t_min, values.Value(0));
-      t_max = std::max(t_max, values.Value(values.length() - 1));
+      const auto& chunks = ts->column(0)->chunks();
+      t_min = std::min(t_min, static_cast<const arrow::TimestampArray&>(*chunks.front()).Value(0));
+      const auto& last = static_cast<const arrow::TimestampArray&>(*chunks.back());
+      t_max = std::max(t_max, last.Value(last.length() - 1));
     }
   }
   if (!options_.symbols.empty()) {
@@ -336,19 +382,31 @@ Status Loader::BuildIndex() {
   const auto cut2 = static_cast<int64_t>(static_cast<double>(t_min) +
                                          (options_.split_fractions[0] + options_.split_fractions[1]) * span);
 
-  // Pass 2: labels, timestamps and sequence numbers of each dataset.
-  std::vector<Sample> all;
+  // Pass 2: labels, timestamps and sequence numbers of each dataset, row group by row group
+  // as read (never copied into one array). Ranks take disjoint shares by a seeded hash of
+  // (symbol, row), the same every epoch.
+  by_class_.assign(static_cast<size_t>(std::max(nbins, 256)), {});
+  std::vector<bool> present(by_class_.size(), false);
+  int64_t total = 0;  // samples of all ranks
+  const auto keep_limit = static_cast<uint64_t>(std::ldexp(options_.sample_fraction, 64) - 1);
   for (size_t s = 0; s < datasets_.size(); ++s) {
     const auto& path = datasets_[s].path;
-    ARROW_ASSIGN_OR_RAISE(auto batch, ReadRows(path, 0, datasets_[s].rows, {"classification_label", "ts_event", "sequence"}));
-    const auto& labels = static_cast<const arrow::UInt8Array&>(*batch->column(0));
-    const auto& ts = static_cast<const arrow::TimestampArray&>(*batch->column(1));
-    const auto& seq = static_cast<const arrow::UInt32Array&>(*batch->column(2));
-    const int64_t n = batch->num_rows();
-    const int64_t* ts_begin = ts.raw_values();
-    const int64_t r1 = std::lower_bound(ts_begin, ts_begin + n, cut1) - ts_begin;
-    const int64_t r2 = std::lower_bound(ts_begin, ts_begin + n, cut2) - ts_begin;
-    int64_t lo = W - 1, hi = n - 1;
+    ARROW_ASSIGN_OR_RAISE(auto table, ReadRows(path, 0, datasets_[s].rows, {"classification_label", "ts_event", "sequence"}));
+    ARROW_ASSIGN_OR_RAISE(auto chunks, ChunksOf(*table));
+    // The split cuts as rows: the first at or after each cut (ts_event is sorted).
+    const auto first_at = [&chunks](int64_t cut) {
+      int64_t offset = 0;
+      for (const auto& chunk : chunks) {
+        const auto& ts = static_cast<const arrow::TimestampArray&>(*chunk->column(1));
+        const int64_t* begin = ts.raw_values();
+        const int64_t at = std::lower_bound(begin, begin + ts.length(), cut) - begin;
+        if (at < ts.length()) return offset + at;
+        offset += ts.length();
+      }
+      return offset;
+    };
+    const int64_t r1 = first_at(cut1), r2 = first_at(cut2);
+    int64_t lo = W - 1, hi = datasets_[s].rows - 1;
     if (options_.split == "train") {
       hi = std::min(hi, r1 - 1 - horizon);
     } else if (options_.split == "val") {
@@ -358,39 +416,45 @@ Status Loader::BuildIndex() {
       lo = std::max(lo, r2 + W - 1);
     }
     const uint64_t symbol_hash = NameHash(names_[s]);
-    const auto keep_limit = static_cast<uint64_t>(std::ldexp(options_.sample_fraction, 64) - 1);
-    for (int64_t t = W - 1; t <= hi; t += options_.stride) {
-      if (t < lo || labels.IsNull(t)) continue;
-      if (options_.sample_fraction < 1 && Mix({options_.seed, 1, symbol_hash, static_cast<uint64_t>(t)}) > keep_limit) {
-        continue;
+    int64_t start = 0;
+    for (const auto& chunk : chunks) {
+      const auto& labels = static_cast<const arrow::UInt8Array&>(*chunk->column(0));
+      const auto& ts = static_cast<const arrow::TimestampArray&>(*chunk->column(1));
+      const auto& seq = static_cast<const arrow::UInt32Array&>(*chunk->column(2));
+      const int64_t end = start + chunk->num_rows();
+      // Samples are rows W-1, W-1+stride, ...: the first of them in this chunk.
+      const int64_t from = std::max(start, W - 1);
+      for (int64_t t = W - 1 + (from - (W - 1) + options_.stride - 1) / options_.stride * options_.stride;
+           t < end && t <= hi; t += options_.stride) {
+        if (t < lo || labels.IsNull(t - start)) continue;
+        if (options_.sample_fraction < 1 && Mix({options_.seed, 1, symbol_hash, static_cast<uint64_t>(t)}) > keep_limit) {
+          continue;
+        }
+        const uint8_t label = labels.Value(t - start);
+        ++total;
+        nbins = std::max(nbins, label + 1);
+        present[label] = true;
+        if (options_.world_size > 1 &&
+            Mix({options_.seed, 2, symbol_hash, static_cast<uint64_t>(t)}) % static_cast<uint64_t>(options_.world_size) !=
+                static_cast<uint64_t>(options_.rank)) {
+          continue;
+        }
+        by_class_[label].push_back(static_cast<int64_t>(samples_.size()));
+        samples_.push_back(Sample{static_cast<int32_t>(s), label, seq.Value(t - start), t, ts.Value(t - start)});
       }
-      all.push_back(Sample{static_cast<int32_t>(s), labels.Value(t), seq.Value(t), t, ts.Value(t)});
-      nbins = std::max(nbins, labels.Value(t) + 1);
+      start = end;
     }
   }
   num_classes_ = nbins;
+  by_class_.resize(static_cast<size_t>(num_classes_));
   class_counts_.assign(static_cast<size_t>(num_classes_), 0);
-  std::vector<bool> present(static_cast<size_t>(num_classes_), false);
-  for (const auto& sample : all) present[sample.label] = true;
-  batches_per_epoch_ = static_cast<int64_t>(all.size()) / (options_.batch_size * options_.world_size);
+  batches_per_epoch_ = total / (options_.batch_size * options_.world_size);
   // No sample at all (say, a split in which the chosen symbols have no rows) is an empty epoch;
   // some, but fewer than a batch, is a configuration to point out.
-  if (batches_per_epoch_ == 0 && !all.empty()) {
-    return Status::Invalid(options_.parquet_dir, ": ", all.size(), " samples",
+  if (batches_per_epoch_ == 0 && total > 0) {
+    return Status::Invalid(options_.parquet_dir, ": ", total, " samples",
                            options_.split.empty() ? "" : " in split " + options_.split,
                            " are fewer than one batch of ", options_.batch_size, " per rank");
-  }
-  // Ranks take disjoint shares by a seeded hash of (symbol, row), the same every epoch.
-  by_class_.assign(static_cast<size_t>(num_classes_), {});
-  for (const auto& sample : all) {
-    if (options_.world_size > 1 &&
-        Mix({options_.seed, 2, NameHash(names_[static_cast<size_t>(sample.symbol)]), static_cast<uint64_t>(sample.row)}) %
-                static_cast<uint64_t>(options_.world_size) !=
-            static_cast<uint64_t>(options_.rank)) {
-      continue;
-    }
-    by_class_[sample.label].push_back(static_cast<int64_t>(samples_.size()));
-    samples_.push_back(sample);
   }
   // A class no sample of this rank holds cannot be drawn here: such a rank builds its batches
   // over the classes it has (possible only with rare classes and world_size > 1).
@@ -485,7 +549,6 @@ Status Loader::RenderBatch(const std::vector<Sample>& plan, Batch& batch) {
   batch.rows.resize(static_cast<size_t>(batch.size));
   batch.ts_event.resize(static_cast<size_t>(batch.size));
   batch.sequence.resize(static_cast<size_t>(batch.size));
-  static const std::vector<std::string> book_columns = BookColumns();
   // The window's bins are read in place from the cached segments that hold them.
   std::vector<const BinCell*> columns(static_cast<size_t>(T));
   std::vector<std::shared_ptr<const Segment>> held;
@@ -510,11 +573,10 @@ Status Loader::RenderBatch(const std::vector<Sample>& plan, Batch& batch) {
           auto made = std::make_shared<Segment>();
           made->first = seg * kBinsPerSegment;
           const int64_t bins = std::min(kBinsPerSegment, dataset.rows / tpb - made->first);
-          ARROW_ASSIGN_OR_RAISE(made->rows, ReadRows(dataset.path, made->first * tpb, (made->first + bins) * tpb, book_columns));
-          ARROW_ASSIGN_OR_RAISE(auto book, features::BookOf(*made->rows));
-          made->bins = features::Aggregate(book, 0, bins, image);
-          for (int64_t b = 0; b < bins; ++b) made->mids.push_back(features::MidMicroPips(book, (b + 1) * tpb - 1, image));
-          made->rows.reset();  // the aggregates are all a window on the grid needs
+          ARROW_ASSIGN_OR_RAISE(auto read, ReadBook(dataset.path, made->first * tpb, (made->first + bins) * tpb));
+          // The aggregates are all a window on the grid needs: the rows go once they are made.
+          features::AggregateChunks(read.chunks, read.starts, 0, bins, image, made->bins);
+          for (int64_t b = 0; b < bins; ++b) made->mids.push_back(read.Mid((b + 1) * tpb - 1, image));
           made->bytes = static_cast<int64_t>(made->bins.cells.size() * sizeof(BinCell) + made->mids.size() * 8);
           return made;
         }));
@@ -540,37 +602,41 @@ Status Loader::RenderBatch(const std::vector<Sample>& plan, Batch& batch) {
           auto made = std::make_shared<Segment>();
           made->first = c * kRawSegmentRows;
           const int64_t end = std::min(dataset.rows, made->first + kRawSegmentRows);
-          ARROW_ASSIGN_OR_RAISE(auto rows, ReadRows(dataset.path, made->first, end, book_columns));
-          ARROW_ASSIGN_OR_RAISE(auto read, features::BookOf(*rows));
+          ARROW_ASSIGN_OR_RAISE(auto read, ReadBook(dataset.path, made->first, end));
           const int64_t n = end - made->first;
           made->prices.resize(static_cast<size_t>(n * 2 * kLevels));
           // Trade counts only when rendered: the cache then holds a third more rows.
           const int columns = want_trades ? 4 : 2;
           made->counts.resize(static_cast<size_t>(n * columns * kLevels));
-          made->book.rows = n;
-          made->book.micro_pip_prices = true;  // rounded once here, not in every window
-          const auto copy = [n](auto* dst, const auto* src) {
-            std::copy(src, src + n, dst);
-            return dst;
-          };
-          const auto round = [n, &image](int64_t* dst, const int64_t* src) {
-            features::ToMicroPips(src, n, image, dst);
-            return dst;
-          };
           made->mids.resize(static_cast<size_t>(n));
-          for (int64_t r = 0; r < n; ++r) made->mids[static_cast<size_t>(r)] = features::MidMicroPips(read, r, image);
+          Book& book = made->book;
+          book.rows = n;
+          book.micro_pip_prices = true;  // rounded once here, not in every window
           for (int l = 0; l < kLevels; ++l) {
             int64_t* px = made->prices.data() + 2 * l * n;
             uint32_t* u = made->counts.data() + columns * l * n;
-            made->book.bid_px[l] = round(px, read.bid_px[l]);
-            made->book.ask_px[l] = round(px + n, read.ask_px[l]);
-            made->book.bid_sz[l] = copy(u, read.bid_sz[l]);
-            made->book.ask_sz[l] = copy(u + n, read.ask_sz[l]);
+            for (size_t k = 0; k < read.books.size(); ++k) {  // the read's chunks, in order
+              const Book& from = read.books[k];
+              const int64_t at = read.starts[k];
+              features::ToMicroPips(from.bid_px[l], from.rows, image, px + at);
+              features::ToMicroPips(from.ask_px[l], from.rows, image, px + n + at);
+              std::copy_n(from.bid_sz[l], from.rows, u + at);
+              std::copy_n(from.ask_sz[l], from.rows, u + n + at);
+              if (want_trades) {
+                std::copy_n(from.bid_ct[l], from.rows, u + 2 * n + at);
+                std::copy_n(from.ask_ct[l], from.rows, u + 3 * n + at);
+              }
+            }
+            book.bid_px[l] = px;
+            book.ask_px[l] = px + n;
+            book.bid_sz[l] = u;
+            book.ask_sz[l] = u + n;
             if (want_trades) {
-              made->book.bid_ct[l] = copy(u + 2 * n, read.bid_ct[l]);
-              made->book.ask_ct[l] = copy(u + 3 * n, read.ask_ct[l]);
+              book.bid_ct[l] = u + 2 * n;
+              book.ask_ct[l] = u + 3 * n;
             }
           }
+          for (int64_t r = 0; r < n; ++r) made->mids[static_cast<size_t>(r)] = read.Mid(r, image);
           made->bytes = n * (kLevels * 2 * 8 + kLevels * columns * 4 + 8);
           return made;
         }));
