@@ -59,12 +59,21 @@ uint64_t NameHash(const std::string& name) {
   return h;
 }
 
+// Open a dataset for reads that decode few rows of many columns at a time: pages are read as
+// they are decoded rather than each column chunk (or all of them, pre-buffered) first, which
+// would hold the compressed row groups in memory beside their decoded rows.
 Result<std::unique_ptr<parquet::arrow::FileReader>> OpenParquet(const std::string& path) {
   auto file = arrow::io::ReadableFile::Open(path);
   if (!file.ok()) return WithPath(file.status(), path);
-  auto reader = parquet::arrow::OpenFile(*file, arrow::default_memory_pool());
-  if (!reader.ok()) return WithPath(reader.status(), path);
-  return std::move(*reader);
+  parquet::ReaderProperties properties(arrow::default_memory_pool());
+  properties.enable_buffered_stream();
+  parquet::ArrowReaderProperties arrow_properties;
+  arrow_properties.set_pre_buffer(false);
+  parquet::arrow::FileReaderBuilder builder;
+  ARROW_RETURN_NOT_OK(WithPath(builder.Open(*file, properties), path));
+  std::unique_ptr<parquet::arrow::FileReader> reader;
+  ARROW_RETURN_NOT_OK(WithPath(builder.properties(arrow_properties)->Build(&reader), path));
+  return reader;
 }
 
 std::vector<std::string> BookColumns() {
