@@ -30,6 +30,11 @@ using label::Splitmix64;
 constexpr int64_t kBinsPerSegment = 512;  // 51,200 rows at 100 a bin: the read to build one stays small
 constexpr int64_t kRawSegmentRows = 1 << 15;  // the row group size label build writes
 constexpr int64_t kBookRowBytes = 2 * kLevels * (8 + 4 + 4);  // one row of book columns, decoded
+
+// Estimate the memory a read of `rows` book rows takes while it lasts: the row groups it
+// touches (up to two more than the rows fill), decoded, plus half again for the reader's
+// buffers (as measured on label build's datasets).
+constexpr int64_t ReadBytes(int64_t rows) { return (rows + 2 * kRawSegmentRows) * kBookRowBytes * 3 / 2; }
 constexpr uint8_t kNoLabel = 255;
 
 // A deterministic generator (the standard library's distributions differ between vendors).
@@ -59,20 +64,25 @@ uint64_t NameHash(const std::string& name) {
   return h;
 }
 
+// The loader's reads allocate from the system allocator: it hands freed blocks of this size
+// back to the system, where mimalloc (pyarrow's default pool) keeps tens of MiB per thread
+// that cache_bytes cannot account for.
+arrow::MemoryPool* ReadPool() { return arrow::system_memory_pool(); }
+
 // Open a dataset for reads that decode few rows of many columns at a time: pages are read as
 // they are decoded rather than each column chunk (or all of them, pre-buffered) first, which
 // would hold the compressed row groups in memory beside their decoded rows.
 Result<std::unique_ptr<parquet::arrow::FileReader>> OpenParquet(const std::string& path) {
-  auto file = arrow::io::ReadableFile::Open(path);
+  auto file = arrow::io::ReadableFile::Open(path, ReadPool());
   if (!file.ok()) return WithPath(file.status(), path);
-  parquet::ReaderProperties properties(arrow::default_memory_pool());
+  parquet::ReaderProperties properties(ReadPool());
   properties.enable_buffered_stream();
   parquet::ArrowReaderProperties arrow_properties;
   arrow_properties.set_pre_buffer(false);
   parquet::arrow::FileReaderBuilder builder;
   ARROW_RETURN_NOT_OK(WithPath(builder.Open(*file, properties), path));
   std::unique_ptr<parquet::arrow::FileReader> reader;
-  ARROW_RETURN_NOT_OK(WithPath(builder.properties(arrow_properties)->Build(&reader), path));
+  ARROW_RETURN_NOT_OK(WithPath(builder.memory_pool(ReadPool())->properties(arrow_properties)->Build(&reader), path));
   return reader;
 }
 
@@ -179,8 +189,11 @@ class SegmentCache {
  public:
   explicit SegmentCache(int64_t budget) : budget_(budget) {}
 
+  /// Return the segment under `key`, made by `make` when absent. While it is made, the
+  /// `read_bytes` its read decodes count against the budget too: least recently used segments
+  /// make room for them, and have it back once the read is done.
   template <typename Make>
-  Result<std::shared_ptr<const Segment>> Get(uint64_t key, Make&& make) {
+  Result<std::shared_ptr<const Segment>> Get(uint64_t key, int64_t read_bytes, Make&& make) {
     {
       std::lock_guard lock(mutex_);
       if (auto it = index_.find(key); it != index_.end()) {
@@ -189,22 +202,20 @@ class SegmentCache {
         return it->second->second;
       }
       ++stats_.misses;
+      reading_ += read_bytes;
+      Evict(0);
     }
-    ARROW_ASSIGN_OR_RAISE(std::shared_ptr<const Segment> segment, make());
+    auto made = make();
     std::lock_guard lock(mutex_);
+    reading_ -= read_bytes;
+    if (!made.ok()) return made.status();
+    std::shared_ptr<const Segment> segment = std::move(*made);
     if (auto it = index_.find(key); it != index_.end()) return it->second->second;  // built twice
     order_.emplace_front(key, segment);
     index_[key] = order_.begin();
     stats_.bytes += segment->bytes;
     ++stats_.entries;
-    while (stats_.bytes > budget_ && order_.size() > 1) {
-      auto& victim = order_.back();
-      stats_.bytes -= victim.second->bytes;
-      --stats_.entries;
-      ++stats_.evictions;
-      index_.erase(victim.first);
-      order_.pop_back();
-    }
+    Evict(1);  // never the segment just made
     return segment;
   }
 
@@ -215,8 +226,22 @@ class SegmentCache {
 
  private:
   using Entry = std::pair<uint64_t, std::shared_ptr<const Segment>>;
+
+  // Drop least recently used segments while over the budget, keeping at least `keep`.
+  void Evict(size_t keep) {
+    while (stats_.bytes + reading_ > budget_ && order_.size() > keep) {
+      auto& victim = order_.back();
+      stats_.bytes -= victim.second->bytes;
+      --stats_.entries;
+      ++stats_.evictions;
+      index_.erase(victim.first);
+      order_.pop_back();
+    }
+  }
+
   mutable std::mutex mutex_;
   int64_t budget_;
+  int64_t reading_ = 0;  // bytes the reads in progress decode
   std::list<Entry> order_;
   std::unordered_map<uint64_t, std::list<Entry>::iterator> index_;
   CacheStats stats_;
@@ -274,19 +299,18 @@ Result<std::unique_ptr<Loader>> Loader::Open(LoaderOptions options) {
   ARROW_RETURN_NOT_OK(loader->BuildIndex());
   // The index was built from whole label columns: hand what the allocator kept of them back
   // to the system rather than carry it through training.
-  arrow::default_memory_pool()->ReleaseUnused();
+  ReadPool()->ReleaseUnused();
   // cache_bytes bounds what the loader holds, not only the cache. Out of it come first the
-  // sample index, the rows each thread's read decodes, and the batches in flight (rendered
-  // ahead, being rendered, held by the consumer), which may take half of it: a small budget
-  // renders fewer batches ahead, at least one. The cache gets the rest.
+  // sample index and the batches in flight (rendered ahead, being rendered, held by the
+  // consumer), which may take half of it: a small budget renders fewer batches ahead, at
+  // least one. The cache gets the rest, and lends it to the reads in progress.
   auto& o = loader->options_;
   const int64_t batch_bytes = o.batch_size * o.image.image_floats() * static_cast<int64_t>(sizeof(float));
   while (o.prefetch > 1 && (o.prefetch + o.threads + 1) * batch_bytes > o.cache_bytes / 2) --o.prefetch;
   const int64_t in_flight = (o.prefetch + o.threads + 1) * batch_bytes;
-  const int64_t reads = o.threads * (kBinsPerSegment * o.image.ticks_per_bin + 2 * kRawSegmentRows) * kBookRowBytes;
   int64_t index = static_cast<int64_t>(loader->samples_.capacity() * sizeof(Sample));
   for (const auto& indices : loader->by_class_) index += static_cast<int64_t>(indices.capacity() * sizeof(int64_t));
-  loader->cache_ = std::make_unique<SegmentCache>(std::max<int64_t>(0, o.cache_bytes - in_flight - reads - index));
+  loader->cache_ = std::make_unique<SegmentCache>(std::max<int64_t>(0, o.cache_bytes - in_flight - index));
   loader->pool_ = std::make_shared<BatchPool>();
   return loader;
 }
@@ -394,8 +418,17 @@ Status Loader::BuildIndex() {
   // Pass 2: labels, timestamps and sequence numbers of each dataset, row group by row group
   // as read (never copied into one array). Ranks take disjoint shares by a seeded hash of
   // (symbol, row), the same every epoch.
-  by_class_.assign(static_cast<size_t>(std::max(nbins, 256)), {});
-  std::vector<bool> present(by_class_.size(), false);
+  // At stride 1 the index holds a sample per row: reserve it once (this rank's expected share
+  // of all windows) rather than let it grow by doubling, and fit it afterwards if a split
+  // took fewer.
+  if (datasets_.size() > static_cast<size_t>(INT16_MAX)) {
+    return Status::Invalid(options_.parquet_dir, ": ", datasets_.size(), " symbol datasets; at most ", INT16_MAX,
+                           " are served at once (choose some with symbols=)");
+  }
+  int64_t windows = 0;
+  for (const auto& dataset : datasets_) windows += std::max<int64_t>(0, (dataset.rows - W) / options_.stride + 1);
+  samples_.reserve(static_cast<size_t>(std::min<double>(
+      static_cast<double>(windows), static_cast<double>(windows) * options_.sample_fraction / options_.world_size * 1.05 + 1024)));
   int64_t total = 0;  // samples of all ranks
   const auto keep_limit = static_cast<uint64_t>(std::ldexp(options_.sample_fraction, 64) - 1);
   for (size_t s = 0; s < datasets_.size(); ++s) {
@@ -442,20 +475,24 @@ Status Loader::BuildIndex() {
         const uint8_t label = labels.Value(t - start);
         ++total;
         nbins = std::max(nbins, label + 1);
-        present[label] = true;
         if (options_.world_size > 1 &&
             Mix({options_.seed, 2, symbol_hash, static_cast<uint64_t>(t)}) % static_cast<uint64_t>(options_.world_size) !=
                 static_cast<uint64_t>(options_.rank)) {
           continue;
         }
-        by_class_[label].push_back(static_cast<int64_t>(samples_.size()));
-        samples_.push_back(Sample{static_cast<int32_t>(s), label, seq.Value(t - start), t, ts.Value(t - start)});
+        samples_.push_back(Sample{t, ts.Value(t - start), seq.Value(t - start), static_cast<int16_t>(s), label});
       }
       start = end;
     }
   }
+  if (samples_.capacity() > samples_.size() + samples_.size() / 4) samples_.shrink_to_fit();
   num_classes_ = nbins;
-  by_class_.resize(static_cast<size_t>(num_classes_));
+  // Each class's samples, in index order; the lists are sized exactly.
+  std::vector<int64_t> per_class(static_cast<size_t>(num_classes_), 0);
+  for (const auto& sample : samples_) ++per_class[sample.label];
+  by_class_.assign(static_cast<size_t>(num_classes_), {});
+  for (int c = 0; c < num_classes_; ++c) by_class_[static_cast<size_t>(c)].reserve(static_cast<size_t>(per_class[static_cast<size_t>(c)]));
+  for (size_t i = 0; i < samples_.size(); ++i) by_class_[samples_[i].label].push_back(static_cast<int64_t>(i));
   class_counts_.assign(static_cast<size_t>(num_classes_), 0);
   batches_per_epoch_ = total / (options_.batch_size * options_.world_size);
   // No sample at all (say, a split in which the chosen symbols have no rows) is an empty epoch;
@@ -465,11 +502,9 @@ Status Loader::BuildIndex() {
                            options_.split.empty() ? "" : " in split " + options_.split,
                            " are fewer than one batch of ", options_.batch_size, " per rank");
   }
-  // A class no sample of this rank holds cannot be drawn here: such a rank builds its batches
-  // over the classes it has (possible only with rare classes and world_size > 1).
-  for (int c = 0; c < num_classes_; ++c) {
-    if (!present[static_cast<size_t>(c)]) by_class_[static_cast<size_t>(c)].clear();
-  }
+  // A class no sample of this rank holds has an empty list and is not drawn here: such a rank
+  // builds its batches over the classes it has (possible only with rare classes and
+  // world_size > 1).
   return Status::OK();
 }
 
@@ -578,7 +613,7 @@ Status Loader::RenderBatch(const std::vector<Sample>& plan, Batch& batch) {
       for (int64_t bin = last - T + 1; bin <= last;) {
         const int64_t seg = bin / kBinsPerSegment;
         const uint64_t key = Mix({static_cast<uint64_t>(sample.symbol), 0, static_cast<uint64_t>(seg)});
-        ARROW_ASSIGN_OR_RAISE(auto segment, cache_->Get(key, [&]() -> Result<std::shared_ptr<const Segment>> {
+        ARROW_ASSIGN_OR_RAISE(auto segment, cache_->Get(key, ReadBytes(kBinsPerSegment * tpb), [&]() -> Result<std::shared_ptr<const Segment>> {
           auto made = std::make_shared<Segment>();
           made->first = seg * kBinsPerSegment;
           const int64_t bins = std::min(kBinsPerSegment, dataset.rows / tpb - made->first);
@@ -607,7 +642,7 @@ Status Loader::RenderBatch(const std::vector<Sample>& plan, Batch& batch) {
       starts.clear();
       for (int64_t c = first_row / kRawSegmentRows; c <= sample.row / kRawSegmentRows; ++c) {
         const uint64_t key = Mix({static_cast<uint64_t>(sample.symbol), 1, static_cast<uint64_t>(c)});
-        ARROW_ASSIGN_OR_RAISE(auto segment, cache_->Get(key, [&]() -> Result<std::shared_ptr<const Segment>> {
+        ARROW_ASSIGN_OR_RAISE(auto segment, cache_->Get(key, ReadBytes(kRawSegmentRows), [&]() -> Result<std::shared_ptr<const Segment>> {
           auto made = std::make_shared<Segment>();
           made->first = c * kRawSegmentRows;
           const int64_t end = std::min(dataset.rows, made->first + kRawSegmentRows);

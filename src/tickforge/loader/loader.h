@@ -45,14 +45,16 @@ struct LoaderOptions {
   [[nodiscard]] Status Validate() const;
 };
 
-/// One sample: a labeled row whose window of W rows lies inside its symbol's dataset.
+/// One sample: a labeled row whose window of W rows lies inside its symbol's dataset. 24 bytes:
+/// an epoch at stride 1 indexes every row of every dataset.
 struct Sample {
-  int32_t symbol;
-  uint8_t label;
-  uint32_t sequence;
   int64_t row;
   int64_t ts_event;
+  uint32_t sequence;
+  int16_t symbol;  ///< index into symbol_names()
+  uint8_t label;
 };
+static_assert(sizeof(Sample) == 24);
 
 /// A rendered batch. The buffers are owned by the loader's pool until released.
 struct Batch {
