@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <list>
 #include <system_error>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <unordered_map>
 
@@ -44,8 +45,12 @@ class Rng {
   uint64_t Next() { return Splitmix64(state_++ * 0x9E3779B97F4A7C15ULL); }
   uint64_t Below(uint64_t n) { return static_cast<uint64_t>((static_cast<unsigned __int128>(Next()) * n) >> 64); }
   template <typename T>
+  void Shuffle(T* v, size_t n) {
+    for (size_t i = n; i > 1; --i) std::swap(v[i - 1], v[Below(i)]);
+  }
+  template <typename T>
   void Shuffle(std::vector<T>& v) {
-    for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[Below(i)]);
+    Shuffle(v.data(), v.size());
   }
 
  private:
@@ -173,15 +178,38 @@ Result<ChunkedBook> ReadBook(const std::string& path, int64_t begin, int64_t end
 // The cache: per-bin aggregates (windows on the bin grid) or raw rows (other windows), by
 // symbol and segment, least recently used first out once over the byte budget.
 
+// Allocates straight from the system (mmap) and gives back on free (munmap). Raw segments come
+// and go by the thousand when the data exceeds the cache; glibc's heap kept tens of MiB of
+// them per thread arena after they were freed, memory that cache_bytes could not account for.
+template <typename T>
+struct MappedAllocator {
+  using value_type = T;
+  MappedAllocator() = default;
+  template <typename U>
+  MappedAllocator(const MappedAllocator<U>&) {}
+  T* allocate(size_t n) {
+    void* p = ::mmap(nullptr, n * sizeof(T), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, size_t n) { ::munmap(p, n * sizeof(T)); }
+  template <typename U>
+  bool operator==(const MappedAllocator<U>&) const {
+    return true;
+  }
+};
+template <typename T>
+using MappedVector = std::vector<T, MappedAllocator<T>>;
+
 struct Segment {
   int64_t first = 0;            // first bin (aggregates) or first row (raw)
   BinAggregates bins;           // aggregates segments
-  std::vector<int64_t> mids;    // mid of each bin's last row (aggregates) or of each row (raw)
+  MappedVector<int64_t> mids;   // mid of each bin's last row (aggregates) or of each row (raw)
   Book book;
   // Raw segments own compact copies of their rows: a slice of the Parquet read would keep
   // whole row groups (and every column chunk's buffers) alive, beyond the bytes accounted.
-  std::vector<int64_t> prices;  // micro-pips
-  std::vector<uint32_t> counts;
+  MappedVector<int64_t> prices;  // micro-pips
+  MappedVector<uint32_t> counts;
   int64_t bytes = 0;
 };
 
@@ -191,26 +219,35 @@ class SegmentCache {
 
   /// Return the segment under `key`, made by `make` when absent. While it is made, the
   /// `read_bytes` its read decodes count against the budget too: least recently used segments
-  /// make room for them, and have it back once the read is done.
+  /// make room for them, and have it back once the read is done. Reads that together would
+  /// exceed the budget take turns.
   template <typename Make>
   Result<std::shared_ptr<const Segment>> Get(uint64_t key, int64_t read_bytes, Make&& make) {
     {
-      std::lock_guard lock(mutex_);
+      std::unique_lock lock(mutex_);
       if (auto it = index_.find(key); it != index_.end()) {
         order_.splice(order_.begin(), order_, it->second);
         ++stats_.hits;
         return it->second->second;
       }
       ++stats_.misses;
+      read_done_.wait(lock, [&] { return reading_ == 0 || reading_ + read_bytes <= budget_; });
       reading_ += read_bytes;
       Evict(0);
     }
     auto made = make();
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     reading_ -= read_bytes;
+    read_done_.notify_all();
     if (!made.ok()) return made.status();
-    std::shared_ptr<const Segment> segment = std::move(*made);
     if (auto it = index_.find(key); it != index_.end()) return it->second->second;  // built twice
+    // Counted while alive, in the cache or not: a renderer may still hold an evicted segment.
+    const Segment* raw = made->get();
+    live_ += raw->bytes;
+    std::shared_ptr<const Segment> segment(raw, [this, owner = std::move(*made)](const Segment*) mutable {
+      live_ -= owner->bytes;
+      owner.reset();
+    });
     order_.emplace_front(key, segment);
     index_[key] = order_.begin();
     stats_.bytes += segment->bytes;
@@ -227,9 +264,10 @@ class SegmentCache {
  private:
   using Entry = std::pair<uint64_t, std::shared_ptr<const Segment>>;
 
-  // Drop least recently used segments while over the budget, keeping at least `keep`.
+  // Drop least recently used segments while the live ones and the reads in progress are over
+  // the budget, keeping at least `keep`.
   void Evict(size_t keep) {
-    while (stats_.bytes + reading_ > budget_ && order_.size() > keep) {
+    while (live_ + reading_ > budget_ && order_.size() > keep) {
       auto& victim = order_.back();
       stats_.bytes -= victim.second->bytes;
       --stats_.entries;
@@ -240,8 +278,10 @@ class SegmentCache {
   }
 
   mutable std::mutex mutex_;
+  std::condition_variable read_done_;
   int64_t budget_;
-  int64_t reading_ = 0;  // bytes the reads in progress decode
+  int64_t reading_ = 0;             // bytes the reads in progress decode
+  std::atomic<int64_t> live_ = 0;  // bytes of the segments alive
   std::list<Entry> order_;
   std::unordered_map<uint64_t, std::list<Entry>::iterator> index_;
   CacheStats stats_;
@@ -306,10 +346,13 @@ Result<std::unique_ptr<Loader>> Loader::Open(LoaderOptions options) {
   // least one. The cache gets the rest, and lends it to the reads in progress.
   auto& o = loader->options_;
   const int64_t batch_bytes = o.batch_size * o.image.image_floats() * static_cast<int64_t>(sizeof(float));
-  while (o.prefetch > 1 && (o.prefetch + o.threads + 1) * batch_bytes > o.cache_bytes / 2) --o.prefetch;
-  const int64_t in_flight = (o.prefetch + o.threads + 1) * batch_bytes;
+  // The consumer holds two: the one it works on and, as its loop moves on, the next.
+  while (o.prefetch > 1 && (o.prefetch + o.threads + 2) * batch_bytes > o.cache_bytes / 2) --o.prefetch;
+  const int64_t in_flight = (o.prefetch + o.threads + 2) * batch_bytes;
   int64_t index = static_cast<int64_t>(loader->samples_.capacity() * sizeof(Sample));
-  for (const auto& indices : loader->by_class_) index += static_cast<int64_t>(indices.capacity() * sizeof(int64_t));
+  for (const auto& indices : loader->by_class_) index += static_cast<int64_t>(indices.capacity() * sizeof(uint32_t));
+  // The plan of an epoch: a sample index per sample drawn.
+  index += loader->batches_per_epoch_ * o.batch_size * static_cast<int64_t>(sizeof(uint32_t));
   loader->cache_ = std::make_unique<SegmentCache>(std::max<int64_t>(0, o.cache_bytes - in_flight - index));
   loader->pool_ = std::make_shared<BatchPool>();
   return loader;
@@ -486,13 +529,17 @@ Status Loader::BuildIndex() {
     }
   }
   if (samples_.capacity() > samples_.size() + samples_.size() / 4) samples_.shrink_to_fit();
+  if (samples_.size() > UINT32_MAX) {
+    return Status::Invalid(options_.parquet_dir, ": ", samples_.size(), " samples on one rank; at most ", UINT32_MAX,
+                           " (raise stride or lower sample_fraction)");
+  }
   num_classes_ = nbins;
   // Each class's samples, in index order; the lists are sized exactly.
   std::vector<int64_t> per_class(static_cast<size_t>(num_classes_), 0);
   for (const auto& sample : samples_) ++per_class[sample.label];
   by_class_.assign(static_cast<size_t>(num_classes_), {});
   for (int c = 0; c < num_classes_; ++c) by_class_[static_cast<size_t>(c)].reserve(static_cast<size_t>(per_class[static_cast<size_t>(c)]));
-  for (size_t i = 0; i < samples_.size(); ++i) by_class_[samples_[i].label].push_back(static_cast<int64_t>(i));
+  for (size_t i = 0; i < samples_.size(); ++i) by_class_[samples_[i].label].push_back(static_cast<uint32_t>(i));
   class_counts_.assign(static_cast<size_t>(num_classes_), 0);
   batches_per_epoch_ = total / (options_.batch_size * options_.world_size);
   // No sample at all (say, a split in which the chosen symbols have no rows) is an empty epoch;
@@ -508,7 +555,7 @@ Status Loader::BuildIndex() {
   return Status::OK();
 }
 
-std::vector<std::vector<Sample>> Loader::PlanEpoch(int64_t epoch) const {
+std::vector<uint32_t> Loader::PlanEpoch(int64_t epoch) const {
   const uint64_t seed = options_.seed;
   const auto rank = static_cast<uint64_t>(options_.rank);
   std::vector<int> classes;
@@ -517,7 +564,7 @@ std::vector<std::vector<Sample>> Loader::PlanEpoch(int64_t epoch) const {
   }
   // Each class is a stream: its samples in a seeded order, reshuffled whenever exhausted.
   struct Stream {
-    std::vector<int64_t> order;
+    std::vector<uint32_t> order;
     size_t next = 0;
     uint64_t pass = 0;
   };
@@ -529,12 +576,12 @@ std::vector<std::vector<Sample>> Loader::PlanEpoch(int64_t epoch) const {
     Rng rng(Mix({seed, 3, static_cast<uint64_t>(epoch), rank, static_cast<uint64_t>(c), s.pass}));
     if (options_.shuffle && options_.locality) {
       // Blocks of samples sharing a cache segment, in shuffled order, shuffled inside.
-      std::map<std::pair<int32_t, int64_t>, std::vector<int64_t>> blocks;
-      for (int64_t i : s.order) {
+      std::map<std::pair<int32_t, int64_t>, std::vector<uint32_t>> blocks;
+      for (uint32_t i : s.order) {
         const Sample& x = samples_[static_cast<size_t>(i)];
         blocks[{x.symbol, x.row / segment_rows}].push_back(i);
       }
-      std::vector<std::vector<int64_t>> shuffled;
+      std::vector<std::vector<uint32_t>> shuffled;
       for (auto& [key, block] : blocks) shuffled.push_back(std::move(block));
       rng.Shuffle(shuffled);
       s.order.clear();
@@ -552,7 +599,7 @@ std::vector<std::vector<Sample>> Loader::PlanEpoch(int64_t epoch) const {
   const int64_t B = options_.batch_size;
   const auto C = static_cast<int64_t>(classes.size());
   if (C == 0) return {};
-  std::vector<std::vector<Sample>> plan(static_cast<size_t>(batches_per_epoch_));
+  std::vector<uint32_t> plan(static_cast<size_t>(batches_per_epoch_ * B));
   for (int64_t b = 0; b < batches_per_epoch_; ++b) {
     Rng rng(Mix({seed, 4, static_cast<uint64_t>(epoch), rank, static_cast<uint64_t>(b)}));
     std::vector<int64_t> quota(static_cast<size_t>(C), B / C);
@@ -560,33 +607,39 @@ std::vector<std::vector<Sample>> Loader::PlanEpoch(int64_t epoch) const {
     for (int64_t i = 0; i < C; ++i) pick[static_cast<size_t>(i)] = i;
     rng.Shuffle(pick);
     for (int64_t i = 0; i < B % C; ++i) ++quota[static_cast<size_t>(pick[static_cast<size_t>(i)])];
-    auto& batch = plan[static_cast<size_t>(b)];
+    uint32_t* const batch = plan.data() + b * B;
+    int64_t filled = 0;
     for (int64_t i = 0; i < C; ++i) {
       const int c = classes[static_cast<size_t>(i)];
       for (int64_t k = 0; k < quota[static_cast<size_t>(i)]; ++k) {
         Stream& s = streams[static_cast<size_t>(c)];
         if (s.next == s.order.size()) refill(c);
-        batch.push_back(samples_[static_cast<size_t>(s.order[s.next++])]);
+        batch[filled++] = s.order[s.next++];
       }
     }
-    if (options_.shuffle) rng.Shuffle(batch);
+    if (options_.shuffle) rng.Shuffle(batch, static_cast<size_t>(B));
   }
   return plan;
 }
 
 std::vector<Sample> Loader::PlanBatch(int64_t epoch, int64_t index) const {
-  auto plan = PlanEpoch(epoch);
-  return index >= 0 && index < static_cast<int64_t>(plan.size()) ? plan[static_cast<size_t>(index)] : std::vector<Sample>{};
+  if (index < 0 || index >= batches_per_epoch_) return {};
+  const auto plan = PlanEpoch(epoch);
+  std::vector<Sample> out;
+  for (int64_t i = 0; i < options_.batch_size; ++i) {
+    out.push_back(samples_[plan[static_cast<size_t>(index * options_.batch_size + i)]]);
+  }
+  return out;
 }
 
-Status Loader::RenderBatch(const std::vector<Sample>& plan, Batch& batch) {
+Status Loader::RenderBatch(const uint32_t* plan, Batch& batch) {
   const auto& image = options_.image;
   const int64_t floats = image.image_floats();
   const int64_t tpb = image.ticks_per_bin;
   const int64_t T = image.time_bins;
   const int64_t W = image.window_rows();
   const bool aligned = options_.stride % tpb == 0;
-  batch.size = static_cast<int64_t>(plan.size());
+  batch.size = options_.batch_size;
   batch.features.resize(static_cast<size_t>(batch.size * floats));
   batch.labels.resize(static_cast<size_t>(batch.size));
   batch.symbols.resize(static_cast<size_t>(batch.size));
@@ -602,7 +655,7 @@ Status Loader::RenderBatch(const std::vector<Sample>& plan, Batch& batch) {
   const bool want_trades =
       std::count(image.features.begin(), image.features.end(), features::Feature::kTradeCounts) > 0;
   for (int64_t i = 0; i < batch.size; ++i) {
-    const Sample& sample = plan[static_cast<size_t>(i)];
+    const Sample& sample = samples_[plan[i]];
     const auto& dataset = datasets_[static_cast<size_t>(sample.symbol)];
     float* out = batch.features.data() + i * floats;
     if (aligned) {
@@ -620,7 +673,8 @@ Status Loader::RenderBatch(const std::vector<Sample>& plan, Batch& batch) {
           ARROW_ASSIGN_OR_RAISE(auto read, ReadBook(dataset.path, made->first * tpb, (made->first + bins) * tpb));
           // The aggregates are all a window on the grid needs: the rows go once they are made.
           features::AggregateChunks(read.chunks, read.starts, 0, bins, image, made->bins);
-          for (int64_t b = 0; b < bins; ++b) made->mids.push_back(read.Mid((b + 1) * tpb - 1, image));
+          made->mids.resize(static_cast<size_t>(bins));
+          for (int64_t b = 0; b < bins; ++b) made->mids[static_cast<size_t>(b)] = read.Mid((b + 1) * tpb - 1, image);
           made->bytes = static_cast<int64_t>(made->bins.cells.size() * sizeof(BinCell) + made->mids.size() * 8);
           return made;
         }));
@@ -732,7 +786,7 @@ void Loader::Work() {
     }
     auto batch = pool_->Acquire();
     batch->index = order_[job];
-    batch->status = RenderBatch(plan_[static_cast<size_t>(order_[job])], *batch);
+    batch->status = RenderBatch(plan_.data() + order_[job] * options_.batch_size, *batch);
     {
       std::lock_guard lock(sync_->mutex);
       done_[static_cast<int64_t>(job)] = std::move(batch);

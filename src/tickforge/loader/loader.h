@@ -112,9 +112,10 @@ class Loader {
  private:
   explicit Loader(LoaderOptions options);
   Status BuildIndex();
-  std::vector<std::vector<Sample>> PlanEpoch(int64_t epoch) const;
+  /// Return the epoch's batches back to back: batch b is plan[b·B, (b+1)·B), samples_ indices.
+  std::vector<uint32_t> PlanEpoch(int64_t epoch) const;
   void Work();
-  Status RenderBatch(const std::vector<Sample>& plan, Batch& batch);
+  Status RenderBatch(const uint32_t* plan, Batch& batch);
 
   struct SymbolData {
     std::string path;
@@ -125,7 +126,7 @@ class Loader {
   std::vector<std::string> names_;
   std::vector<SymbolData> datasets_;
   std::vector<Sample> samples_;                  // this rank's samples
-  std::vector<std::vector<int64_t>> by_class_;   // indices into samples_
+  std::vector<std::vector<uint32_t>> by_class_;  // indices into samples_
   int num_classes_ = 0;
   int64_t batches_per_epoch_ = 0;
   std::unique_ptr<SegmentCache> cache_;
@@ -138,7 +139,7 @@ class Loader {
     std::condition_variable changed;
   };
   std::unique_ptr<Sync> sync_ = std::make_unique<Sync>();
-  std::vector<std::vector<Sample>> plan_;
+  std::vector<uint32_t> plan_;                   // PlanEpoch of the running epoch
   std::vector<int64_t> order_;                   // batch indices to render, in order
   size_t next_job_ = 0;                          // next position in order_ to render
   size_t next_out_ = 0;                          // next position in order_ to hand out
