@@ -154,16 +154,17 @@ struct LevelRows {
 };
 
 // Add rows [from, to) of one level's columns (a function of its own so the accumulators stay
-// in registers).
-template <bool kTrades, typename Unit>
-inline void AddRows(const int64_t* px, const uint32_t* sz, const uint32_t* ct, int64_t from, int64_t to, Unit unit,
-                    uint32_t* sizes, LevelRows& acc) {
+// in registers). Prices are fixed point (rounded here by `unit`) or micro-pip offsets from
+// `base` (unit 1).
+template <bool kTrades, typename Price, typename Unit>
+inline void AddRows(const Price* px, Price undefined, int64_t base, const uint32_t* sz, const uint32_t* ct,
+                    int64_t from, int64_t to, Unit unit, uint32_t* sizes, LevelRows& acc) {
   int64_t price_sum = acc.price_sum;
   uint64_t trades = acc.trades;
   uint32_t lo = acc.lo, hi = acc.hi;
   size_t n = acc.n;
   for (int64_t r = from; r < to; ++r) {
-    if (px[r] == dbn::kUndefPrice) continue;  // the level is empty in this row
+    if (px[r] == undefined) continue;  // the level is empty in this row
     price_sum += RoundHalfAway(px[r], static_cast<int64_t>(unit));
     const uint32_t size = sz[r];
     sizes[n++] = size;
@@ -171,12 +172,13 @@ inline void AddRows(const int64_t* px, const uint32_t* sz, const uint32_t* ct, i
     hi = std::max(hi, size);
     if constexpr (kTrades) trades += ct[r];
   }
+  price_sum += base * static_cast<int64_t>(n - acc.n);
   acc = LevelRows{price_sum, trades, lo, hi, n};
 }
 
 // Aggregate with the micro-pip unit as `Unit`: an integral constant for the default unit, so
 // the per-row rounding divides by a constant (a multiply) rather than with a division
-// instruction, which dominated the cost of aggregating raw rows; 1 for prices in micro-pips.
+// instruction, which dominated the cost of aggregating raw rows.
 template <bool kTrades, typename Unit>
 void AggregateBins(const std::vector<const Book*>& chunks, const std::vector<int64_t>& starts, int64_t first_row,
                    int64_t bins, const ImageOptions& options, Unit unit, BinCell* cells) {
@@ -203,9 +205,17 @@ void AggregateBins(const std::vector<const Book*>& chunks, const std::vector<int
         // The bin's rows in order, chunk by chunk (a bin may straddle a chunk boundary).
         for (size_t c = chunk; c < chunks.size() && starts[c] < end; ++c) {
           const Book& book = *chunks[c];
-          AddRows<kTrades>(side == 0 ? book.bid_px[l] : book.ask_px[l], side == 0 ? book.bid_sz[l] : book.ask_sz[l],
-                           side == 0 ? book.bid_ct[l] : book.ask_ct[l], std::max(begin, starts[c]) - starts[c],
-                           std::min(end, starts[c] + book.rows) - starts[c], unit, sizes, acc);
+          const uint32_t* sz = side == 0 ? book.bid_sz[l] : book.ask_sz[l];
+          const uint32_t* ct = side == 0 ? book.bid_ct[l] : book.ask_ct[l];
+          const int64_t from = std::max(begin, starts[c]) - starts[c];
+          const int64_t to = std::min(end, starts[c] + book.rows) - starts[c];
+          if (book.micro_pip_prices) {  // rounded already: rounding by 1 is the identity
+            AddRows<kTrades>(side == 0 ? book.bid_mp[l] : book.ask_mp[l], kNoMicroPips, book.micro_pip_base, sz, ct,
+                             from, to, std::integral_constant<int64_t, 1>{}, sizes, acc);
+          } else {
+            AddRows<kTrades>(side == 0 ? book.bid_px[l] : book.ask_px[l], dbn::kUndefPrice, 0, sz, ct, from, to, unit,
+                             sizes, acc);
+          }
         }
         BinCell& cell = cells[(b * 2 + side) * kLevels + l];
         cell = BinCell{kNoPrice, 0, 0, 0};
@@ -245,9 +255,7 @@ void AggregateChunks(const std::vector<const Book*>& chunks, const std::vector<i
   out.first_row = first_row;
   out.cells.resize(static_cast<size_t>(bins * 2 * kLevels));  // every cell is written below
   const int64_t unit = MicroPipUnit(options);
-  if (chunks.front()->micro_pip_prices) {  // rounded already: rounding by 1 is the identity
-    AggregateBinsFor(chunks, starts, first_row, bins, options, std::integral_constant<int64_t, 1>{}, out.cells.data());
-  } else if (unit == 10'000) {  // micro_pip_size 1e-5, the default
+  if (unit == 10'000) {  // micro_pip_size 1e-5, the default
     AggregateBinsFor(chunks, starts, first_row, bins, options, std::integral_constant<int64_t, 10'000>{},
                      out.cells.data());
   } else {
@@ -255,10 +263,20 @@ void AggregateChunks(const std::vector<const Book*>& chunks, const std::vector<i
   }
 }
 
-void ToMicroPips(const int64_t* prices, int64_t n, const ImageOptions& options, int64_t* out) {
+void MicroPipRange(const int64_t* prices, int64_t n, const ImageOptions& options, int64_t& lo, int64_t& hi) {
   const int64_t unit = MicroPipUnit(options);
   for (int64_t i = 0; i < n; ++i) {
-    out[i] = prices[i] == dbn::kUndefPrice ? dbn::kUndefPrice : RoundHalfAway(prices[i], unit);
+    if (prices[i] == dbn::kUndefPrice) continue;
+    const int64_t p = RoundHalfAway(prices[i], unit);
+    lo = std::min(lo, p);
+    hi = std::max(hi, p);
+  }
+}
+
+void ToMicroPipOffsets(const int64_t* prices, int64_t n, const ImageOptions& options, int64_t base, int32_t* out) {
+  const int64_t unit = MicroPipUnit(options);
+  for (int64_t i = 0; i < n; ++i) {
+    out[i] = prices[i] == dbn::kUndefPrice ? kNoMicroPips : static_cast<int32_t>(RoundHalfAway(prices[i], unit) - base);
   }
 }
 

@@ -39,20 +39,30 @@ struct ImageOptions {
   [[nodiscard]] Status Validate() const;
 };
 
+/// An undefined price among micro-pip offsets (Book::micro_pip_prices).
+inline constexpr int32_t kNoMicroPips = INT32_MIN;
+
 /// One symbol's book as columns (views into Arrow arrays), rows in series order.
 struct Book {
   int64_t rows = 0;
   std::array<const int64_t*, kLevels> bid_px{}, ask_px{};
   /// bid_ct and ask_ct may be null where trade_counts is not among the features aggregated.
   std::array<const uint32_t*, kLevels> bid_sz{}, ask_sz{}, bid_ct{}, ask_ct{};
-  /// The prices are micro-pips already (ToMicroPips), not fixed point: for callers that
-  /// aggregate many windows of the same rows and round each price once.
+  /// Prices in bid_mp/ask_mp as micro-pip offsets from micro_pip_base (kNoMicroPips where the
+  /// level is empty), not fixed point in bid_px/ask_px: for callers that aggregate many
+  /// windows of the same rows, rounded once and half the bytes to read per window.
   bool micro_pip_prices = false;
+  int64_t micro_pip_base = 0;
+  std::array<const int32_t*, kLevels> bid_mp{}, ask_mp{};
   std::vector<std::shared_ptr<arrow::Array>> keep_alive;
 };
 
-/// Write n fixed-point prices as micro-pips, rounded as §3.4 says (kUndefPrice stays).
-void ToMicroPips(const int64_t* prices, int64_t n, const ImageOptions& options, int64_t* out);
+/// Widen [lo, hi] to the micro-pip prices (rounded as §3.4 says) of n fixed-point prices.
+void MicroPipRange(const int64_t* prices, int64_t n, const ImageOptions& options, int64_t& lo, int64_t& hi);
+
+/// Write n fixed-point prices as micro-pip offsets from `base` (kNoMicroPips where undefined);
+/// every offset must fit in an int32 (MicroPipRange tells).
+void ToMicroPipOffsets(const int64_t* prices, int64_t n, const ImageOptions& options, int64_t base, int32_t* out);
 
 /// Return views of a labeled dataset's book columns (fixed-point prices, as label build writes
 /// them); an error names the missing or mistyped column.

@@ -308,7 +308,7 @@ TEST(DepthImageTest, AggregatingAcrossChunksEqualsOneBook) {
   }
 }
 
-TEST(DepthImageTest, PricesInMicroPipsAggregateLikeFixedPoint) {
+TEST(DepthImageTest, MicroPipOffsetsAggregateLikeFixedPoint) {
   OwnedBook owned = RandomBook(2000, 9);
   for (int r = 300; r < 340; ++r) owned.bid_px[7][static_cast<size_t>(r)] = dbn::kUndefPrice;
   const Book book = owned.View();
@@ -318,13 +318,26 @@ TEST(DepthImageTest, PricesInMicroPipsAggregateLikeFixedPoint) {
     options.ticks_per_bin = 50;
     options.micro_pip_size = micro_pip_size;
     options.features = {Feature::kVolume, Feature::kVariance, Feature::kTradeCounts};
-    OwnedBook rounded = owned;
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
     for (int l = 0; l < kLevels; ++l) {
-      ToMicroPips(owned.bid_px[l].data(), book.rows, options, rounded.bid_px[l].data());
-      ToMicroPips(owned.ask_px[l].data(), book.rows, options, rounded.ask_px[l].data());
+      MicroPipRange(owned.bid_px[l].data(), book.rows, options, lo, hi);
+      MicroPipRange(owned.ask_px[l].data(), book.rows, options, lo, hi);
     }
-    Book micro = rounded.View();
+    ASSERT_LT(lo, hi);
+    std::array<std::vector<int32_t>, kLevels> bid, ask;
+    Book micro = book;
     micro.micro_pip_prices = true;
+    micro.micro_pip_base = lo;
+    for (int l = 0; l < kLevels; ++l) {
+      bid[l].resize(static_cast<size_t>(book.rows));
+      ask[l].resize(static_cast<size_t>(book.rows));
+      ToMicroPipOffsets(owned.bid_px[l].data(), book.rows, options, lo, bid[l].data());
+      ToMicroPipOffsets(owned.ask_px[l].data(), book.rows, options, lo, ask[l].data());
+      micro.bid_mp[l] = bid[l].data();
+      micro.ask_mp[l] = ask[l].data();
+      micro.bid_px[l] = micro.ask_px[l] = nullptr;  // must not be read
+    }
+    EXPECT_EQ(bid[7][310], kNoMicroPips);
     for (const int64_t first : {int64_t{0}, int64_t{17}, int64_t{499}}) {
       const BinAggregates want = Aggregate(book, first, options.time_bins, options);
       const BinAggregates got = Aggregate(micro, first, options.time_bins, options);

@@ -178,6 +178,8 @@ Result<ChunkedBook> ReadBook(const std::string& path, int64_t begin, int64_t end
 // The cache: per-bin aggregates (windows on the bin grid) or raw rows (other windows), by
 // symbol and segment, least recently used first out once over the byte budget.
 
+namespace {
+
 // Allocates straight from the system (mmap) and gives back on free (munmap). Raw segments come
 // and go by the thousand when the data exceeds the cache; glibc's heap kept tens of MiB of
 // them per thread arena after they were freed, memory that cache_bytes could not account for.
@@ -208,10 +210,91 @@ struct Segment {
   Book book;
   // Raw segments own compact copies of their rows: a slice of the Parquet read would keep
   // whole row groups (and every column chunk's buffers) alive, beyond the bytes accounted.
-  MappedVector<int64_t> prices;  // micro-pips
-  MappedVector<uint32_t> counts;
+  MappedVector<int32_t> offsets;  // prices as micro-pip offsets, or where they do not fit:
+  MappedVector<int64_t> prices;   // prices in fixed point
+  MappedVector<uint32_t> counts;  // sizes and (when rendered) trade counts
   int64_t bytes = 0;
 };
+
+// Make an aggregates segment: bins [first, first + bins) of the grid, from rows read from the
+// first bin's first row on. The rows go once the aggregates are made.
+std::shared_ptr<Segment> MakeBinSegment(const ChunkedBook& read, int64_t first, int64_t bins,
+                                        const features::ImageOptions& image) {
+  auto made = std::make_shared<Segment>();
+  made->first = first;
+  features::AggregateChunks(read.chunks, read.starts, 0, bins, image, made->bins);
+  made->mids.resize(static_cast<size_t>(bins));
+  for (int64_t b = 0; b < bins; ++b) made->mids[static_cast<size_t>(b)] = read.Mid((b + 1) * image.ticks_per_bin - 1, image);
+  made->bytes = static_cast<int64_t>(made->bins.cells.size() * sizeof(BinCell) + made->mids.size() * 8);
+  return made;
+}
+
+// Make a raw segment: compact copies of the n rows read from row `first` on, prices as int32
+// micro-pip offsets (rounded once, half the bytes each window reads) unless the segment's
+// price range is too wide for them, trade counts only when rendered.
+std::shared_ptr<Segment> MakeRawSegment(const ChunkedBook& read, int64_t first, int64_t n,
+                                        const features::ImageOptions& image, bool want_trades) {
+  auto made = std::make_shared<Segment>();
+  made->first = first;
+  int64_t lo = INT64_MAX, hi = INT64_MIN;
+  for (const Book& from : read.books) {
+    for (int l = 0; l < kLevels; ++l) {
+      features::MicroPipRange(from.bid_px[l], from.rows, image, lo, hi);
+      features::MicroPipRange(from.ask_px[l], from.rows, image, lo, hi);
+    }
+  }
+  Book& book = made->book;
+  book.rows = n;
+  book.micro_pip_prices = lo > hi || hi - lo <= INT32_MAX;  // no price at all: all empty
+  book.micro_pip_base = lo > hi ? 0 : lo;
+  (book.micro_pip_prices ? made->offsets.resize(static_cast<size_t>(n * 2 * kLevels))
+                         : made->prices.resize(static_cast<size_t>(n * 2 * kLevels)));
+  const int columns = want_trades ? 4 : 2;
+  made->counts.resize(static_cast<size_t>(n * columns * kLevels));
+  for (int l = 0; l < kLevels; ++l) {
+    const size_t at_level = static_cast<size_t>(2 * l * n);
+    uint32_t* u = made->counts.data() + columns * l * n;
+    for (size_t k = 0; k < read.books.size(); ++k) {  // the read's chunks, in order
+      const Book& from = read.books[k];
+      const int64_t at = read.starts[k];
+      if (book.micro_pip_prices) {
+        int32_t* mp = made->offsets.data() + at_level;
+        features::ToMicroPipOffsets(from.bid_px[l], from.rows, image, book.micro_pip_base, mp + at);
+        features::ToMicroPipOffsets(from.ask_px[l], from.rows, image, book.micro_pip_base, mp + n + at);
+      } else {
+        int64_t* px = made->prices.data() + at_level;
+        std::copy_n(from.bid_px[l], from.rows, px + at);
+        std::copy_n(from.ask_px[l], from.rows, px + n + at);
+      }
+      std::copy_n(from.bid_sz[l], from.rows, u + at);
+      std::copy_n(from.ask_sz[l], from.rows, u + n + at);
+      if (want_trades) {
+        std::copy_n(from.bid_ct[l], from.rows, u + 2 * n + at);
+        std::copy_n(from.ask_ct[l], from.rows, u + 3 * n + at);
+      }
+    }
+    if (book.micro_pip_prices) {
+      book.bid_mp[l] = made->offsets.data() + at_level;
+      book.ask_mp[l] = made->offsets.data() + at_level + n;
+    } else {
+      book.bid_px[l] = made->prices.data() + at_level;
+      book.ask_px[l] = made->prices.data() + at_level + n;
+    }
+    book.bid_sz[l] = u;
+    book.ask_sz[l] = u + n;
+    if (want_trades) {
+      book.bid_ct[l] = u + 2 * n;
+      book.ask_ct[l] = u + 3 * n;
+    }
+  }
+  made->mids.resize(static_cast<size_t>(n));
+  for (int64_t r = 0; r < n; ++r) made->mids[static_cast<size_t>(r)] = read.Mid(r, image);
+  const int64_t price_bytes = book.micro_pip_prices ? 4 : 8;
+  made->bytes = n * (kLevels * 2 * price_bytes + kLevels * columns * 4 + 8);
+  return made;
+}
+
+}  // namespace
 
 class SegmentCache {
  public:
@@ -667,16 +750,10 @@ Status Loader::RenderBatch(const uint32_t* plan, Batch& batch) {
         const int64_t seg = bin / kBinsPerSegment;
         const uint64_t key = Mix({static_cast<uint64_t>(sample.symbol), 0, static_cast<uint64_t>(seg)});
         ARROW_ASSIGN_OR_RAISE(auto segment, cache_->Get(key, ReadBytes(kBinsPerSegment * tpb), [&]() -> Result<std::shared_ptr<const Segment>> {
-          auto made = std::make_shared<Segment>();
-          made->first = seg * kBinsPerSegment;
-          const int64_t bins = std::min(kBinsPerSegment, dataset.rows / tpb - made->first);
-          ARROW_ASSIGN_OR_RAISE(auto read, ReadBook(dataset.path, made->first * tpb, (made->first + bins) * tpb));
-          // The aggregates are all a window on the grid needs: the rows go once they are made.
-          features::AggregateChunks(read.chunks, read.starts, 0, bins, image, made->bins);
-          made->mids.resize(static_cast<size_t>(bins));
-          for (int64_t b = 0; b < bins; ++b) made->mids[static_cast<size_t>(b)] = read.Mid((b + 1) * tpb - 1, image);
-          made->bytes = static_cast<int64_t>(made->bins.cells.size() * sizeof(BinCell) + made->mids.size() * 8);
-          return made;
+          const int64_t first = seg * kBinsPerSegment;
+          const int64_t bins = std::min(kBinsPerSegment, dataset.rows / tpb - first);
+          ARROW_ASSIGN_OR_RAISE(auto read, ReadBook(dataset.path, first * tpb, (first + bins) * tpb));
+          return MakeBinSegment(read, first, bins, image);
         }));
         const int64_t end = std::min(last, segment->first + segment->bins.bins() - 1);
         for (int64_t b = bin; b <= end; ++b) {
@@ -697,46 +774,10 @@ Status Loader::RenderBatch(const uint32_t* plan, Batch& batch) {
       for (int64_t c = first_row / kRawSegmentRows; c <= sample.row / kRawSegmentRows; ++c) {
         const uint64_t key = Mix({static_cast<uint64_t>(sample.symbol), 1, static_cast<uint64_t>(c)});
         ARROW_ASSIGN_OR_RAISE(auto segment, cache_->Get(key, ReadBytes(kRawSegmentRows), [&]() -> Result<std::shared_ptr<const Segment>> {
-          auto made = std::make_shared<Segment>();
-          made->first = c * kRawSegmentRows;
-          const int64_t end = std::min(dataset.rows, made->first + kRawSegmentRows);
-          ARROW_ASSIGN_OR_RAISE(auto read, ReadBook(dataset.path, made->first, end));
-          const int64_t n = end - made->first;
-          made->prices.resize(static_cast<size_t>(n * 2 * kLevels));
-          // Trade counts only when rendered: the cache then holds a third more rows.
-          const int columns = want_trades ? 4 : 2;
-          made->counts.resize(static_cast<size_t>(n * columns * kLevels));
-          made->mids.resize(static_cast<size_t>(n));
-          Book& book = made->book;
-          book.rows = n;
-          book.micro_pip_prices = true;  // rounded once here, not in every window
-          for (int l = 0; l < kLevels; ++l) {
-            int64_t* px = made->prices.data() + 2 * l * n;
-            uint32_t* u = made->counts.data() + columns * l * n;
-            for (size_t k = 0; k < read.books.size(); ++k) {  // the read's chunks, in order
-              const Book& from = read.books[k];
-              const int64_t at = read.starts[k];
-              features::ToMicroPips(from.bid_px[l], from.rows, image, px + at);
-              features::ToMicroPips(from.ask_px[l], from.rows, image, px + n + at);
-              std::copy_n(from.bid_sz[l], from.rows, u + at);
-              std::copy_n(from.ask_sz[l], from.rows, u + n + at);
-              if (want_trades) {
-                std::copy_n(from.bid_ct[l], from.rows, u + 2 * n + at);
-                std::copy_n(from.ask_ct[l], from.rows, u + 3 * n + at);
-              }
-            }
-            book.bid_px[l] = px;
-            book.ask_px[l] = px + n;
-            book.bid_sz[l] = u;
-            book.ask_sz[l] = u + n;
-            if (want_trades) {
-              book.bid_ct[l] = u + 2 * n;
-              book.ask_ct[l] = u + 3 * n;
-            }
-          }
-          for (int64_t r = 0; r < n; ++r) made->mids[static_cast<size_t>(r)] = read.Mid(r, image);
-          made->bytes = n * (kLevels * 2 * 8 + kLevels * columns * 4 + 8);
-          return made;
+          const int64_t first = c * kRawSegmentRows;
+          const int64_t end = std::min(dataset.rows, first + kRawSegmentRows);
+          ARROW_ASSIGN_OR_RAISE(auto read, ReadBook(dataset.path, first, end));
+          return MakeRawSegment(read, first, end - first, image, want_trades);
         }));
         books.push_back(&segment->book);
         starts.push_back(segment->first);
