@@ -763,6 +763,26 @@ def test_stride_one_across_raw_segments(long_symbol):
         np.testing.assert_array_equal(image, render(long_symbol, symbol, row), err_msg=f"row {row}")
 
 
+def test_stride_one_prices_too_far_apart_for_offsets(data, tmp_path):
+    """Raw rows whose prices span more micro-pips than an int32 holds render like the others
+    (the engine keeps such rows in fixed point)."""
+    s = next(iter(data.sets.values()))
+    table = pq.read_table(s.path)
+    index = table.schema.get_field_index("ask_px_09")
+    px = table["ask_px_09"].to_numpy().copy()
+    # 2^32 micro-pips above the book: dropped from images, and where a 32-bit offset would wrap
+    # around, those rows would look like the book's own.
+    px[::50] += (1 << 32) * 10_000
+    table = table.set_column(index, table.schema.field(index), pa.array(px))
+    pq.write_table(table, tmp_path / s.path.name)
+    features, _, index = next(iter(make(tmp_path, stride=1, seed=2)))
+    rows = [int(r) for r in index["row"][:4]]
+    assert any((r - (W - 1)) % TPB for r in rows)
+    for i, row in enumerate(rows):
+        want = tickforge.render(tmp_path / s.path.name, row=row, time_bins=T, ticks_per_bin=TPB)
+        np.testing.assert_array_equal(features[i].numpy(), want, err_msg=f"row {row}")
+
+
 # ---------------------------------------------------------------------------------------------
 # Zero-copy tensors and buffer lifetime
 # ---------------------------------------------------------------------------------------------
