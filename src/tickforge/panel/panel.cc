@@ -1723,9 +1723,11 @@ Result<PanelReport> PanelBuilder::WriteParquet(const std::filesystem::path& path
   std::shared_ptr<arrow::Table> pending;
   ARROW_ASSIGN_OR_RAISE(pending, arrow::Table::MakeEmpty(reader->schema()));
   const int64_t group = write.row_group_rows;
+  // The panel is read on a thread of its own while row groups are written here: decoding the
+  // inputs and encoding the output overlap (the writer's threads only split a group's columns).
+  BatchPrefetcher prefetch(reader, 8);
   while (true) {
-    std::shared_ptr<arrow::RecordBatch> batch;
-    ARROW_RETURN_NOT_OK(reader->ReadNext(&batch));
+    ARROW_ASSIGN_OR_RAISE(auto batch, prefetch.Next());
     if (batch) {
       ARROW_ASSIGN_OR_RAISE(auto table, arrow::Table::FromRecordBatches(reader->schema(), {batch}));
       ARROW_ASSIGN_OR_RAISE(pending, arrow::ConcatenateTables({pending, table}));
