@@ -67,7 +67,9 @@ class RepresentDataLoader(_Base):
     for data larger than cache_bytes. Extras: seed, time_bins, ticks_per_bin,
     micro_pip_size, split ('train' | 'val' | 'test', cut by time with a purge gap), stride,
     rank, world_size, cache_bytes, threads, prefetch, return_index, config (YAML/JSON file;
-    arguments given here win over it), split_fractions, pin_memory.
+    arguments given here win over it), split_fractions, pin_memory. ``cache_bytes`` bounds the
+    loader's memory: the sample index, the batches in flight (at most half of it; ``prefetch``
+    is lowered to fit) and the reads in progress come out of it, the cache gets the rest.
 
     Iterating yields ``(features, labels)`` — float32 (B, 402, T) or (B, N, 402, T) and int64
     (B,) — plus an index dict (symbol, ts_event, sequence, row per sample) when return_index.
