@@ -267,6 +267,21 @@ Book Rows(const Book& book, int64_t begin, int64_t end) {
   return out;
 }
 
+// Every cell of `got` equals the same cell of `want`, bit for bit.
+::testing::AssertionResult SameCells(const BinAggregates& got, const BinAggregates& want) {
+  if (got.cells.size() != want.cells.size()) {
+    return ::testing::AssertionFailure() << got.cells.size() << " cells, expected " << want.cells.size();
+  }
+  for (size_t i = 0; i < want.cells.size(); ++i) {
+    const BinCell& a = got.cells[i];
+    const BinCell& b = want.cells[i];
+    if (!(a.price == b.price && a.volume == b.volume && a.variance == b.variance && a.trade_counts == b.trade_counts)) {
+      return ::testing::AssertionFailure() << "cell " << i << " differs";
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
 TEST(DepthImageTest, AggregatingAcrossChunksEqualsOneBook) {
   OwnedBook owned = RandomBook(3000, 5);
   // Wholly empty levels over several rows, and sizes spread too wide to count (selection).
@@ -296,14 +311,7 @@ TEST(DepthImageTest, AggregatingAcrossChunksEqualsOneBook) {
       const std::vector<int64_t> tail_starts(starts.begin() + static_cast<std::ptrdiff_t>(from), starts.end());
       BinAggregates got;
       AggregateChunks(tail, tail_starts, first, options.time_bins, options, got);
-      ASSERT_EQ(got.cells.size(), want.cells.size());
-      for (size_t i = 0; i < want.cells.size(); ++i) {
-        const BinCell& a = got.cells[i];
-        const BinCell& b = want.cells[i];
-        ASSERT_TRUE(a.price == b.price && a.volume == b.volume && a.variance == b.variance &&
-                    a.trade_counts == b.trade_counts)
-            << "chunk=" << chunk << " first=" << first << " cell=" << i;
-      }
+      ASSERT_TRUE(SameCells(got, want)) << "chunk=" << chunk << " first=" << first;
     }
   }
 }
@@ -341,14 +349,7 @@ TEST(DepthImageTest, MicroPipOffsetsAggregateLikeFixedPoint) {
     for (const int64_t first : {int64_t{0}, int64_t{17}, int64_t{499}}) {
       const BinAggregates want = Aggregate(book, first, options.time_bins, options);
       const BinAggregates got = Aggregate(micro, first, options.time_bins, options);
-      ASSERT_EQ(got.cells.size(), want.cells.size());
-      for (size_t i = 0; i < want.cells.size(); ++i) {
-        const BinCell& a = got.cells[i];
-        const BinCell& b = want.cells[i];
-        ASSERT_TRUE(a.price == b.price && a.volume == b.volume && a.variance == b.variance &&
-                    a.trade_counts == b.trade_counts)
-            << "micro_pip_size=" << micro_pip_size << " first=" << first << " cell=" << i;
-      }
+      ASSERT_TRUE(SameCells(got, want)) << "micro_pip_size=" << micro_pip_size << " first=" << first;
     }
   }
 }
