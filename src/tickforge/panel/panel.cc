@@ -1725,8 +1725,8 @@ Result<PanelReport> PanelBuilder::WriteParquet(const std::filesystem::path& path
   const int64_t group = write.row_group_rows;
   // The panel is read on a thread of its own while row groups are written here: decoding the
   // inputs and encoding the output overlap (the writer's threads only split a group's columns).
-  // Four batches ahead: time order's are 65,536 rows, and more of them raised its peak RSS.
-  BatchPrefetcher prefetch(reader, 4);
+  // One row group ahead: enough to cover a group's write, whatever the batches' size.
+  BatchPrefetcher prefetch(reader, 64, {}, group);
   while (true) {
     ARROW_ASSIGN_OR_RAISE(auto batch, prefetch.Next());
     if (batch) {

@@ -17,10 +17,11 @@ namespace tickforge {
 
 class BatchPrefetcher {
  public:
-  /// Start reading `reader` at once, keeping at most `depth` batches ready. `position`, if
-  /// given, is sampled on the reading thread after each batch (e.g. bytes of input consumed).
+  /// Start reading `reader` at once, keeping at most `depth` batches ready, and, when
+  /// `max_rows` > 0, reading no further once the ready batches hold that many rows. `position`,
+  /// if given, is sampled on the reading thread after each batch (e.g. bytes of input consumed).
   BatchPrefetcher(std::shared_ptr<arrow::RecordBatchReader> reader, size_t depth,
-                  std::function<int64_t()> position = {});
+                  std::function<int64_t()> position = {}, int64_t max_rows = 0);
   /// Stop reading and join the thread; batches not taken are dropped.
   ~BatchPrefetcher();
   BatchPrefetcher(const BatchPrefetcher&) = delete;
@@ -44,6 +45,8 @@ class BatchPrefetcher {
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<Item> ready_;
+  int64_t max_rows_ = 0;
+  int64_t ready_rows_ = 0;
   bool stop_ = false;
   bool finished_ = false;
   int64_t position_ = 0;
