@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "tickforge/dbn/records.h"
+#include "tickforge/util/parquet.h"
 
 namespace tickforge::features {
 namespace {
@@ -126,6 +127,16 @@ Status ImageOptions::Validate() const {
     }
   }
   return Status::OK();
+}
+
+std::vector<std::string> BookColumnNames() {
+  std::vector<std::string> out;
+  for (int l = 0; l < kLevels; ++l) {
+    for (const char* field : {"bid_px", "ask_px", "bid_sz", "ask_sz", "bid_ct", "ask_ct"}) {
+      out.push_back(fmt::format("{}_{:02d}", field, l));
+    }
+  }
+  return out;
 }
 
 Result<Book> BookOf(const arrow::RecordBatch& batch) {
@@ -466,59 +477,27 @@ Status Render(const Book& book, int64_t t, const ImageOptions& options, float* o
 }  // namespace tickforge::features
 
 namespace tickforge::features {
-namespace {
-
-Result<std::unique_ptr<parquet::arrow::FileReader>> OpenDataset(const std::string& path) {
-  auto file = arrow::io::ReadableFile::Open(path);
-  if (!file.ok()) return WithPath(file.status(), path);
-  auto reader = parquet::arrow::OpenFile(*file, arrow::default_memory_pool());
-  if (!reader.ok()) return WithPath(reader.status(), path);
-  return std::move(*reader);
-}
-
-}  // namespace
 
 Result<std::vector<float>> RenderDatasetRow(const std::string& path, int64_t row, const ImageOptions& options) {
   ARROW_RETURN_NOT_OK(options.Validate());
-  ARROW_ASSIGN_OR_RAISE(auto reader, OpenDataset(path));
-  const auto metadata = reader->parquet_reader()->metadata();
+  ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquetReader(path, arrow::default_memory_pool()));
+  const int64_t rows = reader->parquet_reader()->metadata()->num_rows();
   const int64_t first = row - options.window_rows() + 1;
-  if (row < 0 || row >= metadata->num_rows() || first < 0) {
+  if (row < 0 || row >= rows || first < 0) {
     return Status::IndexError(path, ": row ", row, " has no full window of ", options.window_rows(),
-                              " rows (the dataset has ", metadata->num_rows(), " rows)");
+                              " rows (the dataset has ", rows, " rows)");
   }
-  std::vector<int> groups;
-  int64_t group_start = 0, read_start = -1;
-  for (int g = 0; g < metadata->num_row_groups(); ++g) {
-    const int64_t n = metadata->RowGroup(g)->num_rows();
-    if (group_start + n > first && group_start <= row) {
-      groups.push_back(g);
-      if (read_start < 0) read_start = group_start;
-    }
-    group_start += n;
-  }
-  std::shared_ptr<arrow::Schema> schema;
-  ARROW_RETURN_NOT_OK(reader->GetSchema(&schema));
-  std::vector<int> columns;
-  for (int l = 0; l < kLevels; ++l) {
-    for (const char* field : {"bid_px", "ask_px", "bid_sz", "ask_sz", "bid_ct", "ask_ct"}) {
-      const int index = schema->GetFieldIndex(fmt::format("{}_{:02d}", field, l));
-      if (index < 0) return Status::Invalid(path, ": no column ", fmt::format("{}_{:02d}", field, l));
-      columns.push_back(index);
-    }
-  }
-  auto table = reader->ReadRowGroups(groups, columns);
-  if (!table.ok()) return WithPath(table.status(), path);
-  ARROW_ASSIGN_OR_RAISE(auto batch, (*table)->CombineChunksToBatch());
+  ARROW_ASSIGN_OR_RAISE(auto table, ReadRowRange(*reader, path, first, row + 1, BookColumnNames()));
+  ARROW_ASSIGN_OR_RAISE(auto batch, table->CombineChunksToBatch());
   auto book = BookOf(*batch);
   if (!book.ok()) return WithPath(book.status(), path);
   std::vector<float> image(static_cast<size_t>(options.image_floats()));
-  ARROW_RETURN_NOT_OK(Render(*book, row - read_start, options, image.data()));
+  ARROW_RETURN_NOT_OK(Render(*book, row - first, options, image.data()));
   return image;
 }
 
 Result<int64_t> RowAtOrBefore(const std::string& path, int64_t ts) {
-  ARROW_ASSIGN_OR_RAISE(auto reader, OpenDataset(path));
+  ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquetReader(path, arrow::default_memory_pool()));
   std::shared_ptr<arrow::Schema> schema;
   ARROW_RETURN_NOT_OK(reader->GetSchema(&schema));
   const int index = schema->GetFieldIndex("ts_event");

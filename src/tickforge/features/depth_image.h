@@ -64,6 +64,9 @@ void MicroPipRange(const int64_t* prices, int64_t n, const ImageOptions& options
 /// every offset must fit in an int32 (MicroPipRange tells).
 void ToMicroPipOffsets(const int64_t* prices, int64_t n, const ImageOptions& options, int64_t base, int32_t* out);
 
+/// Return the names of the book columns, level by level: bid_px_00, ask_px_00, bid_sz_00, ...
+[[nodiscard]] std::vector<std::string> BookColumnNames();
+
 /// Return views of a labeled dataset's book columns (fixed-point prices, as label build writes
 /// them); an error names the missing or mistyped column.
 [[nodiscard]] Result<Book> BookOf(const arrow::RecordBatch& batch);

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tickforge/label/movement.h"
+#include "tickforge/util/parquet.h"
 
 namespace tickforge::loader {
 namespace {
@@ -74,60 +75,14 @@ uint64_t NameHash(const std::string& name) {
 // that cache_bytes cannot account for.
 arrow::MemoryPool* ReadPool() { return arrow::system_memory_pool(); }
 
-// Open a dataset for reads that decode few rows of many columns at a time: pages are read as
-// they are decoded rather than each column chunk (or all of them, pre-buffered) first, which
-// would hold the compressed row groups in memory beside their decoded rows.
 Result<std::unique_ptr<parquet::arrow::FileReader>> OpenParquet(const std::string& path) {
-  auto file = arrow::io::ReadableFile::Open(path, ReadPool());
-  if (!file.ok()) return WithPath(file.status(), path);
-  parquet::ReaderProperties properties(ReadPool());
-  properties.enable_buffered_stream();
-  parquet::ArrowReaderProperties arrow_properties;
-  arrow_properties.set_pre_buffer(false);
-  parquet::arrow::FileReaderBuilder builder;
-  ARROW_RETURN_NOT_OK(WithPath(builder.Open(*file, properties), path));
-  std::unique_ptr<parquet::arrow::FileReader> reader;
-  ARROW_RETURN_NOT_OK(WithPath(builder.memory_pool(ReadPool())->properties(arrow_properties)->Build(&reader), path));
-  return reader;
+  return OpenParquetReader(path, ReadPool());
 }
 
-std::vector<std::string> BookColumns() {
-  std::vector<std::string> out;
-  for (int l = 0; l < kLevels; ++l) {
-    for (const char* f : {"bid_px", "ask_px", "bid_sz", "ask_sz", "bid_ct", "ask_ct"}) {
-      out.push_back(fmt::format("{}_{:02d}", f, l));
-    }
-  }
-  return out;
-}
-
-// Reads rows [begin, end) of the given columns, touching only the row groups that hold them;
-// a chunk per row group, not copied into one.
 Result<std::shared_ptr<arrow::Table>> ReadRows(const std::string& path, int64_t begin, int64_t end,
                                                const std::vector<std::string>& names) {
   ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquet(path));
-  const auto metadata = reader->parquet_reader()->metadata();
-  std::shared_ptr<arrow::Schema> schema;
-  ARROW_RETURN_NOT_OK(reader->GetSchema(&schema));
-  std::vector<int> columns;
-  for (const auto& name : names) {
-    const int i = schema->GetFieldIndex(name);
-    if (i < 0) return Status::Invalid(path, ": no column '", name, "'");
-    columns.push_back(i);
-  }
-  std::vector<int> groups;
-  int64_t start = 0, first = -1;
-  for (int g = 0; g < metadata->num_row_groups(); ++g) {
-    const int64_t n = metadata->RowGroup(g)->num_rows();
-    if (start + n > begin && start < end) {
-      groups.push_back(g);
-      if (first < 0) first = start;
-    }
-    start += n;
-  }
-  auto table = reader->ReadRowGroups(groups, columns);
-  if (!table.ok()) return WithPath(table.status(), path);
-  return (*table)->Slice(begin - first, end - begin);
+  return ReadRowRange(*reader, path, begin, end, names);
 }
 
 // Each chunk of a table, as a record batch viewing it, in order.
@@ -156,7 +111,7 @@ struct ChunkedBook {
 };
 
 Result<ChunkedBook> ReadBook(const std::string& path, int64_t begin, int64_t end) {
-  static const std::vector<std::string> columns = BookColumns();
+  static const std::vector<std::string> columns = features::BookColumnNames();
   ARROW_ASSIGN_OR_RAISE(auto table, ReadRows(path, begin, end, columns));
   ARROW_ASSIGN_OR_RAISE(auto chunks, ChunksOf(*table));
   ChunkedBook out;

@@ -1,12 +1,55 @@
 #include "tickforge/util/parquet.h"
 
 #include <arrow/io/file.h>
+#include <arrow/table.h>
 #include <arrow/type.h>
 #include <arrow/type_traits.h>
 #include <arrow/util/compression.h>
 #include <parquet/properties.h>
 
 namespace tickforge {
+
+Result<std::unique_ptr<parquet::arrow::FileReader>> OpenParquetReader(const std::string& path,
+                                                                     arrow::MemoryPool* pool) {
+  auto file = arrow::io::ReadableFile::Open(path, pool);
+  if (!file.ok()) return WithPath(file.status(), path);
+  parquet::ReaderProperties properties(pool);
+  properties.enable_buffered_stream();
+  parquet::ArrowReaderProperties arrow_properties;
+  arrow_properties.set_pre_buffer(false);
+  parquet::arrow::FileReaderBuilder builder;
+  ARROW_RETURN_NOT_OK(WithPath(builder.Open(*file, properties), path));
+  std::unique_ptr<parquet::arrow::FileReader> reader;
+  ARROW_RETURN_NOT_OK(WithPath(builder.memory_pool(pool)->properties(arrow_properties)->Build(&reader), path));
+  return reader;
+}
+
+Result<std::shared_ptr<arrow::Table>> ReadRowRange(parquet::arrow::FileReader& reader, const std::string& path,
+                                                   int64_t begin, int64_t end, const std::vector<std::string>& columns) {
+  const auto metadata = reader.parquet_reader()->metadata();
+  std::shared_ptr<arrow::Schema> schema;
+  ARROW_RETURN_NOT_OK(reader.GetSchema(&schema));
+  std::vector<int> indices;
+  for (const auto& name : columns) {
+    const int i = schema->GetFieldIndex(name);
+    if (i < 0) return Status::Invalid(path, ": no column '", name, "'");
+    indices.push_back(i);
+  }
+  std::vector<int> groups;
+  int64_t start = 0, first = -1;
+  for (int g = 0; g < metadata->num_row_groups(); ++g) {
+    const int64_t n = metadata->RowGroup(g)->num_rows();
+    if (start + n > begin && start < end) {
+      groups.push_back(g);
+      if (first < 0) first = start;
+    }
+    start += n;
+  }
+  if (first < 0) first = begin;  // no row group holds the range: an empty table
+  auto table = reader.ReadRowGroups(groups, indices);
+  if (!table.ok()) return WithPath(table.status(), path);
+  return (*table)->Slice(begin - first, end - begin);
+}
 
 Result<arrow::Compression::type> ParquetCompression(const std::string& name) {
   if (name == "zstd") return arrow::Compression::ZSTD;

@@ -4,11 +4,13 @@
 
 #include <arrow/type_fwd.h>
 #include <arrow/util/type_fwd.h>
+#include <parquet/arrow/reader.h>
 #include <parquet/arrow/writer.h>
 
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tickforge/util/io.h"
 #include "tickforge/util/status.h"
@@ -25,6 +27,19 @@ struct ParquetWriteOptions {
   /// (a store transaction's staging folder, synced once at commit).
   bool atomic = true;
 };
+
+/// Open a Parquet file for reads of few rows of many columns: pages are read as they are
+/// decoded rather than each column chunk (or all of them, pre-buffered) first, which would hold
+/// the compressed row groups in memory beside their decoded rows. Errors name the file.
+[[nodiscard]] Result<std::unique_ptr<parquet::arrow::FileReader>> OpenParquetReader(const std::string& path,
+                                                                                   arrow::MemoryPool* pool);
+
+/// Read rows [begin, end) of the named columns of `path`, opened as `reader`, touching only the
+/// row groups that hold them: a chunk per row group, not combined into one. Errors name the
+/// file and a missing column.
+[[nodiscard]] Result<std::shared_ptr<arrow::Table>> ReadRowRange(parquet::arrow::FileReader& reader,
+                                                                 const std::string& path, int64_t begin, int64_t end,
+                                                                 const std::vector<std::string>& columns);
 
 /// Parse a Parquet codec name: zstd, snappy, lz4 (LZ4_RAW), gzip, brotli or none.
 [[nodiscard]] Result<arrow::Compression::type> ParquetCompression(const std::string& name);
