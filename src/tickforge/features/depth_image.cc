@@ -34,10 +34,10 @@ int64_t MicroPipUnit(const ImageOptions& options) {
 
 constexpr uint32_t kCountingRange = 512;
 
-// The median of v[0..n) (n >= 1, values in [lo, hi]): the middle value, or the mean of the two middle values for
-// an even count; v may be reordered. When the values span a short range (book sizes usually
-// do) one histogram in `counts` (2 × kCountingRange entries) yields both middle values; otherwise
-// they are selected.
+// The median of v[0..n) (n >= 1, values in [lo, hi]): the middle value, or the mean of the
+// two middle values for an even count; v may be reordered. When the values span a short range
+// (book sizes usually do) one histogram in `counts` (2 × kCountingRange entries) yields both
+// middle values; otherwise they are selected.
 float Median(uint32_t* v, size_t n, uint32_t lo, uint32_t hi, uint32_t* counts) {
   const size_t upper_k = n / 2, lower_k = (n - 1) / 2;  // equal for an odd count
   double lower, upper;
