@@ -10,19 +10,7 @@
 #include <random>
 
 #include "tickforge/store/manifest.h"
-
-#define ASSERT_OK(expr)                                    \
-  do {                                                     \
-    const ::arrow::Status _st = (expr);                    \
-    ASSERT_TRUE(_st.ok()) << _st.ToString();               \
-  } while (false)
-#define TF_CONCAT_INNER(a, b) a##b
-#define TF_CONCAT(a, b) TF_CONCAT_INNER(a, b)
-#define ASSERT_OK_AND_ASSIGN(lhs, expr) ASSERT_OK_AND_ASSIGN_IMPL(TF_CONCAT(_result_, __LINE__), lhs, expr)
-#define ASSERT_OK_AND_ASSIGN_IMPL(result, lhs, expr)       \
-  auto result = (expr);                                    \
-  ASSERT_TRUE(result.ok()) << result.status().ToString();  \
-  lhs = std::move(result).ValueUnsafe()
+#include "tickforge/testing/assertions.h"
 
 namespace tickforge::store {
 namespace {
