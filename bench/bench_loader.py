@@ -356,7 +356,7 @@ def main() -> None:
                                          consumer_ms=args.consumer_ms)
     print(f"(b) 3 features: {runs['3 features']['rate']:.0f} samples/s", flush=True)
     # Six warm-up batches: about the batches it takes random windows to fill the cache with the
-    # raw rows of all 74 segments (~750 MiB, under the default 1 GiB), so the rate is the steady one.
+    # raw rows of all 74 segments (~400 MiB, under the default 1 GiB), so the rate is the steady one.
     runs["stride 1"] = bench_tickforge(data, "volume", stride=1, warmup=6, batches=args.batches_stride1,
                                        wait_batches=5, consumer_ms=args.consumer_ms)
     print(f"(c) stride 1: {runs['stride 1']['rate']:.1f} samples/s", flush=True)

@@ -164,10 +164,18 @@ struct LevelRows {
   size_t n = 0;  ///< rows that define the level; their sizes are in the scratch
 };
 
+// x86-64 builds target the baseline (SSE2); one hot function is also compiled for AVX2 and
+// called where the processor has it. Other architectures use the scalar loop only.
+#if defined(__x86_64__)
+#define TICKFORGE_TARGET_AVX2 __attribute__((target("avx2")))
+#else
+#define TICKFORGE_TARGET_AVX2
+#endif
+
 // Add rows [from, to) of micro-pip offsets when every one of them defines the level (the usual
 // case); return false, adding nothing, otherwise. Compiled for AVX2, where its loops become a
 // few vector instructions per 8 rows; the caller checks the processor has it.
-__attribute__((target("avx2"))) bool AddDefinedRowsAvx2(const int32_t* px, const uint32_t* sz, const uint32_t* ct,
+TICKFORGE_TARGET_AVX2 bool AddDefinedRowsAvx2(const int32_t* px, const uint32_t* sz, const uint32_t* ct,
                                                         bool want_trades, int64_t from, int64_t to, int64_t base,
                                                         uint32_t* sizes, LevelRows& acc) {
   int64_t sum = 0;
@@ -193,11 +201,15 @@ __attribute__((target("avx2"))) bool AddDefinedRowsAvx2(const int32_t* px, const
 }
 
 bool HaveAvx2() {
+#if defined(__x86_64__)
   static const bool have = [] {
     __builtin_cpu_init();  // may run before the compiler's own initialization of these checks
     return __builtin_cpu_supports("avx2") != 0;
   }();
   return have;
+#else
+  return false;
+#endif
 }
 
 // Add rows [from, to) of one level's columns (a function of its own so the accumulators stay

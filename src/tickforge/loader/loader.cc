@@ -375,8 +375,8 @@ Result<std::unique_ptr<Loader>> Loader::Open(LoaderOptions options) {
   if (options.stride == 0) options.stride = options.image.ticks_per_bin;
   std::unique_ptr<Loader> loader(new Loader(std::move(options)));
   ARROW_RETURN_NOT_OK(loader->BuildIndex());
-  // The index was built from whole label columns: hand what the allocator kept of them back
-  // to the system rather than carry it through training.
+  // Building the index read every label column: hand what the allocator kept of those reads
+  // back to the system rather than carry it through training.
   ReadPool()->ReleaseUnused();
   // cache_bytes bounds what the loader holds, not only the cache. Out of it come first the
   // sample index and the batches in flight (rendered ahead, being rendered, held by the
@@ -499,13 +499,13 @@ Status Loader::BuildIndex() {
   // Pass 2: labels, timestamps and sequence numbers of each dataset, row group by row group
   // as read (never copied into one array). Ranks take disjoint shares by a seeded hash of
   // (symbol, row), the same every epoch.
-  // At stride 1 the index holds a sample per row: reserve it once (this rank's expected share
-  // of all windows) rather than let it grow by doubling, and fit it afterwards if a split
-  // took fewer.
   if (datasets_.size() > static_cast<size_t>(INT16_MAX)) {
     return Status::Invalid(options_.parquet_dir, ": ", datasets_.size(), " symbol datasets; at most ", INT16_MAX,
                            " are served at once (choose some with symbols=)");
   }
+  // At stride 1 the index holds a sample per row: reserve it once (this rank's expected share
+  // of all windows) rather than let it grow by doubling, and fit it afterwards if a split
+  // took fewer.
   int64_t windows = 0;
   for (const auto& dataset : datasets_) windows += std::max<int64_t>(0, (dataset.rows - W) / options_.stride + 1);
   samples_.reserve(static_cast<size_t>(std::min<double>(
