@@ -31,6 +31,7 @@
 #include <fmt/ranges.h>
 
 #include "tickforge/util/status.h"
+#include "tickforge/util/time.h"
 
 // Why a hand-written CSV parser instead of arrow::csv: arrow::csv's errors do not say where
 // the input went wrong (pyarrow 26: a short row gives "CSV parse error: Expected 12 columns,
@@ -783,11 +784,6 @@ std::vector<Target> TargetsFor(Kind kind) {
   return {};
 }
 
-int64_t FloorDiv(int64_t a, int64_t b) {
-  const int64_t q = a / b;
-  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
 // Return (ms, µs) arrays for a time column: int64 by magnitude, or an Arrow timestamp.
 Result<std::pair<std::shared_ptr<arrow::Array>, std::shared_ptr<arrow::Array>>> ConvertTime(
     const std::shared_ptr<arrow::Array>& source, const std::string& path, const std::string& column) {
@@ -1010,12 +1006,6 @@ Result<Kind> ParseKind(std::string_view name) {
   return Status::Invalid("unknown Binance data kind '", name, "' (klines, aggtrades, funding or futures)");
 }
 
-bool IsKlineInterval(std::string_view interval) {
-  static constexpr std::array<std::string_view, 16> kIntervals = {
-      "1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w", "1mo"};
-  return std::find(kIntervals.begin(), kIntervals.end(), interval) != kIntervals.end();
-}
-
 Result<FileInfo> InferFileInfo(const std::string& path) {
   std::string name = BaseName(path);
   const std::string original = name;
@@ -1093,15 +1083,6 @@ std::shared_ptr<arrow::Schema> NormalizedSchema(Kind kind) {
                             field("timestamp_us", int64())});
   }
   return nullptr;
-}
-
-std::string Sha256Hex(std::string_view bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
-  std::string hex;
-  for (unsigned int i = 0; i < length; ++i) hex += fmt::format("{:02x}", digest[i]);
-  return hex;
 }
 
 Result<std::string> Sha256File(const std::string& path) {

@@ -35,8 +35,6 @@ struct FileInfo {
   bool consolidated = false;
 };
 
-/// Return true when `interval` is a Binance kline interval (1s, 1m, 3m, ..., 1d, 3d, 1w, 1mo).
-[[nodiscard]] bool IsKlineInterval(std::string_view interval);
 
 /// Infer kind, symbol and timeframe from a data.binance.vision file name (optionally .zip),
 /// e.g. BTCUSDT-1m-2024-02.csv, BTCUSDT-aggTrades-2024-02-01.zip,
@@ -72,9 +70,6 @@ struct ReadOptions {
 
 /// Return the lowercase hex sha256 of a file's bytes.
 [[nodiscard]] arrow::Result<std::string> Sha256File(const std::string& path);
-
-/// Return the lowercase hex sha256 of `bytes`.
-[[nodiscard]] std::string Sha256Hex(std::string_view bytes);
 
 /// Check `path` against "<path>.CHECKSUM" ("<sha256 hex>  <name>") when that file exists.
 [[nodiscard]] arrow::Status VerifyChecksum(const std::string& path);

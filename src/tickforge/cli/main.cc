@@ -21,6 +21,8 @@
 #include "tickforge/panel/panel.h"
 #include "tickforge/synth/binance.h"
 #include "tickforge/synth/synth.h"
+#include "tickforge/util/time.h"
+#include "tickforge/util/version.h"
 
 namespace tickforge {
 namespace {
@@ -32,15 +34,7 @@ int Report(const Status& status) {
   return kExitError;
 }
 
-std::string FormatTs(uint64_t ts) {
-  if (ts == dbn::kUndefTimestamp) return "-";
-  constexpr uint64_t kNanosPerDay = 86'400'000'000'000;
-  const uint32_t ymd = dbn::YmdFromDays(static_cast<int64_t>(ts / kNanosPerDay));
-  const uint64_t ns = ts % kNanosPerDay;
-  const uint64_t seconds = ns / 1'000'000'000;
-  return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:09d}Z", ymd / 10000, ymd / 100 % 100,
-                     ymd % 100, seconds / 3600, seconds / 60 % 60, seconds % 60, ns % 1'000'000'000);
-}
+std::string FormatTs(uint64_t ts) { return ts == dbn::kUndefTimestamp ? "-" : FormatTimestampNs(ts); }
 
 std::string FormatBytes(double bytes) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -138,7 +132,7 @@ int main(int argc, char** argv) {
   using namespace tickforge;
   CLI::App app{"tickforge: leakage-free labeled datasets from raw market data"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("tickforge 0.1.0"));
+  app.set_version_flag("--version", "tickforge " + std::string(kVersion));
 
   // dbn inspect / to-parquet
   auto* dbn_cmd = app.add_subcommand("dbn", "Databento DBN files");
@@ -443,7 +437,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (synth_dbn->parsed()) {
-    auto date = dbn::ParseIsoDate(start_date);
+    auto date = ParseIsoDate(start_date);
     if (!date.ok()) return Report(date.status());
     synth_options.start_date = *date;
     synth_options.zstd = !no_zstd;
@@ -459,7 +453,7 @@ int main(int argc, char** argv) {
       std::stringstream names(binance_symbols);
       for (std::string name; std::getline(names, name, ',');) binance_options.symbols.push_back(name);
     }
-    auto date = synth::ParseDate(binance_start);
+    auto date = ParseIsoDate(binance_start);
     if (!date.ok()) return Report(date.status());
     binance_options.start_date = *date;
     binance_options.kinds.clear();

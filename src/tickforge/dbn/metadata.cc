@@ -96,35 +96,6 @@ Status CheckYmd(uint32_t ymd, std::string_view path, uint64_t offset) {
 
 }  // namespace
 
-int64_t DaysFromYmd(uint32_t ymd) {
-  using namespace std::chrono;
-  const year_month_day date{year(static_cast<int>(ymd / 10000)), month(ymd / 100 % 100), day(ymd % 100)};
-  return sys_days(date).time_since_epoch().count();
-}
-
-Result<uint32_t> ParseIsoDate(std::string_view text) {
-  std::string digits;
-  for (char c : text) {
-    if (c != '-') digits.push_back(c);
-  }
-  uint32_t ymd = 0;
-  auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), ymd);
-  using namespace std::chrono;
-  const year_month_day date{year(static_cast<int>(ymd / 10000)), month(ymd / 100 % 100), day(ymd % 100)};
-  if (digits.size() != 8 || ec != std::errc() || ptr != digits.data() + digits.size() || !date.ok()) {
-    return Status::Invalid("'", text, "' is not a date of the form YYYY-MM-DD");
-  }
-  return ymd;
-}
-
-uint32_t YmdFromDays(int64_t days) {
-  using namespace std::chrono;
-  const year_month_day date{sys_days(std::chrono::days(days))};
-  return static_cast<uint32_t>(static_cast<int>(date.year()) * 10000 +
-                               static_cast<unsigned>(date.month()) * 100 +
-                               static_cast<unsigned>(date.day()));
-}
-
 Result<Metadata> DecodeMetadata(std::span<const uint8_t> body, uint8_t version,
                                 std::string_view path, uint64_t base_offset) {
   Reader r(body, path, base_offset);

@@ -60,12 +60,5 @@ inline constexpr size_t kMetadataFixedLen = 100;  ///< fixed fields before the s
 /// Encode metadata as DBN v3, prelude included.
 [[nodiscard]] Result<std::vector<uint8_t>> EncodeMetadata(const Metadata& metadata);
 
-/// Parse "YYYY-MM-DD" (or "YYYYMMDD") into a YYYYMMDD integer, checking it is a real date.
-[[nodiscard]] Result<uint32_t> ParseIsoDate(std::string_view text);
-
-/// Convert a YYYYMMDD date to days since 1970-01-01.
-[[nodiscard]] int64_t DaysFromYmd(uint32_t ymd);
-/// Convert days since 1970-01-01 to a YYYYMMDD date.
-[[nodiscard]] uint32_t YmdFromDays(int64_t days);
 
 }  // namespace tickforge::dbn

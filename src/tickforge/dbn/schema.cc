@@ -406,13 +406,6 @@ std::string_view STypeName(uint8_t stype) {
   return stype < kSTypeNames.size() ? kSTypeNames[stype] : std::string_view{};
 }
 
-std::optional<uint8_t> STypeFromName(std::string_view name) {
-  for (size_t i = 0; i < kSTypeNames.size(); ++i) {
-    if (kSTypeNames[i] == name) return static_cast<uint8_t>(i);
-  }
-  return std::nullopt;
-}
-
 std::string RTypeName(uint8_t rtype) {
   switch (rtype) {
     case rtype::kMbp0: return "trades";

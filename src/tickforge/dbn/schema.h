@@ -45,8 +45,6 @@ inline constexpr uint8_t kNullSType = 0xFF;
 [[nodiscard]] uint8_t RTypeOf(Schema schema);
 /// Return the symbology type's name ("raw_symbol"), or "" if unknown.
 [[nodiscard]] std::string_view STypeName(uint8_t stype);
-/// Parse a symbology type name.
-[[nodiscard]] std::optional<uint8_t> STypeFromName(std::string_view name);
 /// Return a short name for a record type ("mbp-10", "definition", "symbol-mapping").
 [[nodiscard]] std::string RTypeName(uint8_t rtype);
 

@@ -1,4 +1,5 @@
 #include "tickforge/dbn/to_arrow.h"
+#include "tickforge/util/time.h"
 
 #include <arrow/array.h>
 #include <arrow/buffer.h>
@@ -16,7 +17,6 @@
 namespace tickforge::dbn {
 namespace {
 
-constexpr int64_t kNanosPerDay = 86'400'000'000'000;
 constexpr int64_t kBlockRows = 2048;  // rows gathered per field before moving on (stays in L2)
 
 int64_t DayOf(uint64_t ts) { return static_cast<int64_t>(ts / static_cast<uint64_t>(kNanosPerDay)); }

@@ -11,6 +11,7 @@
 
 #include "tickforge/dbn/records.h"
 #include "tickforge/util/parquet.h"
+#include "tickforge/util/time.h"
 
 namespace tickforge::features {
 namespace {
@@ -21,11 +22,6 @@ inline int64_t RoundHalfAway(int64_t price, int64_t unit) {
   const int64_t r = price % unit;
   if (2 * (r < 0 ? -r : r) >= unit) return price < 0 ? q - 1 : q + 1;
   return q;
-}
-
-int64_t FloorDiv(int64_t a, int64_t b) {
-  const int64_t q = a / b;
-  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
 
 int64_t MicroPipUnit(const ImageOptions& options) {

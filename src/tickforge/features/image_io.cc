@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 
 #include "tickforge/util/io.h"
 
@@ -52,29 +51,30 @@ Status WriteHeatmapPng(const std::filesystem::path& path, const float* data, int
       }
     }
   }
-  const auto tmp = path.parent_path() / ("." + path.filename().string() + ".tmp");
-  FILE* fp = std::fopen(tmp.c_str(), "wb");
-  if (fp == nullptr) return Status::IOError(tmp.string(), ": cannot create");
+  // Encode in memory, then write through AtomicFile: a reader never sees half a PNG.
+  std::vector<uint8_t> encoded;
   png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
   png_infop info = png ? png_create_info_struct(png) : nullptr;
   if (png == nullptr || info == nullptr || setjmp(png_jmpbuf(png))) {
     png_destroy_write_struct(&png, &info);
-    std::fclose(fp);
-    std::filesystem::remove(tmp);
-    return Status::IOError(path.string(), ": writing the PNG failed");
+    return Status::IOError(path.string(), ": encoding the PNG failed");
   }
-  png_init_io(png, fp);
+  png_set_write_fn(
+      png, &encoded,
+      [](png_structp p, png_bytep bytes, png_size_t n) {
+        auto* out = static_cast<std::vector<uint8_t>*>(png_get_io_ptr(p));
+        out->insert(out->end(), bytes, bytes + n);
+      },
+      nullptr);
   png_set_IHDR(png, info, static_cast<png_uint_32>(width), static_cast<png_uint_32>(rows), 8, PNG_COLOR_TYPE_RGB,
                PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
   png_write_info(png, info);
   for (int y = 0; y < rows; ++y) png_write_row(png, &pixels[static_cast<size_t>(y) * width * 3]);
   png_write_end(png, nullptr);
   png_destroy_write_struct(&png, &info);
-  if (std::fclose(fp) != 0) return Status::IOError(tmp.string(), ": close failed");
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return Status::IOError(path.string(), ": ", ec.message());
-  return Status::OK();
+  ARROW_ASSIGN_OR_RAISE(auto file, AtomicFile::Create(path));
+  ARROW_RETURN_NOT_OK(file->stream()->Write(encoded.data(), static_cast<int64_t>(encoded.size())));
+  return file->Commit();
 }
 
 }  // namespace tickforge::features

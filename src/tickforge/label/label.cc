@@ -27,6 +27,7 @@
 #include "tickforge/label/movement.h"
 #include "tickforge/util/io.h"
 #include "tickforge/util/parquet.h"
+#include "tickforge/util/files.h"
 
 namespace tickforge::label {
 namespace {
@@ -87,11 +88,6 @@ struct Workspace {
   }
 };
 
-Status EnsureCompute() {
-  static const Status status = arrow::compute::Initialize();
-  return status;
-}
-
 template <typename ArrayType>
 const ArrayType& Column(const arrow::RecordBatch& batch, const char* name) {
   return static_cast<const ArrayType&>(*batch.GetColumnByName(name));
@@ -122,22 +118,9 @@ Status WritePart(const std::filesystem::path& path, const arrow::RecordBatch& ba
   return file->Close();
 }
 
-// Opens a part, reading only `columns` (all when empty).
-Result<std::shared_ptr<arrow::ipc::RecordBatchFileReader>> OpenPart(const std::filesystem::path& path,
-                                                                    const std::vector<std::string>& columns) {
-  ARROW_ASSIGN_OR_RAISE(auto file, arrow::io::ReadableFile::Open(path.string()));
-  auto options = arrow::ipc::IpcReadOptions::Defaults();
-  if (!columns.empty()) {
-    ARROW_ASSIGN_OR_RAISE(auto probe, arrow::ipc::RecordBatchFileReader::Open(file));
-    for (const auto& name : columns) options.included_fields.push_back(probe->schema()->GetFieldIndex(name));
-    std::sort(options.included_fields.begin(), options.included_fields.end());
-  }
-  return arrow::ipc::RecordBatchFileReader::Open(file, options);
-}
-
 Result<std::shared_ptr<arrow::Table>> ReadPart(const std::filesystem::path& path,
                                                const std::vector<std::string>& columns) {
-  ARROW_ASSIGN_OR_RAISE(auto reader, OpenPart(path, columns));
+  ARROW_ASSIGN_OR_RAISE(auto reader, OpenIpcFile(path.string(), columns));
   arrow::RecordBatchVector batches;
   for (int i = 0; i < reader->num_record_batches(); ++i) {
     ARROW_ASSIGN_OR_RAISE(auto batch, reader->ReadRecordBatch(i));
@@ -232,7 +215,7 @@ Status SplitFile(const InputFile& input, const LabelConfig& config, Workspace& w
 
 Result<std::unique_ptr<Workspace>> Split(const std::vector<InputFile>& files, const LabelConfig& config,
                                          const std::filesystem::path& dir, const BuildOptions& options) {
-  ARROW_RETURN_NOT_OK(EnsureCompute());
+  ARROW_RETURN_NOT_OK(InitializeCompute());
   auto ws = std::make_unique<Workspace>();
   ws->dir = dir;
   ws->keep = config.keep_intermediate;
@@ -340,7 +323,7 @@ class SeriesReader {
   };
 
   Status Open(const Part& part) {
-    ARROW_ASSIGN_OR_RAISE(part_, OpenPart(part.path, columns_));
+    ARROW_ASSIGN_OR_RAISE(part_, OpenIpcFile(part.path.string(), columns_));
     next_batch_ = 0;
     file_ = part.file;
     return Status::OK();
@@ -474,7 +457,7 @@ void WarnTies(const std::vector<double>& b, const std::string& where, nlohmann::
 }
 
 uint64_t CandidateKey(uint64_t seed, int sym, int64_t t) {
-  return Splitmix64(Splitmix64(Splitmix64(seed + 1) ^ static_cast<uint64_t>(sym)) ^ static_cast<uint64_t>(t));
+  return SplitMix64(SplitMix64(SplitMix64(seed + 1) ^ static_cast<uint64_t>(sym)) ^ static_cast<uint64_t>(t));
 }
 
 Result<nlohmann::ordered_json> FitOn(const Workspace& ws, const LabelConfig& config) {
@@ -486,7 +469,7 @@ Result<nlohmann::ordered_json> FitOn(const Workspace& ws, const LabelConfig& con
   if (config.mode == Mode::kGlobal) {
     const int k = std::max(1, static_cast<int>(std::floor(n_fit * config.file_sample_fraction)));
     std::vector<std::pair<uint64_t, int>> keys;
-    for (int f = 0; f < n_fit; ++f) keys.emplace_back(Splitmix64(Splitmix64(config.seed) ^ static_cast<uint64_t>(f)), f);
+    for (int f = 0; f < n_fit; ++f) keys.emplace_back(SplitMix64(SplitMix64(config.seed) ^ static_cast<uint64_t>(f)), f);
     std::sort(keys.begin(), keys.end());
     for (int i = 0; i < k; ++i) sampled[static_cast<size_t>(keys[static_cast<size_t>(i)].second)] = true;
   }
@@ -787,15 +770,7 @@ Result<std::vector<InputFile>> ListInputs(const std::vector<std::string>& inputs
   for (const auto& input : inputs) {
     std::error_code ec;
     if (std::filesystem::is_directory(input, ec)) {
-      std::vector<std::string> found;
-      for (const auto& entry : std::filesystem::directory_iterator(input)) {
-        const std::string name = entry.path().filename().string();
-        if (entry.is_regular_file() && name[0] != '.' && name[0] != '_' &&
-            (name.ends_with(".dbn") || name.ends_with(".dbn.zst"))) {
-          found.push_back(entry.path().string());
-        }
-      }
-      std::sort(found.begin(), found.end());
+      ARROW_ASSIGN_OR_RAISE(auto found, ListFiles(input, {.suffixes = {".dbn", ".dbn.zst"}}));
       paths.insert(paths.end(), found.begin(), found.end());
     } else if (std::filesystem::is_regular_file(input, ec)) {
       paths.push_back(input);

@@ -6,16 +6,9 @@
 #include <span>
 #include <vector>
 
-namespace tickforge::label {
+#include "tickforge/util/random.h"
 
-/// Return splitmix64(x), the hash every seeded draw of labeling uses.
-[[nodiscard]] constexpr uint64_t Splitmix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ULL;
-  uint64_t z = x;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
+namespace tickforge::label {
 
 /// Movements of one series, fed one row at a time. Keeps only the last L+O+F+1 prefix sums,
 /// so memory does not depend on the length of the series.

@@ -17,8 +17,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tickforge/label/movement.h"
 #include "tickforge/util/parquet.h"
+#include "tickforge/util/random.h"
+#include "tickforge/util/files.h"
 
 namespace tickforge::loader {
 namespace {
@@ -27,7 +28,6 @@ using features::BinAggregates;
 using features::BinCell;
 using features::Book;
 using features::kLevels;
-using label::Splitmix64;
 
 constexpr int64_t kBinsPerSegment = 512;  // 51,200 rows at 100 a bin: the read to build one stays small
 constexpr int64_t kRawSegmentRows = 1 << 15;  // the row group size label build writes
@@ -39,36 +39,9 @@ constexpr int64_t kBookRowBytes = 2 * kLevels * (8 + 4 + 4);  // one row of book
 constexpr int64_t ReadBytes(int64_t rows) { return (rows + 2 * kRawSegmentRows) * kBookRowBytes * 3 / 2; }
 constexpr uint8_t kNoLabel = 255;
 
-// A deterministic generator (the standard library's distributions differ between vendors).
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : state_(seed) {}
-  uint64_t Next() { return Splitmix64(state_++ * 0x9E3779B97F4A7C15ULL); }
-  uint64_t Below(uint64_t n) { return static_cast<uint64_t>((static_cast<unsigned __int128>(Next()) * n) >> 64); }
-  template <typename T>
-  void Shuffle(T* v, size_t n) {
-    for (size_t i = n; i > 1; --i) std::swap(v[i - 1], v[Below(i)]);
-  }
-  template <typename T>
-  void Shuffle(std::vector<T>& v) {
-    Shuffle(v.data(), v.size());
-  }
-
- private:
-  uint64_t state_;
-};
-
-uint64_t Mix(std::initializer_list<uint64_t> parts) {
-  uint64_t h = 0x243F6A8885A308D3ULL;
-  for (uint64_t p : parts) h = Splitmix64(h ^ p);
-  return h;
-}
-
-uint64_t NameHash(const std::string& name) {
-  uint64_t h = 1469598103934665603ULL;  // FNV-1a, stable across runs and platforms
-  for (unsigned char c : name) h = (h ^ c) * 1099511628211ULL;
-  return h;
-}
+// The epoch plan's generator: the SplitMix64 sequence from key * golden gamma (so that
+// consecutive keys start far apart).
+Rng PlanRng(uint64_t key) { return Rng(key * kGoldenGamma); }
 
 // The loader's reads allocate from the system allocator: it hands freed blocks of this size
 // back to the system, where mimalloc (pyarrow's default pool) keeps tens of MiB per thread
@@ -410,7 +383,7 @@ Status Loader::BuildIndex() {
   }
   for (const auto& entry : fs::directory_iterator(options_.parquet_dir)) {
     const std::string name = entry.path().filename().string();
-    if (!entry.is_regular_file() || !name.ends_with(suffix) || name[0] == '.' || name[0] == '_') continue;
+    if (!entry.is_regular_file() || !name.ends_with(suffix) || IsHiddenName(name)) continue;
     // {currency}_{symbol}_dataset.parquet: the symbol is what lies between the first '_' and the suffix.
     const auto underscore = name.find('_');
     const std::string symbol = name.substr(underscore + 1, name.size() - suffix.size() - underscore - 1);
@@ -538,7 +511,7 @@ Status Loader::BuildIndex() {
     } else if (options_.split == "test") {
       lo = std::max(lo, r2 + W - 1);
     }
-    const uint64_t symbol_hash = NameHash(names_[s]);
+    const uint64_t symbol_hash = Fnv1a64(names_[s]);
     int64_t start = 0;
     for (const auto& chunk : chunks) {
       const auto& labels = static_cast<const arrow::UInt8Array&>(*chunk->column(0));
@@ -550,14 +523,14 @@ Status Loader::BuildIndex() {
       for (int64_t t = W - 1 + (from - (W - 1) + options_.stride - 1) / options_.stride * options_.stride;
            t < end && t <= hi; t += options_.stride) {
         if (t < lo || labels.IsNull(t - start)) continue;
-        if (options_.sample_fraction < 1 && Mix({options_.seed, 1, symbol_hash, static_cast<uint64_t>(t)}) > keep_limit) {
+        if (options_.sample_fraction < 1 && MixSeeds({options_.seed, 1, symbol_hash, static_cast<uint64_t>(t)}) > keep_limit) {
           continue;
         }
         const uint8_t label = labels.Value(t - start);
         ++total;
         nbins = std::max(nbins, label + 1);
         if (options_.world_size > 1 &&
-            Mix({options_.seed, 2, symbol_hash, static_cast<uint64_t>(t)}) % static_cast<uint64_t>(options_.world_size) !=
+            MixSeeds({options_.seed, 2, symbol_hash, static_cast<uint64_t>(t)}) % static_cast<uint64_t>(options_.world_size) !=
                 static_cast<uint64_t>(options_.rank)) {
           continue;
         }
@@ -611,7 +584,7 @@ std::vector<uint32_t> Loader::PlanEpoch(int64_t epoch) const {
   const auto refill = [&](int c) {
     Stream& s = streams[static_cast<size_t>(c)];
     s.order = by_class_[static_cast<size_t>(c)];
-    Rng rng(Mix({seed, 3, static_cast<uint64_t>(epoch), rank, static_cast<uint64_t>(c), s.pass}));
+    Rng rng = PlanRng(MixSeeds({seed, 3, static_cast<uint64_t>(epoch), rank, static_cast<uint64_t>(c), s.pass}));
     if (options_.shuffle && options_.locality) {
       // Blocks of samples sharing a cache segment, in shuffled order, shuffled inside.
       std::map<std::pair<int32_t, int64_t>, std::vector<uint32_t>> blocks;
@@ -639,7 +612,7 @@ std::vector<uint32_t> Loader::PlanEpoch(int64_t epoch) const {
   if (C == 0) return {};
   std::vector<uint32_t> plan(static_cast<size_t>(batches_per_epoch_ * B));
   for (int64_t b = 0; b < batches_per_epoch_; ++b) {
-    Rng rng(Mix({seed, 4, static_cast<uint64_t>(epoch), rank, static_cast<uint64_t>(b)}));
+    Rng rng = PlanRng(MixSeeds({seed, 4, static_cast<uint64_t>(epoch), rank, static_cast<uint64_t>(b)}));
     std::vector<int64_t> quota(static_cast<size_t>(C), B / C);
     std::vector<int64_t> pick(static_cast<size_t>(C));
     for (int64_t i = 0; i < C; ++i) pick[static_cast<size_t>(i)] = i;
@@ -703,7 +676,7 @@ Status Loader::RenderBatch(const uint32_t* plan, Batch& batch) {
       int64_t mid = 0;
       for (int64_t bin = last - T + 1; bin <= last;) {
         const int64_t seg = bin / kBinsPerSegment;
-        const uint64_t key = Mix({static_cast<uint64_t>(sample.symbol), 0, static_cast<uint64_t>(seg)});
+        const uint64_t key = MixSeeds({static_cast<uint64_t>(sample.symbol), 0, static_cast<uint64_t>(seg)});
         ARROW_ASSIGN_OR_RAISE(auto segment, cache_->Get(key, ReadBytes(kBinsPerSegment * tpb), [&]() -> Result<std::shared_ptr<const Segment>> {
           const int64_t first = seg * kBinsPerSegment;
           const int64_t bins = std::min(kBinsPerSegment, dataset.rows / tpb - first);
@@ -727,7 +700,7 @@ Status Loader::RenderBatch(const uint32_t* plan, Batch& batch) {
       books.clear();
       starts.clear();
       for (int64_t c = first_row / kRawSegmentRows; c <= sample.row / kRawSegmentRows; ++c) {
-        const uint64_t key = Mix({static_cast<uint64_t>(sample.symbol), 1, static_cast<uint64_t>(c)});
+        const uint64_t key = MixSeeds({static_cast<uint64_t>(sample.symbol), 1, static_cast<uint64_t>(c)});
         ARROW_ASSIGN_OR_RAISE(auto segment, cache_->Get(key, ReadBytes(kRawSegmentRows), [&]() -> Result<std::shared_ptr<const Segment>> {
           const int64_t first = c * kRawSegmentRows;
           const int64_t end = std::min(dataset.rows, first + kRawSegmentRows);

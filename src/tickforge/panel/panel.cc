@@ -28,12 +28,12 @@
 #include <set>
 #include <thread>
 
-#include "tickforge/label/movement.h"
+#include "tickforge/util/random.h"
 #include "tickforge/util/prefetch.h"
+#include "tickforge/util/files.h"
 
 namespace tickforge::panel {
 
-using label::Splitmix64;
 
 // ---------------------------------------------------------------------------------------------
 // Options, hash, report
@@ -60,23 +60,14 @@ Status PanelOptions::Validate() const {
 
 namespace {
 
-uint64_t Fnv1a64(std::string_view bytes) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
-
 uint64_t SelectionHashOf(uint64_t seed_hash, int64_t t, uint64_t symbol_hash) {
-  return Splitmix64(Splitmix64(seed_hash ^ static_cast<uint64_t>(t)) ^ symbol_hash);
+  return SplitMix64(SplitMix64(seed_hash ^ static_cast<uint64_t>(t)) ^ symbol_hash);
 }
 
 }  // namespace
 
 uint64_t SelectionHash(uint64_t seed, int64_t t, std::string_view symbol) {
-  return SelectionHashOf(Splitmix64(seed), t, Fnv1a64(symbol));
+  return SelectionHashOf(SplitMix64(seed), t, Fnv1a64(symbol));
 }
 
 nlohmann::ordered_json PanelReport::ToJson() const {
@@ -165,11 +156,6 @@ void ParallelFor(size_t n, const std::function<void(size_t)>& fn) {
 
 // Input files up to this size are memory-mapped.
 constexpr uint64_t kMapBytes = 256ULL << 20;
-
-Status EnsureCompute() {
-  static const Status status = arrow::compute::Initialize();
-  return status;
-}
 
 bool IsTimeLike(const arrow::DataType& type) {
   switch (type.id()) {
@@ -1066,8 +1052,7 @@ class TimeOrderReader : public arrow::RecordBatchReader {
       spilled_bytes_ += size;
       ARROW_RETURN_NOT_OK(file->Close());
     }
-    ARROW_ASSIGN_OR_RAISE(auto input, arrow::io::ReadableFile::Open(path.string()));
-    ARROW_ASSIGN_OR_RAISE(auto reader, arrow::ipc::RecordBatchFileReader::Open(input));
+    ARROW_ASSIGN_OR_RAISE(auto reader, OpenIpcFile(path.string()));
     auto state = std::make_shared<std::pair<std::shared_ptr<arrow::ipc::RecordBatchFileReader>, int>>(reader, 0);
     const int key_column = schema->num_fields() - 1;
     auto out_schema = plan_->schema;
@@ -1279,10 +1264,9 @@ Status PanelBuilder::AddDirectory(const std::filesystem::path& dir) {
   if (!std::filesystem::is_directory(dir, ec)) return Status::IOError(dir.string(), ": not a directory");
   const std::string prefix = options_.symbol_column + "=";
   std::map<std::string, std::vector<std::string>> found;
-  const auto hidden = [](const std::string& name) { return name.empty() || name[0] == '_' || name[0] == '.'; };
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
-    if (hidden(name)) continue;
+    if (IsHiddenName(name)) continue;
     if (entry.is_regular_file() && name.ends_with(".parquet")) {
       const std::string symbol = name.substr(0, name.size() - std::string(".parquet").size());
       if (found.count(symbol)) return Status::Invalid(dir.string(), ": symbol '", symbol, "' appears twice");
@@ -1293,7 +1277,7 @@ Status PanelBuilder::AddDirectory(const std::filesystem::path& dir) {
       std::vector<std::string> files;
       for (const auto& part : std::filesystem::recursive_directory_iterator(entry.path(), ec)) {
         const std::string part_name = part.path().filename().string();
-        if (part.is_regular_file() && !hidden(part_name) && part_name.ends_with(".parquet")) {
+        if (part.is_regular_file() && !IsHiddenName(part_name) && part_name.ends_with(".parquet")) {
           files.push_back(part.path().string());
         }
       }
@@ -1313,7 +1297,7 @@ Status PanelBuilder::AddDirectory(const std::filesystem::path& dir) {
 Status PanelBuilder::AddTable(const std::string& symbol, const std::shared_ptr<arrow::Table>& table) {
   if (symbol.empty()) return Status::Invalid("empty symbol name");
   if (sources_.count(symbol)) return Status::Invalid("symbol '", symbol, "' was added twice");
-  ARROW_RETURN_NOT_OK(EnsureCompute());
+  ARROW_RETURN_NOT_OK(InitializeCompute());
   auto source = std::make_shared<Source>();
   source->symbol = symbol;
   source->in_memory = true;
@@ -1466,7 +1450,7 @@ Status CountCrossSections(Plan& plan) {
 
 Result<std::shared_ptr<PanelBuilder::Plan>> PanelBuilder::MakePlan() {
   ARROW_RETURN_NOT_OK(options_.Validate());
-  ARROW_RETURN_NOT_OK(EnsureCompute());
+  ARROW_RETURN_NOT_OK(InitializeCompute());
   auto plan = std::make_shared<Plan>();
   plan->options = options_;
   const PanelOptions& options = plan->options;
@@ -1652,7 +1636,7 @@ Result<std::shared_ptr<PanelBuilder::Plan>> PanelBuilder::MakePlan() {
   }
 
   plan->filtered = filtered;
-  plan->seed_hash = Splitmix64(options.seed);
+  plan->seed_hash = SplitMix64(options.seed);
   if (filtered && !plan->sources.empty()) ARROW_RETURN_NOT_OK(CountCrossSections(*plan));
   return plan;
 }

@@ -10,7 +10,7 @@
 #include <random>
 #include <set>
 
-#include "tickforge/label/movement.h"
+#include "tickforge/util/random.h"
 #include "tickforge/panel/config.h"
 
 namespace tickforge::panel {
@@ -367,7 +367,7 @@ TEST(PanelTest, SelectionDoesNotDependOnOtherTimestamps) {
 
 TEST(PanelTest, SelectionHashIsPinned) {
   // The value docs/panel.md documents, so other implementations can check theirs.
-  EXPECT_EQ(SelectionHash(0, 0, ""), label::Splitmix64(label::Splitmix64(label::Splitmix64(0)) ^ 0xcbf29ce484222325ULL));
+  EXPECT_EQ(SelectionHash(0, 0, ""), SplitMix64(SplitMix64(SplitMix64(0)) ^ 0xcbf29ce484222325ULL));
 }
 
 TEST(PanelConfigTest, ReadsPipelineYaml) {

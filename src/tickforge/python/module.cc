@@ -27,6 +27,8 @@
 #include "tickforge/store/store.h"
 #include "tickforge/synth/binance.h"
 #include "tickforge/synth/synth.h"
+#include "tickforge/util/time.h"
+#include "tickforge/util/version.h"
 
 namespace nb = nanobind;
 
@@ -122,7 +124,7 @@ std::vector<std::string> SynthDbn(const std::string& out_dir, int symbols, int d
   options.days = days;
   options.rows_per_day = rows_per_day;
   options.seed = seed;
-  options.start_date = Unwrap(dbn::ParseIsoDate(start_date));
+  options.start_date = Unwrap(ParseIsoDate(start_date));
   options.zstd = zstd;
   nb::gil_scoped_release release;
   std::vector<std::string> paths;
@@ -507,7 +509,7 @@ std::vector<std::string> SynthBinance(const std::string& out_dir, std::vector<st
   options.symbols = std::move(symbols);
   options.symbol_count = symbol_count;
   options.days = days;
-  options.start_date = Unwrap(synth::ParseDate(start));
+  options.start_date = Unwrap(ParseIsoDate(start));
   options.market = market;
   options.kinds.clear();
   for (const auto& k : kinds) options.kinds.push_back(Unwrap(binance::ParseKind(k)));
@@ -528,7 +530,7 @@ std::vector<std::string> SynthBinance(const std::string& out_dir, std::vector<st
 
 NB_MODULE(_tickforge, m) {
   using namespace tickforge;
-  m.attr("__version__") = TICKFORGE_VERSION;
+  m.attr("__version__") = std::string(kVersion);
   nb::exception<Error>(m, "TickforgeError", PyExc_ValueError);
   m.def("open_dbn", &OpenDbn);
   m.def("read_dbn_metadata", &ReadDbnMetadata);

@@ -10,6 +10,7 @@
 
 #include "tickforge/store/ingest.h"
 #include "tickforge/util/io.h"
+#include "tickforge/util/time.h"
 
 namespace tickforge::store {
 
@@ -27,26 +28,6 @@ struct SourceProfile {
   int64_t first = 0;
   int64_t last = 0;
 };
-
-/// Interval of a Binance timeframe in milliseconds (0 when it has no fixed length).
-int64_t IntervalMs(const std::string& timeframe) {
-  if (timeframe.size() < 2) return 0;
-  const char unit = timeframe.back();
-  int64_t n = 0;
-  try {
-    n = std::stoll(timeframe.substr(0, timeframe.size() - 1));
-  } catch (const std::exception&) {
-    return 0;
-  }
-  switch (unit) {
-    case 's': return n * 1000;
-    case 'm': return n * 60'000;
-    case 'h': return n * 3'600'000;
-    case 'd': return n * 86'400'000;
-    case 'w': return n * 7 * 86'400'000;
-    default: return 0;
-  }
-}
 
 /// Read a source's timestamps and natural keys once: counts, order, duplicates, gaps.
 Result<SourceProfile> Profile(const std::string& path, const IngestOptions& ingest, const std::string& key,
@@ -147,7 +128,7 @@ Result<json> ConvertConsolidated(const fs::path& data_dir, const ConvertOptions&
     const std::string timeframe = source.constants.count("timeframe") ? source.constants.at("timeframe") : "";
     symbols.insert(symbol);
     const std::string key = source.dataset == "aggtrades" ? "trade_id" : "timestamp";
-    ARROW_ASSIGN_OR_RAISE(auto profile, Profile(path, ingest, key, source.dataset == "klines" ? IntervalMs(timeframe) : 0));
+    ARROW_ASSIGN_OR_RAISE(auto profile, Profile(path, ingest, key, source.dataset == "klines" ? KlineIntervalMillis(timeframe).value_or(0) : 0));
     ScanOptions scan;
     scan.columns = {"timestamp"};
     scan.filters.push_back(Predicate{"symbol", "==", {symbol}});

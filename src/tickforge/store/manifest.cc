@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "tickforge/util/io.h"
+#include "tickforge/util/files.h"
 
 namespace tickforge::store {
 
@@ -179,7 +180,7 @@ Result<int64_t> LatestVersion(const StorePaths& paths) {
   int64_t latest = 0;
   for (const auto& entry : fs::directory_iterator(paths.log, ec)) {
     const auto name = entry.path().filename().string();
-    if (name.empty() || name[0] == '.' || entry.path().extension() != ".json") continue;
+    if (IsHiddenName(name) || entry.path().extension() != ".json") continue;
     try {
       latest = std::max<int64_t>(latest, std::stoll(entry.path().stem().string()));
     } catch (const std::exception&) {
@@ -213,28 +214,14 @@ Status WriteSnapshot(const StorePaths& paths, const Snapshot& snapshot) {
   std::error_code ec;
   fs::create_directories(paths.log, ec);
   if (ec) return Status::IOError(paths.log.string(), ": ", ec.message());
-  // Write and fsync under a hidden name, then link() to the final one: link fails if the name
-  // exists, so of two writers racing for one version only one commits.
-  const fs::path target = paths.LogEntry(snapshot.version);
-  const fs::path tmp = paths.log / ("." + target.filename().string() + ".tmp-" + std::to_string(::getpid()));
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.close();
-    if (!out) return Status::IOError(tmp.string(), ": cannot write");
+  // CommitNew() fails if the name exists, so of two writers racing for one version only one commits.
+  ARROW_ASSIGN_OR_RAISE(auto entry, AtomicFile::Create(paths.LogEntry(snapshot.version)));
+  ARROW_RETURN_NOT_OK(entry->stream()->Write(text));
+  if (auto status = entry->CommitNew(); status.IsAlreadyExists()) {
+    return Status::Invalid(paths.root.string(), ": another writer committed version ", snapshot.version, " first");
+  } else if (!status.ok()) {
+    return status;
   }
-  ARROW_RETURN_NOT_OK(SyncFile(tmp));
-  if (::link(tmp.c_str(), target.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    if (err == EEXIST) {
-      return Status::Invalid(paths.root.string(), ": another writer committed version ",
-                             snapshot.version, " first");
-    }
-    return Status::IOError(target.string(), ": ", std::strerror(err));
-  }
-  ::unlink(tmp.c_str());
-  ARROW_RETURN_NOT_OK(SyncDirectory(paths.log));
   // The manifest is a copy for readers; the log entry above is already the commit.
   ARROW_ASSIGN_OR_RAISE(auto manifest, AtomicFile::Create(paths.manifest));
   ARROW_RETURN_NOT_OK(manifest->stream()->Write(text));

@@ -31,6 +31,8 @@
 #include "tickforge/store/options.h"
 #include "tickforge/util/io.h"
 #include "tickforge/util/parquet.h"
+#include "tickforge/util/time.h"
+#include "tickforge/util/files.h"
 
 namespace tickforge::store {
 
@@ -127,7 +129,7 @@ Status ValidatePartitionValue(const std::string& key, const std::string& value) 
   };
   if (value.empty()) return bad("empty");
   if (value == "." || value.find("..") != std::string::npos) return bad("'..' could leave the dataset folder");
-  if (value.front() == '.' || value.front() == '_') return bad("a leading '.' or '_' hides the file from readers");
+  if (IsHiddenName(value)) return bad("a leading '.' or '_' hides the file from readers");
   for (unsigned char c : value) {
     if (c == '/' || c == '\\') return bad("path separator");
     if (c == '%' || c == '=') return bad("'%' and '=' are read back differently by Hive readers");
@@ -789,7 +791,7 @@ class PartitionedWriter {
   static constexpr size_t kMaxOpenFiles = 128;
 
   Result<Partition*> Find(const std::vector<std::string>& values, int64_t day) {
-    const uint32_t ymd = dbn::YmdFromDays(day);
+    const uint32_t ymd = YmdFromDays(day);
     std::string id = fmt::format("{}", fmt::join(values, "\x1f")) + "\x1f" + std::to_string(ymd);
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = partitions_.find(id);
@@ -1154,18 +1156,8 @@ Result<std::vector<std::string>> ExpandInputs(const std::vector<std::string>& in
       files.push_back(input);
       continue;
     }
-    std::vector<std::string> found;
-    for (auto it = fs::recursive_directory_iterator(input, ec); !ec && it != fs::recursive_directory_iterator();
-         it.increment(ec)) {
-      const std::string name = it->path().filename().string();
-      if (name[0] == '.' || name[0] == '_') {
-        if (it->is_directory()) it.disable_recursion_pending();
-        continue;
-      }
-      if (it->is_regular_file() && !name.ends_with(".CHECKSUM")) found.push_back(it->path().string());
-    }
-    if (ec) return Status::IOError(input, ": ", ec.message());
-    std::sort(found.begin(), found.end());
+    ARROW_ASSIGN_OR_RAISE(auto found, ListFiles(input, {.recursive = true}));
+    std::erase_if(found, [](const std::string& path) { return path.ends_with(".CHECKSUM"); });
     files.insert(files.end(), found.begin(), found.end());
   }
   if (files.empty()) return Status::Invalid("no input files");

@@ -11,6 +11,8 @@
 #include <fmt/format.h>
 
 #include "tickforge/util/io.h"
+#include "tickforge/util/random.h"
+#include "tickforge/util/time.h"
 
 namespace tickforge::synth {
 namespace {
@@ -18,79 +20,15 @@ namespace {
 using binance::Kind;
 
 constexpr int64_t kMsPerMinute = 60'000;
-constexpr int64_t kMsPerDay = 86'400'000;
 constexpr int kMinutesPerDay = 1440;
 constexpr uint32_t kSpotMicrosFrom = 20250101;  // Binance spot files switched to µs on this day
 constexpr double kDailyVolatility = 0.03;
 constexpr double kMarketBeta = 0.7;  // share of each symbol's return driven by the common factor
 
-// SplitMix64: tiny, fast and fully specified, so the same seed gives the same bytes anywhere.
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : state_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
-  double Uniform() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
-  double Normal() {
-    const double u1 = 1.0 - Uniform();
-    const double u2 = Uniform();
-    return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
-  }
-  // Poisson by inversion for small means, a rounded normal for large ones.
-  int64_t Poisson(double mean) {
-    if (mean <= 0) return 0;
-    if (mean > 50) return std::max<int64_t>(0, std::llround(mean + std::sqrt(mean) * Normal()));
-    const double limit = std::exp(-mean);
-    int64_t k = 0;
-    double p = Uniform();
-    while (p > limit) {
-      ++k;
-      p *= Uniform();
-    }
-    return k;
-  }
-
- private:
-  uint64_t state_;
-};
-
 uint64_t Mix(uint64_t seed, uint64_t a, uint64_t b) {
   Rng rng(seed ^ (a * 0xD1B54A32D192ED03ULL));
   Rng again(rng.Next() ^ (b * 0x8CB92BA72F3D8DD7ULL));
   return again.Next();
-}
-
-uint64_t HashName(const std::string& s) {
-  uint64_t h = 1469598103934665603ULL;  // FNV-1a
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
-  return h;
-}
-
-// Days since 1970-01-01 from a civil date, and back (proleptic Gregorian).
-int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-uint32_t CivilFromDays(int64_t z) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  const int64_t d = doy - (153 * mp + 2) / 5 + 1;
-  const int64_t m = mp + (mp < 10 ? 3 : -9);
-  const int64_t y = yoe + era * 400 + (m <= 2);
-  return static_cast<uint32_t>(y * 10000 + m * 100 + d);
 }
 
 struct Spec {
@@ -119,7 +57,7 @@ double StartPrice(const std::string& symbol, uint64_t seed) {
       return k.price;
     }
   }
-  Rng rng(Mix(seed, HashName(symbol), 7));
+  Rng rng(Mix(seed, Fnv1a64(symbol), 7));
   return std::exp(std::log(0.01) + rng.Uniform() * (std::log(500.0) - std::log(0.01)));
 }
 
@@ -269,23 +207,6 @@ std::vector<std::string> BinanceSymbolNames(int n, const std::string& market) {
   return names;
 }
 
-Result<uint32_t> ParseDate(const std::string& text) {
-  std::string digits;
-  for (char c : text) {
-    if (c != '-') digits += c;
-  }
-  const bool shape = (text.size() == 10 && text[4] == '-' && text[7] == '-') || text.size() == 8;
-  if (!shape || digits.size() != 8 || !std::all_of(digits.begin(), digits.end(), ::isdigit)) {
-    return Status::Invalid("bad date '", text, "' (expected YYYY-MM-DD)");
-  }
-  const uint32_t ymd = static_cast<uint32_t>(std::stoul(digits));
-  const uint32_t y = ymd / 10000, m = ymd / 100 % 100, d = ymd % 100;
-  if (y < 1980 || m < 1 || m > 12 || d < 1 || CivilFromDays(DaysFromCivil(y, m, d)) != ymd) {
-    return Status::Invalid("bad date '", text, "'");
-  }
-  return ymd;
-}
-
 Result<std::vector<BinanceFile>> WriteBinanceDumps(const BinanceOptions& options) {
   const Layout layout{options.market};
   if (options.market != "spot" && options.market != "um" && options.market != "cm") {
@@ -293,22 +214,20 @@ Result<std::vector<BinanceFile>> WriteBinanceDumps(const BinanceOptions& options
   }
   if (options.days < 1) return Status::Invalid("days must be at least 1");
   if (options.aggtrades_per_minute < 0) return Status::Invalid("aggtrades_per_minute must be >= 0");
-  static const std::map<std::string, int> kIntervalMinutes = {{"1m", 1},   {"3m", 3},     {"5m", 5},   {"15m", 15},
-                                                              {"30m", 30}, {"1h", 60},    {"2h", 120}, {"4h", 240},
-                                                              {"6h", 360}, {"8h", 480},   {"12h", 720}, {"1d", 1440}};
-  const auto interval = kIntervalMinutes.find(options.interval);
-  if (interval == kIntervalMinutes.end()) {
+  const auto interval_ms = KlineIntervalMillis(options.interval);
+  if (!interval_ms || *interval_ms < 60'000 || *interval_ms > kMillisPerDay) {
     return Status::NotImplemented("the generator writes kline intervals 1m to 1d, not '", options.interval, "'");
   }
-  const int bar_minutes = interval->second;
+  const int bar_minutes = static_cast<int>(*interval_ms / 60'000);
   bool want[3] = {false, false, false};
   for (Kind k : options.kinds) want[static_cast<int>(k)] = true;
   if (want[static_cast<int>(Kind::kFunding)] && layout.spot()) {
     return Status::Invalid("Binance publishes funding rates for futures (um, cm) only, not spot");
   }
-  const uint32_t y0 = options.start_date / 10000, m0 = options.start_date / 100 % 100, d0 = options.start_date % 100;
-  const int64_t first_day = DaysFromCivil(y0, m0, d0);
-  if (CivilFromDays(first_day) != options.start_date) return Status::Invalid("bad start date ", options.start_date);
+  if (!IsValidYmd(options.start_date) || options.start_date < 19800101) {
+    return Status::Invalid("bad start date ", options.start_date, " (a YYYYMMDD date from 1980 on)");
+  }
+  const int64_t first_day = DaysFromYmd(options.start_date);
   const bool header = options.header.value_or(!layout.spot());
   const bool spot = layout.spot();
   const std::vector<std::string> symbols =
@@ -356,7 +275,7 @@ Result<std::vector<BinanceFile>> WriteBinanceDumps(const BinanceOptions& options
   for (size_t si = 0; si < symbols.size(); ++si) {
     SymbolState s;
     s.name = symbols[si];
-    s.key = HashName(s.name);
+    s.key = Fnv1a64(s.name);
     s.price = StartPrice(s.name, options.seed);
     s.price_decimals = PriceDecimals(s.price);
     s.qty_decimals = QuantityDecimals(s.price);
@@ -367,10 +286,10 @@ Result<std::vector<BinanceFile>> WriteBinanceDumps(const BinanceOptions& options
     Pending klines, aggs, funding;
     for (int di = 0; di < options.days; ++di) {
       const int64_t day = first_day + di;
-      const uint32_t ymd = CivilFromDays(day);
+      const uint32_t ymd = YmdFromDays(day);
       const bool micros = spot && ymd >= kSpotMicrosFrom;
       const int64_t unit = micros ? 1000 : 1;  // file time units per ms
-      const int64_t day_ms = day * kMsPerDay;
+      const int64_t day_ms = day * kMillisPerDay;
       const auto factor = MarketFactor(options.seed, day);
       const auto minutes = SimulateDay(s, factor, options.seed, day);
       const int qd = s.qty_decimals;
@@ -449,7 +368,7 @@ Result<std::vector<BinanceFile>> WriteBinanceDumps(const BinanceOptions& options
           ++funding.rows;
         }
       }
-      const uint32_t next = CivilFromDays(day + 1);
+      const uint32_t next = YmdFromDays(day + 1);
       const bool last = di + 1 == options.days;
       const bool month_end = next / 100 != ymd / 100;
       if (!options.monthly || month_end || last) {

@@ -58,7 +58,4 @@ struct BinanceFile {
 /// For the "cm" market the quote is "USD_PERP" (BTCUSD_PERP).
 [[nodiscard]] std::vector<std::string> BinanceSymbolNames(int n, const std::string& market = "spot");
 
-/// Parse "YYYY-MM-DD" or "YYYYMMDD" into YYYYMMDD.
-[[nodiscard]] arrow::Result<uint32_t> ParseDate(const std::string& text);
-
 }  // namespace tickforge::synth

@@ -15,6 +15,8 @@
 #include "tickforge/dbn/metadata.h"
 #include "tickforge/dbn/records.h"
 #include "tickforge/dbn/schema.h"
+#include "tickforge/util/time.h"
+#include "tickforge/util/random.h"
 
 namespace tickforge::synth {
 namespace {
@@ -35,77 +37,18 @@ constexpr uint8_t kStypeInstrumentId = 0;
 // well below 2^32.
 constexpr int64_t kMaxRowsPerDay = 1'000'000'000;
 constexpr int64_t kNsPerHour = 3'600'000'000'000;
-constexpr uint64_t kNsPerDay = 86'400'000'000'000;
 // Resolution of the per-day price and regime paths in activity time: about ten seconds of a
 // typical hour, fine enough that the book never sees the interpolation.
 constexpr int kGridCells = 8192;
 
-// ---------------------------------------------------------------------------------------
-// Random numbers. Everything is built from xoshiro256** and explicit transforms so that the
-// same seed gives the same bytes with any standard library.
-
-uint64_t SplitMix64(uint64_t& state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
+// Random numbers: xoshiro256** (util/random.h) and explicit transforms, so that the same seed
+// gives the same bytes with any standard library.
 // Derive an independent stream seed from the run seed and a few labels.
 uint64_t DeriveSeed(uint64_t seed, uint64_t a, uint64_t b) {
-  uint64_t state = seed;
-  uint64_t h = SplitMix64(state);
-  state = h ^ (a * 0xD1B54A32D192ED03ULL);
-  h = SplitMix64(state);
-  state = h ^ (b * 0x8CB92BA72F3D8DD7ULL);
-  return SplitMix64(state);
+  return SplitMix64(SplitMix64(SplitMix64(seed) ^ (a * 0xD1B54A32D192ED03ULL)) ^ (b * 0x8CB92BA72F3D8DD7ULL));
 }
 
-class Rng {
- public:
-  explicit Rng(uint64_t seed = 0) {
-    for (auto& s : s_) s = SplitMix64(seed);
-  }
-
-  uint64_t Next() {
-    const uint64_t result = Rotl(s_[1] * 5, 7) * 9;
-    const uint64_t t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = Rotl(s_[3], 45);
-    return result;
-  }
-
-  /// Return a uniform double in (0, 1]; never 0 so that log() is safe.
-  double Uniform() { return static_cast<double>((Next() >> 11) + 1) * 0x1.0p-53; }
-  bool Chance(double p) { return Uniform() <= p; }
-  /// Return a uniform integer in [0, n).
-  uint32_t Below(uint32_t n) {
-    return static_cast<uint32_t>(((Next() >> 32) * static_cast<uint64_t>(n)) >> 32);
-  }
-  double Exp() { return -std::log(Uniform()); }
-  double Normal() {
-    if (has_spare_) {
-      has_spare_ = false;
-      return spare_;
-    }
-    const double radius = std::sqrt(2.0 * Exp());
-    const double angle = 2.0 * std::numbers::pi * Uniform();
-    spare_ = radius * std::sin(angle);
-    has_spare_ = true;
-    return radius * std::cos(angle);
-  }
-
- private:
-  static uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-  std::array<uint64_t, 4> s_{};
-  double spare_ = 0;
-  bool has_spare_ = false;
-};
+using Rng = Xoshiro256;
 
 // ---------------------------------------------------------------------------------------
 // The instrument universe: FX futures on eight currencies against USD, quoted as USD per
@@ -856,13 +799,13 @@ int Weekday(int64_t days) { return static_cast<int>(((days % 7) + 7 + 4) % 7); }
 
 dbn::Metadata MakeMetadata(const SynthOptions& options, const std::vector<std::string>& names,
                            int64_t days) {
-  const uint32_t date = dbn::YmdFromDays(days);
-  const uint32_t next_date = dbn::YmdFromDays(days + 1);
+  const uint32_t date = YmdFromDays(days);
+  const uint32_t next_date = YmdFromDays(days + 1);
   dbn::Metadata metadata;
   metadata.dataset = options.dataset;
   metadata.schema = dbn::Schema::kMbp10;
-  metadata.start = static_cast<uint64_t>(days) * kNsPerDay;
-  metadata.end = metadata.start + kNsPerDay;
+  metadata.start = static_cast<uint64_t>(days) * static_cast<uint64_t>(kNanosPerDay);
+  metadata.end = metadata.start + static_cast<uint64_t>(kNanosPerDay);
   metadata.stype_in = kStypeRawSymbol;
   metadata.stype_out = kStypeInstrumentId;
   metadata.symbols = names;
@@ -936,12 +879,12 @@ Result<std::vector<SynthFile>> WriteMbp10Days(const std::filesystem::path& out_d
   DayContext day;
 
   std::vector<SynthFile> files;
-  int64_t days = dbn::DaysFromYmd(options.start_date);
+  int64_t days = DaysFromYmd(options.start_date);
   for (int i = 0; i < options.days; ++i, ++days) {
     while (Weekday(days) == 0 || Weekday(days) == 6) ++days;
-    const uint32_t date = dbn::YmdFromDays(days);
+    const uint32_t date = YmdFromDays(days);
     Rng rng(DeriveSeed(options.seed, date, 0x6d61726b6574));  // "market"
-    BuildDay(static_cast<uint64_t>(days) * kNsPerDay, Weekday(days) == 5, market, rng, day);
+    BuildDay(static_cast<uint64_t>(days) * static_cast<uint64_t>(kNanosPerDay), Weekday(days) == 5, market, rng, day);
 
     // Volume shares wobble from day to day around each instrument's liquidity.
     std::vector<double> weights(streams.size());

@@ -67,16 +67,37 @@ void AtomicFile::Abort() {
   ::unlink(tmp_.c_str());
 }
 
-Status AtomicFile::Commit() {
+Status AtomicFile::Finish() {
   if (done_) return Status::Invalid(path_.string(), ": file already committed or aborted");
   // A compressing wrapper may already have closed the stream when it was finished.
-  if (!stream_->closed()) ARROW_RETURN_NOT_OK(stream_->Close());
+  if (!stream_->closed()) {
+    if (auto status = stream_->Close(); !status.ok()) {
+      Abort();
+      return WithPath(status, tmp_.string());
+    }
+  }
   done_ = true;
-  ARROW_RETURN_NOT_OK(SyncFile(tmp_));
+  return SyncFile(tmp_);
+}
+
+Status AtomicFile::Commit() {
+  ARROW_RETURN_NOT_OK(Finish());
   if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
     int err = errno;
     ::unlink(tmp_.c_str());
     return Status::IOError(path_.string(), ": cannot rename into place: ", std::strerror(err));
+  }
+  return SyncDirectory(path_.has_parent_path() ? path_.parent_path() : ".");
+}
+
+Status AtomicFile::CommitNew() {
+  ARROW_RETURN_NOT_OK(Finish());
+  const int rc = ::link(tmp_.c_str(), path_.c_str());
+  const int err = errno;
+  ::unlink(tmp_.c_str());
+  if (rc != 0) {
+    if (err == EEXIST) return Status::AlreadyExists(path_.string(), ": exists already");
+    return Status::IOError(path_.string(), ": ", std::strerror(err));
   }
   return SyncDirectory(path_.has_parent_path() ? path_.parent_path() : ".");
 }

@@ -49,6 +49,9 @@ class AtomicFile {
   [[nodiscard]] const std::shared_ptr<arrow::io::OutputStream>& stream() const { return stream_; }
   /// Flush, fsync and rename into place. The stream must not be used afterwards.
   [[nodiscard]] Status Commit();
+  /// Like Commit(), but only if no file has the name yet (a hard link, which fails if the name
+  /// exists): of two writers racing for one name only one wins; the other gets AlreadyExists.
+  [[nodiscard]] Status CommitNew();
   /// Drop the temporary file.
   void Abort();
 
@@ -56,6 +59,9 @@ class AtomicFile {
   AtomicFile(std::filesystem::path path, std::filesystem::path tmp,
              std::shared_ptr<arrow::io::OutputStream> stream)
       : path_(std::move(path)), tmp_(std::move(tmp)), stream_(std::move(stream)) {}
+
+  /// Close and fsync the temporary file before it is moved into place.
+  [[nodiscard]] Status Finish();
 
   std::filesystem::path path_;
   std::filesystem::path tmp_;
