@@ -1,160 +1,47 @@
 #include "tickforge/label/config.h"
 
-#include <yaml-cpp/yaml.h>
-
-#include <fstream>
-#include <functional>
-#include <map>
-#include <sstream>
-
 namespace tickforge::label {
-namespace {
 
-// YAML scalars carry no type; map them to what JSON would hold so one parser serves both.
-nlohmann::json FromYaml(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Sequence: {
-      auto out = nlohmann::json::array();
-      for (const auto& item : node) out.push_back(FromYaml(item));
-      return out;
-    }
-    case YAML::NodeType::Map: {
-      auto out = nlohmann::json::object();
-      for (const auto& item : node) out[item.first.as<std::string>()] = FromYaml(item.second);
-      return out;
-    }
-    case YAML::NodeType::Scalar: {
-      const std::string text = node.Scalar();
-      if (node.Tag() == "!") return text;  // quoted
-      if (text == "true" || text == "True") return true;
-      if (text == "false" || text == "False") return false;
-      if (text == "null" || text == "~") return nullptr;
-      try {
-        size_t used = 0;
-        const long long i = std::stoll(text, &used);
-        if (used == text.size()) return i;
-        const double d = std::stod(text, &used);
-        if (used == text.size()) return d;
-      } catch (const std::exception&) {
-      }
-      return text;
-    }
-    default:
-      return nullptr;
-  }
+const config::Table<LabelConfig>& LabelConfigTable() {
+  static const auto* table = [] {
+    auto* t = new config::Table<LabelConfig>();
+    using C = LabelConfig;
+    t->Field("currency", &C::currency, "first part of each dataset's file name")
+        .Field("features", &C::features, "depth-image features the datasets are meant for")
+        .Field("lookback_rows", &C::lookback_rows, "L: rows of the lookback window")
+        .Field("lookforward_input", &C::lookforward_input, "F: rows of the lookforward window")
+        .Field("lookforward_offset", &C::lookforward_offset, "O: rows skipped before the lookforward window")
+        .Field("nbins", &C::nbins, "classes (quantile bins)")
+        .Field("fit_fraction", &C::fit_fraction, "first share of the files the thresholds are fit on")
+        .Field("file_sample_fraction", &C::file_sample_fraction, "share of the fit files sampled")
+        .Field("jump_size", &C::jump_size, "rows between fit candidates")
+        .Field("max_samples_per_file", &C::max_samples_per_file, "fit samples kept per file")
+        .Field("max_abs_movement", &C::max_abs_movement, "movements beyond this are dropped from the fit")
+        .Field("min_symbol_samples", &C::min_symbol_samples, "symbols with fewer labeled rows are dropped")
+        .Field("min_price", &C::min_price, "rows whose mid is below are invalid (null: no bound)")
+        .Field("max_price", &C::max_price, "rows whose mid is above are invalid (null: no bound)")
+        .Field("keep_intermediate", &C::keep_intermediate, "keep the scratch parts")
+        .Field("seed", &C::seed, "seed of every sampled draw")
+        .Choice("mode", &C::mode, std::vector<std::pair<std::string, Mode>>{{"global", Mode::kGlobal}, {"per-symbol", Mode::kPerSymbol}},
+                "one threshold set for all symbols, or one per symbol");
+    return t;
+  }();
+  return *table;
 }
-
-template <typename T>
-Status Read(const nlohmann::json& value, std::string_view key, std::string_view source, T* out) {
-  try {
-    if constexpr (std::is_same_v<T, double>) {
-      if (!value.is_number()) throw std::runtime_error("expected a number");
-    } else if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-      if (!value.is_number_integer()) throw std::runtime_error("expected an integer");
-    } else if constexpr (std::is_same_v<T, bool>) {
-      if (!value.is_boolean()) throw std::runtime_error("expected true or false");
-    }
-    *out = value.get<T>();
-  } catch (const std::exception& e) {
-    return Status::Invalid(source, ": key '", key, "': ", e.what(), ", got ", value.dump());
-  }
-  return Status::OK();
-}
-
-}  // namespace
 
 std::string_view ModeName(Mode mode) { return mode == Mode::kGlobal ? "global" : "per-symbol"; }
 
 Status ApplyJson(const nlohmann::json& json, LabelConfig* c, std::string_view source) {
-  if (!json.is_object()) return Status::Invalid(source, ": a config must be a mapping of keys to values");
-  using Setter = std::function<Status(const nlohmann::json&, std::string_view)>;
-  const auto number = [&](auto* field) -> Setter {
-    return [field, source](const nlohmann::json& v, std::string_view key) { return Read(v, key, source, field); };
-  };
-  const auto optional_price = [&](std::optional<double>* field) -> Setter {
-    return [field, source](const nlohmann::json& v, std::string_view key) -> Status {
-      if (v.is_null()) {
-        field->reset();
-        return Status::OK();
-      }
-      double value;
-      ARROW_RETURN_NOT_OK(Read(v, key, source, &value));
-      *field = value;
-      return Status::OK();
-    };
-  };
-  const std::map<std::string, Setter, std::less<>> setters = {
-      {"currency", number(&c->currency)},
-      {"features", number(&c->features)},
-      {"lookback_rows", number(&c->lookback_rows)},
-      {"lookforward_input", number(&c->lookforward_input)},
-      {"lookforward_offset", number(&c->lookforward_offset)},
-      {"nbins", number(&c->nbins)},
-      {"fit_fraction", number(&c->fit_fraction)},
-      {"file_sample_fraction", number(&c->file_sample_fraction)},
-      {"jump_size", number(&c->jump_size)},
-      {"max_samples_per_file", number(&c->max_samples_per_file)},
-      {"max_abs_movement", number(&c->max_abs_movement)},
-      {"min_symbol_samples", number(&c->min_symbol_samples)},
-      {"min_price", optional_price(&c->min_price)},
-      {"max_price", optional_price(&c->max_price)},
-      {"keep_intermediate", number(&c->keep_intermediate)},
-      {"seed", number(&c->seed)},
-      {"mode",
-       [c, source](const nlohmann::json& v, std::string_view key) -> Status {
-         std::string mode;
-         ARROW_RETURN_NOT_OK(Read(v, key, source, &mode));
-         if (mode == "global") {
-           c->mode = Mode::kGlobal;
-         } else if (mode == "per-symbol") {
-           c->mode = Mode::kPerSymbol;
-         } else {
-           return Status::Invalid(source, ": key 'mode': expected 'global' or 'per-symbol', got '", mode, "'");
-         }
-         return Status::OK();
-       }},
-  };
-  for (const auto& [key, value] : json.items()) {
-    auto it = setters.find(key);
-    if (it == setters.end()) {
-      std::string known;
-      for (const auto& [name, _] : setters) known += (known.empty() ? "" : ", ") + name;
-      return Status::Invalid(source, ": unknown key '", key, "' (known keys: ", known, ")");
-    }
-    ARROW_RETURN_NOT_OK(it->second(value, key));
-    c->explicit_keys.insert(key);
-  }
-  return Status::OK();
+  return LabelConfigTable().Apply(json, c, source, &c->explicit_keys);
 }
 
 Status ApplyFile(const std::string& path, LabelConfig* config) {
-  std::ifstream in(path);
-  if (!in) return Status::IOError(path, ": cannot open config file");
-  std::stringstream text;
-  text << in.rdbuf();
-  nlohmann::json json;
-  try {
-    // JSON is a subset of YAML, so the YAML reader serves both.
-    json = FromYaml(YAML::Load(text.str()));
-  } catch (const YAML::Exception& e) {
-    return Status::Invalid(path, ": line ", e.mark.line + 1, ": ", e.msg);
-  }
-  if (json.is_null()) json = nlohmann::json::object();
+  ARROW_ASSIGN_OR_RAISE(auto json, config::LoadFile(path));
   return ApplyJson(json, config, path);
 }
 
 Status ApplyAssignment(const std::string& assignment, LabelConfig* config) {
-  const auto eq = assignment.find('=');
-  if (eq == std::string::npos || eq == 0) {
-    return Status::Invalid("'", assignment, "' is not of the form key=value");
-  }
-  nlohmann::json json = nlohmann::json::object();
-  try {
-    json[assignment.substr(0, eq)] = FromYaml(YAML::Load(assignment.substr(eq + 1)));
-  } catch (const YAML::Exception& e) {
-    return Status::Invalid("'", assignment, "': ", e.msg);
-  }
-  return ApplyJson(json, config, "command line");
+  return LabelConfigTable().ApplyAssignment(assignment, config, &config->explicit_keys);
 }
 
 Status LabelConfig::Validate() const {
@@ -181,26 +68,6 @@ Status LabelConfig::Validate() const {
   return Status::OK();
 }
 
-nlohmann::ordered_json LabelConfig::ToJson() const {
-  nlohmann::ordered_json j;
-  j["currency"] = currency;
-  j["features"] = features;
-  j["lookback_rows"] = lookback_rows;
-  j["lookforward_input"] = lookforward_input;
-  j["lookforward_offset"] = lookforward_offset;
-  j["nbins"] = nbins;
-  j["fit_fraction"] = fit_fraction;
-  j["file_sample_fraction"] = file_sample_fraction;
-  j["jump_size"] = jump_size;
-  j["max_samples_per_file"] = max_samples_per_file;
-  j["max_abs_movement"] = max_abs_movement;
-  j["min_symbol_samples"] = min_symbol_samples;
-  j["min_price"] = min_price ? nlohmann::ordered_json(*min_price) : nullptr;
-  j["max_price"] = max_price ? nlohmann::ordered_json(*max_price) : nullptr;
-  j["keep_intermediate"] = keep_intermediate;
-  j["seed"] = seed;
-  j["mode"] = std::string(ModeName(mode));
-  return j;
-}
+nlohmann::ordered_json LabelConfig::ToJson() const { return LabelConfigTable().ToJson(*this); }
 
 }  // namespace tickforge::label

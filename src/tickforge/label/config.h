@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tickforge/util/config.h"
 #include "tickforge/util/status.h"
 
 namespace tickforge::label {
@@ -54,5 +55,8 @@ struct LabelConfig {
 [[nodiscard]] Status ApplyFile(const std::string& path, LabelConfig* config);
 
 [[nodiscard]] std::string_view ModeName(Mode mode);
+
+/// Return the table of the keys a labeling config accepts.
+[[nodiscard]] const config::Table<LabelConfig>& LabelConfigTable();
 
 }  // namespace tickforge::label

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "tickforge/panel/panel.h"
+#include "tickforge/util/config.h"
 #include "tickforge/util/status.h"
 
 namespace tickforge::panel {
@@ -13,6 +14,9 @@ namespace tickforge::panel {
 /// Apply the panel keys of the YAML (or JSON) file at `path` onto `options`. Other sections of a
 /// pipeline file are left alone; an unknown key inside `panel:` is an error naming it.
 [[nodiscard]] Status ApplyPipelineConfig(const std::string& path, PanelOptions* options);
+
+/// Return the table of the keys a `panel:` section (and the Python keywords) accept.
+[[nodiscard]] const config::Table<PanelOptions>& PanelOptionsTable();
 
 /// Apply one `key=value` setting (a `panel:` key; the value is read as YAML).
 [[nodiscard]] Status ApplyPanelSetting(const std::string& assignment, PanelOptions* options);

@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <limits>
 #include <set>
+#include <variant>
+
+#include "tickforge/util/config.h"
 
 namespace tickforge::store {
 
@@ -13,39 +16,28 @@ using nlohmann::json;
 
 namespace {
 
-/// Fail on keys outside `known`, so a misspelt option is not silently ignored.
-Status CheckKeys(const json& object, std::initializer_list<std::initializer_list<const char*>> known_sets) {
-  if (!object.is_object()) return Status::Invalid("options must be a JSON object");
-  std::set<std::string> known;
-  for (const auto& set : known_sets) {
-    for (const char* key : set) known.insert(key);
-  }
-  for (const auto& [key, _] : object.items()) {
-    if (!known.count(key)) {
-      std::string list;
-      for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-      return Status::Invalid("unknown option '", key, "' (known: ", list, ")");
-    }
-  }
-  return Status::OK();
+// The write keys every writing command shares; `write` returns the options' WriteOptions.
+template <typename Options, typename Access>
+void AddWriteKeys(config::Table<Options>& t, Access write) {
+  const auto field = [write](auto member) {
+    return [write, member](Options& o) -> auto& { return write(o).*member; };
+  };
+  t.Field("compression", field(&WriteOptions::compression), "zstd, snappy, lz4, gzip, brotli or none")
+      .Field("max_rows_per_file", field(&WriteOptions::max_rows_per_file), "rows per file at most")
+      .Field("min_rows_per_group", field(&WriteOptions::min_rows_per_group), "rows per row group at least")
+      .Field("max_rows_per_group", field(&WriteOptions::max_rows_per_group), "rows per row group at most")
+      .Field("metadata", field(&WriteOptions::metadata), "key-value metadata for every file")
+      .Field("dedup", field(&WriteOptions::dedup), "drop rows whose natural key the dataset holds")
+      .Field("constants", field(&WriteOptions::constants), "constant columns added to every row");
 }
 
-const std::initializer_list<const char*> kWriteKeys = {
-    "compression", "max_rows_per_file", "min_rows_per_group", "max_rows_per_group", "metadata", "dedup", "constants"};
-
-Status ApplyWrite(const json& j, WriteOptions* options) {
-  try {
-    if (j.contains("compression")) options->compression = j.at("compression").get<std::string>();
-    if (j.contains("max_rows_per_file")) options->max_rows_per_file = j.at("max_rows_per_file").get<int64_t>();
-    if (j.contains("min_rows_per_group")) options->min_rows_per_group = j.at("min_rows_per_group").get<int64_t>();
-    if (j.contains("max_rows_per_group")) options->max_rows_per_group = j.at("max_rows_per_group").get<int64_t>();
-    if (j.contains("metadata")) options->metadata = j.at("metadata").get<std::map<std::string, std::string>>();
-    if (j.contains("dedup")) options->dedup = j.at("dedup").get<bool>();
-    if (j.contains("constants")) options->constants = j.at("constants").get<std::map<std::string, std::string>>();
-  } catch (const json::exception& e) {
-    return Status::Invalid("write options: ", e.what());
-  }
-  return options->Validate();
+const config::Table<WriteOptions>& WriteTable() {
+  static const auto* table = [] {
+    auto* t = new config::Table<WriteOptions>();
+    AddWriteKeys(*t, [](WriteOptions& o) -> WriteOptions& { return o; });
+    return t;
+  }();
+  return *table;
 }
 
 Result<Value> ValueFromJson(const json& j) {
@@ -56,80 +48,117 @@ Result<Value> ValueFromJson(const json& j) {
   return Status::Invalid("filter value ", j.dump(), " is not a number, string or boolean");
 }
 
+Result<Predicate> PredicateFromJson(const json& term) {
+  if (term.is_string()) return ParsePredicate(term.get<std::string>());
+  if (!term.is_array() || term.size() != 3 || !term.at(0).is_string() || !term.at(1).is_string()) {
+    return Status::Invalid("filter ", term.dump(), " must be [column, op, value] or 'column op value'");
+  }
+  Predicate predicate{term.at(0).get<std::string>(), term.at(1).get<std::string>(), {}};
+  for (const auto& value : term.at(2).is_array() ? term.at(2) : json::array({term.at(2)})) {
+    ARROW_ASSIGN_OR_RAISE(auto v, ValueFromJson(value));
+    predicate.values.push_back(std::move(v));
+  }
+  return predicate;
+}
+
+json PredicateToJson(const Predicate& predicate) {
+  json values = json::array();
+  for (const auto& value : predicate.values) {
+    std::visit([&](const auto& v) { values.push_back(v); }, value);
+  }
+  return json::array({predicate.column, predicate.op, values});
+}
+
+const config::Table<ScanOptions>& ScanTable() {
+  static const auto* table = [] {
+    auto* t = new config::Table<ScanOptions>();
+    using config::Null;
+    t->Field("columns", &ScanOptions::columns, "columns to read (null: all)", Null::kClear)
+        .Custom(
+            "filters",
+            [](const json& value, ScanOptions* o, std::string_view source, std::string_view key) -> Status {
+              o->filters.clear();
+              if (value.is_null()) return Status::OK();
+              if (!value.is_array()) return config::WrongType(source, key, "a list of filters", value);
+              for (const auto& term : value) {
+                ARROW_ASSIGN_OR_RAISE(auto predicate, PredicateFromJson(term));
+                o->filters.push_back(std::move(predicate));
+              }
+              return Status::OK();
+            },
+            [](const ScanOptions& o) -> nlohmann::ordered_json {
+              json out = json::array();
+              for (const auto& predicate : o.filters) out.push_back(PredicateToJson(predicate));
+              return out;
+            },
+            "[column, op, value] terms, all of which a row must meet")
+        .Field("batch_size", &ScanOptions::batch_size, "rows per batch (null: Arrow's default)", Null::kClear)
+        .Field("version", &ScanOptions::version, "the version to read (null: the newest)")
+        .Field("use_threads", &ScanOptions::use_threads, "read on Arrow's thread pool");
+    return t;
+  }();
+  return *table;
+}
+
+const config::Table<IngestOptions>& IngestTable() {
+  static const auto* table = [] {
+    auto* t = new config::Table<IngestOptions>();
+    using config::Null;
+    t->Field("kind", &IngestOptions::kind, "the data kind (null: from the file name)", Null::kClear)
+        .Field("symbol", &IngestOptions::symbol, "the symbol (null: from the file name)", Null::kClear)
+        .Field("exchange", &IngestOptions::exchange, "the exchange partition value")
+        .Field("verify_checksum", &IngestOptions::verify_checksum, "check <file>.CHECKSUM when present")
+        .Field("threads", &IngestOptions::threads, "files ingested at once (0: ARROW_NUM_THREADS or cores)");
+    AddWriteKeys(*t, [](IngestOptions& o) -> WriteOptions& { return o.write; });
+    return t;
+  }();
+  return *table;
+}
+
+const config::Table<CompactOptions>& CompactTable() {
+  static const auto* table = [] {
+    auto* t = new config::Table<CompactOptions>();
+    t->Field("target_rows", &CompactOptions::target_rows, "rows per compacted file")
+        .Field("min_files", &CompactOptions::min_files, "partitions with fewer files are left alone");
+    AddWriteKeys(*t, [](CompactOptions& o) -> WriteOptions& { return o.write; });
+    return t;
+  }();
+  return *table;
+}
+
+template <typename Options>
+Result<Options> FromJson(const config::Table<Options>& table, const json& j, std::string_view what) {
+  Options options;
+  ARROW_RETURN_NOT_OK(table.Apply(j, &options, what));
+  return options;
+}
+
 }  // namespace
 
 Result<WriteOptions> WriteOptionsFromJson(const json& j) {
-  ARROW_RETURN_NOT_OK(CheckKeys(j, {kWriteKeys}));
-  WriteOptions options;
-  ARROW_RETURN_NOT_OK(ApplyWrite(j, &options));
+  ARROW_ASSIGN_OR_RAISE(auto options, FromJson(WriteTable(), j, "write options"));
+  ARROW_RETURN_NOT_OK(options.Validate());
   return options;
 }
 
-Result<ScanOptions> ScanOptionsFromJson(const json& j) {
-  ARROW_RETURN_NOT_OK(CheckKeys(j, {{"columns", "filters", "batch_size", "version", "use_threads"}}));
-  ScanOptions options;
-  try {
-    if (j.contains("columns") && !j.at("columns").is_null()) options.columns = j.at("columns").get<std::vector<std::string>>();
-    if (j.contains("batch_size") && !j.at("batch_size").is_null()) options.batch_size = j.at("batch_size").get<int64_t>();
-    if (j.contains("version") && !j.at("version").is_null()) options.version = j.at("version").get<int64_t>();
-    if (j.contains("use_threads")) options.use_threads = j.at("use_threads").get<bool>();
-    if (j.contains("filters") && !j.at("filters").is_null()) {
-      for (const auto& term : j.at("filters")) {
-        if (term.is_string()) {
-          ARROW_ASSIGN_OR_RAISE(auto predicate, ParsePredicate(term.get<std::string>()));
-          options.filters.push_back(std::move(predicate));
-          continue;
-        }
-        if (!term.is_array() || term.size() != 3) {
-          return Status::Invalid("filter ", term.dump(), " must be [column, op, value] or 'column op value'");
-        }
-        Predicate predicate{term.at(0).get<std::string>(), term.at(1).get<std::string>(), {}};
-        if (term.at(2).is_array()) {
-          for (const auto& value : term.at(2)) {
-            ARROW_ASSIGN_OR_RAISE(auto v, ValueFromJson(value));
-            predicate.values.push_back(std::move(v));
-          }
-        } else {
-          ARROW_ASSIGN_OR_RAISE(auto v, ValueFromJson(term.at(2)));
-          predicate.values.push_back(std::move(v));
-        }
-        options.filters.push_back(std::move(predicate));
-      }
-    }
-  } catch (const json::exception& e) {
-    return Status::Invalid("scan options: ", e.what());
-  }
-  return options;
-}
+Result<ScanOptions> ScanOptionsFromJson(const json& j) { return FromJson(ScanTable(), j, "scan options"); }
 
 Result<IngestOptions> IngestOptionsFromJson(const json& j) {
-  ARROW_RETURN_NOT_OK(CheckKeys(j, {kWriteKeys, {"kind", "symbol", "exchange", "verify_checksum", "threads"}}));
-  IngestOptions options;
-  try {
-    if (j.contains("kind") && !j.at("kind").is_null()) options.kind = j.at("kind").get<std::string>();
-    if (j.contains("symbol") && !j.at("symbol").is_null()) options.symbol = j.at("symbol").get<std::string>();
-    if (j.contains("exchange")) options.exchange = j.at("exchange").get<std::string>();
-    if (j.contains("verify_checksum")) options.verify_checksum = j.at("verify_checksum").get<bool>();
-    if (j.contains("threads")) options.threads = j.at("threads").get<int>();
-  } catch (const json::exception& e) {
-    return Status::Invalid("ingest options: ", e.what());
-  }
-  ARROW_RETURN_NOT_OK(ApplyWrite(j, &options.write));
+  ARROW_ASSIGN_OR_RAISE(auto options, FromJson(IngestTable(), j, "ingest options"));
+  ARROW_RETURN_NOT_OK(options.write.Validate());
   return options;
 }
 
 Result<CompactOptions> CompactOptionsFromJson(const json& j) {
-  ARROW_RETURN_NOT_OK(CheckKeys(j, {kWriteKeys, {"target_rows", "min_files"}}));
-  CompactOptions options;
-  try {
-    if (j.contains("target_rows")) options.target_rows = j.at("target_rows").get<int64_t>();
-    if (j.contains("min_files")) options.min_files = j.at("min_files").get<int>();
-  } catch (const json::exception& e) {
-    return Status::Invalid("compact options: ", e.what());
-  }
-  ARROW_RETURN_NOT_OK(ApplyWrite(j, &options.write));
+  ARROW_ASSIGN_OR_RAISE(auto options, FromJson(CompactTable(), j, "compact options"));
+  ARROW_RETURN_NOT_OK(options.write.Validate());
   return options;
 }
+
+nlohmann::ordered_json ToJson(const WriteOptions& options) { return WriteTable().ToJson(options); }
+nlohmann::ordered_json ToJson(const ScanOptions& options) { return ScanTable().ToJson(options); }
+nlohmann::ordered_json ToJson(const IngestOptions& options) { return IngestTable().ToJson(options); }
+nlohmann::ordered_json ToJson(const CompactOptions& options) { return CompactTable().ToJson(options); }
 
 json ToJson(const FileEntry& file) {
   json partition = json::object();

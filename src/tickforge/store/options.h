@@ -23,6 +23,12 @@ namespace tickforge::store {
 /// Read compaction options: target_rows, min_files, plus write options.
 [[nodiscard]] Result<CompactOptions> CompactOptionsFromJson(const nlohmann::json& json);
 
+/// Return every option with its value (the defaults for a default-constructed struct).
+[[nodiscard]] nlohmann::ordered_json ToJson(const WriteOptions& options);
+[[nodiscard]] nlohmann::ordered_json ToJson(const ScanOptions& options);
+[[nodiscard]] nlohmann::ordered_json ToJson(const IngestOptions& options);
+[[nodiscard]] nlohmann::ordered_json ToJson(const CompactOptions& options);
+
 [[nodiscard]] nlohmann::json ToJson(const FileEntry& file);
 [[nodiscard]] nlohmann::json ToJson(const CommitInfo& info);
 

@@ -1,0 +1,105 @@
+#include "tickforge/loader/options.h"
+
+#include <vector>
+
+namespace tickforge::loader {
+
+const config::Table<LoaderConfig>& LoaderConfigTable() {
+  static const auto* table = [] {
+    using config::Null;
+    using nlohmann::json;
+    auto* t = new config::Table<LoaderConfig>();
+    const auto engine = [](auto member) {
+      return [member](LoaderConfig& c) -> auto& { return c.engine.*member; };
+    };
+    const auto image = [](auto member) {
+      return [member](LoaderConfig& c) -> auto& { return c.engine.image.*member; };
+    };
+    t->Field("parquet_dir", engine(&LoaderOptions::parquet_dir), "folder of labeled datasets")
+        .Field("batch_size", engine(&LoaderOptions::batch_size), "samples per batch")
+        .Custom(
+            "features",
+            [](const json& value, LoaderConfig* c, std::string_view source, std::string_view key) -> Status {
+              const json names = value.is_string() ? json::array({value}) : value;
+              std::vector<std::string> list;
+              ARROW_RETURN_NOT_OK(config::Read(names, source, key, &list));
+              c->engine.image.features.clear();
+              for (const auto& name : list) {
+                auto feature = features::FeatureFromName(name);
+                if (!feature.ok()) return Status::Invalid(source, ": key '", key, "': ", feature.status().message());
+                c->engine.image.features.push_back(*feature);
+              }
+              return Status::OK();
+            },
+            [](const LoaderConfig& c) -> nlohmann::ordered_json {
+              auto out = nlohmann::ordered_json::array();
+              for (auto feature : c.engine.image.features) out.push_back(features::FeatureName(feature));
+              return out;
+            },
+            "volume, variance and/or trade_counts")
+        .Custom(
+            "shuffle",
+            [](const json& value, LoaderConfig* c, std::string_view source, std::string_view key) -> Status {
+              if (value.is_string() && value.get<std::string>() == "local") {
+                c->engine.shuffle = c->engine.locality = true;
+                return Status::OK();
+              }
+              if (!value.is_boolean()) return config::WrongType(source, key, "true, false or 'local'", value);
+              c->engine.shuffle = value.get<bool>();
+              c->engine.locality = false;
+              return Status::OK();
+            },
+            [](const LoaderConfig& c) -> nlohmann::ordered_json {
+              if (c.engine.locality) return "local";
+              return c.engine.shuffle;
+            },
+            "seeded order; 'local' draws segment block by segment block")
+        .Field("sample_fraction", engine(&LoaderOptions::sample_fraction), "share of the samples kept")
+        .Field("symbols", engine(&LoaderOptions::symbols), "symbols to serve (null: all)", Null::kClear)
+        .Field("seed", engine(&LoaderOptions::seed), "seed of the sampling and the plans")
+        .Field("time_bins", image(&features::ImageOptions::time_bins), "T: columns of each image")
+        .Field("ticks_per_bin", image(&features::ImageOptions::ticks_per_bin), "rows per column")
+        .Field("micro_pip_size", image(&features::ImageOptions::micro_pip_size), "price of one image row")
+        .Field("split", engine(&LoaderOptions::split), "train, val or test (null: all samples)", Null::kClear)
+        .Custom(
+            "split_fractions",
+            [](const json& value, LoaderConfig* c, std::string_view source, std::string_view key) -> Status {
+              std::vector<double> shares;
+              ARROW_RETURN_NOT_OK(config::Read(value, source, key, &shares));
+              if (shares.size() != 3) {
+                return config::WrongType(source, key, "three shares (train, val, test)", value);
+              }
+              c->engine.split_fractions = {shares[0], shares[1], shares[2]};
+              return Status::OK();
+            },
+            [](const LoaderConfig& c) -> nlohmann::ordered_json { return c.engine.split_fractions; },
+            "train, val and test shares of each symbol's time")
+        .Field("stride", engine(&LoaderOptions::stride), "rows between samples (null: ticks_per_bin)", Null::kClear)
+        .Field("rank", engine(&LoaderOptions::rank), "this process's rank")
+        .Field("world_size", engine(&LoaderOptions::world_size), "processes sharing the samples")
+        .Field("cache_bytes", engine(&LoaderOptions::cache_bytes), "memory budget of the loader")
+        .Field("threads", engine(&LoaderOptions::threads), "render threads")
+        .Field("prefetch", engine(&LoaderOptions::prefetch), "batches rendered ahead")
+        .Field("return_index", &LoaderConfig::return_index, "yield each batch's index too")
+        .Field("pin_memory", &LoaderConfig::pin_memory, "pin batches when CUDA is available");
+    return t;
+  }();
+  return *table;
+}
+
+Status ApplyLoaderJson(const nlohmann::json& json, LoaderConfig* config, std::string_view source) {
+  if (!json.is_object()) return Status::Invalid(source, ": loader options must be a mapping of keys to values");
+  nlohmann::json rest = json;
+  if (const auto file = rest.find("config"); file != rest.end()) {
+    if (!file->is_null()) {
+      if (!file->is_string()) return config::WrongType(source, "config", "a file path", *file);
+      const std::string path = file->get<std::string>();
+      ARROW_ASSIGN_OR_RAISE(auto keys, config::LoadFile(path));
+      ARROW_RETURN_NOT_OK(LoaderConfigTable().Apply(keys, config, path));
+    }
+    rest.erase(file);
+  }
+  return LoaderConfigTable().Apply(rest, config, source);
+}
+
+}  // namespace tickforge::loader
