@@ -141,7 +141,7 @@ Result<size_t> Decoder::Fill(size_t n) {
     auto got = input_.stream->Read(static_cast<int64_t>(room), buffer_.data() + end_);
     if (!got.ok()) {
       const uint64_t at = consumed_ + (end_ - begin_);
-      if (!input_.compressed) return Status::Invalid(path_, ": byte ", at, ": ", got.status().message());
+      if (!input_.compressed) return InputError(path_, at, "{}", got.status().message());
       return Status::Invalid(path_, ": byte ", raw_position(), " of the compressed file (decompressed byte ",
                              at, "): ", got.status().message());
     }
@@ -163,29 +163,29 @@ Status Decoder::ReadMetadata(const DecoderOptions& options) {
   // Legacy DBZ files hide their metadata in a zstd skippable frame, which decompression drops.
   const auto& head = input_.head;
   if (input_.compressed && head.size() >= 11 && std::memcmp(head.data() + 8, "DBZ", 3) == 0) {
-    return Status::Invalid(path_, ": byte 8: legacy DBZ data is not supported; convert it to DBN first");
+    return InputError(path_, 8, "legacy DBZ data is not supported; convert it to DBN first");
   }
   ARROW_ASSIGN_OR_RAISE(size_t have, Fill(kPreludeLen));
   const uint8_t* p = buffer_.data() + begin_;
   if (have < 3 || std::memcmp(p, "DBN", 3) != 0) {
-    return Status::Invalid(path_, ": byte 0: not a DBN stream (missing \"DBN\" magic)");
+    return InputError(path_, 0, "not a DBN stream (missing \"DBN\" magic)");
   }
-  if (have < kPreludeLen) return Status::Invalid(path_, ": byte ", have, ": truncated DBN prelude");
+  if (have < kPreludeLen) return InputError(path_, have, "truncated DBN prelude");
   const uint8_t version = p[3];
   if (version < 1 || version > kDbnVersion) {
-    return Status::Invalid(path_, ": byte 3: unsupported DBN version ", int{version},
-                           " (this build reads versions 1 to ", int{kDbnVersion}, ")");
+    return InputError(path_, 3, "unsupported DBN version {} (this build reads versions 1 to {})", int{version},
+                      int{kDbnVersion});
   }
   uint32_t length;
   std::memcpy(&length, p + 4, 4);
   if (length < kMetadataFixedLen) {
-    return Status::Invalid(path_, ": byte 4: metadata length ", length, " is shorter than the ",
-                           kMetadataFixedLen, "-byte fixed part");
+    return InputError(path_, 4, "metadata length {} is shorter than the {}-byte fixed part", length,
+                      kMetadataFixedLen);
   }
   ARROW_ASSIGN_OR_RAISE(have, Fill(kPreludeLen + length));
   if (have < kPreludeLen + length) {
-    return Status::Invalid(path_, ": byte 4: metadata length ", length, " runs past the end of the data (",
-                           have - kPreludeLen, " bytes follow the prelude)");
+    return InputError(path_, 4, "metadata length {} runs past the end of the data ({} bytes follow the prelude)",
+                      length, have - kPreludeLen);
   }
   ARROW_ASSIGN_OR_RAISE(metadata_,
                         DecodeMetadata({buffer_.data() + begin_ + kPreludeLen, length}, version,
