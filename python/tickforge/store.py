@@ -13,6 +13,7 @@ from typing import Any, Iterable, Sequence
 import pyarrow as pa
 
 from . import _tickforge
+from ._streams import _arrow_stream
 
 PathLike = str | os.PathLike
 
@@ -44,8 +45,6 @@ def _scan_options(columns, filters, batch_size, version, use_threads=True) -> st
 
 
 def _stream(data) -> Any:
-    from . import _arrow_stream
-
     return _arrow_stream("data", data)
 
 

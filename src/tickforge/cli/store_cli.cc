@@ -7,12 +7,13 @@
 #include <chrono>
 #include <iostream>
 
+#include "tickforge/cli/format.h"
 #include "tickforge/store/convert.h"
 #include "tickforge/store/options.h"
 #include "tickforge/store/store.h"
 #include "tickforge/util/parquet.h"
 
-namespace tickforge {
+namespace tickforge::cli {
 namespace {
 
 using store::Store;
@@ -69,10 +70,6 @@ void PrintCommit(const std::string& what, const store::CommitInfo& info, double 
              info.removed.size(), seconds);
 }
 
-double Since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
 Status Ingest(const StoreArgs& args) {
   ARROW_ASSIGN_OR_RAISE(auto store, Store::Open(args.root));
   store::IngestOptions options;
@@ -84,7 +81,7 @@ Status Ingest(const StoreArgs& args) {
   options.write = WriteOptionsOf(args);
   const auto start = std::chrono::steady_clock::now();
   ARROW_ASSIGN_OR_RAISE(auto info, store->Ingest(args.inputs, options));
-  PrintCommit("ingest", info, Since(start), args.json);
+  PrintCommit("ingest", info, SecondsSince(start), args.json);
   return Status::OK();
 }
 
@@ -181,7 +178,7 @@ Status Compact(const StoreArgs& args) {
   options.write = WriteOptionsOf(args);
   const auto start = std::chrono::steady_clock::now();
   ARROW_ASSIGN_OR_RAISE(auto info, store->Compact(args.dataset, options));
-  PrintCommit("compact", info, Since(start), args.json);
+  PrintCommit("compact", info, SecondsSince(start), args.json);
   return Status::OK();
 }
 
@@ -192,7 +189,7 @@ Status Migrate(const StoreArgs& args) {
   if (!args.symbol.empty()) options.constants["symbol"] = args.symbol;
   const auto start = std::chrono::steady_clock::now();
   ARROW_ASSIGN_OR_RAISE(auto info, store->Migrate(args.inputs.at(0), args.dataset, args.type, options));
-  PrintCommit("migrate", info, Since(start), args.json);
+  PrintCommit("migrate", info, SecondsSince(start), args.json);
   return Status::OK();
 }
 
@@ -201,7 +198,7 @@ Status Materialize(const StoreArgs& args) {
   ARROW_ASSIGN_OR_RAISE(auto projection, ScanOptionsOf(args));
   const auto start = std::chrono::steady_clock::now();
   ARROW_ASSIGN_OR_RAISE(auto info, store->Materialize(args.dataset, projection, args.target, WriteOptionsOf(args)));
-  PrintCommit("materialize", info, Since(start), args.json);
+  PrintCommit("materialize", info, SecondsSince(start), args.json);
   return Status::OK();
 }
 
@@ -234,18 +231,12 @@ Status Convert(const StoreArgs& args) {
 
 }  // namespace
 
-CLI::App* AddStoreCommands(CLI::App& app, int* exit_code) {
+void AddStoreCommands(CLI::App& app, int* exit_code) {
   auto args = std::make_shared<StoreArgs>();
   auto* cmd = app.add_subcommand("store", "The unified market-data store (Hive-partitioned Parquet + manifest)");
   cmd->require_subcommand(1);
-  auto run = [exit_code](Status (*verb)(const StoreArgs&), std::shared_ptr<StoreArgs> args) {
-    return [=] {
-      const Status status = verb(*args);
-      if (!status.ok()) {
-        fmt::print(stderr, "tickforge: error: {}\n", status.message());
-        *exit_code = 1;
-      }
-    };
+  auto run = [exit_code, args](Status (*verb)(const StoreArgs&)) {
+    return RunCommand(exit_code, [verb, args] { return verb(*args); });
   };
   auto add_write = [&](CLI::App* sub) {
     sub->add_option("--compression", args->compression, "Parquet codec")
@@ -269,13 +260,13 @@ CLI::App* AddStoreCommands(CLI::App& app, int* exit_code) {
   ingest->add_flag("--no-checksum", args->no_checksum, "Do not verify .CHECKSUM files");
   ingest->add_option("--threads", args->threads, "Files read at once (default: one per core)");
   add_write(ingest);
-  ingest->callback(run(Ingest, args));
+  ingest->callback(run(Ingest));
 
   auto* convert = cmd->add_subcommand("convert", "Convert a data directory's consolidated Binance files into a store (backup first)");
   convert->add_option("data_dir", args->root, "Directory with klines_*_consolidated.parquet files")->required();
   convert->add_option("--out", args->out, "Store directory (default DATA_DIR/unified)");
   add_write(convert);
-  convert->callback(run(Convert, args));
+  convert->callback(run(Convert));
 
   auto* scan = cmd->add_subcommand("scan", "Read a dataset: print the first rows, or write them to Parquet");
   scan->add_option("store", args->root, "Store directory")->required();
@@ -286,7 +277,7 @@ CLI::App* AddStoreCommands(CLI::App& app, int* exit_code) {
       ->check(CLI::IsMember({"zstd", "snappy", "lz4", "gzip", "brotli", "none"}));
   scan->add_option("--limit", args->limit, "Rows to print")->check(CLI::NonNegativeNumber);
   scan->add_option("--batch-size", args->batch_size, "Rows per batch (default $TICKFORGE_SCAN_BATCH_SIZE or 262144)");
-  scan->callback(run(Scan, args));
+  scan->callback(run(Scan));
 
   auto* info = cmd->add_subcommand("info", "Datasets, rows, files, symbols; or the latest timestamp of a symbol");
   info->add_option("store", args->root, "Store directory")->required();
@@ -294,7 +285,7 @@ CLI::App* AddStoreCommands(CLI::App& app, int* exit_code) {
   info->add_option("--symbol", args->symbol, "With --dataset: print its latest timestamp");
   info->add_option("--version", args->version, "Describe this snapshot version");
   info->add_flag("--json", args->json, "Print JSON");
-  info->callback(run(Info, args));
+  info->callback(run(Info));
 
   auto* compact = cmd->add_subcommand("compact", "Merge each partition's small files, one commit; rows unchanged");
   compact->add_option("store", args->root, "Store directory")->required();
@@ -302,7 +293,7 @@ CLI::App* AddStoreCommands(CLI::App& app, int* exit_code) {
   compact->add_option("--target-rows", args->target_rows, "Rows per merged file")->check(CLI::PositiveNumber);
   compact->add_option("--min-files", args->min_files, "Leave partitions with fewer small files alone");
   add_write(compact);
-  compact->callback(run(Compact, args));
+  compact->callback(run(Compact));
 
   auto* migrate = cmd->add_subcommand("migrate", "Write a flat directory of Parquet files into a partitioned dataset");
   migrate->add_option("store", args->root, "Store directory")->required();
@@ -312,7 +303,7 @@ CLI::App* AddStoreCommands(CLI::App& app, int* exit_code) {
   migrate->add_option("--exchange", args->exchange, "Exchange partition value when the files have no exchange column");
   migrate->add_option("--symbol", args->symbol, "Symbol partition value when the files have no symbol column");
   add_write(migrate);
-  migrate->callback(run(Migrate, args));
+  migrate->callback(run(Migrate));
 
   auto* materialize = cmd->add_subcommand("materialize", "Write a projection of a dataset as a new dataset");
   materialize->add_option("store", args->root, "Store directory")->required();
@@ -320,7 +311,7 @@ CLI::App* AddStoreCommands(CLI::App& app, int* exit_code) {
   materialize->add_option("target", args->target, "New dataset")->required();
   add_scan(materialize);
   add_write(materialize);
-  materialize->callback(run(Materialize, args));
+  materialize->callback(run(Materialize));
 
   auto* cache = cmd->add_subcommand("cache", "Serve a projection from _cache/ (computed when absent or expired), or clear it");
   cache->add_option("store", args->root, "Store directory")->required();
@@ -329,8 +320,7 @@ CLI::App* AddStoreCommands(CLI::App& app, int* exit_code) {
   cache->add_option("--ttl", args->ttl, "Seconds a cached projection stays valid");
   cache->add_flag("--clear", args->clear, "Remove cached projections");
   cache->add_flag("--expired", args->expired, "With --clear: only expired ones");
-  cache->callback(run(Cache, args));
-  return cmd;
+  cache->callback(run(Cache));
 }
 
-}  // namespace tickforge
+}  // namespace tickforge::cli

@@ -1,11 +1,11 @@
-// `tickforge store ...` verbs, kept apart from main.cc's other commands.
+// `tickforge store ingest / convert / scan / info / compact / migrate / materialize / cache`.
 #pragma once
 
 #include <CLI/CLI.hpp>
 
-namespace tickforge {
+namespace tickforge::cli {
 
 /// Register the store verbs on `app`; a failing verb prints its error and sets *exit_code.
-CLI::App* AddStoreCommands(CLI::App& app, int* exit_code);
+void AddStoreCommands(CLI::App& app, int* exit_code);
 
-}  // namespace tickforge
+}  // namespace tickforge::cli

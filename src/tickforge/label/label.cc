@@ -577,14 +577,11 @@ Result<SymbolResult> BuildSymbol(const SymbolInfo& info, const std::vector<doubl
   SymbolResult result;
   result.classes_fit.assign(static_cast<size_t>(config.nbins), 0);
   result.classes_rest.assign(static_cast<size_t>(config.nbins), 0);
-  MovementWindow window(config.lookback_rows, config.lookforward_offset, config.lookforward_input);
-  const int64_t last = window.LastDefined(info.valid);
-  const double kUndefined = std::numeric_limits<double>::quiet_NaN();
+  MovementSeries series(config.lookback_rows, config.lookforward_offset, config.lookforward_input, info.valid);
 
   std::deque<Chunk> pending;  // chunks waiting for the movements of their last rows
   int64_t pending_start = 0;  // series index of pending.front()'s first row
   std::deque<double> movements;  // from pending_start on
-  int64_t next = 0;  // first row whose movement is not known yet
 
   const auto emit = [&](const Chunk& chunk) -> Status {
     const int64_t n = chunk.rows->num_rows();
@@ -625,20 +622,10 @@ Result<SymbolResult> BuildSymbol(const SymbolInfo& info, const std::vector<doubl
     const auto& bid = Column<arrow::Int64Array>(*chunk->rows, "bid_px_00");
     const auto& ask = Column<arrow::Int64Array>(*chunk->rows, "ask_px_00");
     for (int64_t i = 0; i < chunk->rows->num_rows(); ++i) {
-      window.Push(bid.Value(i) + ask.Value(i));
-      while (next < window.size()) {
-        if (next < config.lookback_rows || next > last) {
-          movements.push_back(kUndefined);
-        } else if (window.Ready(next)) {
-          movements.push_back(window.Movement(next));
-        } else {
-          break;
-        }
-        ++next;
-      }
+      series.Push(bid.Value(i) + ask.Value(i), [&](double m, bool) { movements.push_back(m); });
     }
     pending.push_back(std::move(*chunk));
-    while (!pending.empty() && pending_start + pending.front().rows->num_rows() <= next) {
+    while (!pending.empty() && pending_start + pending.front().rows->num_rows() <= series.emitted()) {
       ARROW_RETURN_NOT_OK(emit(pending.front()));
       pending.pop_front();
     }

@@ -33,6 +33,27 @@ double MovementWindow::Movement(int64_t t) const {
   return (fwd - back) / back;
 }
 
+Result<SeriesLabels> ComputeLabels(std::span<const int64_t> bid, std::span<const int64_t> ask,
+                                   std::span<const double> boundaries, int64_t lookback, int64_t offset,
+                                   int64_t forward) {
+  if (bid.size() != ask.size()) return Status::Invalid("bid and ask differ in length");
+  if (lookback < 1 || forward < 1 || offset < 0) {
+    return Status::Invalid("need lookback, forward >= 1 and offset >= 0");
+  }
+  const auto n = static_cast<int64_t>(bid.size());
+  SeriesLabels out;
+  out.movement.reserve(bid.size());
+  out.label.reserve(bid.size());
+  MovementSeries series(lookback, offset, forward, n);
+  for (size_t i = 0; i < bid.size(); ++i) {
+    series.Push(bid[i] + ask[i], [&](double m, bool defined) {
+      out.movement.push_back(m);
+      out.label.push_back(defined ? static_cast<int16_t>(Digitize(m, boundaries)) : int16_t{-1});
+    });
+  }
+  return out;
+}
+
 std::vector<double> Quantiles(std::vector<double>& values, int nbins) {
   std::sort(values.begin(), values.end());
   const auto n = static_cast<int64_t>(values.size());

@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
+
+#include "tickforge/testing/assertions.h"
 
 namespace tickforge::label {
 namespace {
@@ -49,6 +52,106 @@ TEST(MovementWindowTest, ForgetsRowsOutsideItsWindow) {
   EXPECT_FALSE(window.Ready(10));   // long gone from the ring
   EXPECT_TRUE(window.Ready(1000 - 1 - 2 - 3));
   EXPECT_FALSE(window.Ready(1000 - 2 - 3));  // its forward window is not complete
+}
+
+std::vector<int64_t> RandomWalk(std::mt19937_64& rng, int n, int64_t start) {
+  std::vector<int64_t> values;
+  for (int i = 0; i < n; ++i) {
+    start += static_cast<int64_t>(rng() % 2001) - 1000;
+    values.push_back(start);
+  }
+  return values;
+}
+
+TEST(MovementSeriesTest, GivesEveryRowInOrderAsSoonAsItsWindowIsComplete) {
+  std::mt19937_64 rng(11);
+  for (auto [L, O, F] : {std::tuple<int64_t, int64_t, int64_t>{5, 0, 3}, {50, 5, 30}, {1, 0, 1}, {17, 11, 2}}) {
+    const auto s = RandomWalk(rng, 2000, 2'000'000'000'000);
+    const auto n = static_cast<int64_t>(s.size());
+    MovementSeries series(L, O, F, n);
+    std::vector<double> movements;
+    std::vector<bool> defined;
+    for (int64_t k = 1; k <= n; ++k) {
+      series.Push(s[static_cast<size_t>(k - 1)], [&](double m, bool d) {
+        movements.push_back(m);
+        defined.push_back(d);
+      });
+      // Row t is known once row t+O+F is in; the undefined tail comes with the last row.
+      const int64_t expected = k < n ? std::max(std::min(k, L), k - O - F) : n;
+      ASSERT_EQ(series.emitted(), expected) << "after " << k << " rows";
+      ASSERT_EQ(static_cast<int64_t>(movements.size()), expected);
+    }
+    for (int64_t t = 0; t < n; ++t) {
+      const auto i = static_cast<size_t>(t);
+      if (t < L || t > n - 1 - O - F) {
+        EXPECT_FALSE(defined[i]) << "t=" << t;
+        EXPECT_TRUE(std::isnan(movements[i])) << "t=" << t;
+      } else {
+        ASSERT_TRUE(defined[i]) << "t=" << t;
+        ASSERT_EQ(movements[i], Reference(s, t, L, O, F)) << "t=" << t;
+      }
+    }
+  }
+}
+
+TEST(MovementSeriesTest, ShortSeriesHasNoDefinedRow) {
+  MovementSeries series(4, 2, 3, 9);  // 9 rows: t=4 needs rows up to 4+2+3 = 9
+  int emitted = 0;
+  for (int i = 0; i < 9; ++i) {
+    series.Push(100 + i, [&](double m, bool defined) {
+      EXPECT_FALSE(defined);
+      EXPECT_TRUE(std::isnan(m));
+      ++emitted;
+    });
+  }
+  EXPECT_EQ(emitted, 9);
+}
+
+// The inner boundaries at or below m, counted directly.
+int16_t ReferenceLabel(double m, const std::vector<double>& b) {
+  return static_cast<int16_t>(std::count_if(b.begin() + 1, b.end() - 1, [&](double x) { return x <= m; }));
+}
+
+TEST(ComputeLabelsTest, MatchesDirectEvaluationOfEveryRow) {
+  std::mt19937_64 rng(3);
+  const std::vector<double> boundaries = {-1, -2e-7, -5e-8, 0, 5e-8, 2e-7, 1};
+  for (auto [L, O, F] : {std::tuple<int64_t, int64_t, int64_t>{20, 0, 10}, {3, 7, 1}}) {
+    const auto bid = RandomWalk(rng, 1500, 1'000'000'000'000);
+    std::vector<int64_t> ask;
+    for (int64_t b : bid) ask.push_back(b + 10'000 + static_cast<int64_t>(rng() % 5000));
+    std::vector<int64_t> s;
+    for (size_t i = 0; i < bid.size(); ++i) s.push_back(bid[i] + ask[i]);
+    ASSERT_OK_AND_ASSIGN(auto out, ComputeLabels(bid, ask, boundaries, L, O, F));
+    const auto n = static_cast<int64_t>(bid.size());
+    ASSERT_EQ(static_cast<int64_t>(out.movement.size()), n);
+    ASSERT_EQ(static_cast<int64_t>(out.label.size()), n);
+    std::vector<int> seen(boundaries.size() - 1, 0);
+    for (int64_t t = 0; t < n; ++t) {
+      const auto i = static_cast<size_t>(t);
+      if (t < L || t > n - 1 - O - F) {
+        EXPECT_TRUE(std::isnan(out.movement[i])) << "t=" << t;
+        EXPECT_EQ(out.label[i], -1) << "t=" << t;
+      } else {
+        const double m = Reference(s, t, L, O, F);
+        ASSERT_EQ(out.movement[i], m) << "t=" << t;
+        ASSERT_EQ(out.label[i], ReferenceLabel(m, boundaries)) << "t=" << t;
+        ++seen[static_cast<size_t>(out.label[i])];
+      }
+    }
+    // The boundaries are set so that the walk reaches more than one class.
+    EXPECT_GT(std::count_if(seen.begin(), seen.end(), [](int c) { return c > 0; }), 1);
+  }
+}
+
+TEST(ComputeLabelsTest, RejectsInputsOfDifferentLengthsAndBadWindows) {
+  const std::vector<int64_t> three = {1, 2, 3}, two = {1, 2};
+  const std::vector<double> boundaries = {-1, 0, 1};
+  EXPECT_TRUE(ComputeLabels(three, two, boundaries, 1, 0, 1).status().IsInvalid());
+  EXPECT_TRUE(ComputeLabels(three, three, boundaries, 0, 0, 1).status().IsInvalid());
+  EXPECT_TRUE(ComputeLabels(three, three, boundaries, 1, -1, 1).status().IsInvalid());
+  EXPECT_TRUE(ComputeLabels(three, three, boundaries, 1, 0, 0).status().IsInvalid());
+  ASSERT_OK_AND_ASSIGN(auto out, ComputeLabels(three, three, boundaries, 1, 0, 1));
+  EXPECT_EQ(out.label, (std::vector<int16_t>{-1, 1, -1}));  // movement(1) = (3-1)/1 > 0
 }
 
 TEST(QuantilesTest, LinearInterpolationLikeNumpy) {

@@ -1,0 +1,87 @@
+// Labeling from Python: fit, build and run over files, and the labels of a series in memory.
+#include <nanobind/nanobind.h>
+#include <nanobind/ndarray.h>
+#include <nanobind/stl/optional.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/vector.h>
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "tickforge/label/config.h"
+#include "tickforge/label/label.h"
+#include "tickforge/label/movement.h"
+#include "tickforge/python/bindings.h"
+#include "tickforge/python/errors.h"
+
+namespace nb = nanobind;
+
+namespace tickforge::python {
+namespace {
+
+// The config arrives as a file path (or none) plus a JSON object of keyword overrides.
+label::LabelConfig LabelConfigFrom(const std::optional<std::string>& config_file, const std::string& overrides) {
+  label::LabelConfig config;
+  if (config_file) Check(label::ApplyFile(*config_file, &config));
+  Check(label::ApplyJson(nlohmann::json::parse(overrides), &config, "arguments"));
+  return config;
+}
+
+std::string LabelFit(const std::vector<std::string>& inputs, const std::string& out,
+                     std::optional<std::string> config_file, const std::string& overrides, bool skip_bad_files) {
+  auto config = LabelConfigFrom(config_file, overrides);
+  nb::gil_scoped_release release;
+  return Unwrap(label::Fit(inputs, config, out, {skip_bad_files})).dump();
+}
+
+std::string LabelBuild(const std::vector<std::string>& inputs, const std::string& thresholds,
+                       const std::string& out_dir, std::optional<std::string> config_file,
+                       const std::string& overrides, bool skip_bad_files) {
+  auto config = LabelConfigFrom(config_file, overrides);
+  nb::gil_scoped_release release;
+  const auto doc = nlohmann::ordered_json::parse(thresholds);
+  return Unwrap(label::Build(inputs, doc, config, out_dir, {skip_bad_files})).dump();
+}
+
+std::string LabelRun(const std::vector<std::string>& inputs, const std::string& out_dir,
+                     std::optional<std::string> config_file, const std::string& overrides, bool skip_bad_files) {
+  auto config = LabelConfigFrom(config_file, overrides);
+  nb::gil_scoped_release release;
+  return Unwrap(label::Run(inputs, config, out_dir, {skip_bad_files})).dump();
+}
+
+// Movements and labels of one series held in memory (DESIGN.md §3.2-3.3), the kernel label
+// build runs per symbol: movement NaN and label -1 where undefined.
+nb::tuple ComputeLabels(nb::ndarray<const int64_t, nb::ndim<1>, nb::c_contig> bid,
+                        nb::ndarray<const int64_t, nb::ndim<1>, nb::c_contig> ask, std::vector<double> boundaries,
+                        int64_t lookback, int64_t forward, int64_t offset) {
+  if (bid.shape(0) != ask.shape(0)) throw nb::value_error("bid and ask differ in length");
+  if (lookback < 1 || forward < 1 || offset < 0) throw nb::value_error("need lookback, forward >= 1 and offset >= 0");
+  const auto n = static_cast<size_t>(bid.shape(0));
+  label::SeriesLabels labels;
+  {
+    nb::gil_scoped_release release;
+    labels = Unwrap(label::ComputeLabels(std::span(bid.data(), n), std::span(ask.data(), n), boundaries, lookback,
+                                         offset, forward));
+  }
+  auto* movement = new std::vector<double>(std::move(labels.movement));
+  nb::capsule own_m(movement, [](void* p) noexcept { delete static_cast<std::vector<double>*>(p); });
+  auto* label = new std::vector<int16_t>(std::move(labels.label));
+  nb::capsule own_l(label, [](void* p) noexcept { delete static_cast<std::vector<int16_t>*>(p); });
+  return nb::make_tuple(nb::ndarray<nb::numpy, double>(movement->data(), {n}, own_m),
+                        nb::ndarray<nb::numpy, int16_t>(label->data(), {n}, own_l));
+}
+
+}  // namespace
+
+void BindLabel(nb::module_& m) {
+  m.def("label_fit", &LabelFit);
+  m.def("label_build", &LabelBuild);
+  m.def("label_run", &LabelRun);
+  m.def("compute_labels", &ComputeLabels);
+}
+
+}  // namespace tickforge::python

@@ -1,0 +1,139 @@
+// The market-data store from Python: options arrive as JSON objects (the keyword arguments),
+// results leave as JSON text or Arrow C streams.
+#include <nanobind/nanobind.h>
+#include <nanobind/stl/optional.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/vector.h>
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tickforge/python/arrow_stream.h"
+#include "tickforge/python/bindings.h"
+#include "tickforge/python/errors.h"
+#include "tickforge/store/convert.h"
+#include "tickforge/store/options.h"
+#include "tickforge/store/store.h"
+
+namespace nb = nanobind;
+
+namespace tickforge::python {
+namespace {
+
+// The store as Python sees it: options arrive as JSON objects (the keyword arguments), results
+// leave as JSON text or Arrow C streams.
+class PyStore {
+ public:
+  PyStore(const std::string& root, bool create) { store_ = Unwrap(store::Store::Open(root, create)); }
+
+  std::string Ingest(const std::vector<std::string>& paths, const std::string& options) {
+    auto parsed = Unwrap(store::IngestOptionsFromJson(nlohmann::json::parse(options)));
+    nb::gil_scoped_release release;
+    return store::ToJson(Unwrap(store_->Ingest(paths, parsed))).dump();
+  }
+
+  std::string Write(const std::string& dataset, const std::string& type, nb::capsule capsule,
+                    const std::string& options) {
+    auto parsed = Unwrap(store::WriteOptionsFromJson(nlohmann::json::parse(options)));
+    auto reader = ImportReader(capsule);
+    nb::gil_scoped_release release;
+    return store::ToJson(Unwrap(store_->Write(dataset, type, *reader, parsed))).dump();
+  }
+
+  nb::tuple Scan(const std::string& dataset, const std::string& options) {
+    auto parsed = Unwrap(store::ScanOptionsFromJson(nlohmann::json::parse(options)));
+    store::ScanStats stats;
+    std::shared_ptr<arrow::RecordBatchReader> reader;
+    {
+      nb::gil_scoped_release release;
+      reader = Unwrap(store_->Scan(dataset, parsed, &stats));
+    }
+    nlohmann::json report = {{"version", stats.version}, {"files_total", stats.files_total},
+                             {"files_selected", stats.files_selected}};
+    return nb::make_tuple(ExportReader(std::move(reader)), report.dump());
+  }
+
+  std::optional<int64_t> LatestTimestamp(const std::string& dataset, const std::string& symbol) {
+    return Unwrap(store_->LatestTimestamp(dataset, symbol));
+  }
+
+  std::string Compact(const std::string& dataset, const std::string& options) {
+    auto parsed = Unwrap(store::CompactOptionsFromJson(nlohmann::json::parse(options)));
+    nb::gil_scoped_release release;
+    return store::ToJson(Unwrap(store_->Compact(dataset, parsed))).dump();
+  }
+
+  std::string Migrate(const std::string& flat_dir, const std::string& dataset, const std::string& type,
+                      const std::string& options) {
+    auto parsed = Unwrap(store::WriteOptionsFromJson(nlohmann::json::parse(options)));
+    nb::gil_scoped_release release;
+    return store::ToJson(Unwrap(store_->Migrate(flat_dir, dataset, type, parsed))).dump();
+  }
+
+  std::string Materialize(const std::string& source, const std::string& projection, const std::string& target,
+                          const std::string& options) {
+    auto scan = Unwrap(store::ScanOptionsFromJson(nlohmann::json::parse(projection)));
+    auto write = Unwrap(store::WriteOptionsFromJson(nlohmann::json::parse(options)));
+    nb::gil_scoped_release release;
+    return store::ToJson(Unwrap(store_->Materialize(source, scan, target, write))).dump();
+  }
+
+  nb::tuple Cached(const std::string& dataset, const std::string& projection, double ttl_seconds) {
+    auto scan = Unwrap(store::ScanOptionsFromJson(nlohmann::json::parse(projection)));
+    store::CachedProjection cached;
+    {
+      nb::gil_scoped_release release;
+      cached = Unwrap(store_->Cached(dataset, scan, ttl_seconds));
+    }
+    return nb::make_tuple(cached.path.string(), cached.key, cached.hit, cached.rows);
+  }
+
+  int64_t ClearCache(bool expired_only) { return Unwrap(store_->ClearCache(expired_only)); }
+
+  std::string Info(std::optional<int64_t> version) {
+    return store::SummaryJson(Unwrap(store_->ReadSnapshot(version))).dump();
+  }
+
+ private:
+  std::shared_ptr<store::Store> store_;
+};
+
+std::string ConvertConsolidated(const std::string& data_dir, const std::string& out, const std::string& options) {
+  store::ConvertOptions convert;
+  convert.out = out;
+  convert.write = Unwrap(store::WriteOptionsFromJson(nlohmann::json::parse(options)));
+  nb::gil_scoped_release release;
+  return Unwrap(store::ConvertConsolidated(data_dir, convert)).dump();
+}
+
+int64_t WriteFlatParquet(nb::capsule capsule, const std::string& path, const std::string& options) {
+  auto parsed = Unwrap(store::WriteOptionsFromJson(nlohmann::json::parse(options)));
+  auto reader = ImportReader(capsule);
+  nb::gil_scoped_release release;
+  return Unwrap(store::WriteFlatParquet(*reader, path, parsed));
+}
+
+}  // namespace
+
+void BindStore(nb::module_& m) {
+  nb::class_<PyStore>(m, "Store")
+      .def(nb::init<const std::string&, bool>())
+      .def("ingest", &PyStore::Ingest)
+      .def("write", &PyStore::Write)
+      .def("scan", &PyStore::Scan)
+      .def("latest_timestamp", &PyStore::LatestTimestamp)
+      .def("compact", &PyStore::Compact)
+      .def("migrate", &PyStore::Migrate)
+      .def("materialize", &PyStore::Materialize)
+      .def("cached", &PyStore::Cached)
+      .def("clear_cache", &PyStore::ClearCache)
+      .def("info", &PyStore::Info);
+  m.def("convert_consolidated", &ConvertConsolidated);
+  m.def("memory_pool_stats", [] { return store::MemoryPoolJson().dump(); });
+  m.def("write_flat_parquet", &WriteFlatParquet);
+}
+
+}  // namespace tickforge::python
