@@ -30,6 +30,7 @@ __all__ = [
     "label_build",
     "label_run",
     "render",
+    "option_defaults",
     "compute_labels",
     "RepresentDataLoader",
     "Panel",
@@ -197,18 +198,34 @@ def render(
     *,
     row: int | None = None,
     ts: int | None = None,
-    features: str | Sequence[str] = "volume",
-    time_bins: int = 500,
-    ticks_per_bin: int = 100,
-    micro_pip_size: float = 1e-5,
+    features: str | Sequence[str] | None = None,
+    time_bins: int | None = None,
+    ticks_per_bin: int | None = None,
+    micro_pip_size: float | None = None,
 ):
     """Render the depth image of the sample ending at ``row`` (or at the last row at or before
     ``ts``, ns since the epoch) of a labeled dataset: float32 (402, T), or (N, 402, T) for
-    several features, stacked in the order volume, variance, trade_counts."""
-    names = [features] if isinstance(features, str) else list(features)
-    return _tickforge.render(
-        os.fspath(dataset), row, ts, names, time_bins, ticks_per_bin, micro_pip_size
-    )
+    several features, stacked in the order volume, variance, trade_counts. Options left out
+    take the engine's defaults (below)."""
+    given = dict(features=features, time_bins=time_bins, ticks_per_bin=ticks_per_bin,
+                 micro_pip_size=micro_pip_size)
+    options = {k: v if k != "features" or isinstance(v, str) else list(v)
+               for k, v in given.items() if v is not None}
+    return _tickforge.render(os.fspath(dataset), row, ts, json.dumps(options))
+
+
+def option_defaults(name: str) -> dict:
+    """Return the engine's defaults of one option set: image, label, loader, panel, ingest,
+    scan, compact or write (the C++ option structs hold the only copy)."""
+    return json.loads(_tickforge.option_defaults(name))
+
+
+def _with_defaults(function, name: str) -> None:
+    lines = [f"        {key} = {value!r}" for key, value in option_defaults(name).items()]
+    function.__doc__ += "\n\n    Defaults::\n\n" + "\n".join(lines) + "\n"
+
+
+_with_defaults(render, "image")
 
 
 def __getattr__(name: str):

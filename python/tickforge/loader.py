@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 from typing import Iterator, Sequence
 
 from . import _tickforge
@@ -20,42 +19,10 @@ except ImportError:  # pragma: no cover - exercised only without torch
     torch = None
     _Base = object
 
-_DEFAULTS = dict(
-    shuffle=True,
-    sample_fraction=1.0,
-    symbols=None,
-    seed=0,
-    time_bins=500,
-    ticks_per_bin=100,
-    micro_pip_size=1e-5,
-    split=None,
-    split_fractions=[0.7, 0.15, 0.15],
-    stride=None,
-    rank=0,
-    world_size=1,
-    cache_bytes=1 << 30,
-    threads=2,
-    prefetch=4,
-    return_index=False,
-    pin_memory=False,
-)
-_KEYS = {"parquet_dir", "batch_size", "features", *_DEFAULTS}
 
-
-def _read_config(path: str | os.PathLike) -> dict:
-    text = Path(path).read_text()
-    try:
-        import yaml
-
-        data = yaml.safe_load(text)
-    except ImportError:
-        data = json.loads(text)
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: a loader config must be a mapping of keys to values")
-    unknown = set(data) - _KEYS
-    if unknown:
-        raise ValueError(f"{path}: unknown keys {sorted(unknown)} (known: {sorted(_KEYS)})")
-    return data
+def loader_defaults() -> dict:
+    """Return every loader option with its default, as the engine's option structs hold them."""
+    return json.loads(_tickforge.option_defaults("loader"))
 
 
 class RepresentDataLoader(_Base):
@@ -87,28 +54,26 @@ class RepresentDataLoader(_Base):
         config: str | os.PathLike | None = None,
         **extras,
     ):
-        unknown = set(extras) - _KEYS
+        known = loader_defaults()
+        unknown = set(extras) - set(known)
         if unknown:
             raise TypeError(f"unknown arguments {sorted(unknown)}")
-        options = dict(_DEFAULTS)
-        if config is not None:
-            options.update(_read_config(config))
         given = dict(parquet_dir=parquet_dir, batch_size=batch_size, features=features,
                      shuffle=shuffle, sample_fraction=sample_fraction, symbols=symbols, **extras)
-        options.update({k: v for k, v in given.items() if v is not None})
-        for key in ("parquet_dir", "batch_size", "features"):
-            if options.get(key) is None:
-                raise TypeError(f"RepresentDataLoader needs {key}")
-        if isinstance(options["features"], str):
-            options["features"] = [options["features"]]
-        options["parquet_dir"] = os.fspath(options["parquet_dir"])
-        if options["symbols"] is not None:
-            options["symbols"] = list(options["symbols"])
+        # Only what the caller set goes to the engine: the defaults are the engine's.
+        given = {k: v for k, v in given.items() if v is not None}
+        if "parquet_dir" in given:
+            given["parquet_dir"] = os.fspath(given["parquet_dir"])
+        if "symbols" in given and not isinstance(given["symbols"], str):
+            given["symbols"] = list(given["symbols"])
+        if config is not None:
+            given["config"] = os.fspath(config)
+        request = json.dumps(given)
+        options = json.loads(_tickforge.loader_config(request))
         self.options = options
         self.return_index = bool(options["return_index"])
         self.pin_memory = bool(options["pin_memory"])
-        self._engine = _tickforge.Loader.open(json.dumps(
-            {k: v for k, v in options.items() if k not in ("return_index", "pin_memory")}))
+        self._engine = _tickforge.Loader.open(request)
         self.symbols = list(self._engine.symbols)
         self.num_classes = self._engine.num_classes
         self.epoch = 0
@@ -173,3 +138,11 @@ class RepresentDataLoader(_Base):
         if info is None:
             self.epoch += 1
             self._next_batch = 0
+
+
+def _defaults_doc() -> str:
+    lines = [f"        {key} = {value!r}" for key, value in loader_defaults().items()]
+    return "\n    Defaults (the engine's; ``loader_defaults()`` returns them)::\n\n" + "\n".join(lines) + "\n"
+
+
+RepresentDataLoader.__doc__ += _defaults_doc()

@@ -69,14 +69,14 @@ class Panel:
 
 def streaming_concat(
     mtf_data,
-    symbol_column: str = "symbol",
+    symbol_column: str | None = None,
     target_column: str | None = None,
     use_float32: bool | None = None,
     release_after_convert: bool = True,
     min_cs: int | None = None,
     max_cs_samples: int | None = None,
-    order: str = "symbol",
-    seed: int = 0,
+    order: str | None = None,
+    seed: int | None = None,
     *,
     time_column: str | None = None,
     columns: Sequence[str] | None = None,
@@ -98,15 +98,14 @@ def streaming_concat(
     (non-null, non-NaN) target; ``max_cs_samples`` keeps at most that many symbols per
     timestamp, the ones with the smallest seeded hash (docs/panel.md). ``order`` is "symbol"
     (pandas concat of the sorted symbols) or "time" (timestamp, then symbol). ``config`` is a
-    pipeline YAML file; keyword arguments given here override it.
+    pipeline YAML file; keyword arguments given here override it. Options left out (None) take
+    the engine's defaults (below); ``release_after_convert`` is this function's own.
     """
-    settings: dict = {
+    settings: dict = {"release_inputs": bool(release_after_convert)}
+    optional = {
         "symbol_column": symbol_column,
         "order": order,
         "seed": seed,
-        "release_inputs": bool(release_after_convert),
-    }
-    optional = {
         "target_column": target_column,
         "use_float32": use_float32,
         "min_cs": min_cs,
@@ -138,3 +137,11 @@ def streaming_concat(
             mtf_data[symbol] = None
         del value
     return Panel(builder)
+
+
+def _add_defaults() -> None:
+    lines = [f"        {key} = {value!r}" for key, value in json.loads(_tickforge.option_defaults("panel")).items()]
+    streaming_concat.__doc__ += "\n    Defaults::\n\n" + "\n".join(lines) + "\n"
+
+
+_add_defaults()

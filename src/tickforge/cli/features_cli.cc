@@ -17,13 +17,13 @@ namespace {
 struct RenderArgs {
   std::string dataset, out_prefix;
   int64_t row = -1, ts = -1;
-  std::vector<std::string> feature_names = {"volume"};
+  std::vector<std::string> feature_names;  ///< empty: ImageOptions' default features
   features::ImageOptions image_options;
 };
 
 Status Render(RenderArgs& args) {
   auto& image_options = args.image_options;
-  image_options.features.clear();
+  if (!args.feature_names.empty()) image_options.features.clear();
   for (const auto& name : args.feature_names) {
     ARROW_ASSIGN_OR_RAISE(auto feature, features::FeatureFromName(name));
     image_options.features.push_back(feature);
@@ -56,7 +56,13 @@ void AddFeaturesCommands(CLI::App& app, int* exit_code) {
   render->add_option("dataset", args->dataset, "A labeled symbol dataset (label build output)")->required()->check(CLI::ExistingFile);
   auto* row_option = render->add_option("--row", args->row, "Last row of the sample's window");
   render->add_option("--ts", args->ts, "Use the last row at or before this ts_event (ns since the epoch)")->excludes(row_option);
-  render->add_option("--features", args->feature_names, "volume, variance, trade_counts")->delimiter(',');
+  std::string default_features;
+  for (auto feature : image_options.features) {
+    default_features += (default_features.empty() ? "" : ",") + features::FeatureName(feature);
+  }
+  render->add_option("--features", args->feature_names, "volume, variance, trade_counts")
+      ->delimiter(',')
+      ->default_str(default_features);
   render->add_option("--time-bins", image_options.time_bins, "T")->capture_default_str();
   render->add_option("--ticks-per-bin", image_options.ticks_per_bin, "Rows per time bin")->capture_default_str();
   render->add_option("--micro-pip-size", image_options.micro_pip_size, "Price grid step")->capture_default_str();

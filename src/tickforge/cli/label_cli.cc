@@ -79,6 +79,7 @@ void AddLabelCommands(CLI::App& app, int* exit_code) {
     cmd->add_option("--input", args->inputs, "DBN files or directories of them")->required()->expected(1, -1);
     cmd->add_option("--set", args->assignments, "Override a config key, e.g. --set nbins=21 (repeatable)");
     cmd->add_flag("--skip-bad-files", args->skip_bad_files, "Record unreadable files in the report instead of failing");
+    cmd->footer("Config keys (--config FILE, --set key=value) and their defaults:\n" + label::LabelConfigTable().Help());
     cmd->callback(RunCommand(exit_code, [args, verb] { return Label(*args, verb); }));
   };
   auto* label_fit = label_cmd->add_subcommand("fit", "Fit quantile thresholds on the first fit_fraction of the files");

@@ -93,6 +93,8 @@ void AddPanelCommands(CLI::App& app, int* exit_code) {
   panel_build->add_option("--out", a.out, "Parquet file to write")->required();
   panel_build->add_option("--config", a.config, "Pipeline YAML (use_float32, streaming_collect, panel: keys)")
       ->check(CLI::ExistingFile);
+  panel_build->footer("Panel keys (--config FILE's panel: section, --set key=value) and their defaults:\n" +
+                      panel::PanelOptionsTable().Help());
   panel_build->add_option("--set", a.settings, "Set a panel key, e.g. --set batch_rows=32768 (repeatable)");
   a.target_opt = panel_build->add_option("--target", a.target, "Target column: symbols without it are skipped");
   a.time_opt = panel_build->add_option("--time-column", a.time, "Time column (default: ts, timestamp, or the only timestamp column)");

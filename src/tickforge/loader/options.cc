@@ -1,5 +1,7 @@
 #include "tickforge/loader/options.h"
 
+#include "tickforge/features/options.h"
+
 #include <vector>
 
 namespace tickforge::loader {
@@ -12,31 +14,9 @@ const config::Table<LoaderConfig>& LoaderConfigTable() {
     const auto engine = [](auto member) {
       return [member](LoaderConfig& c) -> auto& { return c.engine.*member; };
     };
-    const auto image = [](auto member) {
-      return [member](LoaderConfig& c) -> auto& { return c.engine.image.*member; };
-    };
     t->Field("parquet_dir", engine(&LoaderOptions::parquet_dir), "folder of labeled datasets")
         .Field("batch_size", engine(&LoaderOptions::batch_size), "samples per batch")
-        .Custom(
-            "features",
-            [](const json& value, LoaderConfig* c, std::string_view source, std::string_view key) -> Status {
-              const json names = value.is_string() ? json::array({value}) : value;
-              std::vector<std::string> list;
-              ARROW_RETURN_NOT_OK(config::Read(names, source, key, &list));
-              c->engine.image.features.clear();
-              for (const auto& name : list) {
-                auto feature = features::FeatureFromName(name);
-                if (!feature.ok()) return Status::Invalid(source, ": key '", key, "': ", feature.status().message());
-                c->engine.image.features.push_back(*feature);
-              }
-              return Status::OK();
-            },
-            [](const LoaderConfig& c) -> nlohmann::ordered_json {
-              auto out = nlohmann::ordered_json::array();
-              for (auto feature : c.engine.image.features) out.push_back(features::FeatureName(feature));
-              return out;
-            },
-            "volume, variance and/or trade_counts")
+        .Include(features::ImageOptionsTable(), [](LoaderConfig& c) -> auto& { return c.engine.image; })
         .Custom(
             "shuffle",
             [](const json& value, LoaderConfig* c, std::string_view source, std::string_view key) -> Status {
@@ -57,9 +37,6 @@ const config::Table<LoaderConfig>& LoaderConfigTable() {
         .Field("sample_fraction", engine(&LoaderOptions::sample_fraction), "share of the samples kept")
         .Field("symbols", engine(&LoaderOptions::symbols), "symbols to serve (null: all)", Null::kClear)
         .Field("seed", engine(&LoaderOptions::seed), "seed of the sampling and the plans")
-        .Field("time_bins", image(&features::ImageOptions::time_bins), "T: columns of each image")
-        .Field("ticks_per_bin", image(&features::ImageOptions::ticks_per_bin), "rows per column")
-        .Field("micro_pip_size", image(&features::ImageOptions::micro_pip_size), "price of one image row")
         .Field("split", engine(&LoaderOptions::split), "train, val or test (null: all samples)", Null::kClear)
         .Custom(
             "split_fractions",

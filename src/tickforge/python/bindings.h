@@ -28,10 +28,7 @@ void BindLoader(nanobind::module_& m);
 void BindPanel(nanobind::module_& m);
 /// The Store class, convert_consolidated, memory_pool_stats, write_flat_parquet.
 void BindStore(nanobind::module_& m);
-
-/// Return the image options of render() and the loader from their keyword values (features
-/// by name); throws TickforgeError when they are invalid. Defined in features_bindings.cc.
-[[nodiscard]] features::ImageOptions ImageOptionsFor(const std::vector<std::string>& names, int time_bins,
-                                                     int ticks_per_bin, double micro_pip_size);
+/// option_defaults: the defaults of every option struct.
+void BindConfig(nanobind::module_& m);
 
 }  // namespace tickforge::python

@@ -4,39 +4,31 @@
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
+#include <nlohmann/json.hpp>
 
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "tickforge/features/depth_image.h"
+#include "tickforge/features/options.h"
 #include "tickforge/python/bindings.h"
 #include "tickforge/python/errors.h"
 
 namespace nb = nanobind;
 
 namespace tickforge::python {
-
-features::ImageOptions ImageOptionsFor(const std::vector<std::string>& names, int time_bins, int ticks_per_bin,
-                                       double micro_pip_size) {
-  features::ImageOptions options;
-  options.time_bins = time_bins;
-  options.ticks_per_bin = ticks_per_bin;
-  options.micro_pip_size = micro_pip_size;
-  options.features.clear();
-  for (const auto& name : names) options.features.push_back(Unwrap(features::FeatureFromName(name)));
-  Check(options.Validate());
-  return options;
-}
-
 namespace {
 
-// Returns (402, T) for one feature and (N, 402, T) for several; numpy owns the buffer.
+// Returns (402, T) for one feature and (N, 402, T) for several; numpy owns the buffer. The
+// image options arrive as JSON holding only what the caller set.
 nb::ndarray<nb::numpy, float> Render(const std::string& dataset, std::optional<int64_t> row, std::optional<int64_t> ts,
-                                     const std::vector<std::string>& names, int time_bins, int ticks_per_bin,
-                                     double micro_pip_size) {
+                                     const std::string& options_json) {
   if (row.has_value() == ts.has_value()) throw nb::value_error("give exactly one of row= and ts=");
-  const auto options = ImageOptionsFor(names, time_bins, ticks_per_bin, micro_pip_size);
+  features::ImageOptions options;
+  Check(features::ImageOptionsTable().Apply(nlohmann::json::parse(options_json), &options, "render options"));
+  Check(options.Validate());
+  const auto time_bins = options.time_bins;
   auto* image = new std::vector<float>();
   {
     nb::gil_scoped_release release;

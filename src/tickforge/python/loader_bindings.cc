@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "tickforge/loader/loader.h"
+#include "tickforge/loader/options.h"
 #include "tickforge/python/bindings.h"
 #include "tickforge/python/errors.h"
 
@@ -22,36 +23,24 @@ namespace nb = nanobind;
 namespace tickforge::python {
 namespace {
 
-// The loader's options arrive as one JSON object with the Python keyword names.
+// The loader's options arrive as one JSON object with the Python keyword names, holding only
+// what the caller set; the engine's option structs supply every default.
+loader::LoaderConfig ReadLoaderConfig(const std::string& json) {
+  loader::LoaderConfig config;
+  Check(loader::ApplyLoaderJson(nlohmann::json::parse(json), &config, "loader options"));
+  Check(config.engine.image.Validate());
+  return config;
+}
+
+// Return the options with every default filled in, as JSON.
+std::string LoaderConfigJson(const std::string& json) {
+  return loader::LoaderConfigTable().ToJson(ReadLoaderConfig(json)).dump();
+}
+
 std::unique_ptr<loader::Loader> OpenLoader(const std::string& json) {
-  const auto j = nlohmann::json::parse(json);
-  loader::LoaderOptions o;
-  o.parquet_dir = j.at("parquet_dir").get<std::string>();
-  o.batch_size = j.at("batch_size").get<int64_t>();
-  o.image = ImageOptionsFor(j.at("features").get<std::vector<std::string>>(), j.at("time_bins").get<int>(),
-                            j.at("ticks_per_bin").get<int>(), j.at("micro_pip_size").get<double>());
-  const auto& shuffle = j.at("shuffle");
-  if (shuffle.is_string()) {
-    if (shuffle.get<std::string>() != "local") throw nb::value_error("shuffle must be True, False or 'local'");
-    o.shuffle = o.locality = true;
-  } else {
-    o.shuffle = shuffle.get<bool>();
-  }
-  o.sample_fraction = j.at("sample_fraction").get<double>();
-  if (!j.at("symbols").is_null()) o.symbols = j.at("symbols").get<std::vector<std::string>>();
-  o.seed = j.at("seed").get<uint64_t>();
-  if (!j.at("split").is_null()) o.split = j.at("split").get<std::string>();
-  const auto fractions = j.at("split_fractions").get<std::vector<double>>();
-  if (fractions.size() != 3) throw nb::value_error("split_fractions needs three shares (train, val, test)");
-  o.split_fractions = {fractions[0], fractions[1], fractions[2]};
-  o.stride = j.at("stride").is_null() ? 0 : j.at("stride").get<int64_t>();
-  o.rank = j.at("rank").get<int>();
-  o.world_size = j.at("world_size").get<int>();
-  o.cache_bytes = j.at("cache_bytes").get<int64_t>();
-  o.threads = j.at("threads").get<int>();
-  o.prefetch = j.at("prefetch").get<int>();
+  auto options = ReadLoaderConfig(json).engine;
   nb::gil_scoped_release release;
-  return Unwrap(loader::Loader::Open(std::move(o)));
+  return Unwrap(loader::Loader::Open(std::move(options)));
 }
 
 template <typename T>
@@ -90,6 +79,8 @@ nb::object NextBatch(loader::Loader& self) {
 }  // namespace
 
 void BindLoader(nb::module_& m) {
+  m.def("loader_config", &LoaderConfigJson, nb::arg("options"),
+        "Return the loader options (JSON) with every key the caller left out at its default.");
   nb::class_<loader::Loader>(m, "Loader")
       .def_static("open", &OpenLoader)
       .def_prop_ro("batches_per_epoch", &loader::Loader::batches_per_epoch)

@@ -22,4 +22,5 @@ NB_MODULE(_tickforge, m) {
   BindLoader(m);
   BindPanel(m);
   BindStore(m);
+  BindConfig(m);
 }

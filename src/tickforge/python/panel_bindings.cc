@@ -29,11 +29,7 @@ class PyPanel {
   PyPanel(std::optional<std::string> config_file, const std::string& settings) {
     panel::PanelOptions options;
     if (config_file) Check(panel::ApplyPipelineConfig(*config_file, &options));
-    const auto parsed = nlohmann::json::parse(settings);
-    for (const auto& [key, value] : parsed.items()) {
-      // JSON is YAML, so one reader serves the command line, config files and Python.
-      Check(panel::ApplyPanelSetting(key + "=" + value.dump(), &options));
-    }
+    Check(panel::PanelOptionsTable().Apply(nlohmann::json::parse(settings), &options, "panel options"));
     Check(options.Validate());
     builder_ = std::make_unique<panel::PanelBuilder>(std::move(options));
   }

@@ -16,25 +16,18 @@ using nlohmann::json;
 
 namespace {
 
-// The write keys every writing command shares; `write` returns the options' WriteOptions.
-template <typename Options, typename Access>
-void AddWriteKeys(config::Table<Options>& t, Access write) {
-  const auto field = [write](auto member) {
-    return [write, member](Options& o) -> auto& { return write(o).*member; };
-  };
-  t.Field("compression", field(&WriteOptions::compression), "zstd, snappy, lz4, gzip, brotli or none")
-      .Field("max_rows_per_file", field(&WriteOptions::max_rows_per_file), "rows per file at most")
-      .Field("min_rows_per_group", field(&WriteOptions::min_rows_per_group), "rows per row group at least")
-      .Field("max_rows_per_group", field(&WriteOptions::max_rows_per_group), "rows per row group at most")
-      .Field("metadata", field(&WriteOptions::metadata), "key-value metadata for every file")
-      .Field("dedup", field(&WriteOptions::dedup), "drop rows whose natural key the dataset holds")
-      .Field("constants", field(&WriteOptions::constants), "constant columns added to every row");
-}
-
+// The write keys every writing command shares.
 const config::Table<WriteOptions>& WriteTable() {
   static const auto* table = [] {
     auto* t = new config::Table<WriteOptions>();
-    AddWriteKeys(*t, [](WriteOptions& o) -> WriteOptions& { return o; });
+    using W = WriteOptions;
+    t->Field("compression", &W::compression, "zstd, snappy, lz4, gzip, brotli or none")
+        .Field("max_rows_per_file", &W::max_rows_per_file, "rows per file at most")
+        .Field("min_rows_per_group", &W::min_rows_per_group, "rows per row group at least")
+        .Field("max_rows_per_group", &W::max_rows_per_group, "rows per row group at most")
+        .Field("metadata", &W::metadata, "key-value metadata for every file")
+        .Field("dedup", &W::dedup, "drop rows whose natural key the dataset holds")
+        .Field("constants", &W::constants, "constant columns added to every row");
     return t;
   }();
   return *table;
@@ -109,7 +102,7 @@ const config::Table<IngestOptions>& IngestTable() {
         .Field("exchange", &IngestOptions::exchange, "the exchange partition value")
         .Field("verify_checksum", &IngestOptions::verify_checksum, "check <file>.CHECKSUM when present")
         .Field("threads", &IngestOptions::threads, "files ingested at once (0: ARROW_NUM_THREADS or cores)");
-    AddWriteKeys(*t, [](IngestOptions& o) -> WriteOptions& { return o.write; });
+    t->Include(WriteTable(), &IngestOptions::write);
     return t;
   }();
   return *table;
@@ -120,7 +113,7 @@ const config::Table<CompactOptions>& CompactTable() {
     auto* t = new config::Table<CompactOptions>();
     t->Field("target_rows", &CompactOptions::target_rows, "rows per compacted file")
         .Field("min_files", &CompactOptions::min_files, "partitions with fewer files are left alone");
-    AddWriteKeys(*t, [](CompactOptions& o) -> WriteOptions& { return o.write; });
+    t->Include(WriteTable(), &CompactOptions::write);
     return t;
   }();
   return *table;

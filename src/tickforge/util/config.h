@@ -220,6 +220,22 @@ class Table {
     return *this;
   }
 
+  /// Add every key of `inner`, read into and written from the struct `access(options)` returns.
+  template <typename Inner, typename Access>
+  Table& Include(const Table<Inner>& inner, Access access) {
+    for (const auto& key : inner.keys()) {
+      Setter set = [access, inner_set = key.set](const nlohmann::json& value, Options* options,
+                                                 std::string_view source, std::string_view name) {
+        return inner_set(value, &Ref(access, *options), source, name);
+      };
+      Getter get = [access, inner_get = key.get](const Options& options) {
+        return inner_get(Ref(access, const_cast<Options&>(options)));
+      };
+      keys_.push_back({key.name, key.help, std::move(set), std::move(get)});
+    }
+    return *this;
+  }
+
   /// Add a key with its own reading and writing.
   Table& Custom(std::string name, Setter set, Getter get, std::string help = {}) {
     keys_.push_back({std::move(name), std::move(help), std::move(set), std::move(get)});
@@ -254,13 +270,14 @@ class Table {
     return out;
   }
 
-  /// Return "key: default  help" lines for every key, the defaults taken from a fresh Options.
+  /// Return "key: default  # help" lines for every key (a YAML config of the defaults), the
+  /// defaults taken from a fresh Options.
   [[nodiscard]] std::string Help() const {
     std::string out;
     const Options defaults{};
     for (const auto& key : keys_) {
-      out += "  " + key.name + " = " + key.get(defaults).dump();
-      if (!key.help.empty()) out += "  (" + key.help + ")";
+      out += "  " + key.name + ": " + key.get(defaults).dump();
+      if (!key.help.empty()) out += "  # " + key.help;
       out += "\n";
     }
     return out;

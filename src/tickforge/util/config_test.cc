@@ -139,7 +139,13 @@ TEST(ConfigTest, ToJsonWritesEveryKeyAndReadsBack) {
   ASSERT_OK(TestTable().Apply(nlohmann::json::parse(j.dump()), &back, "roundtrip"));
   EXPECT_EQ(TestTable().ToJson(back), j);
   // Help shows the struct's own defaults.
-  EXPECT_NE(TestTable().Help().find("nbins = 13  (classes)"), std::string::npos) << TestTable().Help();
+  EXPECT_NE(TestTable().Help().find("  nbins: 13  # classes\n"), std::string::npos) << TestTable().Help();
+  // ... and reads back as a config of the defaults.
+  ASSERT_OK_AND_ASSIGN(auto help_as_config, ParseText(TestTable().Help(), "help"));
+  Options from_help;
+  from_help.nbins = 99;
+  ASSERT_OK(TestTable().Apply(help_as_config, &from_help, "help"));
+  EXPECT_EQ(TestTable().ToJson(from_help), TestTable().ToJson(Options{}));
 }
 
 TEST(ConfigTest, AssignmentsAndFiles) {

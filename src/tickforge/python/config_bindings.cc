@@ -1,0 +1,41 @@
+// The defaults of every option struct, as JSON, so the Python docstrings show the engine's own
+// values (the option structs are the only place defaults are written).
+#include <nanobind/nanobind.h>
+#include <nanobind/stl/string.h>
+
+#include <string>
+
+#include "tickforge/features/options.h"
+#include "tickforge/label/config.h"
+#include "tickforge/loader/options.h"
+#include "tickforge/panel/config.h"
+#include "tickforge/python/bindings.h"
+#include "tickforge/store/options.h"
+
+namespace nb = nanobind;
+
+namespace tickforge::python {
+namespace {
+
+std::string OptionDefaults(const std::string& name) {
+  if (name == "image") return features::ImageOptionsTable().ToJson(features::ImageOptions{}).dump();
+  if (name == "label") return label::LabelConfig{}.ToJson().dump();
+  if (name == "loader") return loader::LoaderConfigTable().ToJson(loader::LoaderConfig{}).dump();
+  if (name == "panel") return panel::PanelOptionsTable().ToJson(panel::PanelOptions{}).dump();
+  if (name == "ingest") return store::ToJson(store::IngestOptions{}).dump();
+  if (name == "scan") return store::ToJson(store::ScanOptions{}).dump();
+  if (name == "compact") return store::ToJson(store::CompactOptions{}).dump();
+  if (name == "write") return store::ToJson(store::WriteOptions{}).dump();
+  throw nb::value_error(("no options named '" + name +
+                         "' (image, label, loader, panel, ingest, scan, compact, write)").c_str());
+}
+
+}  // namespace
+
+void BindConfig(nb::module_& m) {
+  m.def("option_defaults", &OptionDefaults, nb::arg("name"),
+        "Return the defaults (JSON) of the named option struct: image, label, loader, panel, ingest, scan, "
+        "compact or write.");
+}
+
+}  // namespace tickforge::python
