@@ -7,7 +7,7 @@ BUILD := build/py
 ASAN_BUILD := build/asan
 SOURCES := $(shell find src python cmake -type f) CMakeLists.txt pyproject.toml
 
-.PHONY: setup build test test-cpp test-python test-asan fuzz demo bench clean
+.PHONY: setup build wheel test test-cpp test-python test-asan fuzz demo bench clean
 
 setup: $(VENV)/.setup-stamp
 
@@ -24,6 +24,11 @@ $(VENV)/.build-stamp: $(VENV)/.setup-stamp $(SOURCES)
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-build-isolation --no-deps \
 	  -C cmake.define.TICKFORGE_BUILD_TESTS=ON .
 	touch $@
+
+# A manylinux wheel in dist/ that installs next to any pyarrow 26.x (scripts/build_wheel.py).
+# It builds in build/py with the defines of `build`, so neither undoes the other's work.
+wheel: setup
+	$(PY) scripts/build_wheel.py --out dist
 
 test: build
 	$(MAKE) --no-print-directory test-cpp test-python test-asan

@@ -240,13 +240,18 @@ def __getattr__(name: str):
 def native_cli() -> Path:
     """Return the native ``tickforge`` command: ``$TICKFORGE_CLI`` if set, else the installed one.
 
-    The variable lets a development build (module on ``PYTHONPATH``) use its own command.
+    The variable lets a development build (module on ``PYTHONPATH``) use its own command. The
+    manylinux wheel keeps the executable in ``tickforge.scripts/`` next to this package (its
+    ``bin/tickforge`` is a Python shim that execs it); a source build installs it to ``bin/``.
     """
     import sysconfig
 
     env = os.environ.get("TICKFORGE_CLI")
     if env:
         return Path(env)
+    repaired = Path(__file__).resolve().parent.parent / "tickforge.scripts" / "tickforge"
+    if repaired.is_file():
+        return repaired
     return Path(sysconfig.get_path("scripts")) / "tickforge"
 
 
