@@ -8,18 +8,15 @@
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 #include <list>
 #include <system_error>
 #include <sys/mman.h>
 #include <unistd.h>
 #include <unordered_map>
 
-#include <nlohmann/json.hpp>
-
+#include "tickforge/dataset/dataset.h"
 #include "tickforge/util/parquet.h"
 #include "tickforge/util/random.h"
-#include "tickforge/util/files.h"
 
 namespace tickforge::loader {
 namespace {
@@ -30,7 +27,7 @@ using features::Book;
 using features::kLevels;
 
 constexpr int64_t kBinsPerSegment = 512;  // 51,200 rows at 100 a bin: the read to build one stays small
-constexpr int64_t kRawSegmentRows = 1 << 15;  // the row group size label build writes
+constexpr int64_t kRawSegmentRows = dataset::kRowGroupRows;  // a row group: the least a read decodes
 constexpr int64_t kBookRowBytes = 2 * kLevels * (8 + 4 + 4);  // one row of book columns, decoded
 
 // Estimate the memory a read of `rows` book rows takes while it lasts: the row groups it
@@ -84,8 +81,8 @@ struct ChunkedBook {
 };
 
 Result<ChunkedBook> ReadBook(const std::string& path, int64_t begin, int64_t end) {
-  static const std::vector<std::string> columns = features::BookColumnNames();
-  ARROW_ASSIGN_OR_RAISE(auto table, ReadRows(path, begin, end, columns));
+  ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquet(path));
+  ARROW_ASSIGN_OR_RAISE(auto table, dataset::ReadBookRows(*reader, path, begin, end));
   ARROW_ASSIGN_OR_RAISE(auto chunks, ChunksOf(*table));
   ChunkedBook out;
   int64_t start = 0;
@@ -374,29 +371,15 @@ Loader::Loader(LoaderOptions options) : options_(std::move(options)) {}
 Loader::~Loader() { Stop(); }
 
 Status Loader::BuildIndex() {
-  namespace fs = std::filesystem;
-  const std::string suffix = "_dataset.parquet";
-  std::map<std::string, std::string> found;  // symbol -> path
-  std::error_code ec;
-  if (!fs::is_directory(options_.parquet_dir, ec)) {
-    return Status::IOError(options_.parquet_dir, ": not a directory of labeled datasets");
-  }
-  for (const auto& entry : fs::directory_iterator(options_.parquet_dir)) {
-    const std::string name = entry.path().filename().string();
-    if (!entry.is_regular_file() || !name.ends_with(suffix) || IsHiddenName(name)) continue;
-    // {currency}_{symbol}_dataset.parquet: the symbol is what lies between the first '_' and the suffix.
-    const auto underscore = name.find('_');
-    const std::string symbol = name.substr(underscore + 1, name.size() - suffix.size() - underscore - 1);
-    found[symbol] = entry.path().string();
-  }
-  if (found.empty()) return Status::Invalid(options_.parquet_dir, ": no *_dataset.parquet files");
+  ARROW_ASSIGN_OR_RAISE(auto found, dataset::Discover(options_.parquet_dir));
   // Split cuts come from every dataset of the directory, so they do not move with `symbols`.
   int64_t t_min = INT64_MAX, t_max = INT64_MIN;
   for (const auto& [symbol, path] : found) {
     ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquet(path));
     const auto metadata = reader->parquet_reader()->metadata();
-    const int ts_index = metadata->schema()->ColumnIndex("ts_event");
-    if (ts_index < 0) return Status::Invalid(path, ": no column 'ts_event' (is this a label build dataset?)");
+    const std::string ts_column(dataset::kTsEventColumn);
+    const int ts_index = metadata->schema()->ColumnIndex(ts_column);
+    if (ts_index < 0) return Status::Invalid(path, ": no column '", ts_column, "' (is this a label build dataset?)");
     bool have_stats = true;
     for (int g = 0; g < metadata->num_row_groups(); ++g) {
       auto stats = metadata->RowGroup(g)->ColumnChunk(ts_index)->statistics();
@@ -410,7 +393,7 @@ Status Loader::BuildIndex() {
     }
     if (!have_stats && metadata->num_rows() > 0) {
       // Files written without statistics: the (sorted) column itself gives the range.
-      ARROW_ASSIGN_OR_RAISE(auto ts, ReadRows(path, 0, metadata->num_rows(), {"ts_event"}));
+      ARROW_ASSIGN_OR_RAISE(auto ts, ReadRows(path, 0, metadata->num_rows(), {ts_column}));
       const auto& chunks = ts->column(0)->chunks();
       t_min = std::min(t_min, static_cast<const arrow::TimestampArray&>(*chunks.front()).Value(0));
       const auto& last = static_cast<const arrow::TimestampArray&>(*chunks.back());
@@ -439,22 +422,11 @@ Status Loader::BuildIndex() {
     ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquet(path));
     std::shared_ptr<arrow::Schema> schema;
     ARROW_RETURN_NOT_OK(reader->GetSchema(&schema));
-    for (const auto& [column, type] : std::vector<std::pair<std::string, std::shared_ptr<arrow::DataType>>>{
-             {"classification_label", arrow::uint8()}, {"ts_event", arrow::timestamp(arrow::TimeUnit::NANO, "UTC")},
-             {"sequence", arrow::uint32()}, {"bid_px_00", arrow::int64()}, {"ask_sz_09", arrow::uint32()}}) {
-      auto field = schema->GetFieldByName(column);
-      if (!field) return Status::Invalid(path, ": no column '", column, "' (is this a label build dataset?)");
-      if (!field->type()->Equals(*type)) {
-        return Status::Invalid(path, ": column '", column, "' is ", field->type()->ToString(), ", expected ",
-                               type->ToString());
-      }
-    }
-    if (auto meta = schema->metadata(); meta && meta->Contains("tickforge.label")) {
-      auto doc = nlohmann::json::parse(*meta->Get("tickforge.label"), nullptr, false);
-      if (doc.is_object()) {
-        horizon = std::max<int64_t>(horizon, doc.value("lookforward_offset", 0) + doc.value("lookforward_input", 0));
-        nbins = std::max(nbins, doc.value("nbins", 0));
-      }
+    ARROW_RETURN_NOT_OK(dataset::CheckSchema(*schema, path));
+    ARROW_ASSIGN_OR_RAISE(const auto label_metadata, dataset::LabelMetadata::FromSchema(*schema, path));
+    if (label_metadata) {
+      horizon = std::max(horizon, label_metadata->horizon());
+      nbins = std::max(nbins, label_metadata->nbins);
     }
     const auto metadata = reader->parquet_reader()->metadata();
     names_.push_back(symbol);
@@ -487,7 +459,9 @@ Status Loader::BuildIndex() {
   const auto keep_limit = static_cast<uint64_t>(std::ldexp(options_.sample_fraction, 64) - 1);
   for (size_t s = 0; s < datasets_.size(); ++s) {
     const auto& path = datasets_[s].path;
-    ARROW_ASSIGN_OR_RAISE(auto table, ReadRows(path, 0, datasets_[s].rows, {"classification_label", "ts_event", "sequence"}));
+    ARROW_ASSIGN_OR_RAISE(auto table, ReadRows(path, 0, datasets_[s].rows,
+                                                {std::string(dataset::kLabelColumn), std::string(dataset::kTsEventColumn),
+                                                 std::string(dataset::kSequenceColumn)}));
     ARROW_ASSIGN_OR_RAISE(auto chunks, ChunksOf(*table));
     // The split cuts as rows: the first at or after each cut (ts_event is sorted).
     const auto first_at = [&chunks](int64_t cut) {
