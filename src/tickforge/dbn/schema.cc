@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstddef>
+#include <type_traits>
 
 #include "tickforge/dbn/records.h"
 
@@ -25,23 +26,30 @@ void Add(RecordLayout& layout, std::string name, size_t offset, int width, Field
                                     static_cast<uint16_t>(width), kind});
 }
 
+// The names of a book level's fields (BookField order), and the consolidated books'
+// publisher fields that take the order counts' place.
+constexpr std::array<std::string_view, kBookFields> kBookFieldNames = {"bid_px", "ask_px", "bid_sz",
+                                                                      "ask_sz", "bid_ct", "ask_ct"};
+
+std::string LevelColumnName(std::string_view field, int level) { return fmt::format("{}_{:02d}", field, level); }
+
 // Append book levels in to_df order: per level bid/ask price, bid/ask size, then bid/ask
 // order count (or publisher for consolidated books).
 void AddLevels(RecordLayout& layout, size_t levels_offset, int levels, bool consolidated) {
   static_assert(sizeof(BidAskPair) == sizeof(ConsolidatedBidAskPair));
   for (int i = 0; i < levels; ++i) {
     const size_t base = levels_offset + static_cast<size_t>(i) * sizeof(BidAskPair);
-    const auto name = [i](const char* field) { return fmt::format("{}_{:02d}", field, i); };
-    Add(layout, name("bid_px"), base + offsetof(BidAskPair, bid_px), 8, FieldKind::kPrice);
-    Add(layout, name("ask_px"), base + offsetof(BidAskPair, ask_px), 8, FieldKind::kPrice);
-    Add(layout, name("bid_sz"), base + offsetof(BidAskPair, bid_sz), 4, FieldKind::kU32);
-    Add(layout, name("ask_sz"), base + offsetof(BidAskPair, ask_sz), 4, FieldKind::kU32);
+    const auto name = [i](BookField field) { return BookColumnName(field, i); };
+    Add(layout, name(BookField::kBidPx), base + offsetof(BidAskPair, bid_px), 8, FieldKind::kPrice);
+    Add(layout, name(BookField::kAskPx), base + offsetof(BidAskPair, ask_px), 8, FieldKind::kPrice);
+    Add(layout, name(BookField::kBidSz), base + offsetof(BidAskPair, bid_sz), 4, FieldKind::kU32);
+    Add(layout, name(BookField::kAskSz), base + offsetof(BidAskPair, ask_sz), 4, FieldKind::kU32);
     if (consolidated) {
-      Add(layout, name("bid_pb"), base + offsetof(ConsolidatedBidAskPair, bid_pb), 2, FieldKind::kU16);
-      Add(layout, name("ask_pb"), base + offsetof(ConsolidatedBidAskPair, ask_pb), 2, FieldKind::kU16);
+      Add(layout, LevelColumnName("bid_pb", i), base + offsetof(ConsolidatedBidAskPair, bid_pb), 2, FieldKind::kU16);
+      Add(layout, LevelColumnName("ask_pb", i), base + offsetof(ConsolidatedBidAskPair, ask_pb), 2, FieldKind::kU16);
     } else {
-      Add(layout, name("bid_ct"), base + offsetof(BidAskPair, bid_ct), 4, FieldKind::kU32);
-      Add(layout, name("ask_ct"), base + offsetof(BidAskPair, ask_ct), 4, FieldKind::kU32);
+      Add(layout, name(BookField::kBidCt), base + offsetof(BidAskPair, bid_ct), 4, FieldKind::kU32);
+      Add(layout, name(BookField::kAskCt), base + offsetof(BidAskPair, ask_ct), 4, FieldKind::kU32);
     }
   }
 }
@@ -102,6 +110,8 @@ RecordLayout MakeMbp1Msg() {
   return l;
 }
 
+static_assert(std::extent_v<decltype(Mbp10Msg::levels)> == kMbp10Levels);
+
 RecordLayout MakeMbp10Msg() {
   RecordLayout l{"Mbp10Msg", sizeof(Mbp10Msg), {}};
   Add(l, "ts_recv", offsetof(Mbp10Msg, ts_recv), 8, FieldKind::kTimestamp);
@@ -117,7 +127,7 @@ RecordLayout MakeMbp10Msg() {
   Add(l, "flags", offsetof(Mbp10Msg, flags), 1, FieldKind::kU8);
   Add(l, "ts_in_delta", offsetof(Mbp10Msg, ts_in_delta), 4, FieldKind::kI32);
   Add(l, "sequence", offsetof(Mbp10Msg, sequence), 4, FieldKind::kU32);
-  AddLevels(l, offsetof(Mbp10Msg, levels), 10, /*consolidated=*/false);
+  AddLevels(l, offsetof(Mbp10Msg, levels), kMbp10Levels, /*consolidated=*/false);
   return l;
 }
 
@@ -462,6 +472,17 @@ const RecordLayout* LayoutOf(uint8_t rtype) {
     case rtype::kSystem: return &system;
     default: return nullptr;
   }
+}
+
+const std::vector<std::string>& BookColumnNames() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (int level = 0; level < kMbp10Levels; ++level) {
+      for (const auto field : kBookFieldNames) out.push_back(LevelColumnName(field, level));
+    }
+    return out;
+  }();
+  return names;
 }
 
 }  // namespace tickforge::dbn

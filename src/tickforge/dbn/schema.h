@@ -74,4 +74,21 @@ struct RecordLayout {
 /// Return the layout for a record type, or nullptr for a record type DBN does not define.
 [[nodiscard]] const RecordLayout* LayoutOf(uint8_t rtype);
 
+/// The book levels of an MBP-10 record.
+inline constexpr int kMbp10Levels = 10;
+
+/// The fields of one book level of an MBP record, in `to_df()` column order.
+enum class BookField : uint8_t { kBidPx, kAskPx, kBidSz, kAskSz, kBidCt, kAskCt };
+inline constexpr int kBookFields = 6;
+
+/// Return MBP-10's book columns in `to_df()` order, kBookFields per level: bid_px_00,
+/// ask_px_00, bid_sz_00, ask_sz_00, bid_ct_00, ask_ct_00, bid_px_01, ..., ask_ct_09.
+[[nodiscard]] const std::vector<std::string>& BookColumnNames();
+
+/// Return the column of `field` at book `level` (0 to kMbp10Levels - 1): (kBidPx, 0) is
+/// "bid_px_00".
+[[nodiscard]] inline const std::string& BookColumnName(BookField field, int level) {
+  return BookColumnNames()[static_cast<size_t>(level * kBookFields + static_cast<int>(field))];
+}
+
 }  // namespace tickforge::dbn

@@ -9,7 +9,9 @@
 #include <cmath>
 #include <cstring>
 
+#include "tickforge/dataset/dataset.h"
 #include "tickforge/dbn/records.h"
+#include "tickforge/dbn/schema.h"
 #include "tickforge/util/parquet.h"
 #include "tickforge/util/time.h"
 
@@ -125,27 +127,18 @@ Status ImageOptions::Validate() const {
   return Status::OK();
 }
 
-std::vector<std::string> BookColumnNames() {
-  std::vector<std::string> out;
-  for (int l = 0; l < kLevels; ++l) {
-    for (const char* field : {"bid_px", "ask_px", "bid_sz", "ask_sz", "bid_ct", "ask_ct"}) {
-      out.push_back(fmt::format("{}_{:02d}", field, l));
-    }
-  }
-  return out;
-}
-
 Result<Book> BookOf(const arrow::RecordBatch& batch) {
   Book book;
   book.rows = batch.num_rows();
   for (int l = 0; l < kLevels; ++l) {
-    const auto name = [l](const char* field) { return fmt::format("{}_{:02d}", field, l); };
-    ARROW_ASSIGN_OR_RAISE(book.bid_px[l], ValuesOf<arrow::Int64Array>(batch, name("bid_px"), arrow::int64(), book.keep_alive));
-    ARROW_ASSIGN_OR_RAISE(book.ask_px[l], ValuesOf<arrow::Int64Array>(batch, name("ask_px"), arrow::int64(), book.keep_alive));
-    ARROW_ASSIGN_OR_RAISE(book.bid_sz[l], ValuesOf<arrow::UInt32Array>(batch, name("bid_sz"), arrow::uint32(), book.keep_alive));
-    ARROW_ASSIGN_OR_RAISE(book.ask_sz[l], ValuesOf<arrow::UInt32Array>(batch, name("ask_sz"), arrow::uint32(), book.keep_alive));
-    ARROW_ASSIGN_OR_RAISE(book.bid_ct[l], ValuesOf<arrow::UInt32Array>(batch, name("bid_ct"), arrow::uint32(), book.keep_alive));
-    ARROW_ASSIGN_OR_RAISE(book.ask_ct[l], ValuesOf<arrow::UInt32Array>(batch, name("ask_ct"), arrow::uint32(), book.keep_alive));
+    using dbn::BookField;
+    const auto name = [l](BookField field) -> const std::string& { return dbn::BookColumnName(field, l); };
+    ARROW_ASSIGN_OR_RAISE(book.bid_px[l], ValuesOf<arrow::Int64Array>(batch, name(BookField::kBidPx), arrow::int64(), book.keep_alive));
+    ARROW_ASSIGN_OR_RAISE(book.ask_px[l], ValuesOf<arrow::Int64Array>(batch, name(BookField::kAskPx), arrow::int64(), book.keep_alive));
+    ARROW_ASSIGN_OR_RAISE(book.bid_sz[l], ValuesOf<arrow::UInt32Array>(batch, name(BookField::kBidSz), arrow::uint32(), book.keep_alive));
+    ARROW_ASSIGN_OR_RAISE(book.ask_sz[l], ValuesOf<arrow::UInt32Array>(batch, name(BookField::kAskSz), arrow::uint32(), book.keep_alive));
+    ARROW_ASSIGN_OR_RAISE(book.bid_ct[l], ValuesOf<arrow::UInt32Array>(batch, name(BookField::kBidCt), arrow::uint32(), book.keep_alive));
+    ARROW_ASSIGN_OR_RAISE(book.ask_ct[l], ValuesOf<arrow::UInt32Array>(batch, name(BookField::kAskCt), arrow::uint32(), book.keep_alive));
   }
   return book;
 }
@@ -537,7 +530,7 @@ Result<std::vector<float>> RenderDatasetRow(const std::string& path, int64_t row
     return Status::IndexError(path, ": row ", row, " has no full window of ", options.window_rows(),
                               " rows (the dataset has ", rows, " rows)");
   }
-  ARROW_ASSIGN_OR_RAISE(auto table, ReadRowRange(*reader, path, first, row + 1, BookColumnNames()));
+  ARROW_ASSIGN_OR_RAISE(auto table, dataset::ReadBookRows(*reader, path, first, row + 1));
   ARROW_ASSIGN_OR_RAISE(auto batch, table->CombineChunksToBatch());
   auto book = BookOf(*batch);
   if (!book.ok()) return WithPath(book.status(), path);
@@ -550,8 +543,8 @@ Result<int64_t> RowAtOrBefore(const std::string& path, int64_t ts) {
   ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquetReader(path, arrow::default_memory_pool()));
   std::shared_ptr<arrow::Schema> schema;
   ARROW_RETURN_NOT_OK(reader->GetSchema(&schema));
-  const int index = schema->GetFieldIndex("ts_event");
-  if (index < 0) return Status::Invalid(path, ": no column ts_event");
+  const int index = schema->GetFieldIndex(std::string(dataset::kTsEventColumn));
+  if (index < 0) return Status::Invalid(path, ": no column ", dataset::kTsEventColumn);
   ARROW_ASSIGN_OR_RAISE(auto table, reader->ReadTable({index}));
   ARROW_ASSIGN_OR_RAISE(auto batch, table->CombineChunksToBatch());
   const auto& column = static_cast<const arrow::TimestampArray&>(*batch->column(0));

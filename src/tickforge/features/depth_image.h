@@ -10,12 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "tickforge/dbn/schema.h"
 #include "tickforge/util/status.h"
 
 namespace tickforge::features {
 
 inline constexpr int kImageRows = 402;
-inline constexpr int kLevels = 10;
+inline constexpr int kLevels = dbn::kMbp10Levels;
 inline constexpr int kHalfRange = 200;  ///< price rows on each side of the mid
 
 enum class Feature { kVolume, kVariance, kTradeCounts };
@@ -64,11 +65,8 @@ void MicroPipRange(const int64_t* prices, int64_t n, const ImageOptions& options
 /// every offset must fit in an int32 (MicroPipRange tells).
 void ToMicroPipOffsets(const int64_t* prices, int64_t n, const ImageOptions& options, int64_t base, int32_t* out);
 
-/// Return the names of the book columns, level by level: bid_px_00, ask_px_00, bid_sz_00, ...
-[[nodiscard]] std::vector<std::string> BookColumnNames();
-
-/// Return views of a labeled dataset's book columns (fixed-point prices, as label build writes
-/// them); an error names the missing or mistyped column.
+/// Return views of a labeled dataset's book columns (dbn::BookColumnNames; fixed-point prices,
+/// as label build writes them); an error names the missing or mistyped column.
 [[nodiscard]] Result<Book> BookOf(const arrow::RecordBatch& batch);
 
 /// Aggregates of one bin of rows: per side and level the floor of the mean micro-pip price

@@ -4,7 +4,6 @@
 #include <arrow/compute/api.h>
 #include <arrow/compute/initialize.h>
 #include <arrow/io/file.h>
-#include <arrow/util/key_value_metadata.h>
 #include <fmt/format.h>
 #include <arrow/ipc/api.h>
 #include <arrow/util/compression.h>
@@ -22,6 +21,7 @@
 #include <unordered_map>
 #include <unistd.h>
 
+#include "tickforge/dataset/dataset.h"
 #include "tickforge/dbn/decoder.h"
 #include "tickforge/dbn/to_arrow.h"
 #include "tickforge/label/movement.h"
@@ -561,18 +561,13 @@ Result<SymbolResult> BuildSymbol(const SymbolInfo& info, const std::vector<doubl
                                  const std::shared_ptr<arrow::Schema>& base_schema,
                                  const std::filesystem::path& path) {
   // Readers (the loader's purged splits) need the label horizon the dataset was built with.
-  const nlohmann::json label_meta = {{"lookback_rows", config.lookback_rows},
-                                     {"lookforward_input", config.lookforward_input},
-                                     {"lookforward_offset", config.lookforward_offset},
-                                     {"nbins", config.nbins},
-                                     {"mode", std::string(ModeName(config.mode))}};
-  auto schema = base_schema->WithMetadata(arrow::KeyValueMetadata::Make({"tickforge.label"}, {label_meta.dump()}));
-  ARROW_ASSIGN_OR_RAISE(schema, schema->AddField(schema->num_fields(), arrow::field("price_movement", arrow::float64())));
-  ARROW_ASSIGN_OR_RAISE(schema, schema->AddField(schema->num_fields(), arrow::field("classification_label", arrow::uint8())));
-  // Row groups of 32 Ki rows let the loader read a window's rows without decoding much else.
-  ParquetWriteOptions write;
-  write.row_group_rows = 1 << 15;
-  ARROW_ASSIGN_OR_RAISE(auto out, ParquetFile::Create(path, schema, write));
+  const dataset::LabelMetadata label_meta{.lookback_rows = config.lookback_rows,
+                                          .lookforward_input = config.lookforward_input,
+                                          .lookforward_offset = config.lookforward_offset,
+                                          .nbins = config.nbins,
+                                          .mode = std::string(ModeName(config.mode))};
+  ARROW_ASSIGN_OR_RAISE(auto schema, dataset::MakeSchema(*base_schema, label_meta));
+  ARROW_ASSIGN_OR_RAISE(auto out, dataset::CreateFile(path, schema));
 
   SymbolResult result;
   result.classes_fit.assign(static_cast<size_t>(config.nbins), 0);
@@ -635,12 +630,6 @@ Result<SymbolResult> BuildSymbol(const SymbolInfo& info, const std::vector<doubl
   return result;
 }
 
-std::string SafeName(const std::string& name) {
-  std::string out;
-  for (char c : name) out.push_back(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' ? c : '_');
-  return out;
-}
-
 Result<std::vector<double>> BoundariesFrom(const nlohmann::ordered_json& thresholds, const std::string& symbol) {
   const auto& b = thresholds.at("boundaries");
   if (b.is_array()) return b.get<std::vector<double>>();
@@ -682,7 +671,7 @@ Result<nlohmann::ordered_json> BuildOn(const Workspace& ws, const nlohmann::orde
       const auto in_fit = [&](int32_t file, int64_t t) {
         return per_symbol ? t < fit_rows : static_cast<bool>(file_in_fit[static_cast<size_t>(file)]);
       };
-      const auto file_name = fmt::format("{}_{}_dataset.parquet", config.currency, SafeName(name));
+      const auto file_name = dataset::FileName(config.currency, name);
       ARROW_ASSIGN_OR_RAISE(auto result,
                             BuildSymbol(info, *boundaries, config, in_fit, ws.schema, out_dir / file_name));
       entry["labeled"] = result.labeled;

@@ -38,8 +38,8 @@ struct BuildOptions {
                                                  const std::filesystem::path& thresholds_path,
                                                  const BuildOptions& options = {});
 
-/// Label all files with `thresholds` (the document Fit wrote) into `out_dir`: one
-/// {currency}_{symbol}_dataset.parquet per symbol and build_report.json; return the report.
+/// Label all files with `thresholds` (the document Fit wrote) into `out_dir`: one labeled
+/// dataset per symbol (dataset/dataset.h) and build_report.json; return the report.
 [[nodiscard]] Result<nlohmann::ordered_json> Build(const std::vector<std::string>& inputs,
                                                    const nlohmann::ordered_json& thresholds,
                                                    const LabelConfig& config,

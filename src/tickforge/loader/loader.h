@@ -1,19 +1,16 @@
 // The lazy, class-uniform loader of depth images (DESIGN.md §3.5): a light index of labeled
 // samples, a seeded plan per epoch, and a pool of threads that render batches ahead of the
 // consumer from an LRU cache of per-bin aggregates (or raw rows) under a byte budget.
+//
+// Its pieces, each in its own file with its internals in *_internal.h: index (datasets found,
+// samples, splits, rank shards), plan (each epoch's batches), segment_cache (the byte-budgeted
+// cache), render (a batch's images and the threads rendering ahead), read (dataset reads).
 #pragma once
 
 #include <array>
-#include <atomic>
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
-#include <map>
 #include <memory>
-#include <mutex>
-#include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "tickforge/features/depth_image.h"
@@ -77,22 +74,22 @@ struct CacheStats {
   int64_t evictions = 0;
 };
 
-class SegmentCache;
-class BatchPool;
-
 class Loader {
  public:
   /// Scan the datasets' metadata and labels (nothing else) and build the sample index.
   [[nodiscard]] static Result<std::unique_ptr<Loader>> Open(LoaderOptions options);
   ~Loader();
+  Loader(const Loader&) = delete;
+  Loader& operator=(const Loader&) = delete;
 
   /// Return the number of batches per epoch (the same on every rank).
-  [[nodiscard]] int64_t batches_per_epoch() const { return batches_per_epoch_; }
-  [[nodiscard]] const std::vector<std::string>& symbol_names() const { return names_; }
-  [[nodiscard]] int num_classes() const { return num_classes_; }
-  [[nodiscard]] int64_t num_samples() const { return static_cast<int64_t>(samples_.size()); }
-  [[nodiscard]] const std::vector<Sample>& samples() const { return samples_; }
-  [[nodiscard]] const LoaderOptions& options() const { return options_; }
+  [[nodiscard]] int64_t batches_per_epoch() const;
+  [[nodiscard]] const std::vector<std::string>& symbol_names() const;
+  [[nodiscard]] int num_classes() const;
+  [[nodiscard]] int64_t num_samples() const;
+  [[nodiscard]] const std::vector<Sample>& samples() const;
+  /// Return the options in effect: stride resolved, prefetch as the budget allows.
+  [[nodiscard]] const LoaderOptions& options() const;
 
   /// Plan `epoch` and start rendering from batch `first` on, every `step`-th batch.
   [[nodiscard]] Status Start(int64_t epoch, int64_t first = 0, int64_t step = 1);
@@ -110,44 +107,9 @@ class Loader {
   [[nodiscard]] std::vector<int64_t> class_counts() const;
 
  private:
-  explicit Loader(LoaderOptions options);
-  Status BuildIndex();
-  /// Return the epoch's batches back to back: batch b is plan[b·B, (b+1)·B), samples_ indices.
-  std::vector<uint32_t> PlanEpoch(int64_t epoch) const;
-  void Work();
-  Status RenderBatch(const uint32_t* plan, Batch& batch);
-
-  struct SymbolData {
-    std::string path;
-    int64_t rows = 0;
-  };
-
-  LoaderOptions options_;
-  std::vector<std::string> names_;
-  std::vector<SymbolData> datasets_;
-  std::vector<Sample> samples_;                  // this rank's samples
-  std::vector<std::vector<uint32_t>> by_class_;  // indices into samples_
-  int num_classes_ = 0;
-  int64_t batches_per_epoch_ = 0;
-  std::unique_ptr<SegmentCache> cache_;
-  std::shared_ptr<BatchPool> pool_;
-
-  // The running epoch. The lock and condition live behind a pointer so a forked child can
-  // abandon the ones it inherited (their state refers to the parent's threads).
-  struct Sync {
-    std::mutex mutex;
-    std::condition_variable changed;
-  };
-  std::unique_ptr<Sync> sync_ = std::make_unique<Sync>();
-  std::vector<uint32_t> plan_;                   // PlanEpoch of the running epoch
-  std::vector<int64_t> order_;                   // batch indices to render, in order
-  size_t next_job_ = 0;                          // next position in order_ to render
-  size_t next_out_ = 0;                          // next position in order_ to hand out
-  std::map<int64_t, std::shared_ptr<Batch>> done_;
-  std::vector<std::thread> workers_;
-  bool stopping_ = false;
-  int owner_pid_ = 0;  // the process whose threads workers_ holds
-  std::vector<int64_t> class_counts_;
+  struct Impl;
+  explicit Loader(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace tickforge::loader

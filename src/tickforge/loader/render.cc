@@ -1,0 +1,203 @@
+#include "tickforge/loader/render_internal.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <system_error>
+#include <utility>
+
+#include "tickforge/util/random.h"
+
+namespace tickforge::loader::internal {
+
+using features::BinCell;
+using features::Book;
+
+Status RenderBatch(const SampleIndex& index, const LoaderOptions& options, SegmentCache& cache, const uint32_t* plan,
+                   Batch& batch) {
+  const auto& image = options.image;
+  const int64_t floats = image.image_floats();
+  const int64_t tpb = image.ticks_per_bin;
+  const int64_t T = image.time_bins;
+  const int64_t W = image.window_rows();
+  const bool aligned = options.stride % tpb == 0;
+  batch.size = options.batch_size;
+  batch.features.resize(static_cast<size_t>(batch.size * floats));
+  batch.labels.resize(static_cast<size_t>(batch.size));
+  batch.symbols.resize(static_cast<size_t>(batch.size));
+  batch.rows.resize(static_cast<size_t>(batch.size));
+  batch.ts_event.resize(static_cast<size_t>(batch.size));
+  batch.sequence.resize(static_cast<size_t>(batch.size));
+  // The window's bins are read in place from the cached segments that hold them.
+  std::vector<const BinCell*> columns(static_cast<size_t>(T));
+  std::vector<std::shared_ptr<const Segment>> held;
+  std::vector<const Book*> books;
+  std::vector<int64_t> starts;
+  features::BinAggregates window_bins;  // reused by every off-grid window of the batch
+  const bool want_trades =
+      std::count(image.features.begin(), image.features.end(), features::Feature::kTradeCounts) > 0;
+  for (int64_t i = 0; i < batch.size; ++i) {
+    const Sample& sample = index.samples[plan[i]];
+    const auto& dataset = index.datasets[static_cast<size_t>(sample.symbol)];
+    float* out = batch.features.data() + i * floats;
+    if (aligned) {
+      // The window is bins [last - T + 1, last] of the symbol's grid; gather them from segments.
+      const int64_t last = (sample.row + 1) / tpb - 1;
+      held.clear();
+      int64_t mid = 0;
+      for (int64_t bin = last - T + 1; bin <= last;) {
+        const int64_t seg = bin / kBinsPerSegment;
+        const uint64_t key = MixSeeds({static_cast<uint64_t>(sample.symbol), 0, static_cast<uint64_t>(seg)});
+        ARROW_ASSIGN_OR_RAISE(auto segment, cache.Get(key, ReadBytes(kBinsPerSegment * tpb), [&]() -> Result<std::shared_ptr<const Segment>> {
+          const int64_t first = seg * kBinsPerSegment;
+          const int64_t bins = std::min(kBinsPerSegment, dataset.rows / tpb - first);
+          ARROW_ASSIGN_OR_RAISE(auto read, ReadBook(dataset.path, first * tpb, (first + bins) * tpb));
+          return MakeBinSegment(read, first, bins, image);
+        }));
+        const int64_t end = std::min(last, segment->first + segment->bins.bins() - 1);
+        for (int64_t b = bin; b <= end; ++b) {
+          columns[static_cast<size_t>(b - (last - T + 1))] = &segment->bins.at(b - segment->first, 0, 0);
+        }
+        if (end == last) mid = segment->mids[static_cast<size_t>(last - segment->first)];
+        held.push_back(std::move(segment));
+        bin = end + 1;
+      }
+      features::RenderFromBinPointers(columns.data(), mid, image, out);
+    } else {
+      // Raw rows are cached in disjoint chunks (none held twice, unlike overlapping windows);
+      // the window's bins are aggregated across the chunks it spans.
+      const int64_t first_row = sample.row - W + 1;
+      held.clear();
+      books.clear();
+      starts.clear();
+      for (int64_t c = first_row / kRawSegmentRows; c <= sample.row / kRawSegmentRows; ++c) {
+        const uint64_t key = MixSeeds({static_cast<uint64_t>(sample.symbol), 1, static_cast<uint64_t>(c)});
+        ARROW_ASSIGN_OR_RAISE(auto segment, cache.Get(key, ReadBytes(kRawSegmentRows), [&]() -> Result<std::shared_ptr<const Segment>> {
+          const int64_t first = c * kRawSegmentRows;
+          const int64_t end = std::min(dataset.rows, first + kRawSegmentRows);
+          ARROW_ASSIGN_OR_RAISE(auto read, ReadBook(dataset.path, first, end));
+          return MakeRawSegment(read, first, end - first, image, want_trades);
+        }));
+        books.push_back(&segment->book);
+        starts.push_back(segment->first);
+        held.push_back(std::move(segment));
+      }
+      features::AggregateChunks(books, starts, first_row, T, image, window_bins);
+      const int64_t mid = held.back()->mids[static_cast<size_t>(sample.row - starts.back())];
+      features::RenderFromBins(window_bins, T - 1, mid, image, out);
+    }
+    batch.labels[static_cast<size_t>(i)] = sample.label;
+    batch.symbols[static_cast<size_t>(i)] = sample.symbol;
+    batch.rows[static_cast<size_t>(i)] = sample.row;
+    batch.ts_event[static_cast<size_t>(i)] = sample.ts_event;
+    batch.sequence[static_cast<size_t>(i)] = sample.sequence;
+  }
+  return Status::OK();
+}
+
+std::shared_ptr<Batch> BatchPool::Acquire() {
+  Batch* batch = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    if (!free_.empty()) {
+      batch = free_.back().release();
+      free_.pop_back();
+    }
+  }
+  if (batch == nullptr) batch = new Batch();
+  return std::shared_ptr<Batch>(batch, [pool = shared_from_this()](Batch* b) {
+    std::lock_guard lock(pool->mutex_);
+    pool->free_.emplace_back(b);
+  });
+}
+
+Renderer::Renderer(const SampleIndex& index, const LoaderOptions& options, SegmentCache& cache)
+    : index_(index), options_(options), cache_(cache), class_counts_(static_cast<size_t>(index.num_classes), 0) {}
+
+void Renderer::Start(std::vector<uint32_t> plan, int64_t first, int64_t step) {
+  Stop();
+  std::lock_guard lock(sync_->mutex);
+  plan_ = std::move(plan);
+  order_.clear();
+  for (int64_t b = first; b < index_.batches_per_epoch; b += step) order_.push_back(b);
+  next_job_ = next_out_ = 0;
+  done_.clear();
+  stopping_ = false;
+  owner_pid_ = ::getpid();
+  for (int i = 0; i < options_.threads; ++i) workers_.emplace_back([this] { Work(); });
+}
+
+void Renderer::Work() {
+  while (true) {
+    size_t job;
+    {
+      std::unique_lock lock(sync_->mutex);
+      sync_->changed.wait(lock, [this] {
+        return stopping_ || next_job_ >= order_.size() ||
+               next_job_ < next_out_ + static_cast<size_t>(options_.prefetch);
+      });
+      // Threads end with the epoch's last job, so none outlive an iteration (or a fork).
+      if (stopping_ || next_job_ >= order_.size()) return;
+      job = next_job_++;
+    }
+    auto batch = pool_->Acquire();
+    batch->index = order_[job];
+    batch->status = RenderBatch(index_, options_, cache_, plan_.data() + order_[job] * options_.batch_size, *batch);
+    {
+      std::lock_guard lock(sync_->mutex);
+      done_[static_cast<int64_t>(job)] = std::move(batch);
+    }
+    sync_->changed.notify_all();
+  }
+}
+
+Result<std::shared_ptr<Batch>> Renderer::Next() {
+  std::shared_ptr<Batch> batch;
+  {
+    std::unique_lock lock(sync_->mutex);
+    if (next_out_ >= order_.size()) return nullptr;
+    sync_->changed.wait(lock, [this] { return done_.count(static_cast<int64_t>(next_out_)) > 0; });
+    auto it = done_.find(static_cast<int64_t>(next_out_));
+    batch = std::move(it->second);
+    done_.erase(it);
+    ++next_out_;
+    if (batch->status.ok()) {
+      for (int64_t label : batch->labels) ++class_counts_[static_cast<size_t>(label)];
+    }
+  }
+  sync_->changed.notify_all();
+  if (!batch->status.ok()) return batch->status;
+  return batch;
+}
+
+void Renderer::Stop() {
+  if (owner_pid_ != 0 && owner_pid_ != ::getpid()) {
+    // A forked child (a DataLoader worker) inherits the objects but not the threads: drop the
+    // thread handles and the lock and condition they may still be parked on, unjoined.
+    for (auto& worker : workers_) {
+      try {
+        worker.detach();
+      } catch (const std::system_error&) {
+      }
+    }
+    workers_.clear();
+    (void)sync_.release();
+    sync_ = std::make_unique<Sync>();
+    owner_pid_ = 0;
+    return;
+  }
+  {
+    std::lock_guard lock(sync_->mutex);
+    stopping_ = true;
+  }
+  sync_->changed.notify_all();
+  for (auto& worker : workers_) worker.join();
+  workers_.clear();
+}
+
+std::vector<int64_t> Renderer::class_counts() const {
+  std::lock_guard lock(sync_->mutex);
+  return class_counts_;
+}
+
+}  // namespace tickforge::loader::internal

@@ -1,0 +1,96 @@
+#include "tickforge/loader/segment_cache_internal.h"
+
+#include <algorithm>
+#include <climits>
+
+namespace tickforge::loader::internal {
+
+using features::BinCell;
+using features::Book;
+using features::kLevels;
+
+std::shared_ptr<Segment> MakeBinSegment(const ChunkedBook& read, int64_t first, int64_t bins,
+                                        const features::ImageOptions& image) {
+  auto made = std::make_shared<Segment>();
+  made->first = first;
+  features::AggregateChunks(read.chunks, read.starts, 0, bins, image, made->bins);
+  made->mids.resize(static_cast<size_t>(bins));
+  for (int64_t b = 0; b < bins; ++b) made->mids[static_cast<size_t>(b)] = read.Mid((b + 1) * image.ticks_per_bin - 1, image);
+  made->bytes = static_cast<int64_t>(made->bins.cells.size() * sizeof(BinCell) + made->mids.size() * 8);
+  return made;
+}
+
+std::shared_ptr<Segment> MakeRawSegment(const ChunkedBook& read, int64_t first, int64_t n,
+                                        const features::ImageOptions& image, bool want_trades) {
+  auto made = std::make_shared<Segment>();
+  made->first = first;
+  int64_t lo = INT64_MAX, hi = INT64_MIN;
+  for (const Book& from : read.books) {
+    for (int l = 0; l < kLevels; ++l) {
+      features::MicroPipRange(from.bid_px[l], from.rows, image, lo, hi);
+      features::MicroPipRange(from.ask_px[l], from.rows, image, lo, hi);
+    }
+  }
+  Book& book = made->book;
+  book.rows = n;
+  book.micro_pip_prices = lo > hi || hi - lo <= INT32_MAX;  // no price at all: all empty
+  book.micro_pip_base = lo > hi ? 0 : lo;
+  (book.micro_pip_prices ? made->offsets.resize(static_cast<size_t>(n * 2 * kLevels))
+                         : made->prices.resize(static_cast<size_t>(n * 2 * kLevels)));
+  const int columns = want_trades ? 4 : 2;
+  made->counts.resize(static_cast<size_t>(n * columns * kLevels));
+  for (int l = 0; l < kLevels; ++l) {
+    const size_t at_level = static_cast<size_t>(2 * l * n);
+    uint32_t* u = made->counts.data() + columns * l * n;
+    for (size_t k = 0; k < read.books.size(); ++k) {  // the read's chunks, in order
+      const Book& from = read.books[k];
+      const int64_t at = read.starts[k];
+      if (book.micro_pip_prices) {
+        int32_t* mp = made->offsets.data() + at_level;
+        features::ToMicroPipOffsets(from.bid_px[l], from.rows, image, book.micro_pip_base, mp + at);
+        features::ToMicroPipOffsets(from.ask_px[l], from.rows, image, book.micro_pip_base, mp + n + at);
+      } else {
+        int64_t* px = made->prices.data() + at_level;
+        std::copy_n(from.bid_px[l], from.rows, px + at);
+        std::copy_n(from.ask_px[l], from.rows, px + n + at);
+      }
+      std::copy_n(from.bid_sz[l], from.rows, u + at);
+      std::copy_n(from.ask_sz[l], from.rows, u + n + at);
+      if (want_trades) {
+        std::copy_n(from.bid_ct[l], from.rows, u + 2 * n + at);
+        std::copy_n(from.ask_ct[l], from.rows, u + 3 * n + at);
+      }
+    }
+    if (book.micro_pip_prices) {
+      book.bid_mp[l] = made->offsets.data() + at_level;
+      book.ask_mp[l] = made->offsets.data() + at_level + n;
+    } else {
+      book.bid_px[l] = made->prices.data() + at_level;
+      book.ask_px[l] = made->prices.data() + at_level + n;
+    }
+    book.bid_sz[l] = u;
+    book.ask_sz[l] = u + n;
+    if (want_trades) {
+      book.bid_ct[l] = u + 2 * n;
+      book.ask_ct[l] = u + 3 * n;
+    }
+  }
+  made->mids.resize(static_cast<size_t>(n));
+  for (int64_t r = 0; r < n; ++r) made->mids[static_cast<size_t>(r)] = read.Mid(r, image);
+  const int64_t price_bytes = book.micro_pip_prices ? 4 : 8;
+  made->bytes = n * (kLevels * 2 * price_bytes + kLevels * columns * 4 + 8);
+  return made;
+}
+
+void SegmentCache::Evict(size_t keep) {
+  while (live_ + reading_ > budget_ && order_.size() > keep) {
+    auto& victim = order_.back();
+    stats_.bytes -= victim.second->bytes;
+    --stats_.entries;
+    ++stats_.evictions;
+    index_.erase(victim.first);
+    order_.pop_back();
+  }
+}
+
+}  // namespace tickforge::loader::internal
