@@ -86,5 +86,20 @@ TEST_F(BinanceTest, RealTestdataWhenPresent) {
   EXPECT_EQ(Value<arrow::Int64Array>(**table, "timestamp", 0), 1637971200000);
 }
 
+TEST_F(BinanceTest, OpenFileChoosesTheFormatByExtension) {
+  // The same CSV bytes under three names: read as CSV, refused as a zip and as Parquet.
+  const std::string csv = std::string(kKlinesHeader) + kKlineRow1;
+  auto table = ReadFile(Write("BTCUSDT-1m-2024-02.csv", csv), Kind::kKlines);
+  ASSERT_TRUE(table.ok()) << table.status().ToString();
+  EXPECT_EQ((*table)->num_rows(), 1);
+  auto zip = ReadFile(Write("BTCUSDT-1m-2024-02.ZIP", csv), Kind::kKlines);
+  ASSERT_FALSE(zip.ok());
+  EXPECT_NE(zip.status().message().find("not a readable zip archive"), std::string::npos) << zip.status().message();
+  auto parquet = ReadFile(Write("klines_binance_BTCUSDT_1m_consolidated.parquet", csv), Kind::kKlines);
+  ASSERT_FALSE(parquet.ok());
+  EXPECT_NE(parquet.status().message().find("not a readable Parquet file"), std::string::npos)
+      << parquet.status().message();
+}
+
 }  // namespace
 }  // namespace tickforge::binance

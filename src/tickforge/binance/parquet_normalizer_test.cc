@@ -78,5 +78,68 @@ TEST_F(BinanceTest, ConsolidatedParquet) {
   EXPECT_NE(r.status().message().find("oops"), std::string::npos) << r.status().message();
 }
 
+std::vector<int64_t> Values(const std::shared_ptr<arrow::Array>& array) {
+  const auto& ints = static_cast<const arrow::Int64Array&>(*array);
+  std::vector<int64_t> out;
+  for (int64_t i = 0; i < ints.length(); ++i) out.push_back(ints.IsNull(i) ? -999 : ints.Value(i));
+  return out;
+}
+
+TEST(ConvertTime, TimestampUnitsAndIntegerMagnitudes) {
+  struct Case {
+    arrow::TimeUnit::type unit;
+    std::vector<int64_t> in, ms, us;
+  };
+  // Sub-millisecond times before 1970 round down, as a clock would.
+  const std::vector<Case> cases = {
+      {arrow::TimeUnit::SECOND, {1706745600}, {1706745600000}, {1706745600000000}},
+      {arrow::TimeUnit::MILLI, {1706745600123}, {1706745600123}, {1706745600123000}},
+      {arrow::TimeUnit::MICRO, {1706745600123456, -1}, {1706745600123, -1}, {1706745600123456, -1}},
+      {arrow::TimeUnit::NANO, {1706745600123456789, -1}, {1706745600123, -1}, {1706745600123456, -1}},
+  };
+  for (const auto& c : cases) {
+    arrow::TimestampBuilder builder(arrow::timestamp(c.unit), arrow::default_memory_pool());
+    ASSERT_OK(builder.AppendValues(c.in));
+    ASSERT_OK(builder.AppendNull());
+    ASSERT_OK_AND_ASSIGN(auto array, builder.Finish());
+    ASSERT_OK_AND_ASSIGN(auto pair, ConvertTime(array, "t.parquet", "timestamp"));
+    auto ms = c.ms, us = c.us;
+    ms.push_back(-999);
+    us.push_back(-999);
+    EXPECT_EQ(Values(pair.first), ms) << c.unit;
+    EXPECT_EQ(Values(pair.second), us) << c.unit;
+    EXPECT_EQ(pair.first->null_count(), 1);
+  }
+  // Plain integers (any width) are milliseconds or microseconds by their magnitude.
+  arrow::Int32Builder small;
+  ASSERT_OK(small.Append(1000));
+  ASSERT_OK_AND_ASSIGN(auto ints, small.Finish());
+  ASSERT_OK_AND_ASSIGN(auto pair, ConvertTime(ints, "t.parquet", "timestamp"));
+  EXPECT_EQ(Values(pair.second), std::vector<int64_t>{1000000});
+  arrow::Int64Builder micros;
+  ASSERT_OK(micros.Append(1735689600000123));
+  ASSERT_OK_AND_ASSIGN(ints, micros.Finish());
+  ASSERT_OK_AND_ASSIGN(pair, ConvertTime(ints, "t.parquet", "timestamp"));
+  EXPECT_EQ(Values(pair.first), std::vector<int64_t>{1735689600000});
+}
+
+TEST(ConvertTime, ErrorsNameFileAndColumn) {
+  arrow::TimestampBuilder seconds(arrow::timestamp(arrow::TimeUnit::SECOND), arrow::default_memory_pool());
+  ASSERT_OK(seconds.Append(int64_t{1} << 60));  // overflows in microseconds
+  ASSERT_OK_AND_ASSIGN(auto big, seconds.Finish());
+  auto r = ConvertTime(big, "t.parquet", "open_time");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("t.parquet: column 'open_time': time value"), std::string::npos)
+      << r.status().message();
+  EXPECT_NE(r.status().message().find("out of range"), std::string::npos) << r.status().message();
+  arrow::StringBuilder text;
+  ASSERT_OK(text.Append("noon"));
+  ASSERT_OK_AND_ASSIGN(auto strings, text.Finish());
+  r = ConvertTime(strings, "t.parquet", "open_time");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("t.parquet: column 'open_time': not a time"), std::string::npos)
+      << r.status().message();
+}
+
 }  // namespace
 }  // namespace tickforge::binance

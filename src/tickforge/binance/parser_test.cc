@@ -107,5 +107,73 @@ TEST_F(BinanceTest, TruncationAndCorruptionNeverCrash) {
   }
 }
 
+ParsedChunk ParseKlines(std::string_view bytes) {
+  return ParseChunk(bytes, Kind::kKlines, 12, NormalizedSchema(Kind::kKlines));
+}
+
+TEST(Parser, ErrorPositionIsTheLineInsideTheChunk) {
+  const std::string row1 = kKlineRow1;
+  auto r = ParseKlines(row1 + row1 + "1706745600000,1,1,1,1,1,1706745659999,1,1,1,1\n" + row1);
+  ASSERT_TRUE(r.error.has_value());
+  EXPECT_EQ(r.error->line, 2);
+  EXPECT_EQ(r.error->message, "expected 12 columns, got 11");
+  EXPECT_EQ(r.batch, nullptr);
+
+  // CRLF lines count the same, and the '\r' is not part of the last field.
+  const std::string crlf = Crlf(row1);
+  r = ParseKlines(crlf + crlf + crlf + "\r\n");
+  ASSERT_TRUE(r.error.has_value());
+  EXPECT_EQ(r.error->line, 3);
+  EXPECT_EQ(r.error->message, "empty line");
+
+  r = ParseKlines(row1 + "1706745600000,1,1,1,1,1,1706745659999,1,1,1,1,\n");
+  ASSERT_TRUE(r.error.has_value());
+  EXPECT_EQ(r.error->line, 1);
+  EXPECT_EQ(r.error->message, "column 12 (ignore) is empty");
+}
+
+TEST(Parser, CrlfAndUnterminatedLastLineParseLikeLf) {
+  const std::string row1 = kKlineRow1, row2 = kKlineRow2;
+  const auto lf = ParseKlines(row1 + row2);
+  ASSERT_FALSE(lf.error.has_value()) << lf.error->message;
+  ASSERT_EQ(lf.lines, 2);
+  const std::string crlf1 = Crlf(row1), crlf2 = Crlf(row2);
+  for (const std::string& bytes : {crlf1 + crlf2, row1 + row2.substr(0, row2.size() - 1),
+                                   crlf1 + crlf2.substr(0, crlf2.size() - 1)}) {
+    const auto r = ParseKlines(bytes);
+    ASSERT_FALSE(r.error.has_value()) << r.error->message;
+    EXPECT_EQ(r.lines, 2);
+    EXPECT_TRUE(r.batch->Equals(*lf.batch)) << bytes;
+  }
+}
+
+TEST(Parser, HeaderColumns) {
+  const std::string header(kKlinesHeader, std::strlen(kKlinesHeader) - 1);
+  EXPECT_EQ(*HeaderColumns(header, Kind::kKlines), 12);
+  EXPECT_EQ(*HeaderColumns("\xEF\xBB\xBF" + header, Kind::kKlines), 12);  // a byte order mark
+  EXPECT_EQ(*HeaderColumns("Open time,Open,High", Kind::kKlines), 3);
+  EXPECT_EQ(*HeaderColumns("1706745600000,1,2", Kind::kKlines), 0);  // data
+  EXPECT_EQ(*HeaderColumns(",1,2", Kind::kKlines), 0);  // data, failing later as an empty field
+  auto bad = HeaderColumns("calc_time,funding_interval_hours", Kind::kKlines);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(), "not a Binance klines header or row: 'calc_time,funding_interval_hours'");
+}
+
+TEST(Parser, DecimalStopsAtTheFieldEnd) {
+  double v = 0;
+  const std::string text = "0.15920000,7";
+  auto [ptr, ec] = ParseDecimal(text.data(), text.data() + text.size(), &v);
+  EXPECT_EQ(ec, std::errc());
+  EXPECT_EQ(ptr, text.data() + 10);
+  EXPECT_EQ(v, 0.1592);
+  const std::string exponent = "-1.5e-3";
+  const auto slow = ParseDecimal(exponent.data(), exponent.data() + exponent.size(), &v);
+  EXPECT_EQ(slow.ec, std::errc());
+  EXPECT_EQ(slow.ptr, exponent.data() + exponent.size());
+  EXPECT_EQ(v, -0.0015);
+  const std::string junk = "x1";
+  EXPECT_NE(ParseDecimal(junk.data(), junk.data() + junk.size(), &v).ec, std::errc());
+}
+
 }  // namespace
 }  // namespace tickforge::binance

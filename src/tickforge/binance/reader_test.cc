@@ -63,5 +63,63 @@ TEST_F(BinanceTest, ManyBlocksAndBatches) {
       << bad.status().message();
 }
 
+std::string ErrorOf(std::string_view bytes, Kind kind) {
+  auto r = ParseCsv(bytes, kind, "mem.csv");
+  EXPECT_FALSE(r.ok()) << bytes;
+  return r.ok() ? "" : r.status().message();
+}
+
+TEST(CsvReader, StartOfFile) {
+  const std::string header = kKlinesHeader;
+  // A header alone is an empty table of the normalized schema.
+  ASSERT_OK_AND_ASSIGN(auto table, ParseCsv(header, Kind::kKlines, "mem.csv"));
+  EXPECT_EQ(table->num_rows(), 0);
+  EXPECT_TRUE(table->schema()->Equals(*NormalizedSchema(Kind::kKlines)));
+  // CRLF line ends, a byte order mark and an unterminated last line.
+  std::string crlf = "\xEF\xBB\xBF" + Crlf(header) + Crlf(kKlineRow1);
+  crlf += std::string(kKlineRow2).substr(0, std::strlen(kKlineRow2) - 1);
+  ASSERT_OK_AND_ASSIGN(table, ParseCsv(crlf, Kind::kKlines, "mem.csv"));
+  ASSERT_EQ(table->num_rows(), 2);
+  EXPECT_EQ(Value<arrow::StringArray>(*table, "ignore", 0), "0");
+  EXPECT_EQ(Value<arrow::Int64Array>(*table, "timestamp", 1), 1706745660000);
+
+  EXPECT_EQ(ErrorOf("", Kind::kKlines), "mem.csv: byte 0: file is empty");
+  EXPECT_EQ(ErrorOf("open_time,open\n" + std::string(kKlineRow1), Kind::kKlines),
+            "mem.csv: line 1: header has 2 columns, expected 12");
+  EXPECT_EQ(ErrorOf("agg_trade_id,price\n1,2,3,4,5,6\n", Kind::kAggTrades),
+            "mem.csv: line 2: expected 7 (futures) or 8 (spot) columns, got 6");
+  EXPECT_EQ(ErrorOf("1,2,3,4,5,6\n", Kind::kAggTrades),
+            "mem.csv: line 1: expected 7 (futures) or 8 (spot) columns, got 6");
+}
+
+TEST(CsvReader, LineNumbersCountTheHeader) {
+  const std::string rows = std::string(kKlineRow1) + kKlineRow2 + "1706745720000,1\n";
+  EXPECT_EQ(ErrorOf(rows, Kind::kKlines), "mem.csv: line 3: expected 12 columns, got 2");
+  EXPECT_EQ(ErrorOf(kKlinesHeader + rows, Kind::kKlines), "mem.csv: line 4: expected 12 columns, got 2");
+}
+
+TEST(CsvReader, ErrorsStick) {
+  auto reader = MakeCsvReader(MakeMemorySource("x\n"), Kind::kFunding, "mem.csv", {});
+  std::shared_ptr<arrow::RecordBatch> batch;
+  const Status first = reader->ReadNext(&batch);
+  ASSERT_FALSE(first.ok());
+  EXPECT_EQ(batch, nullptr);
+  EXPECT_EQ(reader->ReadNext(&batch).message(), first.message());
+}
+
+TEST(CsvReader, ThreadsDoNotChangeTheResult) {
+  // Several 1 MiB chunks per block, so a pool parses them side by side.
+  std::string data;
+  for (int64_t i = 0; i < 200000; ++i) {
+    data += std::to_string(1706745600000 + i) + ",8," + std::to_string(i % 97) + ".25\n";
+  }
+  ReadOptions serial;
+  serial.use_threads = false;
+  ASSERT_OK_AND_ASSIGN(auto one, ParseCsv(data, Kind::kFunding, "mem.csv", serial));
+  ASSERT_OK_AND_ASSIGN(auto many, ParseCsv(data, Kind::kFunding, "mem.csv"));
+  EXPECT_EQ(one->num_rows(), 200000);
+  EXPECT_TRUE(one->Equals(*many));
+}
+
 }  // namespace
 }  // namespace tickforge::binance

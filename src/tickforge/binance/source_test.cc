@@ -95,5 +95,89 @@ TEST_F(BinanceTest, ZipWithZeroOrSeveralEntriesIsRefused) {
   }
 }
 
+// Read a source to its end in pieces of `step` bytes, checking Remaining() on the way.
+Result<std::string> Drain(ByteSource& source, int64_t step, bool check_remaining = true) {
+  std::string out;
+  while (true) {
+    const int64_t before = source.Remaining();
+    std::string piece(static_cast<size_t>(step), '\0');
+    ARROW_ASSIGN_OR_RAISE(int64_t got, source.Read(step, piece.data()));
+    if (check_remaining && before >= 0) {
+      EXPECT_EQ(source.Remaining(), before - got);
+    }
+    if (got == 0) return out;
+    out.append(piece, 0, static_cast<size_t>(got));
+  }
+}
+
+// Write a zip archive of one deflated entry "a.csv" holding `csv`; return its bytes.
+std::string CsvZip(const std::string& path, const std::string& csv) {
+  int code = 0;
+  zip_t* archive = zip_open(path.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &code);
+  EXPECT_NE(archive, nullptr);
+  zip_source_t* src = zip_source_buffer(archive, csv.data(), csv.size(), 0);
+  EXPECT_GE(zip_file_add(archive, "a.csv", src, 0), 0);
+  EXPECT_EQ(zip_close(archive), 0);
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+// Funding-like lines whose numbers do not repeat, so they do not deflate to almost nothing.
+std::string SampleCsv() {
+  std::mt19937 rng(11);
+  std::string csv;
+  for (int i = 0; i < 3000; ++i) csv += std::to_string(1706745600000 + i) + ",8," + std::to_string(rng()) + "\n";
+  return csv;
+}
+
+TEST_F(BinanceTest, FileAndMemorySourcesGiveTheBytes) {
+  const std::string data = SampleCsv();
+  const auto path = Write("plain.csv", data);
+  ASSERT_OK_AND_ASSIGN(auto file, OpenFileSource(path));
+  EXPECT_EQ(file->Remaining(), static_cast<int64_t>(data.size()));
+  ASSERT_OK_AND_ASSIGN(auto read, Drain(*file, 1000));
+  EXPECT_EQ(read, data);
+  auto memory = MakeMemorySource(data);
+  ASSERT_OK_AND_ASSIGN(read, Drain(*memory, 7));
+  EXPECT_EQ(read, data);
+
+  auto missing = OpenFileSource((dir_ / "missing.csv").string());
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find((dir_ / "missing.csv").string()), std::string::npos)
+      << missing.status().message();
+}
+
+TEST_F(BinanceTest, ZipSourceDecompressesItsEntry) {
+  const std::string csv = SampleCsv();
+  const auto path = (dir_ / "good.zip").string();
+  CsvZip(path, csv);
+  ASSERT_OK_AND_ASSIGN(auto zip, OpenZipSource(path));
+  EXPECT_EQ(zip->Remaining(), static_cast<int64_t>(csv.size()));  // the entry's uncompressed size
+  ASSERT_OK_AND_ASSIGN(auto read, Drain(*zip, 4096));
+  EXPECT_EQ(read, csv);
+}
+
+TEST_F(BinanceTest, TruncatedZipNamesFileAndOffset) {
+  const std::string bytes = CsvZip((dir_ / "good.zip").string(), SampleCsv());
+  // Any cut loses the end-of-central-directory record: refused on opening, at byte 0.
+  for (size_t cut : {size_t{0}, size_t{10}, bytes.size() / 2, bytes.size() - 23, bytes.size() - 1}) {
+    const auto path = Write("cut.zip", bytes.substr(0, cut));
+    auto r = OpenZipSource(path);
+    ASSERT_FALSE(r.ok()) << cut;
+    EXPECT_NE(r.status().message().find(path + ": byte 0: not a readable zip archive"), std::string::npos)
+        << r.status().message();
+  }
+  // Damage inside the compressed data passes the directory checks and fails while reading,
+  // naming the entry and how far into its bytes the reader got.
+  std::string damaged = bytes;
+  damaged[damaged.size() / 3] ^= 0x5a;
+  const auto path = Write("damaged.zip", damaged);
+  ASSERT_OK_AND_ASSIGN(auto zip, OpenZipSource(path));
+  auto r = Drain(*zip, 1000, /*check_remaining=*/false);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find(path + ": byte "), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("corrupt zip data in entry a.csv"), std::string::npos) << r.status().message();
+}
+
 }  // namespace
 }  // namespace tickforge::binance
