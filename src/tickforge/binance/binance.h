@@ -2,6 +2,7 @@
 // as CSV, zip archives of one CSV, or the seed's consolidated Parquet files, normalized to one
 // Arrow schema per kind. Timestamps become int64 milliseconds, and the *_us columns keep the
 // exact microsecond value, because Binance spot files switched to microseconds on 2025-01-01.
+// This header is the module's API; the implementation is one file per idea, listed in binance.cc.
 #pragma once
 
 #include <arrow/record_batch.h>

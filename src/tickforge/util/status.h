@@ -1,5 +1,5 @@
-// The error model: Arrow's Status and Result<T>, plus helpers that put the file and
-// byte offset into every message about bad input.
+// The error model: Arrow's Status and Result<T>, plus helpers that put the file and the
+// byte offset (binary formats) or the line (text formats) into every message about bad input.
 #pragma once
 
 #include <arrow/result.h>
@@ -21,6 +21,14 @@ template <typename... Args>
 [[nodiscard]] Status InputError(std::string_view path, uint64_t offset,
                                 fmt::format_string<Args...> format, Args&&... args) {
   return Status::Invalid(path, ": byte ", offset, ": ",
+                         fmt::format(format, std::forward<Args>(args)...));
+}
+
+/// Return an Invalid status naming the file and the 1-based line where a text input went wrong.
+template <typename... Args>
+[[nodiscard]] Status InputLineError(std::string_view path, int64_t line,
+                                    fmt::format_string<Args...> format, Args&&... args) {
+  return Status::Invalid(path, ": line ", line, ": ",
                          fmt::format(format, std::forward<Args>(args)...));
 }
 
