@@ -28,6 +28,7 @@ long enough for the default T=500, ticks_per_bin=100) or come from ``tickforge.s
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 
 import numpy as np
@@ -998,3 +999,20 @@ def test_row_and_ts_exclusive(small_dataset):
 def test_missing_file(tmp_path):
     with pytest.raises(tickforge.TickforgeError, match="nope.parquet"):
         tickforge.render(tmp_path / "nope.parquet", row=0, time_bins=1, ticks_per_bin=1)
+
+
+def test_render_draws_the_features_the_dataset_was_labeled_for(tmp_path):
+    """label config `features` is recorded in the dataset; render without features draws them."""
+    files = tickforge.synth_dbn(tmp_path / "dbn", symbols=1, days=1, rows_per_day=3000, seed=7, zstd=False)
+    tickforge.label_run(files, tmp_path / "out", lookback_rows=50, lookforward_input=50, lookforward_offset=5,
+                        min_symbol_samples=10, nbins=3, features=["variance", "volume"])
+    path = sorted((tmp_path / "out").glob("*_dataset.parquet"))[0]
+    recorded = json.loads(pq.read_schema(path).metadata[b"tickforge.label"])
+    assert recorded["features"] == ["variance", "volume"]
+    row = pq.ParquetFile(path).metadata.num_rows - 1
+    both = tickforge.render(path, row=row, time_bins=5, ticks_per_bin=4)
+    assert both.shape == (2, 402, 5)
+    explicit = tickforge.render(path, row=row, time_bins=5, ticks_per_bin=4, features=["volume", "variance"])
+    np.testing.assert_array_equal(both, explicit)
+    one = tickforge.render(path, row=row, time_bins=5, ticks_per_bin=4, features="volume")
+    np.testing.assert_array_equal(one, both[0])

@@ -205,8 +205,9 @@ def render(
 ):
     """Render the depth image of the sample ending at ``row`` (or at the last row at or before
     ``ts``, ns since the epoch) of a labeled dataset: float32 (402, T), or (N, 402, T) for
-    several features, stacked in the order volume, variance, trade_counts. Options left out
-    take the engine's defaults (below)."""
+    several features, stacked in the order volume, variance, trade_counts. ``features`` left
+    out are those the dataset was labeled for (label config ``features``); other options left
+    out take the engine's defaults (below)."""
     given = dict(features=features, time_bins=time_bins, ticks_per_bin=ticks_per_bin,
                  micro_pip_size=micro_pip_size)
     options = {k: v if k != "features" or isinstance(v, str) else list(v)

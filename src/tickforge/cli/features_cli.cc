@@ -23,7 +23,12 @@ struct RenderArgs {
 
 Status Render(RenderArgs& args) {
   auto& image_options = args.image_options;
-  if (!args.feature_names.empty()) image_options.features.clear();
+  if (args.feature_names.empty()) {
+    ARROW_ASSIGN_OR_RAISE(const auto recorded, features::DatasetImageOptions(args.dataset));
+    image_options.features = recorded.features;
+  } else {
+    image_options.features.clear();
+  }
   for (const auto& name : args.feature_names) {
     ARROW_ASSIGN_OR_RAISE(auto feature, features::FeatureFromName(name));
     image_options.features.push_back(feature);
@@ -60,9 +65,10 @@ void AddFeaturesCommands(CLI::App& app, int* exit_code) {
   for (auto feature : image_options.features) {
     default_features += (default_features.empty() ? "" : ",") + features::FeatureName(feature);
   }
-  render->add_option("--features", args->feature_names, "volume, variance, trade_counts")
-      ->delimiter(',')
-      ->default_str(default_features);
+  render->add_option("--features", args->feature_names,
+                     "volume, variance, trade_counts (default: those the dataset was labeled for, else " +
+                         default_features + ")")
+      ->delimiter(',');
   render->add_option("--time-bins", image_options.time_bins, "T")->capture_default_str();
   render->add_option("--ticks-per-bin", image_options.ticks_per_bin, "Rows per time bin")->capture_default_str();
   render->add_option("--micro-pip-size", image_options.micro_pip_size, "Price grid step")->capture_default_str();

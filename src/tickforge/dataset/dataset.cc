@@ -11,23 +11,20 @@
 #include <vector>
 
 #include "tickforge/dbn/schema.h"
+#include "tickforge/util/config.h"
 #include "tickforge/util/files.h"
 
 namespace tickforge::dataset {
 namespace {
 
 // Read `key` of `doc` into `out` when present; a value of another JSON type is an error.
+// Read one field when the metadata has it (fields it lacks keep their defaults), through the
+// config layer's typed reads.
 template <typename T>
 Status ReadField(const nlohmann::json& doc, const char* key, const std::string& path, T& out) {
   const auto it = doc.find(key);
   if (it == doc.end()) return Status::OK();
-  const bool fits = std::is_same_v<T, std::string> ? it->is_string() : it->is_number();
-  if (!fits) {
-    return Status::Invalid(path, ": ", kMetadataKey, " metadata: '", key, "' is ", it->type_name(), ", expected a ",
-                           std::is_same_v<T, std::string> ? "string" : "number");
-  }
-  out = it->get<T>();
-  return Status::OK();
+  return config::Read(*it, path + ": " + std::string(kMetadataKey) + " metadata", key, &out);
 }
 
 }  // namespace
@@ -54,7 +51,8 @@ std::string LabelMetadata::ToJson() const {
                               {"lookforward_input", lookforward_input},
                               {"lookforward_offset", lookforward_offset},
                               {"nbins", nbins},
-                              {"mode", mode}};
+                              {"mode", mode},
+                              {"features", features}};
   return doc.dump();
 }
 
@@ -71,6 +69,7 @@ Result<std::optional<LabelMetadata>> LabelMetadata::FromSchema(const arrow::Sche
   ARROW_RETURN_NOT_OK(ReadField(doc, "lookforward_offset", path, out.lookforward_offset));
   ARROW_RETURN_NOT_OK(ReadField(doc, "nbins", path, out.nbins));
   ARROW_RETURN_NOT_OK(ReadField(doc, "mode", path, out.mode));
+  ARROW_RETURN_NOT_OK(ReadField(doc, "features", path, out.features));
   return out;
 }
 

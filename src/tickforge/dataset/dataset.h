@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tickforge/util/parquet.h"
 #include "tickforge/util/status.h"
@@ -58,6 +59,9 @@ struct LabelMetadata {
   int64_t lookforward_offset = 0;
   int nbins = 0;
   std::string mode;
+  /// The depth-image features the dataset was labeled for (label config `features`); what
+  /// render draws when its caller names none. Empty in datasets written before it was recorded.
+  std::vector<std::string> features;
 
   /// Return how many rows after a sample its label looks at: lookforward_offset +
   /// lookforward_input.

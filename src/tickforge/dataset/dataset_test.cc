@@ -38,9 +38,10 @@ TEST(DatasetTest, SymbolOfFileNameIsBetweenTheFirstUnderscoreAndTheSuffix) {
 
 TEST(DatasetTest, MetadataIsWrittenAsSortedJson) {
   const LabelMetadata meta{.lookback_rows = 200, .lookforward_input = 300, .lookforward_offset = 20, .nbins = 13,
-                           .mode = "per_symbol"};
+                           .mode = "per_symbol", .features = {"volume", "variance"}};
   EXPECT_EQ(meta.ToJson(),
-            R"({"lookback_rows":200,"lookforward_input":300,"lookforward_offset":20,"mode":"per_symbol","nbins":13})");
+            R"({"features":["volume","variance"],"lookback_rows":200,"lookforward_input":300,)"
+            R"("lookforward_offset":20,"mode":"per_symbol","nbins":13})");
   EXPECT_EQ(meta.horizon(), 320);
 }
 
@@ -215,7 +216,7 @@ TEST(DatasetTest, LabelBuildWritesTheContract) {
     ASSERT_OK_AND_ASSIGN(auto meta, LabelMetadata::FromSchema(*schema, path));
     ASSERT_TRUE(meta.has_value());
     EXPECT_EQ(*meta, (LabelMetadata{.lookback_rows = 50, .lookforward_input = 40, .lookforward_offset = 5, .nbins = 4,
-                                    .mode = "global"}));
+                                    .mode = "global", .features = {"volume"}}));
     const auto metadata = reader->parquet_reader()->metadata();
     for (int g = 0; g + 1 < metadata->num_row_groups(); ++g) EXPECT_EQ(metadata->RowGroup(g)->num_rows(), 32768);
     row_groups += metadata->num_row_groups();

@@ -521,6 +521,23 @@ Status Render(const Book& book, int64_t t, const ImageOptions& options, float* o
 
 namespace tickforge::features {
 
+Result<ImageOptions> DatasetImageOptions(const std::string& path) {
+  ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquetReader(path, arrow::default_memory_pool()));
+  std::shared_ptr<arrow::Schema> schema;
+  ARROW_RETURN_NOT_OK(WithPath(reader->GetSchema(&schema), path));
+  ARROW_ASSIGN_OR_RAISE(const auto metadata, dataset::LabelMetadata::FromSchema(*schema, path));
+  ImageOptions options;
+  if (metadata && !metadata->features.empty()) {
+    options.features.clear();
+    for (const auto& name : metadata->features) {
+      auto feature = FeatureFromName(name);
+      if (!feature.ok()) return WithPath(feature.status(), path);
+      options.features.push_back(*feature);
+    }
+  }
+  return options;
+}
+
 Result<std::vector<float>> RenderDatasetRow(const std::string& path, int64_t row, const ImageOptions& options) {
   ARROW_RETURN_NOT_OK(options.Validate());
   ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquetReader(path, arrow::default_memory_pool()));

@@ -129,6 +129,10 @@ namespace tickforge::features {
 [[nodiscard]] Result<std::vector<float>> RenderDatasetRow(const std::string& path, int64_t row,
                                                           const ImageOptions& options);
 
+/// Return ImageOptions' defaults with the features the dataset at `path` was labeled for (its
+/// metadata's `features`), where it records any: what render draws when its caller names none.
+[[nodiscard]] Result<ImageOptions> DatasetImageOptions(const std::string& path);
+
 /// Return the last row of a dataset whose ts_event is at or before `ts` (ns since the epoch).
 [[nodiscard]] Result<int64_t> RowAtOrBefore(const std::string& path, int64_t ts);
 

@@ -560,12 +560,14 @@ Result<SymbolResult> BuildSymbol(const SymbolInfo& info, const std::vector<doubl
                                  const LabelConfig& config, const std::function<bool(int32_t, int64_t)>& in_fit,
                                  const std::shared_ptr<arrow::Schema>& base_schema,
                                  const std::filesystem::path& path) {
-  // Readers (the loader's purged splits) need the label horizon the dataset was built with.
+  // Readers need the label horizon the dataset was built with (the loader's purged splits) and
+  // the features it is meant for (render's default).
   const dataset::LabelMetadata label_meta{.lookback_rows = config.lookback_rows,
                                           .lookforward_input = config.lookforward_input,
                                           .lookforward_offset = config.lookforward_offset,
                                           .nbins = config.nbins,
-                                          .mode = std::string(ModeName(config.mode))};
+                                          .mode = std::string(ModeName(config.mode)),
+                                          .features = config.features};
   ARROW_ASSIGN_OR_RAISE(auto schema, dataset::MakeSchema(*base_schema, label_meta));
   ARROW_ASSIGN_OR_RAISE(auto out, dataset::CreateFile(path, schema));
 

@@ -25,7 +25,7 @@ namespace {
 nb::ndarray<nb::numpy, float> Render(const std::string& dataset, std::optional<int64_t> row, std::optional<int64_t> ts,
                                      const std::string& options_json) {
   if (row.has_value() == ts.has_value()) throw nb::value_error("give exactly one of row= and ts=");
-  features::ImageOptions options;
+  auto options = Unwrap(features::DatasetImageOptions(dataset));
   Check(features::ImageOptionsTable().Apply(nlohmann::json::parse(options_json), &options, "render options"));
   Check(options.Validate());
   const auto time_bins = options.time_bins;

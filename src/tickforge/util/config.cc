@@ -73,7 +73,7 @@ Result<nlohmann::json> ParseText(std::string_view text, std::string_view source)
   try {
     return FromYaml(YAML::Load(std::string(text)));
   } catch (const YAML::Exception& e) {
-    return Status::Invalid(source, ": line ", e.mark.line + 1, ": ", e.msg);
+    return InputLineError(source, e.mark.line + 1, "{}", e.msg);
   }
 }
 
