@@ -23,6 +23,7 @@
 
 #include "tickforge/dataset/dataset.h"
 #include "tickforge/dbn/decoder.h"
+#include "tickforge/dbn/schema.h"
 #include "tickforge/dbn/to_arrow.h"
 #include "tickforge/label/movement.h"
 #include "tickforge/util/io.h"
@@ -31,6 +32,10 @@
 
 namespace tickforge::label {
 namespace {
+
+// The two book columns labeling reads: the mid is (bid_px_00 + ask_px_00) / 2.
+const std::string& kBestBid = dbn::BookColumnName(dbn::BookField::kBidPx, 0);
+const std::string& kBestAsk = dbn::BookColumnName(dbn::BookField::kAskPx, 0);
 
 using Clock = std::chrono::steady_clock;
 
@@ -89,7 +94,7 @@ struct Workspace {
 };
 
 template <typename ArrayType>
-const ArrayType& Column(const arrow::RecordBatch& batch, const char* name) {
+const ArrayType& Column(const arrow::RecordBatch& batch, const std::string& name) {
   return static_cast<const ArrayType&>(*batch.GetColumnByName(name));
 }
 
@@ -149,8 +154,8 @@ Status SplitFile(const InputFile& input, const LabelConfig& config, Workspace& w
   ARROW_ASSIGN_OR_RAISE(auto batch, table->CombineChunksToBatch());
   if (!ws.schema) ws.schema = batch->schema();
 
-  const auto& bid = Column<arrow::Int64Array>(*batch, "bid_px_00");
-  const auto& ask = Column<arrow::Int64Array>(*batch, "ask_px_00");
+  const auto& bid = Column<arrow::Int64Array>(*batch, kBestBid);
+  const auto& ask = Column<arrow::Int64Array>(*batch, kBestAsk);
   const auto& ts = Column<arrow::TimestampArray>(*batch, "ts_event");
   const auto& sequence = Column<arrow::UInt32Array>(*batch, "sequence");
   const auto& symbol = Column<arrow::StringArray>(*batch, "symbol");
@@ -385,12 +390,12 @@ Status ForEachFitMovement(const SymbolInfo& info, int max_file, int64_t limit, c
   const auto ring_size = std::bit_ceil(static_cast<uint64_t>(config.lookforward_offset + config.lookforward_input + 2));
   std::vector<int32_t> file_of(ring_size);
   int64_t next = config.lookback_rows;
-  SeriesReader reader(info, max_file, {"bid_px_00", "ask_px_00"});
+  SeriesReader reader(info, max_file, {kBestBid, kBestAsk});
   while (window.size() < limit && next <= last) {
     ARROW_ASSIGN_OR_RAISE(auto chunk, reader.Next());
     if (!chunk) break;
-    const auto& bid = Column<arrow::Int64Array>(*chunk->rows, "bid_px_00");
-    const auto& ask = Column<arrow::Int64Array>(*chunk->rows, "ask_px_00");
+    const auto& bid = Column<arrow::Int64Array>(*chunk->rows, kBestBid);
+    const auto& ask = Column<arrow::Int64Array>(*chunk->rows, kBestAsk);
     for (int64_t i = 0; i < chunk->rows->num_rows() && window.size() < limit; ++i) {
       file_of[static_cast<size_t>(window.size()) & (ring_size - 1)] = chunk->file[static_cast<size_t>(i)];
       window.Push(bid.Value(i) + ask.Value(i));
@@ -616,8 +621,8 @@ Result<SymbolResult> BuildSymbol(const SymbolInfo& info, const std::vector<doubl
   while (true) {
     ARROW_ASSIGN_OR_RAISE(auto chunk, reader.Next());
     if (!chunk) break;
-    const auto& bid = Column<arrow::Int64Array>(*chunk->rows, "bid_px_00");
-    const auto& ask = Column<arrow::Int64Array>(*chunk->rows, "ask_px_00");
+    const auto& bid = Column<arrow::Int64Array>(*chunk->rows, kBestBid);
+    const auto& ask = Column<arrow::Int64Array>(*chunk->rows, kBestAsk);
     for (int64_t i = 0; i < chunk->rows->num_rows(); ++i) {
       series.Push(bid.Value(i) + ask.Value(i), [&](double m, bool) { movements.push_back(m); });
     }
