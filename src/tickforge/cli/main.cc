@@ -10,6 +10,7 @@
 #include "tickforge/cli/panel_cli.h"
 #include "tickforge/cli/store_cli.h"
 #include "tickforge/cli/synth_cli.h"
+#include "tickforge/api.h"  // the whole public API compiles as one unit
 #include "tickforge/util/version.h"
 
 int main(int argc, char** argv) {
