@@ -13,7 +13,7 @@ import yaml
 
 import tickforge
 
-NAMES = ["image", "label", "loader", "panel", "ingest", "scan", "compact", "write"]
+NAMES = ["image", "label", "loader", "panel", "ingest", "scan", "compact", "write", "synth_dbn", "synth_binance"]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -42,7 +42,8 @@ def test_panel_help_lists_the_engine_defaults():
     assert yaml.safe_load(block) == tickforge.option_defaults("panel")
 
 
-@pytest.mark.parametrize("function,name", [(tickforge.render, "image"), (tickforge.streaming_concat, "panel")])
+@pytest.mark.parametrize("function,name", [(tickforge.render, "image"), (tickforge.streaming_concat, "panel"),
+                                           (tickforge.synth_dbn, "synth_dbn"), (tickforge.synth_binance, "synth_binance")])
 def test_docstrings_show_the_engine_defaults(function, name):
     for key, value in tickforge.option_defaults(name).items():
         assert f"{key} = {value!r}" in function.__doc__, key
@@ -97,3 +98,20 @@ def test_loader_options_fill_in_only_unset_keys(tmp_path):
     config.write_text("batch_szie: 4\n")
     with pytest.raises(tickforge.TickforgeError, match=r"loader.yaml: unknown key 'batch_szie' \(did you mean 'batch_size'"):
         _tickforge.loader_config(json.dumps({"config": str(config)}))
+
+
+def test_synth_cli_help_shows_the_struct_defaults():
+    out = subprocess.run([str(tickforge.native_cli()), "synth", "binance", "--help"], capture_output=True, text=True,
+                         check=True).stdout
+    defaults = tickforge.option_defaults("synth_binance")
+    assert f"--start TEXT={defaults['start']}" in out and f"--symbols TEXT={defaults['symbols']}" in out
+    out = subprocess.run([str(tickforge.native_cli()), "synth", "dbn", "--help"], capture_output=True, text=True,
+                         check=True).stdout
+    assert f"--start-date TEXT={tickforge.option_defaults('synth_dbn')['start_date']}" in out
+
+
+def test_synth_binance_options_reach_the_generator(tmp_path):
+    paths = tickforge.synth_binance(tmp_path, symbols=["ETHUSDT"], kinds="aggtrades", start="2024-03-02")
+    assert [p.name for p in paths] == ["ETHUSDT-aggTrades-2024-03-02.csv"]
+    with pytest.raises(tickforge.TickforgeError, match="key 'kinds'"):
+        tickforge.synth_binance(tmp_path, kinds=["candles"])

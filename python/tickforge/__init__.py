@@ -99,18 +99,18 @@ def dbn_to_parquet(
 def synth_dbn(
     out_dir: PathLike,
     *,
-    symbols: int = 4,
-    days: int = 2,
-    rows_per_day: int = 100_000,
-    seed: int = 1,
-    start_date: str = "2024-04-01",
-    zstd: bool = True,
+    symbols: int | None = None,
+    days: int | None = None,
+    rows_per_day: int | None = None,
+    seed: int | None = None,
+    start_date: str | None = None,
+    zstd: bool | None = None,
 ) -> list[Path]:
-    """Write synthetic MBP-10 DBN files, one per trading day; return their paths."""
-    written = _tickforge.synth_dbn(
-        os.fspath(out_dir), symbols, days, rows_per_day, seed, start_date, zstd
-    )
-    return [Path(p) for p in written]
+    """Write synthetic MBP-10 DBN files, one per trading day; return their paths. Options left
+    out take the engine's defaults (below)."""
+    given = dict(symbols=symbols, days=days, rows_per_day=rows_per_day, seed=seed, start_date=start_date, zstd=zstd)
+    options = {k: v for k, v in given.items() if v is not None}
+    return [Path(p) for p in _tickforge.synth_dbn(os.fspath(out_dir), json.dumps(options))]
 
 
 def _paths(inputs: PathLike | Iterable[PathLike]) -> list[str]:
@@ -226,7 +226,6 @@ def _with_defaults(function, name: str) -> None:
     function.__doc__ += "\n\n    Defaults::\n\n" + "\n".join(lines) + "\n"
 
 
-_with_defaults(render, "image")
 
 
 def __getattr__(name: str):
@@ -288,26 +287,31 @@ def read_binance(path: PathLike, kind: str | None = None, **kwargs) -> pa.Table:
 def synth_binance(
     out: PathLike,
     *,
-    symbols: int | Sequence[str] = 2,
-    days: int = 1,
-    start: str = "2024-01-01",
-    market: str = "spot",
-    kinds: str | Sequence[str] = ("klines",),
-    interval: str = "1m",
-    monthly: bool = False,
+    symbols: int | Sequence[str] | None = None,
+    days: int | None = None,
+    start: str | None = None,
+    market: str | None = None,
+    kinds: str | Sequence[str] | None = None,
+    interval: str | None = None,
+    monthly: bool | None = None,
     header: bool | None = None,
-    zip: bool = False,
-    aggtrades_per_minute: float = 60.0,
-    seed: int = 1,
+    zip: bool | None = None,
+    aggtrades_per_minute: float | None = None,
+    seed: int | None = None,
 ) -> list[Path]:
     """Write synthetic Binance dumps in data.binance.vision's formats and layout; return the
     paths. ``symbols`` is a count (BTCUSDT, ETHUSDT, ...) or a list of names; ``header`` None
-    means as Binance (futures with a header, spot without); spot times are µs from 2025."""
-    names = [] if isinstance(symbols, int) else [str(s) for s in symbols]
-    count = symbols if isinstance(symbols, int) else len(names)
-    kind_list = [kinds] if isinstance(kinds, str) else list(kinds)
-    written = _tickforge.synth_binance(
-        os.fspath(out), names, count, days, start, market, kind_list, interval, monthly, header, zip,
-        float(aggtrades_per_minute), seed,
-    )
-    return [Path(p) for p in written]
+    means as Binance (futures with a header, spot without); spot times are µs from 2025.
+    Options left out take the engine's defaults (below)."""
+    given = dict(symbols=symbols if symbols is None or isinstance(symbols, int) else [str(s) for s in symbols],
+                 days=days, start=start, market=market,
+                 kinds=kinds if kinds is None or isinstance(kinds, str) else list(kinds), interval=interval,
+                 monthly=monthly, header=header, zip=zip,
+                 aggtrades_per_minute=None if aggtrades_per_minute is None else float(aggtrades_per_minute), seed=seed)
+    options = {k: v for k, v in given.items() if v is not None}
+    return [Path(p) for p in _tickforge.synth_binance(os.fspath(out), json.dumps(options))]
+
+
+_with_defaults(render, "image")
+_with_defaults(synth_dbn, "synth_dbn")
+_with_defaults(synth_binance, "synth_binance")

@@ -20,15 +20,22 @@ namespace {
 
 struct SynthDbnArgs {
   synth::SynthOptions options;
-  std::string start_date = "2024-04-01";
-  bool no_zstd = false;
+  std::string start_date = FormatYmd(options.start_date);
+  bool no_zstd = !options.zstd;
   std::string out_dir;
 };
 
+// The text flags start from the option struct's defaults, so --help shows the engine's values.
+std::vector<std::string> KindNames(const std::vector<binance::Kind>& kinds) {
+  std::vector<std::string> names;
+  for (auto kind : kinds) names.emplace_back(binance::KindName(kind));
+  return names;
+}
+
 struct SynthBinanceArgs {
   synth::BinanceOptions options;
-  std::string symbols = "2", start = "2024-01-01";
-  std::vector<std::string> kinds = {"klines"};
+  std::string symbols = std::to_string(options.symbol_count), start = FormatYmd(options.start_date);
+  std::vector<std::string> kinds = KindNames(options.kinds);
   bool header = false, no_header = false;
 };
 

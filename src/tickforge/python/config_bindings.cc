@@ -11,6 +11,7 @@
 #include "tickforge/panel/config.h"
 #include "tickforge/python/bindings.h"
 #include "tickforge/store/options.h"
+#include "tickforge/synth/options.h"
 
 namespace nb = nanobind;
 
@@ -26,8 +27,11 @@ std::string OptionDefaults(const std::string& name) {
   if (name == "scan") return store::ToJson(store::ScanOptions{}).dump();
   if (name == "compact") return store::ToJson(store::CompactOptions{}).dump();
   if (name == "write") return store::ToJson(store::WriteOptions{}).dump();
+  if (name == "synth_dbn") return synth::SynthOptionsTable().ToJson(synth::SynthOptions{}).dump();
+  if (name == "synth_binance") return synth::BinanceOptionsTable().ToJson(synth::BinanceOptions{}).dump();
   throw nb::value_error(("no options named '" + name +
-                         "' (image, label, loader, panel, ingest, scan, compact, write)").c_str());
+                         "' (image, label, loader, panel, ingest, scan, compact, write, synth_dbn, synth_binance)")
+                            .c_str());
 }
 
 }  // namespace
@@ -35,7 +39,7 @@ std::string OptionDefaults(const std::string& name) {
 void BindConfig(nb::module_& m) {
   m.def("option_defaults", &OptionDefaults, nb::arg("name"),
         "Return the defaults (JSON) of the named option struct: image, label, loader, panel, ingest, scan, "
-        "compact or write.");
+        "compact, write, synth_dbn or synth_binance.");
 }
 
 }  // namespace tickforge::python
