@@ -23,6 +23,7 @@
 #include "tickforge/binance/binance.h"
 
 #include "tickforge/synth/binance.h"
+#include "tickforge/synth/options.h"
 #include "tickforge/synth/synth.h"
 
 #include "tickforge/store/convert.h"
