@@ -11,7 +11,7 @@
 namespace tickforge::cli {
 
 int ReportError(const Status& status) {
-  fmt::print(stderr, "tickforge: error: {}\n", status.message());
+  fmt::print(stderr, "tickforge: error: {}\n", Describe(status));
   return kExitError;
 }
 

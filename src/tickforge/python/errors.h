@@ -1,5 +1,5 @@
 // How the bindings turn a Status into a Python error: every failure the engine reports is
-// raised as tickforge.TickforgeError (a ValueError) with the Status message.
+// raised as tickforge.TickforgeError (a ValueError) with the Status message and its detail.
 #pragma once
 
 #include <nanobind/nanobind.h>
@@ -16,9 +16,9 @@ struct Error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// Throw Error with the message of a failed `status`.
+/// Throw Error with the message (and the operating system's reason) of a failed `status`.
 inline void Check(const Status& status) {
-  if (!status.ok()) throw Error(status.message());
+  if (!status.ok()) throw Error(Describe(status));
 }
 
 /// Return the value of `result`, or throw Error with its message.

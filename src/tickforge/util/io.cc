@@ -44,7 +44,38 @@ Result<InputFile> OpenInput(const std::string& path) {
 }
 
 namespace {
+
 std::atomic<uint64_t> temp_counter{0};
+
+class NamedOutputStream final : public arrow::io::OutputStream {
+ public:
+  NamedOutputStream(std::shared_ptr<arrow::io::OutputStream> inner, std::string path)
+      : inner_(std::move(inner)), path_(std::move(path)) {}
+
+  Status Close() override { return WithPath(inner_->Close(), path_); }
+  Status Abort() override { return WithPath(inner_->Abort(), path_); }
+  bool closed() const override { return inner_->closed(); }
+  Result<int64_t> Tell() const override { return Named(inner_->Tell()); }
+  Status Write(const void* data, int64_t nbytes) override { return WithPath(inner_->Write(data, nbytes), path_); }
+  Status Write(const std::shared_ptr<arrow::Buffer>& data) override { return WithPath(inner_->Write(data), path_); }
+  Status Flush() override { return WithPath(inner_->Flush(), path_); }
+
+ private:
+  template <typename T>
+  Result<T> Named(Result<T> result) const {
+    if (!result.ok()) return WithPath(result.status(), path_);
+    return result;
+  }
+
+  std::shared_ptr<arrow::io::OutputStream> inner_;
+  std::string path_;
+};
+
+}  // namespace
+
+std::shared_ptr<arrow::io::OutputStream> NamingErrors(std::shared_ptr<arrow::io::OutputStream> stream,
+                                                      std::string path) {
+  return std::make_shared<NamedOutputStream>(std::move(stream), std::move(path));
 }
 
 Result<std::unique_ptr<AtomicFile>> AtomicFile::Create(const std::filesystem::path& path) {
@@ -55,7 +86,8 @@ Result<std::unique_ptr<AtomicFile>> AtomicFile::Create(const std::filesystem::pa
              fmt::format(".{}.tmp-{}-{}", path.filename().string(), ::getpid(), temp_counter++);
   auto stream = arrow::io::FileOutputStream::Open(tmp.string());
   if (!stream.ok()) return WithPath(stream.status(), tmp.string());
-  return std::unique_ptr<AtomicFile>(new AtomicFile(path, tmp, *stream));
+  // Errors name the file the caller asked for, not the hidden temporary one.
+  return std::unique_ptr<AtomicFile>(new AtomicFile(path, tmp, NamingErrors(*stream, path.string())));
 }
 
 AtomicFile::~AtomicFile() { Abort(); }

@@ -35,6 +35,11 @@ struct InputFile {
 /// Wrap an in-memory or other stream, detecting zstd the same way.
 [[nodiscard]] Result<InputFile> WrapInput(std::shared_ptr<arrow::io::RandomAccessFile> raw);
 
+/// Wrap `stream` so that every error it returns names `path` (Arrow's own file errors name no
+/// file: "Error writing bytes to file").
+[[nodiscard]] std::shared_ptr<arrow::io::OutputStream> NamingErrors(std::shared_ptr<arrow::io::OutputStream> stream,
+                                                                    std::string path);
+
 /// Write a file under a hidden temporary name and move it into place only on Commit(), so a
 /// reader never sees a half-written file. An uncommitted file is removed on destruction.
 class AtomicFile {

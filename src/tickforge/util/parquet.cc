@@ -87,6 +87,7 @@ Result<std::unique_ptr<ParquetFile>> ParquetFile::Create(const std::filesystem::
       parquet::ArrowWriterProperties::Builder().set_use_threads(options.use_threads)->store_schema()->build();
   std::unique_ptr<ParquetFile> out(new ParquetFile());
   out->row_group_rows_ = options.row_group_rows;
+  out->path_ = path;
   if (options.atomic) {
     ARROW_ASSIGN_OR_RAISE(out->file_, AtomicFile::Create(path));
     out->stream_ = out->file_->stream();
@@ -96,7 +97,7 @@ Result<std::unique_ptr<ParquetFile>> ParquetFile::Create(const std::filesystem::
     if (ec) return Status::IOError(path.parent_path().string(), ": ", ec.message());
     auto stream = arrow::io::FileOutputStream::Open(path.string());
     if (!stream.ok()) return WithPath(stream.status(), path.string());
-    out->stream_ = *stream;
+    out->stream_ = NamingErrors(*stream, path.string());
   }
   ARROW_ASSIGN_OR_RAISE(out->writer_,
                         parquet::arrow::FileWriter::Open(*schema, arrow::default_memory_pool(),
@@ -105,12 +106,14 @@ Result<std::unique_ptr<ParquetFile>> ParquetFile::Create(const std::filesystem::
   return out;
 }
 
-Status ParquetFile::Write(const arrow::RecordBatch& batch) { return writer_->WriteRecordBatch(batch); }
+Status ParquetFile::Write(const arrow::RecordBatch& batch) { return Named(writer_->WriteRecordBatch(batch)); }
 
-Status ParquetFile::WriteTable(const arrow::Table& table) { return writer_->WriteTable(table, row_group_rows_); }
+Status ParquetFile::WriteTable(const arrow::Table& table) { return Named(writer_->WriteTable(table, row_group_rows_)); }
+
+Status ParquetFile::Named(const Status& status) const { return WithPath(status, path_.string()); }
 
 Result<int64_t> ParquetFile::Close() {
-  ARROW_RETURN_NOT_OK(writer_->Close());
+  ARROW_RETURN_NOT_OK(Named(writer_->Close()));
   ARROW_ASSIGN_OR_RAISE(int64_t size, stream_->Tell());
   if (file_) {
     ARROW_RETURN_NOT_OK(file_->Commit());

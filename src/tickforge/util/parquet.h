@@ -61,6 +61,10 @@ class ParquetFile {
 
  private:
   ParquetFile() = default;
+  /// Return `status` naming the file (the Parquet writer's own errors name none).
+  [[nodiscard]] Status Named(const Status& status) const;
+
+  std::filesystem::path path_;
   std::unique_ptr<AtomicFile> file_;
   std::shared_ptr<arrow::io::OutputStream> stream_;
   std::unique_ptr<parquet::arrow::FileWriter> writer_;

@@ -32,6 +32,14 @@ template <typename... Args>
                          fmt::format(format, std::forward<Args>(args)...));
 }
 
+/// Return the message a person reads: the status's message and its detail (an I/O error's
+/// operating-system reason, e.g. "[errno 28] No space left on device"), which message() omits.
+[[nodiscard]] inline std::string Describe(const Status& status) {
+  std::string text = status.message();
+  if (const auto& detail = status.detail()) text += ": " + detail->ToString();
+  return text;
+}
+
 /// Return `status` with `path` prefixed to its message unless the message already names it.
 [[nodiscard]] inline Status WithPath(const Status& status, std::string_view path) {
   if (status.ok() || status.message().find(path) != std::string::npos) return status;
