@@ -16,7 +16,7 @@
 #include <fmt/ranges.h>
 
 #include "tickforge/binance/layout_internal.h"
-#include "tickforge/util/files.h"
+#include "tickforge/util/parquet.h"
 #include "tickforge/util/time.h"
 
 namespace tickforge::binance {
@@ -252,16 +252,15 @@ Result<std::pair<std::shared_ptr<arrow::Array>, std::shared_ptr<arrow::Array>>> 
 
 Result<std::shared_ptr<arrow::RecordBatchReader>> OpenConsolidatedParquet(const std::string& path, Kind kind,
                                                                           const ReadOptions& options) {
-  ARROW_ASSIGN_OR_RAISE(auto opened, OpenReadable(path));
-  parquet::ArrowReaderProperties properties;
-  properties.set_batch_size(options.batch_rows > 0 ? options.batch_rows : ReadOptions{}.batch_rows);
-  properties.set_use_threads(options.use_threads);
-  parquet::arrow::FileReaderBuilder builder;
-  Status status = builder.Open(opened);
-  if (!status.ok()) return Status::Invalid(path, ": not a readable Parquet file: ", status.message());
-  builder.properties(properties);
-  auto file = builder.Build();
-  if (!file.ok()) return Status::Invalid(path, ": not a readable Parquet file: ", file.status().message());
+  ParquetReadOptions read;
+  read.batch_rows = options.batch_rows > 0 ? options.batch_rows : ReadOptions{}.batch_rows;
+  read.use_threads = options.use_threads;
+  auto file = OpenParquet(path, read);
+  if (!file.ok()) {
+    // The message already names the file (and a missing one is an I/O error like any other).
+    if (file.status().IsIOError()) return file.status();
+    return Status::Invalid("not a readable Parquet file: ", file.status().message());
+  }
   auto reader = (*file)->GetRecordBatchReader();
   if (!reader.ok()) return Status::Invalid(path, ": ", reader.status().message());
   ARROW_ASSIGN_OR_RAISE(auto normalizer,

@@ -93,7 +93,7 @@ TEST(DatasetTest, WrittenDatasetHasTheContract) {
   spec.rows = 2 * 32768 + 100;
   ASSERT_OK_AND_ASSIGN(const auto path, WriteLabeledDataset(dir.path(), spec));
   EXPECT_EQ(path.filename(), "AUDUSD_6AM4_dataset.parquet");
-  ASSERT_OK_AND_ASSIGN(auto reader, OpenParquetReader(path.string(), arrow::default_memory_pool()));
+  ASSERT_OK_AND_ASSIGN(auto reader, OpenParquet(path.string()));
   const auto metadata = reader->parquet_reader()->metadata();
   ASSERT_EQ(metadata->num_row_groups(), 3);
   EXPECT_EQ(metadata->RowGroup(0)->num_rows(), 32768);
@@ -165,7 +165,7 @@ TEST(DatasetTest, ReadBookRowsReadsTheBookColumnsOfARange) {
   DatasetSpec spec;
   spec.rows = 32768 + 5000;
   ASSERT_OK_AND_ASSIGN(const auto path, WriteLabeledDataset(dir.path(), spec));
-  ASSERT_OK_AND_ASSIGN(auto reader, OpenParquetReader(path.string(), arrow::default_memory_pool()));
+  ASSERT_OK_AND_ASSIGN(auto reader, OpenParquet(path.string()));
   ASSERT_OK_AND_ASSIGN(auto all, reader->ReadTable());
   ASSERT_OK_AND_ASSIGN(auto rows, ReadBookRows(*reader, path.string(), 30000, 34000));
   EXPECT_EQ(rows->num_rows(), 4000);
@@ -206,7 +206,7 @@ TEST(DatasetTest, LabelBuildWritesTheContract) {
   for (const auto& [symbol, path] : found) {
     discovered.insert(symbol);
     EXPECT_EQ(std::filesystem::path(path).filename().string(), report["symbols"][symbol]["output"].get<std::string>());
-    ASSERT_OK_AND_ASSIGN(auto reader, OpenParquetReader(path, arrow::default_memory_pool()));
+    ASSERT_OK_AND_ASSIGN(auto reader, OpenParquet(path));
     std::shared_ptr<arrow::Schema> schema;
     ASSERT_OK(reader->GetSchema(&schema));
     ASSERT_OK(CheckSchema(*schema, path));

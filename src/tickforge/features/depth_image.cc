@@ -522,7 +522,7 @@ Status Render(const Book& book, int64_t t, const ImageOptions& options, float* o
 namespace tickforge::features {
 
 Result<ImageOptions> DatasetImageOptions(const std::string& path) {
-  ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquetReader(path, arrow::default_memory_pool()));
+  ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquet(path));
   std::shared_ptr<arrow::Schema> schema;
   ARROW_RETURN_NOT_OK(WithPath(reader->GetSchema(&schema), path));
   ARROW_ASSIGN_OR_RAISE(const auto metadata, dataset::LabelMetadata::FromSchema(*schema, path));
@@ -540,7 +540,7 @@ Result<ImageOptions> DatasetImageOptions(const std::string& path) {
 
 Result<std::vector<float>> RenderDatasetRow(const std::string& path, int64_t row, const ImageOptions& options) {
   ARROW_RETURN_NOT_OK(options.Validate());
-  ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquetReader(path, arrow::default_memory_pool()));
+  ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquet(path));
   const int64_t rows = reader->parquet_reader()->metadata()->num_rows();
   const int64_t first = row - options.window_rows() + 1;
   if (row < 0 || row >= rows || first < 0) {
@@ -557,7 +557,7 @@ Result<std::vector<float>> RenderDatasetRow(const std::string& path, int64_t row
 }
 
 Result<int64_t> RowAtOrBefore(const std::string& path, int64_t ts) {
-  ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquetReader(path, arrow::default_memory_pool()));
+  ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquet(path));
   std::shared_ptr<arrow::Schema> schema;
   ARROW_RETURN_NOT_OK(reader->GetSchema(&schema));
   const int index = schema->GetFieldIndex(std::string(dataset::kTsEventColumn));

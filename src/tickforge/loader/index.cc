@@ -28,7 +28,7 @@ Result<TimeRange> TimeRangeOf(const std::map<std::string, std::string>& datasets
   TimeRange range;
   const std::string ts_column(dataset::kTsEventColumn);
   for (const auto& [symbol, path] : datasets) {
-    ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquetReader(path, ReadPool()));
+    ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquet(path, {.pool = ReadPool()}));
     const auto metadata = reader->parquet_reader()->metadata();
     const int ts_index = metadata->schema()->ColumnIndex(ts_column);
     if (ts_index < 0) return Status::Invalid(path, ": no column '", ts_column, "' (is this a label build dataset?)");
@@ -107,7 +107,7 @@ Result<SampleIndex> BuildIndex(const LoaderOptions& options) {
   int64_t horizon = -1;
   int nbins = 0;
   for (const auto& [symbol, path] : found) {
-    ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquetReader(path, ReadPool()));
+    ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquet(path, {.pool = ReadPool()}));
     std::shared_ptr<arrow::Schema> schema;
     ARROW_RETURN_NOT_OK(reader->GetSchema(&schema));
     ARROW_RETURN_NOT_OK(dataset::CheckSchema(*schema, path));

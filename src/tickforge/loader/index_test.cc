@@ -309,7 +309,7 @@ TEST(IndexOfLabelBuildTest, MatchesTheDatasetsColumns) {
   EXPECT_EQ(index.num_classes, 4);
   size_t at = 0;
   for (size_t s = 0; s < index.names.size(); ++s) {
-    ASSERT_OK_AND_ASSIGN(auto reader, OpenParquetReader(index.datasets[s].path, arrow::default_memory_pool()));
+    ASSERT_OK_AND_ASSIGN(auto reader, OpenParquet(index.datasets[s].path));
     std::shared_ptr<arrow::Table> table;
     ASSERT_OK_AND_ASSIGN(table, reader->ReadTable());
     ASSERT_OK_AND_ASSIGN(auto batch, table->CombineChunksToBatch());

@@ -12,7 +12,7 @@ arrow::MemoryPool* ReadPool() { return arrow::system_memory_pool(); }
 
 Result<std::shared_ptr<arrow::Table>> ReadRows(const std::string& path, int64_t begin, int64_t end,
                                                const std::vector<std::string>& names) {
-  ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquetReader(path, ReadPool()));
+  ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquet(path, {.pool = ReadPool()}));
   return ReadRowRange(*reader, path, begin, end, names);
 }
 
@@ -28,7 +28,7 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ChunksOf(const arrow::T
 }
 
 Result<ChunkedBook> ReadBook(const std::string& path, int64_t begin, int64_t end) {
-  ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquetReader(path, ReadPool()));
+  ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquet(path, {.pool = ReadPool()}));
   ARROW_ASSIGN_OR_RAISE(auto table, dataset::ReadBookRows(*reader, path, begin, end));
   ARROW_ASSIGN_OR_RAISE(auto chunks, ChunksOf(*table));
   ChunkedBook out;

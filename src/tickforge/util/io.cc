@@ -9,6 +9,8 @@
 #include <atomic>
 #include <cstring>
 
+#include "tickforge/util/files.h"
+
 namespace tickforge {
 
 bool LooksLikeZstd(const uint8_t* bytes, size_t n) {
@@ -38,9 +40,8 @@ Result<InputFile> WrapInput(std::shared_ptr<arrow::io::RandomAccessFile> raw) {
 }
 
 Result<InputFile> OpenInput(const std::string& path) {
-  auto opened = arrow::io::ReadableFile::Open(path);
-  if (!opened.ok()) return WithPath(opened.status(), path);
-  return WrapInput(*opened);
+  ARROW_ASSIGN_OR_RAISE(auto file, OpenReadable(path));
+  return WrapInput(std::move(file));
 }
 
 namespace {

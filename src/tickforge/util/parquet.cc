@@ -1,27 +1,59 @@
 #include "tickforge/util/parquet.h"
 
 #include <arrow/io/file.h>
+#include <arrow/io/memory.h>
 #include <arrow/table.h>
 #include <arrow/type.h>
 #include <arrow/type_traits.h>
 #include <arrow/util/compression.h>
 #include <parquet/properties.h>
 
+#include <algorithm>
+#include <filesystem>
+
 namespace tickforge {
 
-Result<std::unique_ptr<parquet::arrow::FileReader>> OpenParquetReader(const std::string& path,
-                                                                     arrow::MemoryPool* pool) {
-  auto file = arrow::io::ReadableFile::Open(path, pool);
-  if (!file.ok()) return WithPath(file.status(), path);
-  parquet::ReaderProperties properties(pool);
-  properties.enable_buffered_stream();
+Result<std::unique_ptr<parquet::arrow::FileReader>> OpenParquet(const std::string& path,
+                                                               const ParquetReadOptions& options) {
+  std::shared_ptr<arrow::io::RandomAccessFile> file;
+  parquet::ReaderProperties properties(options.pool);
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (options.map_below_bytes > 0 && !ec && static_cast<int64_t>(size) <= options.map_below_bytes) {
+    auto mapped = arrow::io::MemoryMappedFile::Open(path, arrow::io::FileMode::READ);
+    if (!mapped.ok()) return WithPath(mapped.status(), path);
+    file = *std::move(mapped);
+  } else {
+    auto opened = arrow::io::ReadableFile::Open(path, options.pool);
+    if (!opened.ok()) return WithPath(opened.status(), path);
+    file = *std::move(opened);
+    properties.enable_buffered_stream();
+    if (options.buffer_bytes > 0) properties.set_buffer_size(options.buffer_bytes);
+  }
   parquet::ArrowReaderProperties arrow_properties;
+  arrow_properties.set_use_threads(options.use_threads);
   arrow_properties.set_pre_buffer(false);
   parquet::arrow::FileReaderBuilder builder;
-  ARROW_RETURN_NOT_OK(WithPath(builder.Open(*file, properties), path));
+  ARROW_RETURN_NOT_OK(WithPath(builder.Open(file, properties, options.metadata), path));
+  if (options.batch_rows > 0) {
+    const auto& metadata = *builder.raw_reader()->metadata();
+    int64_t longest = 1;
+    for (int i = 0; i < metadata.num_row_groups(); ++i) longest = std::max(longest, metadata.RowGroup(i)->num_rows());
+    arrow_properties.set_batch_size(std::min(options.batch_rows, longest));
+  }
   std::unique_ptr<parquet::arrow::FileReader> reader;
-  ARROW_RETURN_NOT_OK(WithPath(builder.memory_pool(pool)->properties(arrow_properties)->Build(&reader), path));
+  ARROW_RETURN_NOT_OK(WithPath(builder.memory_pool(options.pool)->properties(arrow_properties)->Build(&reader), path));
   return reader;
+}
+
+Result<std::shared_ptr<arrow::RecordBatchReader>> ReadParquetBatches(const std::string& path,
+                                                                    const ParquetReadOptions& options) {
+  ARROW_ASSIGN_OR_RAISE(std::shared_ptr<parquet::arrow::FileReader> file, OpenParquet(path, options));
+  auto batches = file->GetRecordBatchReader();
+  if (!batches.ok()) return WithPath(batches.status(), path);
+  std::shared_ptr<arrow::RecordBatchReader> reader = *std::move(batches);
+  // The batch reader borrows the file reader: share ownership of both.
+  return std::shared_ptr<arrow::RecordBatchReader>(reader.get(), [reader, file](auto*) {});
 }
 
 Result<std::shared_ptr<arrow::Table>> ReadRowRange(parquet::arrow::FileReader& reader, const std::string& path,

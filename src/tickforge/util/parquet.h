@@ -2,6 +2,8 @@
 // writer that commits its file atomically.
 #pragma once
 
+#include <arrow/memory_pool.h>
+#include <arrow/record_batch.h>
 #include <arrow/type_fwd.h>
 #include <arrow/util/type_fwd.h>
 #include <parquet/arrow/reader.h>
@@ -28,11 +30,33 @@ struct ParquetWriteOptions {
   bool atomic = true;
 };
 
-/// Open a Parquet file for reads of few rows of many columns: pages are read as they are
-/// decoded rather than each column chunk (or all of them, pre-buffered) first, which would hold
-/// the compressed row groups in memory beside their decoded rows. Errors name the file.
-[[nodiscard]] Result<std::unique_ptr<parquet::arrow::FileReader>> OpenParquetReader(const std::string& path,
-                                                                                   arrow::MemoryPool* pool);
+/// How a Parquet file is opened for reading.
+struct ParquetReadOptions {
+  arrow::MemoryPool* pool = arrow::default_memory_pool();
+  /// Rows per batch of GetRecordBatchReader(), at most the longest row group (the reader sizes
+  /// its buffers by the batch and copies to shrink them when a row group ends first); 0: Arrow's
+  /// default.
+  int64_t batch_rows = 0;
+  /// Decode columns on Arrow's CPU thread pool.
+  bool use_threads = false;
+  /// Map files up to this size and decode straight from the page cache instead of copying them
+  /// in (the mapping lasts while the file is read); 0: never map.
+  int64_t map_below_bytes = 0;
+  /// Bytes read at a time from a file that is not mapped: pages are read as they are decoded
+  /// (no pre-buffering of column chunks), which bounds the reader's memory by this rather than
+  /// by the row group; 0: Arrow's default buffer.
+  int64_t buffer_bytes = 0;
+  /// A footer read before (skips reading it again).
+  std::shared_ptr<parquet::FileMetaData> metadata;
+};
+
+/// Open a Parquet file, the one way every module does; errors name the file.
+[[nodiscard]] Result<std::unique_ptr<parquet::arrow::FileReader>> OpenParquet(const std::string& path,
+                                                                             const ParquetReadOptions& options = {});
+
+/// Stream the batches of a Parquet file (the reader keeps the file open); errors name the file.
+[[nodiscard]] Result<std::shared_ptr<arrow::RecordBatchReader>> ReadParquetBatches(
+    const std::string& path, const ParquetReadOptions& options = {});
 
 /// Read rows [begin, end) of the named columns of `path`, opened as `reader`, touching only the
 /// row groups that hold them: a chunk per row group, not combined into one. Errors name the
