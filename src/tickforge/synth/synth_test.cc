@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +17,8 @@
 
 #include "tickforge/dbn/decoder.h"
 #include "tickforge/dbn/records.h"
+#include "tickforge/synth/synth_internal.h"
+#include "tickforge/util/time.h"
 
 namespace tickforge::synth {
 namespace {
@@ -476,6 +479,43 @@ TEST_F(SynthTest, InvalidOptionsAreRejected) {
   }
   // Nothing was written.
   EXPECT_FALSE(fs::exists(dir_ / "invalid"));
+}
+
+TEST(SplitRowsTest, SharesAddUpAndTheLargestRemaindersGetTheRest) {
+  const std::vector<double> weights = {0.9, 1.4, 1.6, 2.5, 0.05, 0.3};
+  const double total = 0.9 + 1.4 + 1.6 + 2.5 + 0.05 + 0.3;
+  for (int64_t rows : {int64_t{1}, int64_t{3}, int64_t{6}, int64_t{7}, int64_t{100}, int64_t{12345},
+                       int64_t{1'000'000'007}}) {
+    const auto shares = internal::SplitRows(rows, weights);
+    ASSERT_EQ(shares.size(), weights.size());
+    int64_t sum = 0;
+    double smallest_rounded_up = 2, largest_rounded_down = -1;
+    for (size_t i = 0; i < shares.size(); ++i) {
+      sum += shares[i];
+      const double exact = static_cast<double>(rows) * weights[i] / total;
+      const double down = std::floor(exact);
+      ASSERT_TRUE(shares[i] == static_cast<int64_t>(down) || shares[i] == static_cast<int64_t>(down) + 1)
+          << "rows " << rows << " share " << i;
+      if (shares[i] > static_cast<int64_t>(down)) {
+        smallest_rounded_up = std::min(smallest_rounded_up, exact - down);
+      } else {
+        largest_rounded_down = std::max(largest_rounded_down, exact - down);
+      }
+    }
+    EXPECT_EQ(sum, rows);
+    EXPECT_GE(smallest_rounded_up, largest_rounded_down) << "rows " << rows;
+  }
+  // Equal weights: an even split, the extra rows to the first.
+  EXPECT_EQ(internal::SplitRows(10, {1, 1, 1, 1}), (std::vector<int64_t>{3, 3, 2, 2}));
+}
+
+TEST(WeekdayTest, CountsFromTheThursdayOfTheEpoch) {
+  EXPECT_EQ(internal::Weekday(0), 4);
+  EXPECT_EQ(internal::Weekday(-1), 3);
+  EXPECT_EQ(internal::Weekday(DaysFromYmd(20240401)), 1);  // a Monday
+  EXPECT_EQ(internal::Weekday(DaysFromYmd(20240405)), 5);
+  EXPECT_EQ(internal::Weekday(DaysFromYmd(20240406)), 6);
+  EXPECT_EQ(internal::Weekday(DaysFromYmd(20240407)), 0);
 }
 
 }  // namespace

@@ -1,0 +1,55 @@
+// The threshold fit (DESIGN.md §3.3, docs/labeling.md "Fit set", "Boundaries"): which files
+// the fit reads and samples (seeded), the fit's movement pass over a symbol's series, the
+// seeded per-file cap on candidates, and the thresholds document made from the pooled
+// movements' quantiles.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tickforge/label/config.h"
+#include "tickforge/label/split_internal.h"
+#include "tickforge/util/status.h"
+
+namespace tickforge::label::internal {
+
+/// Return n_fit = max(1, floor(files · fit_fraction)): the first files, by start time, that
+/// global thresholds are fit on.
+[[nodiscard]] int FitFileCount(int files, double fit_fraction);
+
+/// Return, for each of `files` files, whether the global fit samples it: of the first `n_fit`,
+/// the k = max(1, floor(n_fit · fraction)) with the smallest splitmix64(splitmix64(seed) ^ f)
+/// (ties: smaller f); no later file.
+[[nodiscard]] std::vector<bool> SampleFitFiles(int files, int n_fit, double fraction, uint64_t seed);
+
+/// Return the key that orders a file's fit candidates for the cap:
+/// splitmix64(splitmix64(splitmix64(seed + 1) ^ sym) ^ t).
+[[nodiscard]] uint64_t CandidateKey(uint64_t seed, int sym, int64_t t);
+
+/// A fit movement: symbol `sym` (its index among all symbols, sorted) at series row t.
+struct Candidate {
+  uint64_t key;
+  int sym;
+  int64_t t;
+  double movement;
+};
+
+/// Keep at most `cap` candidates of each file: those with the smallest (key, sym, t); return
+/// the kept movements, file by file (the order within a file is unspecified).
+[[nodiscard]] std::vector<double> CapPerFile(std::map<int, std::vector<Candidate>>& by_file, int64_t cap);
+
+/// Call fn(t, movement(t), file of row t) for t = L, L+jump, ... <= m-1-O-F, where m is
+/// min(`limit`, the rows of the symbol's series in files < max_file): the movements of a
+/// series cut after its first `limit` rows.
+[[nodiscard]] Status ForEachFitMovement(const SymbolInfo& info, int max_file, int64_t limit,
+                                        const LabelConfig& config,
+                                        const std::function<void(int64_t t, double movement, int32_t file)>& fn);
+
+/// Fit the thresholds on `ws` and return the thresholds.json document.
+[[nodiscard]] Result<nlohmann::ordered_json> FitOn(const Workspace& ws, const LabelConfig& config);
+
+}  // namespace tickforge::label::internal
