@@ -34,7 +34,7 @@ TEST(BuildSymbolTest, EveryRowOfTheSeriesWithItsMovementAndClass) {
     ASSERT_OK_AND_ASSIGN(auto result, BuildSymbol(info, boundaries, config, in_fit, ws->schema, path));
     EXPECT_EQ(result.output_bytes, static_cast<int64_t>(std::filesystem::file_size(path)));
 
-    ASSERT_OK_AND_ASSIGN(auto reader, OpenParquetReader(path.string(), arrow::default_memory_pool()));
+    ASSERT_OK_AND_ASSIGN(auto reader, OpenParquet(path.string()));
     ASSERT_OK_AND_ASSIGN(auto table, reader->ReadTable());
     ASSERT_OK_AND_ASSIGN(table, table->CombineChunks());
     ASSERT_OK(dataset::CheckSchema(*table->schema(), path.string()));
