@@ -1,5 +1,5 @@
 // The arithmetic of labeling (DESIGN.md §3.2-3.3): streaming price movements over exact
-// integer window sums, numpy-identical quantiles, digitize, and the seeded hash draws; the
+// integer window sums, numpy-identical quantiles and digitize (the seeded draws are in fit.cc); the
 // movement of every row of a series (label build's loop) and its labels.
 #pragma once
 
