@@ -18,6 +18,7 @@
 
 namespace tickforge::panel {
 
+/// Everything a reader of the panel needs, fixed before the first row is read.
 struct PanelBuilder::Plan {
   PanelOptions options;
   std::vector<std::shared_ptr<Source>> sources;  // included, sorted by symbol

@@ -19,6 +19,7 @@
 
 namespace tickforge::panel {
 
+/// One symbol's input, as added; the plan fills in what the Parquet footers tell.
 struct PanelBuilder::Source {
   std::string symbol;
   std::vector<std::string> paths;       // Parquet files, or

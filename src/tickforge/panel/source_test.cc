@@ -45,7 +45,8 @@ TEST(PanelSourceTest, ParquetFilesInTurnProjectedInFileOrder) {
     EXPECT_EQ(read.batch->schema()->field_names(), (std::vector<std::string>{"ts", "x"}));
     EXPECT_EQ(read.row, next_row[read.name]) << read.name;
     next_row[read.name] += read.batch->num_rows();
-    const auto& column = static_cast<const arrow::Int64Array&>(*read.batch->column(0));
+    const auto ts_column = read.batch->column(0);
+    const auto& column = static_cast<const arrow::Int64Array&>(*ts_column);
     for (int64_t i = 0; i < column.length(); ++i) ts.push_back(column.Value(i));
   }
   EXPECT_EQ(ts, (std::vector<int64_t>{1, 2, 3, 4, 5, 6, 7, 8}));

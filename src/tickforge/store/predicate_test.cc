@@ -77,7 +77,8 @@ class StoreExpressionTest : public ::testing::Test {
     EXPECT_TRUE(bound.ok()) << bound.status().ToString();
     auto result = cp::ExecuteScalarExpression(*bound, *schema_, batch_);
     EXPECT_TRUE(result.ok()) << result.status().ToString();
-    const auto& mask = static_cast<const arrow::BooleanArray&>(*result->make_array());
+    const auto array = result->make_array();
+    const auto& mask = static_cast<const arrow::BooleanArray&>(*array);
     for (int64_t i = 0; i < mask.length(); ++i) out.push_back(mask.Value(i));
     return out;
   }
