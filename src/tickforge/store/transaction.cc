@@ -1,0 +1,184 @@
+// Transactions (see transaction_internal.h): the writer lock, staging, commit and recovery.
+#include "tickforge/store/transaction_internal.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <exception>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "tickforge/store/options.h"
+#include "tickforge/store/rules_internal.h"
+#include "tickforge/util/io.h"
+
+namespace tickforge::store {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+Status EnsureDirectory(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Status::IOError(dir.string(), ": ", ec.message());
+  return Status::OK();
+}
+
+namespace {
+
+Status MoveFile(const fs::path& from, const fs::path& to) {
+  ARROW_RETURN_NOT_OK(EnsureDirectory(to.parent_path()));
+  if (::rename(from.c_str(), to.c_str()) != 0) {
+    return Status::IOError("cannot move ", from.string(), " to ", to.string(), ": ", std::strerror(errno));
+  }
+  return Status::OK();
+}
+
+/// Flush every written file of the store's filesystem to disk with one call.
+Status SyncStore(const fs::path& root) {
+  const int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Status::IOError(root.string(), ": ", std::strerror(errno));
+  const int rc = ::syncfs(fd);
+  ::close(fd);
+  if (rc != 0) return Status::IOError(root.string(), ": syncfs: ", std::strerror(errno));
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Transaction>> Transaction::Begin(const StorePaths& paths, std::string operation) {
+  ARROW_RETURN_NOT_OK(EnsureDirectory(paths.meta));
+  const int fd = ::open(paths.lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::IOError(paths.lock.string(), ": ", std::strerror(errno));
+  if (::flock(fd, LOCK_EX) != 0) {
+    ::close(fd);
+    return Status::IOError(paths.lock.string(), ": cannot lock: ", std::strerror(errno));
+  }
+  std::unique_ptr<Transaction> txn(new Transaction(paths, fd, std::move(operation)));
+  ARROW_RETURN_NOT_OK(txn->Recover());
+  ARROW_ASSIGN_OR_RAISE(txn->base_, ReadSnapshot(paths));
+  txn->next_ = txn->base_;
+  txn->next_.version = txn->base_.version + 1;
+  txn->staging_ = paths.Staging(txn->next_.version);
+  return txn;
+}
+
+Transaction::~Transaction() {
+  if (!committed_) {
+    std::error_code ec;
+    fs::remove_all(staging_, ec);
+  }
+  ::flock(lock_fd_, LOCK_UN);
+  ::close(lock_fd_);
+}
+
+Status Transaction::Commit() {
+  next_.operation = operation_;
+  next_.committed_at = UtcNow();
+  std::error_code ec;
+  // Every file the snapshot adds must be staged: never commit a listing of missing data.
+  std::set<std::string> names;
+  for (const auto& [name, dataset] : next_.datasets) {
+    for (const auto& file : dataset.files) {
+      if (file.version != next_.version) continue;
+      if (!names.insert(paths_.Staged(file).string()).second || !fs::exists(paths_.Staged(file), ec)) {
+        return Status::UnknownError("commit ", next_.version, ": staged file for ", file.path,
+                                    " is missing or named twice; nothing was committed");
+      }
+    }
+  }
+  if (fs::exists(staging_, ec)) ARROW_RETURN_NOT_OK(SyncStore(paths_.root));
+  ARROW_RETURN_NOT_OK(WriteSnapshot(paths_, next_));
+  committed_ = true;
+  ARROW_RETURN_NOT_OK(FinishMoves(base_, next_));
+  return WriteMetadataJson();
+}
+
+Status Transaction::FinishMoves(const Snapshot& before, const Snapshot& after) {
+  std::error_code ec;
+  for (const auto& [name, dataset] : after.datasets) {
+    for (const auto& file : dataset.files) {
+      if (file.version != after.version) continue;
+      // Plain rename first: the folder exists (made while writing) and this runs per file.
+      const fs::path staged = paths_.Staged(file);
+      const fs::path target = paths_.root / file.path;
+      if (::rename(staged.c_str(), target.c_str()) != 0 && fs::exists(staged, ec)) {
+        ARROW_RETURN_NOT_OK(MoveFile(staged, target));
+      }
+    }
+  }
+  for (const auto& [name, dataset] : before.datasets) {
+    auto kept = after.datasets.find(name);
+    for (const auto& file : dataset.files) {
+      bool still_listed = false;
+      if (kept != after.datasets.end()) {
+        for (const auto& other : kept->second.files) {
+          if (other.path == file.path) {
+            still_listed = true;
+            break;
+          }
+        }
+      }
+      const fs::path in_place = paths_.root / file.path;
+      if (!still_listed && fs::exists(in_place, ec)) {
+        ARROW_RETURN_NOT_OK(MoveFile(in_place, paths_.retired / file.path));
+      }
+    }
+  }
+  fs::remove_all(paths_.Staging(after.version), ec);
+  return Status::OK();
+}
+
+Status Transaction::Recover() {
+  std::error_code ec;
+  const fs::path staging_root = paths_.meta / "staging";
+  if (!fs::exists(staging_root, ec)) return Status::OK();
+  ARROW_ASSIGN_OR_RAISE(int64_t latest, LatestVersion(paths_));
+  for (const auto& entry : fs::directory_iterator(staging_root, ec)) {
+    int64_t version = -1;
+    try {
+      version = std::stoll(entry.path().filename().string());
+    } catch (const std::exception&) {
+    }
+    if (version > 0 && version == latest) {
+      ARROW_ASSIGN_OR_RAISE(auto after, ReadSnapshot(paths_, latest));
+      ARROW_ASSIGN_OR_RAISE(auto before, ReadSnapshot(paths_, latest - 1));
+      ARROW_RETURN_NOT_OK(FinishMoves(before, after));
+    }
+    fs::remove_all(entry.path(), ec);
+  }
+  return Status::OK();
+}
+
+Status Transaction::WriteMetadataJson() {
+  json root = SummaryJson(next_);
+  root["format"] = "tickforge.store";
+  for (auto& [name, dataset] : root["datasets"].items()) {
+    dataset["path"] = name;
+    dataset["partitioning"] = "hive";
+  }
+  ARROW_ASSIGN_OR_RAISE(auto file, AtomicFile::Create(paths_.root / "metadata.json"));
+  ARROW_RETURN_NOT_OK(file->stream()->Write(root.dump(2) + "\n"));
+  ARROW_RETURN_NOT_OK(file->Commit());
+  const fs::path config = paths_.root / "_config.json";
+  if (!fs::exists(config)) {
+    json partitioning = {{"klines", kKlineKeys}, {"aggtrades", kBinanceKeys},
+                         {"funding", kBinanceKeys}, {"dbn", kDbnKeys}};
+    json defaults = {{"format", "tickforge.store"},
+                     {"partitioning", partitioning},
+                     {"compression", "zstd"},
+                     {"timestamp_unit", "ms (Binance types), ns (DBN types)"},
+                     {"max_rows_per_file", 5'000'000},
+                     {"incremental_updates", "use latest_timestamp(dataset, symbol) to resume"}};
+    ARROW_ASSIGN_OR_RAISE(auto out, AtomicFile::Create(config));
+    ARROW_RETURN_NOT_OK(out->stream()->Write(defaults.dump(2) + "\n"));
+    ARROW_RETURN_NOT_OK(out->Commit());
+  }
+  return Status::OK();
+}
+
+}  // namespace tickforge::store
