@@ -30,8 +30,10 @@ $(VENV)/.build-stamp: $(VENV)/.setup-stamp $(SOURCES)
 wheel: setup
 	$(PY) scripts/build_wheel.py --out dist
 
+# Ends with a short run of the demo's main job, so `make demo` cannot silently break.
 test: build
 	$(MAKE) --no-print-directory test-cpp test-python test-asan
+	$(PY) scripts/demo.py --steps 20 --out build/demo-check
 
 test-cpp: build
 	ctest --test-dir $(BUILD) --output-on-failure -j2

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 import subprocess
@@ -32,6 +33,13 @@ def run(*args: str) -> None:
 
 
 def main() -> None:
+    global OUT, STEPS
+    parser = argparse.ArgumentParser(description="The end-to-end demo on generated data.")
+    parser.add_argument("--out", type=Path, default=OUT, help="output folder (replaced)")
+    parser.add_argument("--steps", type=int, default=STEPS, help="training steps")
+    args = parser.parse_args()
+    OUT, STEPS = args.out, args.steps
+
     import numpy as np
     import torch
     from torch import nn
