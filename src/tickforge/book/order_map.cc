@@ -1,7 +1,5 @@
 #include "tickforge/book/order_map.h"
 
-#include "tickforge/util/random.h"
-
 namespace tickforge::book {
 namespace {
 
@@ -10,19 +8,6 @@ constexpr size_t kInitialSlots = 1024;
 }  // namespace
 
 OrderMap::OrderMap() : slots_(kInitialSlots, Order{0, 0, 0, kFree}), mask_(kInitialSlots - 1) {}
-
-size_t OrderMap::Home(uint64_t id, uint32_t book) const {
-  // Venues hand out ids in sequence; SplitMix64 spreads them over the table.
-  return static_cast<size_t>(SplitMix64(id ^ (uint64_t{book} << 40))) & mask_;
-}
-
-Order* OrderMap::Find(uint64_t id, uint32_t book) {
-  for (size_t i = Home(id, book);; i = (i + 1) & mask_) {
-    Order& s = slots_[i];
-    if (s.book_side == kFree) return nullptr;
-    if (s.id == id && s.book() == book) return &s;
-  }
-}
 
 void OrderMap::Insert(uint64_t id, uint32_t book, Side side, int64_t price, uint32_t size) {
   // Kept at most half full: probe runs stay short even for ids that hash close together.

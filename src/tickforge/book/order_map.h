@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "tickforge/book/price_levels.h"
+#include "tickforge/util/random.h"
 
 namespace tickforge::book {
 
@@ -56,5 +57,20 @@ class OrderMap {
   size_t mask_ = 0;
   size_t size_ = 0;
 };
+
+// Find runs for nearly every record, so it is defined here to inline into the replay loop.
+
+inline size_t OrderMap::Home(uint64_t id, uint32_t book) const {
+  // Venues hand out ids in sequence; SplitMix64 spreads them over the table.
+  return static_cast<size_t>(SplitMix64(id ^ (uint64_t{book} << 40))) & mask_;
+}
+
+inline Order* OrderMap::Find(uint64_t id, uint32_t book) {
+  for (size_t i = Home(id, book);; i = (i + 1) & mask_) {
+    Order& s = slots_[i];
+    if (s.book_side == kFree) return nullptr;
+    if (s.id == id && s.book() == book) return &s;
+  }
+}
 
 }  // namespace tickforge::book

@@ -78,8 +78,56 @@ class PriceLevels {
   // Return the index of the first slot whose key is >= key.
   [[nodiscard]] size_t LowerBound(int64_t key) const;
 
+  // Slots scanned from the best end before a binary search: nearly every MBO update lands in
+  // the first few levels.
+  static constexpr size_t kLinearScan = 8;
+
   Side side_;
   std::vector<Slot> slots_;
 };
+
+// The members every book update calls are defined here so they inline into the replay loop.
+
+inline size_t PriceLevels::LowerBound(int64_t key) const {
+  const size_t n = slots_.size();
+  size_t i = n;
+  const size_t stop = n > kLinearScan ? n - kLinearScan : 0;
+  while (i > stop && slots_[i - 1].key >= key) --i;
+  if (i > stop || stop == 0) return i;
+  // Every scanned slot is >= key: the answer lies below the scanned tail.
+  size_t lo = 0, hi = stop;
+  while (lo < hi) {
+    const size_t mid = lo + (hi - lo) / 2;
+    if (slots_[mid].key < key) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
+}
+
+inline void PriceLevels::Add(int64_t price, uint64_t size, uint32_t count) {
+  const int64_t key = KeyOf(price);
+  const size_t i = LowerBound(key);
+  if (i < slots_.size() && slots_[i].key == key) {
+    slots_[i].size += size;
+    slots_[i].count += count;
+    return;
+  }
+  slots_.insert(slots_.begin() + static_cast<std::ptrdiff_t>(i), Slot{key, size, count});
+}
+
+inline bool PriceLevels::Subtract(int64_t price, uint64_t size, uint32_t count) {
+  const int64_t key = KeyOf(price);
+  const size_t i = LowerBound(key);
+  if (i == slots_.size() || slots_[i].key != key) return false;
+  Slot& s = slots_[i];
+  if (s.size < size || s.count < count) return false;
+  s.size -= size;
+  s.count -= count;
+  if (s.size == 0 && s.count == 0) slots_.erase(slots_.begin() + static_cast<std::ptrdiff_t>(i));
+  return true;
+}
 
 }  // namespace tickforge::book
