@@ -160,6 +160,30 @@ TEST_F(MboReaderTest, LevelsAndBatchesAreOptions) {
   EXPECT_EQ(Col(*t, "bid_px_19")->Value(18), dbn::kUndefPrice);
 }
 
+TEST_F(MboReaderTest, RecordsWithTsOutKeepIt) {
+  dbn::Metadata metadata = MboMetadata();
+  metadata.ts_out = true;
+  const auto path = dir_ / "o.mbo.dbn";
+  {
+    ASSERT_OK_AND_ASSIGN(auto encoder, dbn::Encoder::Open(path, metadata, dbn::EncoderOptions{false, 3}));
+    for (uint64_t i = 0; i < 3; ++i) {
+      struct {
+        dbn::MboMsg msg;
+        uint64_t ts_out;
+      } record{Mbo{'A', 'B', P0, 1, i + 1}.Record(kT0 + i), kT0 + 500 + i};
+      record.msg.hd.length = sizeof(record) / dbn::kLengthMultiplier;
+      ASSERT_OK(encoder->Write(static_cast<const dbn::RecordHeader*>(&record.msg.hd)));
+    }
+    ASSERT_OK(encoder->Close());
+  }
+  ASSERT_OK_AND_ASSIGN(auto t, ReadRows(path.string()));
+  ASSERT_EQ(t->num_rows(), 3);
+  const auto ts_out = Col<arrow::TimestampArray>(*t, "ts_out");
+  EXPECT_EQ(ts_out->Value(2), static_cast<int64_t>(kT0 + 502));
+  EXPECT_EQ(t->schema()->field(t->num_columns() - 2)->name(), "ts_out");  // before symbol, as to_arrow
+  EXPECT_EQ(Col<arrow::UInt32Array>(*t, "bid_sz_00")->Value(2), 3u);
+}
+
 TEST_F(MboReaderTest, ReplayCountsWhatTheReaderCounts) {
   TICKFORGE_SKIP_WITHOUT_TESTDATA();
   for (const auto& file : testing::TestDataFiles("nautilus/databento", ".mbo.dbn")) {
