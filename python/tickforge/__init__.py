@@ -16,6 +16,7 @@ import pyarrow as pa
 from . import _tickforge
 from ._streams import _translate_errors
 from ._tickforge import TickforgeError
+from .book import build_books, open_book, read_book, replay_book
 from .panel import Panel, streaming_concat
 from .store import Store, convert_consolidated, write_flat_parquet
 
@@ -25,6 +26,10 @@ __all__ = [
     "read_dbn",
     "read_dbn_metadata",
     "dbn_to_parquet",
+    "open_book",
+    "read_book",
+    "build_books",
+    "replay_book",
     "synth_dbn",
     "label_fit",
     "label_build",
@@ -313,5 +318,7 @@ def synth_binance(
 
 
 _with_defaults(render, "image")
+_with_defaults(open_book, "book")
+_with_defaults(build_books, "book")
 _with_defaults(synth_dbn, "synth_dbn")
 _with_defaults(synth_binance, "synth_binance")

@@ -20,6 +20,16 @@
 #include "tickforge/dbn/to_arrow.h"
 #include "tickforge/dbn/to_parquet.h"
 
+#include "tickforge/book/anomaly.h"
+#include "tickforge/book/book.h"
+#include "tickforge/book/build.h"
+#include "tickforge/book/mbo.h"
+#include "tickforge/book/mbo_reader.h"
+#include "tickforge/book/mbp_rows.h"
+#include "tickforge/book/options.h"
+#include "tickforge/book/order_map.h"
+#include "tickforge/book/price_levels.h"
+
 #include "tickforge/binance/binance.h"
 
 #include "tickforge/synth/binance.h"

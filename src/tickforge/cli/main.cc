@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "tickforge/cli/book_cli.h"
 #include "tickforge/cli/dbn_cli.h"
 #include "tickforge/cli/features_cli.h"
 #include "tickforge/cli/label_cli.h"
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
   // arguments. Groups are added in the order `tickforge --help` lists them.
   int exit_code = 0;
   AddDbnCommands(app, &exit_code);
+  AddBookCommands(app, &exit_code);
   AddSynthCommands(app, &exit_code);
   AddLabelCommands(app, &exit_code);
   AddFeaturesCommands(app, &exit_code);

@@ -99,6 +99,22 @@ void UpgradeDefinition(const Old& old, InstrumentDefMsg& d) {
   d.tick_rule = old.tick_rule;
 }
 
+// Whether a record of an older version needs Upgrade(): only these types changed layout; the
+// others are read as they are, which keeps v1 MBO and MBP streams as fast as v3 ones.
+bool NeedsUpgrade(uint8_t rtype, uint8_t version) {
+  switch (rtype) {
+    case rtype::kInstrumentDef:
+    case rtype::kStatistics:
+      return true;
+    case rtype::kSymbolMapping:
+    case rtype::kError:
+    case rtype::kSystem:
+      return version == 1;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Decoder>> Decoder::Open(const std::string& path, DecoderOptions options) {
@@ -224,7 +240,9 @@ Result<const RecordHeader*> Decoder::Next() {
     p = scratch_.data();
   }
   const auto* record = reinterpret_cast<const RecordHeader*>(p);
-  if (metadata_.version < kDbnVersion) return Upgrade(record, size);
+  if (metadata_.version < kDbnVersion && NeedsUpgrade(record->rtype, metadata_.version)) {
+    return Upgrade(record, size);
+  }
   if (record->rtype != last_rtype_) {
     last_rtype_ = record->rtype;
     last_min_size_ = MinSize(record->rtype) + (metadata_.ts_out ? 8 : 0);

@@ -20,6 +20,22 @@ inline constexpr size_t kSymbolCstrLen = 71;
 /// The record header's `length` counts 4-byte words.
 inline constexpr size_t kLengthMultiplier = 4;
 
+/// Bits of a record's `flags` byte.
+namespace flag {
+/// The last record of an event for its instrument: look at the book only after it.
+inline constexpr uint8_t kLast = 1 << 7;
+/// A top-of-book venue's record: an Add replaces that side's only level.
+inline constexpr uint8_t kTob = 1 << 6;
+/// A record of a book snapshot rather than a live event.
+inline constexpr uint8_t kSnapshot = 1 << 5;
+/// An aggregated price level rather than an individual order.
+inline constexpr uint8_t kMbp = 1 << 4;
+/// ts_recv is not the capture time (snapshots carry the snapshot's generation time).
+inline constexpr uint8_t kBadTsRecv = 1 << 3;
+/// The venue reported a gap: the book may be wrong until the next snapshot.
+inline constexpr uint8_t kMaybeBadBook = 1 << 2;
+}  // namespace flag
+
 /// Record types (the header's `rtype` byte).
 namespace rtype {
 inline constexpr uint8_t kMbp0 = 0x00;

@@ -14,6 +14,8 @@ namespace tickforge::python {
 
 /// open_dbn, read_dbn_metadata, dbn_to_parquet.
 void BindDbn(nanobind::module_& m);
+/// open_book, build_books, replay_book.
+void BindBook(nanobind::module_& m);
 /// synth_dbn, synth_binance.
 void BindSynth(nanobind::module_& m);
 /// label_fit, label_build, label_run, compute_labels.

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "tickforge/book/options.h"
 #include "tickforge/features/options.h"
 #include "tickforge/label/config.h"
 #include "tickforge/loader/options.h"
@@ -29,8 +30,9 @@ std::string OptionDefaults(const std::string& name) {
   if (name == "write") return store::ToJson(store::WriteOptions{}).dump();
   if (name == "synth_dbn") return synth::SynthOptionsTable().ToJson(synth::SynthOptions{}).dump();
   if (name == "synth_binance") return synth::BinanceOptionsTable().ToJson(synth::BinanceOptions{}).dump();
+  if (name == "book") return book::BookOptionsTable().ToJson(book::BookOptions{}).dump();
   throw nb::value_error(("no options named '" + name +
-                         "' (image, label, loader, panel, ingest, scan, compact, write, synth_dbn, synth_binance)")
+                         "' (image, label, loader, panel, ingest, scan, compact, write, synth_dbn, synth_binance, book)")
                             .c_str());
 }
 
@@ -39,7 +41,7 @@ std::string OptionDefaults(const std::string& name) {
 void BindConfig(nb::module_& m) {
   m.def("option_defaults", &OptionDefaults, nb::arg("name"),
         "Return the defaults (JSON) of the named option struct: image, label, loader, panel, ingest, scan, "
-        "compact, write, synth_dbn or synth_binance.");
+        "compact, write, synth_dbn, synth_binance or book.");
 }
 
 }  // namespace tickforge::python

@@ -15,6 +15,7 @@ NB_MODULE(_tickforge, m) {
   m.attr("__version__") = std::string(tickforge::kVersion);
   BindErrors(m);
   BindDbn(m);
+  BindBook(m);
   BindSynth(m);
   BindLabel(m);
   BindFeatures(m);

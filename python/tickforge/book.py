@@ -1,0 +1,71 @@
+"""Order books rebuilt from Databento MBO files into MBP-10 rows: streamed, read whole, built
+into Parquet files, or replayed for their counts (the semantics: src/tickforge/book/mbo.h).
+
+Rows have the columns ``read_dbn(price_type="fixed")`` gives an MBP-10 file: one row after
+each event (each record with F_LAST), prices in 1e-9 fixed point. Options left out take the
+engine's defaults (below).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Iterable
+
+import pyarrow as pa
+
+from . import _tickforge
+from ._streams import _translate_errors
+
+PathLike = str | os.PathLike
+
+
+def _options(levels: int | None, strict: bool | None, batch_rows: int | None) -> str:
+    given = dict(levels=levels, strict=strict, batch_rows=batch_rows)
+    return json.dumps({k: v for k, v in given.items() if v is not None})
+
+
+def open_book(
+    path: PathLike,
+    *,
+    levels: int | None = None,
+    strict: bool | None = None,
+    batch_rows: int | None = None,
+) -> pa.RecordBatchReader:
+    """Stream the book rows of an MBO DBN file (raw or zstd) as record batches, without a
+    copy. ``strict`` raises TickforgeError at the first anomaly (an unknown order id, a level
+    going negative, a sequence going backwards), naming the file and the record."""
+    capsule = _tickforge.open_book(os.fspath(path), _options(levels, strict, batch_rows))
+    reader = pa.RecordBatchReader._import_from_c_capsule(capsule)
+    return pa.RecordBatchReader.from_batches(reader.schema, _translate_errors(reader))
+
+
+def read_book(path: PathLike, levels: int | None = None, **kwargs) -> pa.Table:
+    """Read the book rows of an MBO file into a pyarrow Table; see :func:`open_book`."""
+    return open_book(path, levels=levels, **kwargs).read_all()
+
+
+def build_books(
+    inputs: PathLike | Iterable[PathLike],
+    out_dir: PathLike,
+    *,
+    levels: int | None = None,
+    strict: bool | None = None,
+    batch_rows: int | None = None,
+    compression: str = "zstd",
+    row_group_rows: int = 1 << 17,
+) -> list[dict]:
+    """Rebuild each MBO file's books into ``out_dir/<name>.mbp-10.parquet`` (written
+    atomically); return one summary per file: messages, events, rows, books, crossed, trailing
+    and the anomalies by kind."""
+    paths = [os.fspath(inputs)] if isinstance(inputs, (str, os.PathLike)) else [os.fspath(p) for p in inputs]
+    return json.loads(
+        _tickforge.build_books(paths, os.fspath(out_dir), _options(levels, strict, batch_rows), compression,
+                               row_group_rows)
+    )
+
+
+def replay_book(path: PathLike, *, strict: bool | None = None) -> dict:
+    """Replay an MBO file into its books without producing rows (decode and apply only); return
+    the summary :func:`build_books` gives, with ``rows`` 0."""
+    return json.loads(_tickforge.replay_book(os.fspath(path), _options(None, strict, None)))

@@ -1,0 +1,47 @@
+#include "tickforge/book/build.h"
+
+#include <arrow/type.h>
+#include <arrow/util/key_value_metadata.h>
+#include <fmt/format.h>
+
+#include "tickforge/dbn/to_arrow.h"
+#include "tickforge/util/prefetch.h"
+
+namespace tickforge::book {
+
+std::string BookParquetNameFor(const std::filesystem::path& input, int levels) {
+  std::string name = dbn::ParquetNameFor(input);
+  name.resize(name.size() - std::string_view(".parquet").size());
+  if (name.ends_with(".mbo")) name.resize(name.size() - 4);
+  return fmt::format("{}.mbp-{}.parquet", name, levels);
+}
+
+Result<BookStats> BuildBookFile(const std::string& input, const std::filesystem::path& output,
+                                const BuildOptions& options, const dbn::ProgressFn& progress) {
+  ARROW_ASSIGN_OR_RAISE(auto reader, MboBookReader::Open(input, options.book));
+  dbn::Metadata metadata = reader->metadata();
+  metadata.schema = options.book.levels == 1 ? dbn::Schema::kMbp1 : dbn::Schema::kMbp10;
+  const nlohmann::ordered_json build = {
+      {"source", std::filesystem::path(input).filename().string()},
+      {"source_schema", "mbo"},
+      {"options", BookOptionsTable().ToJson(options.book)},
+  };
+  auto schema = reader->schema()->WithMetadata(arrow::KeyValueMetadata::Make(
+      {"dbn.metadata", "tickforge.book"}, {dbn::MetadataToJson(metadata), build.dump()}));
+  ARROW_ASSIGN_OR_RAISE(auto file, ParquetFile::Create(output, schema, options.parquet));
+  // The replay runs one batch ahead on its own thread while this one encodes Parquet.
+  const MboBookReader* view = reader.get();
+  BatchPrefetcher prefetcher(reader, /*depth=*/2, [view] { return view->raw_position(); });
+  while (true) {
+    ARROW_ASSIGN_OR_RAISE(auto batch, prefetcher.Next());
+    if (!batch) break;
+    ARROW_RETURN_NOT_OK(file->Write(*batch));
+    if (progress) progress(prefetcher.position(), view->raw_size());
+  }
+  BookStats stats = reader->stats();
+  stats.output = output.string();
+  ARROW_ASSIGN_OR_RAISE(stats.output_bytes, file->Close());
+  return stats;
+}
+
+}  // namespace tickforge::book

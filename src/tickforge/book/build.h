@@ -1,0 +1,32 @@
+// Book files: one MBO file in, its rows (book/mbo_reader.h) out as one Parquet file, streamed
+// batch by batch and committed atomically.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "tickforge/book/mbo_reader.h"
+#include "tickforge/book/options.h"
+#include "tickforge/dbn/to_parquet.h"
+#include "tickforge/util/parquet.h"
+
+namespace tickforge::book {
+
+struct BuildOptions {
+  BookOptions book;
+  ParquetWriteOptions parquet;
+};
+
+/// Rebuild the books of one MBO file into one Parquet file of rows. The schema keeps the
+/// input's DBN metadata as JSON under "dbn.metadata" (its schema set to the rows' mbp-10, or
+/// mbp-1 for one level) and the build under "tickforge.book". On any error, a strict
+/// anomaly included, nothing is left at `output`.
+[[nodiscard]] Result<BookStats> BuildBookFile(const std::string& input, const std::filesystem::path& output,
+                                              const BuildOptions& options = {},
+                                              const dbn::ProgressFn& progress = {});
+
+/// Return the Parquet name of an MBO file's rows: ".mbo" becomes ".mbp-10" (".mbp-N" for
+/// other depths), else the depth is added: "x.mbo.dbn.zst" -> "x.mbp-10.parquet".
+[[nodiscard]] std::string BookParquetNameFor(const std::filesystem::path& input, int levels);
+
+}  // namespace tickforge::book

@@ -1,0 +1,17 @@
+#include "tickforge/book/options.h"
+
+namespace tickforge::book {
+
+const config::Table<BookOptions>& BookOptionsTable() {
+  static const auto* table = [] {
+    auto* t = new config::Table<BookOptions>();
+    using O = BookOptions;
+    t->Field("levels", &O::levels, "levels per side in each row (10: MBP-10)")
+        .Field("strict", &O::strict, "fail on the first anomaly instead of counting it")
+        .Field("batch_rows", &O::batch_rows, "rows per record batch");
+    return t;
+  }();
+  return *table;
+}
+
+}  // namespace tickforge::book

@@ -1,0 +1,70 @@
+// Order books from Python: MBO files streamed as book rows, built into Parquet files, or
+// replayed for their counts alone.
+#include <nanobind/nanobind.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/vector.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "tickforge/book/build.h"
+#include "tickforge/book/mbo_reader.h"
+#include "tickforge/book/options.h"
+#include "tickforge/python/arrow_stream.h"
+#include "tickforge/python/bindings.h"
+#include "tickforge/python/errors.h"
+
+namespace nb = nanobind;
+
+namespace tickforge::python {
+namespace {
+
+// The options arrive as JSON holding only what the caller set; BookOptions holds the defaults.
+book::BookOptions ParseOptions(const std::string& options_json) {
+  book::BookOptions options;
+  Check(book::BookOptionsTable().Apply(nlohmann::json::parse(options_json), &options, "book options"));
+  return options;
+}
+
+nb::capsule OpenBook(const std::string& path, const std::string& options_json) {
+  const auto options = ParseOptions(options_json);
+  std::shared_ptr<arrow::RecordBatchReader> reader;
+  {
+    nb::gil_scoped_release release;
+    reader = Unwrap(book::MboBookReader::Open(path, options));
+  }
+  return ExportReader(std::move(reader));
+}
+
+std::string BuildBooks(const std::vector<std::string>& inputs, const std::string& out_dir,
+                       const std::string& options_json, const std::string& compression, int64_t row_group_rows) {
+  book::BuildOptions options;
+  options.book = ParseOptions(options_json);
+  options.parquet.compression = Unwrap(ParquetCompression(compression));
+  options.parquet.row_group_rows = row_group_rows;
+  nb::gil_scoped_release release;
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const auto& input : inputs) {
+    const auto output = std::filesystem::path(out_dir) / book::BookParquetNameFor(input, options.book.levels);
+    out.push_back(Unwrap(book::BuildBookFile(input, output, options)).ToJson());
+  }
+  return out.dump();
+}
+
+std::string ReplayBook(const std::string& path, const std::string& options_json) {
+  const auto options = ParseOptions(options_json);
+  nb::gil_scoped_release release;
+  return Unwrap(book::ReplayMbo(path, options)).ToJson().dump();
+}
+
+}  // namespace
+
+void BindBook(nb::module_& m) {
+  m.def("open_book", &OpenBook);
+  m.def("build_books", &BuildBooks);
+  m.def("replay_book", &ReplayBook);
+}
+
+}  // namespace tickforge::python
