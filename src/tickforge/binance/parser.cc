@@ -199,8 +199,10 @@ ParsedChunk ParseChunk(std::string_view bytes, Kind kind, int columns, const std
   };
   std::string_view rest = bytes;
   while (!rest.empty()) {
-    const auto [line, next_line] = SplitFirstLine(rest);
-    rest = next_line;
+    // Named, not a structured binding: lambdas below capture it, which clang 14 refuses for bindings.
+    const auto split = SplitFirstLine(rest);
+    const std::string_view line = split.first;
+    rest = split.second;
     if (line.empty()) return fail("empty line");
     const char* q = line.data();
     const char* const lend = q + line.size();
