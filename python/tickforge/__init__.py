@@ -14,6 +14,7 @@ from typing import Iterable, Sequence
 import pyarrow as pa
 
 from . import _tickforge
+from ._options import document_defaults, option_defaults
 from ._streams import _translate_errors
 from ._tickforge import TickforgeError
 from .book import build_books, open_book, read_book, replay_book
@@ -220,19 +221,6 @@ def render(
     return _tickforge.render(os.fspath(dataset), row, ts, json.dumps(options))
 
 
-def option_defaults(name: str) -> dict:
-    """Return the engine's defaults of one option set: image, label, loader, panel, ingest,
-    scan, compact or write (the C++ option structs hold the only copy)."""
-    return json.loads(_tickforge.option_defaults(name))
-
-
-def _with_defaults(function, name: str) -> None:
-    lines = [f"        {key} = {value!r}" for key, value in option_defaults(name).items()]
-    function.__doc__ += "\n\n    Defaults::\n\n" + "\n".join(lines) + "\n"
-
-
-
-
 def __getattr__(name: str):
     # The loader imports torch; load it only when asked for.
     if name == "RepresentDataLoader":
@@ -317,8 +305,8 @@ def synth_binance(
     return [Path(p) for p in _tickforge.synth_binance(os.fspath(out), json.dumps(options))]
 
 
-_with_defaults(render, "image")
-_with_defaults(open_book, "book")
-_with_defaults(build_books, "book")
-_with_defaults(synth_dbn, "synth_dbn")
-_with_defaults(synth_binance, "synth_binance")
+document_defaults(render, "image")
+document_defaults(open_book, "book")
+document_defaults(build_books, "book")
+document_defaults(synth_dbn, "synth_dbn")
+document_defaults(synth_binance, "synth_binance")

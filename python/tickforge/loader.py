@@ -11,6 +11,7 @@ import os
 from typing import Iterator, Sequence
 
 from . import _tickforge
+from ._options import document_defaults, option_defaults
 
 try:  # torch is optional for the engine, required for tensors
     import torch
@@ -18,11 +19,6 @@ try:  # torch is optional for the engine, required for tensors
 except ImportError:  # pragma: no cover - exercised only without torch
     torch = None
     _Base = object
-
-
-def loader_defaults() -> dict:
-    """Return every loader option with its default, as the engine's option structs hold them."""
-    return json.loads(_tickforge.option_defaults("loader"))
 
 
 class RepresentDataLoader(_Base):
@@ -54,7 +50,7 @@ class RepresentDataLoader(_Base):
         config: str | os.PathLike | None = None,
         **extras,
     ):
-        known = loader_defaults()
+        known = option_defaults("loader")
         unknown = set(extras) - set(known)
         if unknown:
             raise TypeError(f"unknown arguments {sorted(unknown)}")
@@ -140,9 +136,4 @@ class RepresentDataLoader(_Base):
             self._next_batch = 0
 
 
-def _defaults_doc() -> str:
-    lines = [f"        {key} = {value!r}" for key, value in loader_defaults().items()]
-    return "\n    Defaults (the engine's; ``loader_defaults()`` returns them)::\n\n" + "\n".join(lines) + "\n"
-
-
-RepresentDataLoader.__doc__ += _defaults_doc()
+document_defaults(RepresentDataLoader, "loader")

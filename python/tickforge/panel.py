@@ -10,6 +10,7 @@ from typing import Sequence
 import pyarrow as pa
 
 from . import _tickforge
+from ._options import document_defaults
 from ._streams import _arrow_stream, _translate_errors
 from ._tickforge import TickforgeError
 
@@ -139,9 +140,4 @@ def streaming_concat(
     return Panel(builder)
 
 
-def _add_defaults() -> None:
-    lines = [f"        {key} = {value!r}" for key, value in json.loads(_tickforge.option_defaults("panel")).items()]
-    streaming_concat.__doc__ += "\n    Defaults::\n\n" + "\n".join(lines) + "\n"
-
-
-_add_defaults()
+document_defaults(streaming_concat, "panel")

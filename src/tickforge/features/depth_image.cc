@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "tickforge/dataset/dataset.h"
+#include "tickforge/features/options.h"
 #include "tickforge/dbn/records.h"
 #include "tickforge/dbn/schema.h"
 #include "tickforge/util/parquet.h"
@@ -528,12 +529,9 @@ Result<ImageOptions> DatasetImageOptions(const std::string& path) {
   ARROW_ASSIGN_OR_RAISE(const auto metadata, dataset::LabelMetadata::FromSchema(*schema, path));
   ImageOptions options;
   if (metadata && !metadata->features.empty()) {
-    options.features.clear();
-    for (const auto& name : metadata->features) {
-      auto feature = FeatureFromName(name);
-      if (!feature.ok()) return WithPath(feature.status(), path);
-      options.features.push_back(*feature);
-    }
+    // The image keys' own reader, so a recorded name is checked as a config's would be.
+    ARROW_RETURN_NOT_OK(ImageOptionsTable().Apply(nlohmann::json{{"features", metadata->features}}, &options,
+                                                  path + ": tickforge.label metadata"));
   }
   return options;
 }
