@@ -103,6 +103,17 @@ Result<std::string> SnapshotToJson(const Snapshot& snapshot) {
                {"operation", snapshot.operation},
                {"committed_at", snapshot.committed_at},
                {"datasets", datasets}};
+  if (!snapshot.details.empty()) {
+    json details = json::object();
+    for (const auto& [key, text] : snapshot.details) {
+      try {
+        details[key] = json::parse(text);
+      } catch (const json::exception& e) {
+        return Status::Invalid("commit ", snapshot.version, ": detail '", key, "' is not JSON: ", e.what());
+      }
+    }
+    root["details"] = std::move(details);
+  }
   return root.dump(1);
 }
 
@@ -142,6 +153,9 @@ Result<Snapshot> SnapshotFromJson(const std::string& text, const std::string& or
         dataset.files.push_back(std::move(file));
       }
       snapshot.datasets.emplace(name, std::move(dataset));
+    }
+    if (root.contains("details")) {
+      for (const auto& [key, value] : root.at("details").items()) snapshot.details[key] = value.dump();
     }
     return snapshot;
   } catch (const json::exception& e) {

@@ -59,6 +59,10 @@ struct Snapshot {
   /// UTC, ISO 8601.
   std::string committed_at;
   std::map<std::string, DatasetEntry> datasets;
+  /// The commit's own record beyond its files, key -> JSON text (for example "lineage" of a
+  /// labeled dataset, "quality" of the data it added). It describes this commit only, so a new
+  /// commit starts with none.
+  std::map<std::string, std::string> details;
 
   /// Return the dataset called `name` or an error listing the ones there are.
   [[nodiscard]] Result<const DatasetEntry*> Find(const std::string& name) const;

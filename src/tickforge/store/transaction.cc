@@ -62,6 +62,7 @@ Result<std::unique_ptr<Transaction>> Transaction::Begin(const StorePaths& paths,
   ARROW_RETURN_NOT_OK(txn->Recover());
   ARROW_ASSIGN_OR_RAISE(txn->base_, ReadSnapshot(paths));
   txn->next_ = txn->base_;
+  txn->next_.details.clear();
   txn->next_.version = txn->base_.version + 1;
   txn->staging_ = paths.Staging(txn->next_.version);
   return txn;

@@ -162,5 +162,27 @@ TEST_F(StoreTransactionTest, TheWriterLockSerializesWriters) {
   EXPECT_EQ(second_version, 1);
 }
 
+TEST_F(StoreTransactionTest, DetailsBelongToTheirCommitOnly) {
+  const StorePaths paths(root_);
+  {
+    ASSERT_OK_AND_ASSIGN(auto txn, Transaction::Begin(paths, "label"));
+    txn->next().details["lineage"] = R"({"source":"mbp10","version":3})";
+    ASSERT_OK(txn->Commit());
+  }
+  {
+    ASSERT_OK_AND_ASSIGN(auto txn, Transaction::Begin(paths, "write"));
+    EXPECT_EQ(txn->base().details.at("lineage"), R"({"source":"mbp10","version":3})");
+    EXPECT_TRUE(txn->next().details.empty());
+    txn->next().details["bad"] = "{not json";
+    const Status status = txn->Commit();
+    ASSERT_FALSE(status.ok());
+    EXPECT_NE(status.message().find("detail 'bad' is not JSON"), std::string::npos) << status.message();
+  }
+  ASSERT_OK_AND_ASSIGN(auto first, ReadSnapshot(paths, 1));
+  EXPECT_EQ(first.details.size(), 1u);
+  ASSERT_OK_AND_ASSIGN(int64_t latest, LatestVersion(paths));
+  EXPECT_EQ(latest, 1);
+}
+
 }  // namespace
 }  // namespace tickforge::store
