@@ -49,20 +49,12 @@ test-asan: setup
 	$(VENV)/bin/cmake --build $(ASAN_BUILD)
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j2
 
-# Fuzz the DBN decoder and the Binance CSV parser with libFuzzer (needs clang, installed here if missing).
+# Fuzz every parser (each module's x_fuzz.cc) with libFuzzer for FUZZ_SECONDS each; needs clang,
+# installed here if missing. Seeds come from the testdata files each x_fuzz.seeds names.
 FUZZ_SECONDS ?= 60
 fuzz: setup
 	command -v clang++ >/dev/null || (apt-get update -qq && apt-get install -y -qq clang libclang-rt-14-dev >/dev/null)
-	$(VENV)/bin/cmake -S . -B build/fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	  -DPython_EXECUTABLE=$(abspath $(PY)) -DTICKFORGE_BUILD_PYTHON=OFF -DTICKFORGE_BUILD_TESTS=OFF \
-	  -DTICKFORGE_BUILD_FUZZERS=ON > /dev/null
-	$(VENV)/bin/cmake --build build/fuzz --target dbn_fuzz binance_fuzz
-	mkdir -p build/fuzz/corpus build/fuzz/corpus-binance
-	build/fuzz/src/tickforge/dbn_fuzz -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 build/fuzz/corpus \
-	  $(wildcard ../shared/testdata/dbn)
-	cp $(wildcard ../shared/testdata/nautilus/ADABTC-1m-*.csv) build/fuzz/corpus-binance/ 2>/dev/null || true
-	build/fuzz/src/tickforge/binance_fuzz -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -max_len=4096 \
-	  build/fuzz/corpus-binance
+	FUZZ_SECONDS=$(FUZZ_SECONDS) PY=$(abspath $(PY)) scripts/fuzz.sh
 
 demo: build
 	$(PY) scripts/demo.py
