@@ -60,3 +60,13 @@ def hang_guard():
     arm()
     yield arm
     faulthandler.cancel_dump_traceback_later()
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """One local Ray cluster of 2 CPUs for the whole test run, started on first use."""
+    ray = pytest.importorskip("ray", reason="Ray is not installed (pip install tickforge[ray])")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+             runtime_env={"env_vars": {"OMP_NUM_THREADS": "1"}})
+    yield ray
+    ray.shutdown()

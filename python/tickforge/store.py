@@ -34,8 +34,9 @@ def _filters(filters: Iterable[Filter] | None) -> list | None:
     return out
 
 
-def _scan_options(columns, filters, batch_size, version, use_threads=True) -> str:
+def _scan_options(columns, filters, batch_size, version, use_threads=True, paths=None) -> str:
     return json.dumps({
+        "paths": list(paths) if paths is not None else None,
         "columns": list(columns) if columns is not None else None,
         "filters": _filters(filters),
         "batch_size": batch_size,
@@ -78,18 +79,35 @@ class Store:
 
     def scan(self, dataset: str, columns: Sequence[str] | None = None, filters: Iterable[Filter] | None = None,
              *, batch_size: int | None = None, version: int | None = None,
-             use_threads: bool = True) -> pa.RecordBatchReader:
-        """Stream a dataset's rows with projection and predicate pushdown."""
+             use_threads: bool = True, paths: Sequence[str] | None = None) -> pa.RecordBatchReader:
+        """Stream a dataset's rows with projection and predicate pushdown.
+
+        ``paths`` reads only those files of the snapshot (store paths, as ``plan`` lists them).
+        """
         reader, _ = self.scan_with_stats(dataset, columns, filters, batch_size=batch_size, version=version,
-                                         use_threads=use_threads)
+                                         use_threads=use_threads, paths=paths)
         return reader
 
     def scan_with_stats(self, dataset: str, columns=None, filters=None, *, batch_size=None, version=None,
-                        use_threads: bool = True) -> tuple[pa.RecordBatchReader, dict]:
+                        use_threads: bool = True, paths=None) -> tuple[pa.RecordBatchReader, dict]:
         """Like ``scan``, plus how many of the dataset's files the filters let through."""
         capsule, stats = self._native.scan(dataset, _scan_options(columns, filters, batch_size, version,
-                                                                  use_threads))
+                                                                  use_threads, paths))
         return pa.RecordBatchReader._import_from_c_capsule(capsule), json.loads(stats)
+
+    def plan(self, dataset: str, columns=None, filters=None, *, version: int | None = None) -> dict:
+        """Return the files a scan with these filters reads, without reading them.
+
+        The result has the snapshot ``version``, the dataset's ``schema`` (a ``pyarrow.Schema``,
+        partition keys last), ``type``, ``partition_keys``, ``time_column``, ``files_total`` and
+        ``files``: per selected file its ``path`` in the store, ``location`` (where it lies now,
+        absolute), ``rows``, ``bytes``, ``partition`` values, ``min_time``/``max_time`` and the
+        ``version`` that added it. Filters prune whole files here; rows are filtered by a scan.
+        """
+        capsule, text = self._native.plan(dataset, _scan_options(columns, filters, None, version))
+        plan = json.loads(text)
+        plan["schema"] = pa.Schema._import_from_c_capsule(capsule)
+        return plan
 
     def read(self, dataset: str, columns=None, filters=None, **options) -> pa.Table:
         """Return ``scan(...)`` collected into a table."""

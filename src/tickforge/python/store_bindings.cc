@@ -56,6 +56,30 @@ class PyStore {
     return nb::make_tuple(ExportReader(std::move(reader)), report.dump());
   }
 
+  // (schema capsule, JSON of the plan: version, the dataset's rules, the selected files with
+  // where each lies now).
+  nb::tuple Plan(const std::string& dataset, const std::string& options) {
+    auto parsed = Unwrap(store::ScanOptionsFromJson(nlohmann::json::parse(options)));
+    store::ScanPlan plan;
+    {
+      nb::gil_scoped_release release;
+      plan = Unwrap(store_->Plan(dataset, parsed));
+    }
+    nlohmann::json files = nlohmann::json::array();
+    for (size_t i = 0; i < plan.files.size(); ++i) {
+      auto file = store::ToJson(plan.files[i]);
+      file["location"] = plan.locations[i].string();
+      files.push_back(std::move(file));
+    }
+    nlohmann::json report = {{"version", plan.version},
+                             {"type", plan.dataset.type},
+                             {"partition_keys", plan.dataset.partition_keys},
+                             {"time_column", plan.dataset.time_column},
+                             {"files_total", plan.dataset.files.size()},
+                             {"files", std::move(files)}};
+    return nb::make_tuple(ExportSchema(*plan.dataset.schema), report.dump());
+  }
+
   std::optional<int64_t> LatestTimestamp(const std::string& dataset, const std::string& symbol) {
     return Unwrap(store_->LatestTimestamp(dataset, symbol));
   }
@@ -124,6 +148,7 @@ void BindStore(nb::module_& m) {
       .def("ingest", &PyStore::Ingest)
       .def("write", &PyStore::Write)
       .def("scan", &PyStore::Scan)
+      .def("plan", &PyStore::Plan)
       .def("latest_timestamp", &PyStore::LatestTimestamp)
       .def("compact", &PyStore::Compact)
       .def("migrate", &PyStore::Migrate)

@@ -87,7 +87,8 @@ const config::Table<ScanOptions>& ScanTable() {
             "[column, op, value] terms, all of which a row must meet")
         .Field("batch_size", &ScanOptions::batch_size, "rows per batch (null: Arrow's default)", Null::kClear)
         .Field("version", &ScanOptions::version, "the version to read (null: the newest)")
-        .Field("use_threads", &ScanOptions::use_threads, "read on Arrow's thread pool");
+        .Field("use_threads", &ScanOptions::use_threads, "read on Arrow's thread pool")
+        .Field("paths", &ScanOptions::paths, "only these files of the snapshot (null: all)", Null::kClear);
     return t;
   }();
   return *table;

@@ -197,38 +197,67 @@ int64_t ScanBatchSize(int64_t requested) {
   return 262'144;
 }
 
-}  // namespace
 
-Result<std::shared_ptr<arrow::RecordBatchReader>> Store::Scan(const std::string& dataset_name,
-                                                              const ScanOptions& options,
-                                                              ScanStats* stats) const {
-  ARROW_ASSIGN_OR_RAISE(auto snapshot, ReadSnapshot(options.version));
-  ARROW_ASSIGN_OR_RAISE(const DatasetEntry* dataset, snapshot.Find(dataset_name));
+Result<std::vector<cp::Expression>> FilterExpressions(const ScanOptions& options, const DatasetEntry& dataset) {
   std::vector<cp::Expression> filters;
   for (const auto& predicate : options.filters) {
-    ARROW_ASSIGN_OR_RAISE(auto expression, ToExpression(predicate, *dataset->schema));
+    ARROW_ASSIGN_OR_RAISE(auto expression, ToExpression(predicate, *dataset.schema));
     filters.push_back(std::move(expression));
   }
+  return filters;
+}
+
+}  // namespace
+
+Result<ScanPlan> Store::Plan(const std::string& dataset_name, const ScanOptions& options) const {
+  ARROW_ASSIGN_OR_RAISE(auto snapshot, ReadSnapshot(options.version));
+  ARROW_ASSIGN_OR_RAISE(const DatasetEntry* dataset, snapshot.Find(dataset_name));
   for (const auto& column : options.columns) {
     if (dataset->schema->GetFieldIndex(column) < 0) {
       return Status::KeyError("dataset '", dataset_name, "' has no column '", column, "' (columns: ",
                               fmt::format("{}", fmt::join(dataset->schema->field_names(), ", ")), ")");
     }
   }
+  ARROW_ASSIGN_OR_RAISE(auto filters, FilterExpressions(options, *dataset));
+  std::set<std::string> only(options.paths.begin(), options.paths.end());
+  if (!only.empty()) {
+    for (const auto& file : dataset->files) only.erase(file.path);
+    if (!only.empty()) {
+      return Status::KeyError("dataset '", dataset_name, "' at version ", snapshot.version, " has no file ",
+                              *only.begin());
+    }
+    only.insert(options.paths.begin(), options.paths.end());
+  }
+  ScanPlan plan;
+  plan.version = snapshot.version;
+  for (const auto& file : dataset->files) {
+    if (!only.empty() && !only.count(file.path)) continue;
+    ARROW_ASSIGN_OR_RAISE(bool may_match, MayMatch(file, *dataset, filters));
+    if (!may_match) continue;
+    plan.files.push_back(file);
+    plan.locations.push_back(ResolveFile(paths_, file));
+  }
+  plan.dataset = std::move(snapshot.datasets.at(dataset_name));
+  return plan;
+}
+
+Result<std::shared_ptr<arrow::RecordBatchReader>> Store::Scan(const std::string& dataset_name,
+                                                              const ScanOptions& options,
+                                                              ScanStats* stats) const {
+  ARROW_ASSIGN_OR_RAISE(auto plan, Plan(dataset_name, options));
+  const DatasetEntry* dataset = &plan.dataset;
+  ARROW_ASSIGN_OR_RAISE(auto filters, FilterExpressions(options, *dataset));
   auto format = std::make_shared<ds::ParquetFileFormat>();
   auto filesystem = std::make_shared<arrow::fs::LocalFileSystem>();
   std::vector<std::shared_ptr<ds::FileFragment>> fragments;
-  for (const auto& file : dataset->files) {
-    ARROW_ASSIGN_OR_RAISE(bool may_match, MayMatch(file, *dataset, filters));
-    if (!may_match) continue;
-    ARROW_ASSIGN_OR_RAISE(auto partition, PartitionExpression(file, *dataset->schema));
-    const fs::path path = ResolveFile(paths_, file);
+  for (size_t i = 0; i < plan.files.size(); ++i) {
+    ARROW_ASSIGN_OR_RAISE(auto partition, PartitionExpression(plan.files[i], *dataset->schema));
     ARROW_ASSIGN_OR_RAISE(auto fragment,
-                          format->MakeFragment(ds::FileSource(path.string(), filesystem), partition));
+                          format->MakeFragment(ds::FileSource(plan.locations[i].string(), filesystem), partition));
     fragments.push_back(std::move(fragment));
   }
   if (stats) {
-    stats->version = snapshot.version;
+    stats->version = plan.version;
     stats->files_total = static_cast<int64_t>(dataset->files.size());
     stats->files_selected = static_cast<int64_t>(fragments.size());
   }

@@ -94,6 +94,9 @@ struct ScanOptions {
   std::optional<int64_t> version;
   /// Read files on Arrow's thread pool (its size honours $ARROW_NUM_THREADS).
   bool use_threads = true;
+  /// Read only these files of the snapshot (store paths, as a plan lists them); empty: all.
+  /// A path the snapshot does not list is an error. Lets many readers split one plan.
+  std::vector<std::string> paths;
 };
 
 /// How much of the dataset a scan touches.
@@ -101,6 +104,16 @@ struct ScanStats {
   int64_t version = 0;
   int64_t files_total = 0;
   int64_t files_selected = 0;
+};
+
+/// The files of one dataset a scan reads: those of the snapshot that its filters may match.
+struct ScanPlan {
+  int64_t version = 0;
+  /// The dataset as the snapshot has it (rules, schema, every file).
+  DatasetEntry dataset;
+  /// The selected files, in the snapshot's order, each with where it lies now (ResolveFile).
+  std::vector<FileEntry> files;
+  std::vector<std::filesystem::path> locations;
 };
 
 struct IngestOptions {
@@ -162,6 +175,10 @@ class Store {
   /// Stream a dataset's committed rows.
   [[nodiscard]] Result<std::shared_ptr<arrow::RecordBatchReader>> Scan(
       const std::string& dataset, const ScanOptions& options = {}, ScanStats* stats = nullptr) const;
+
+  /// Plan a scan: the snapshot's files of `dataset` that the filters may match (by partition
+  /// value and time range) and where each lies now; errors name a missing dataset or column.
+  [[nodiscard]] Result<ScanPlan> Plan(const std::string& dataset, const ScanOptions& options = {}) const;
 
   /// Return the largest time value of `symbol` in `dataset` (none when it has no rows), read
   /// from the manifest alone, for incremental updates.

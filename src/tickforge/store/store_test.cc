@@ -57,6 +57,37 @@ TEST_F(StoreTest, WritesHivePartitionsAndScansThemBack) {
   EXPECT_EQ((*reader)->schema()->field(1)->name(), "symbol");
 }
 
+TEST_F(StoreTest, APlanListsTheFilesAScanReadsAndPathsSplitIt) {
+  ASSERT_OK_AND_ASSIGN(auto store, Store::Open(root_));
+  ASSERT_OK(WriteKlines(*store, {Klines("BTCUSDT", k20240101 + kDay - 60'000 * 10, 20),
+                                 Klines("ETHUSDT", k20240101, 5)})
+                .status());
+  ScanOptions options;
+  options.filters = {*ParsePredicate("symbol=BTCUSDT")};
+  ASSERT_OK_AND_ASSIGN(auto plan, store->Plan("klines", options));
+  EXPECT_EQ(plan.version, 1);
+  EXPECT_EQ(plan.dataset.files.size(), 3u);
+  ASSERT_EQ(plan.files.size(), 2u);
+  for (size_t i = 0; i < plan.files.size(); ++i) {
+    EXPECT_NE(plan.files[i].path.find("symbol=BTCUSDT"), std::string::npos);
+    EXPECT_EQ(plan.locations[i], root_ / plan.files[i].path);
+  }
+  // Reading the plan's files one at a time gives the whole scan between them.
+  int64_t rows = 0;
+  for (const auto& file : plan.files) {
+    ScanOptions one = options;
+    one.paths = {file.path};
+    ScanStats stats;
+    rows += CountRows(*store, "klines", one, &stats);
+    EXPECT_EQ(stats.files_selected, 1);
+  }
+  EXPECT_EQ(rows, 20);
+  options.paths = {"klines/not-there.parquet"};
+  auto missing = store->Plan("klines", options);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("has no file klines/not-there.parquet"), std::string::npos);
+}
+
 TEST_F(StoreTest, OlderSnapshotsStayReadableAfterCompaction) {
   ASSERT_OK_AND_ASSIGN(auto store, Store::Open(root_));
   for (int i = 0; i < 4; ++i) {
