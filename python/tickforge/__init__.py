@@ -19,7 +19,7 @@ from ._streams import _translate_errors
 from ._tickforge import TickforgeError
 from .book import build_books, open_book, read_book, replay_book
 from .panel import Panel, streaming_concat
-from .store import Store, convert_consolidated, write_flat_parquet
+from .store import Store, convert_consolidated, store_quality, write_flat_parquet
 
 __all__ = [
     "TickforgeError",
@@ -44,6 +44,7 @@ __all__ = [
     "Store",
     "convert_consolidated",
     "write_flat_parquet",
+    "store_quality",
     "open_binance",
     "read_binance",
     "synth_binance",
