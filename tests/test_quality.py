@@ -8,8 +8,13 @@ independent pandas computation on the sources gives.
 
 from __future__ import annotations
 
+import base64
 import json
+import os
+import re
+import shutil
 import subprocess
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -443,3 +448,75 @@ def test_cli_quality_json_and_fail_on(tmp_path):
     assert unknown.returncode == 1 and "unknown check 'crosed'" in unknown.stderr
     missing = run("--dataset", "nope")
     assert missing.returncode == 1
+
+
+# --- the HTML report ------------------------------------------------------------------------------
+
+
+def report_store(root: Path) -> Path:
+    """A store with klines (a missing day, a gap), an MBP-10 dataset and a labeled dataset."""
+    store = tickforge.Store(root)
+    consts = {"exchange": "binance", "timeframe": "1m"}
+    klines = klines_with_defects()
+    for symbol in ("BTCUSDT", "ETHUSDT"):
+        store.write("klines", klines.assign(symbol=symbol), type="klines", constants=consts)
+    later = klines.iloc[:100].assign(timestamp=klines.timestamp.iloc[:100] + 3 * DAY, symbol="BTCUSDT")
+    store.write("klines", later, type="klines", constants=consts)  # day 3 has no rows, day 4 has
+    book = book_with_defects()
+    store.write("mbp10", pa.Table.from_pandas(book, preserve_index=False), type="mbp10", constants={"dataset": "TEST"})
+    labeled = book.assign(timestamp=book["ts_recv"], bid_sz_00=np.uint32(5), ask_sz_00=np.uint32(7),
+                          classification_label=np.arange(len(book)) % 3)
+    store.write("labeled", pa.Table.from_pandas(labeled, preserve_index=False), type="labeled")
+    return root
+
+
+def test_report_is_one_self_contained_page(tmp_path):
+    pytest.importorskip("matplotlib")
+    root = report_store(tmp_path / "store")
+    out = tmp_path / "report.html"
+    # `python -m tickforge report`: the package's entry point, as the command line runs it.
+    proc = subprocess.run([sys.executable, "-m", "tickforge", "report", str(root), "--out", str(out)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    page = out.read_text()
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)  # nothing from the network
+    assert "<script" not in page
+    images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
+    # Coverage of 3 datasets, class distribution, at least one depth image.
+    assert len(images) >= 5
+    for data in images:
+        assert base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n"
+    quality = tickforge.store_quality(root)
+    for check in ("missing_interval", "crossed", "duplicate_record"):
+        assert check in page
+    assert f"{quality['datasets']['mbp10']['checks']['crossed']['count']:,}" in page
+
+
+def test_report_in_headless_chromium(tmp_path):
+    pytest.importorskip("matplotlib")
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        pytest.skip("chromium is not installed (the setup script installs Debian's chromium)")
+    from tickforge.report import build_report
+
+    out = build_report(report_store(tmp_path / "store"), tmp_path / "report.html")
+    shot = tmp_path / "shot.png"
+    base = [chromium, "--headless", "--disable-gpu", "--no-sandbox", "--hide-scrollbars",
+            "--host-resolver-rules=MAP * ~NOTFOUND",  # any network use would fail (and log)
+            "--enable-logging=stderr", "--v=0", f"--user-data-dir={tmp_path / 'profile'}"]
+    env = {**os.environ, "HOME": str(tmp_path)}
+    proc = subprocess.run([*base, f"--screenshot={shot}", "--window-size=1280,2000", out.as_uri()],
+                          capture_output=True, text=True, timeout=180, env=env)
+    assert shot.exists(), proc.stderr[-2000:]
+    console = [line for line in proc.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
+    assert not [line for line in console if re.search(r"error|uncaught", line, re.I)], console
+    assert not re.search(r"net::ERR_", proc.stderr), proc.stderr[-2000:]
+    import matplotlib.image
+
+    pixels = matplotlib.image.imread(shot)[..., :3]
+    assert pixels.shape[0] >= 1000 and pixels.shape[1] >= 1000
+    not_white = (pixels < 0.95).any(axis=2).mean()
+    assert not_white > 0.02, not_white  # the page drew text and images, not a blank screen
+    assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 50
+    dom = subprocess.run([*base, "--dump-dom", out.as_uri()], capture_output=True, text=True, timeout=180, env=env)
+    assert "Quality flags" in dom.stdout and dom.stdout.count("<img") >= 5

@@ -250,10 +250,15 @@ def native_cli() -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Run the native ``tickforge`` command (``python -m tickforge ...``)."""
+    """Run the native ``tickforge`` command (``python -m tickforge ...``); ``report`` is
+    Python's own (matplotlib renders its images): ``python -m tickforge report STORE --out X``."""
     import sys
 
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["report"]:
+        from .report import main as report_main
+
+        raise SystemExit(report_main(args[1:]))
     exe = native_cli()
     os.execv(exe, [str(exe), *args])
 

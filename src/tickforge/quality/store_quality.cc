@@ -25,7 +25,8 @@ const config::Table<QualityQuery>& QueryTable() {
         .Field("symbol", &QualityQuery::symbol, "only this symbol (null: all)", Null::kClear)
         .Field("since", &QualityQuery::since, "only partitions on or after YYYY-MM-DD (null: all)", Null::kClear)
         .Field("version", &QualityQuery::version, "the snapshot (null: the newest)")
-        .Field("max_examples", &QualityQuery::max_examples, "example rows per check and dataset");
+        .Field("max_examples", &QualityQuery::max_examples, "example rows per check and dataset")
+        .Field("by_file", &QualityQuery::by_file, "add each file's rows and counts");
     return t;
   }();
   return *table;
@@ -86,6 +87,7 @@ Result<json> StoreQuality(const store::StorePaths& paths, const QualityQuery& qu
     int64_t files = 0, unchecked = 0, rows = 0;
     std::map<std::string, std::pair<int64_t, json>> checks;
     std::set<std::string> notes;
+    json by_file = json::object();
     for (const auto& file : dataset.files) {
       if (!query.symbol.empty() && PartitionValue(file, "symbol") != query.symbol) continue;
       if (since != 0 && PartitionYmd(file) < since) continue;
@@ -101,10 +103,16 @@ Result<json> StoreQuality(const store::StorePaths& paths, const QualityQuery& qu
       }
       if (!found) {
         ++unchecked;
+        if (query.by_file) by_file[file.path] = {{"rows", file.rows}, {"checked", false}, {"checks", json::object()}};
         continue;
       }
       ++files;
       rows += found->rows;
+      if (query.by_file) {
+        json counts = json::object();
+        for (const auto& [check, result] : found->checks) counts[check] = result.count;
+        by_file[file.path] = {{"rows", file.rows}, {"checked", true}, {"checks", std::move(counts)}};
+      }
       for (const auto& [check, result] : found->checks) {
         auto& [count, examples] = checks[check];
         if (examples.is_null()) examples = json::array();
@@ -121,6 +129,7 @@ Result<json> StoreQuality(const store::StorePaths& paths, const QualityQuery& qu
     }
     datasets[name] = {{"type", dataset.type},   {"files", files},           {"files_unchecked", unchecked},
                       {"rows", rows},           {"checks", out_checks},     {"notes", notes}};
+    if (query.by_file) datasets[name]["by_file"] = std::move(by_file);
   }
   return json{{"version", snapshot.version}, {"datasets", datasets}, {"totals", totals}};
 }

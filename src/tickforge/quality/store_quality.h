@@ -27,14 +27,18 @@ struct QualityQuery {
   std::optional<int64_t> version;
   /// Example (file, row) pairs kept per check and dataset.
   int max_examples = 10;
+  /// Add each file's rows and counts per check ("by_file"), for reports that place them.
+  bool by_file = false;
 };
 
-/// Read a query from JSON (dataset, symbol, since, version, max_examples); unknown keys are errors.
+/// Read a query from JSON (dataset, symbol, since, version, max_examples, by_file); unknown
+/// keys are errors.
 [[nodiscard]] Result<QualityQuery> QualityQueryFromJson(const nlohmann::json& json);
 
 /// Return the quality of the live files: {"version", "datasets": {name: {"type", "files",
 /// "files_unchecked", "rows", "checks": {check: {"count", "examples": [{"file", "row"}]}},
-/// "notes"}}, "totals": {check: count}}.
+/// "notes"[, "by_file": {path: {"rows", "checked", "checks": {check: count}}}]}}, "totals":
+/// {check: count}}. by_file lists every selected file, unchecked ones too.
 [[nodiscard]] Result<nlohmann::json> StoreQuality(const store::StorePaths& paths, const QualityQuery& query);
 
 /// Every check name the checkers use.
