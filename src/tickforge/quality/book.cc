@@ -90,8 +90,11 @@ class BookChecker final : public Checker {
     return Status::OK();
   }
 
-  void DoFinish() override {
+  void DoFinish() override { DoRelease(); }
+
+  void DoRelease() override {
     if (!frozen_) FlagWindow();
+    frozen_ = true;
     window_.clear();
     window_.shrink_to_fit();
   }

@@ -47,6 +47,11 @@ class Checker {
   [[nodiscard]] virtual bool WantsRowRepeats() const { return false; }
   /// End the checks (checks that need the whole partition, such as mid jumps, run now).
   void Finish();
+  /// Give back what the checks hold for the rest of the partition (the writer dropped its
+  /// state to bound memory): mid jumps settle their threshold on the changes seen so far.
+  void Release() {
+    if (!stopped_) DoRelease();
+  }
   /// Check the boundary from this partition to `next`, the following one of the same series
   /// (same symbol, exchange, interval, ...) in this commit; findings go to `next`'s report.
   virtual void Join(Checker& next) { (void)next; }
@@ -60,6 +65,7 @@ class Checker {
   [[nodiscard]] virtual Status DoConsume(const arrow::RecordBatch& batch, const std::string& file,
                                          int64_t first_row) = 0;
   virtual void DoFinish() {}
+  virtual void DoRelease() {}
   /// The check a repeated row counts as.
   [[nodiscard]] virtual std::string_view repeat_check() const = 0;
   /// Count `n` defects of `check` at `row` of `file`.

@@ -175,6 +175,33 @@ TEST(Book, CrossedLockedHolesSequenceAndMidJumps) {
   EXPECT_EQ(file.checks.size(), 6u);
 }
 
+TEST(Book, MidJumpThresholdFromTheWarmUpWindowOrRelease) {
+  auto schema = arrow::schema({arrow::field("ts_recv", arrow::int64()), arrow::field("bid_px_00", arrow::float64()),
+                               arrow::field("ask_px_00", arrow::float64())});
+  auto batch = [&](const std::vector<double>& bids) {
+    std::vector<double> asks;
+    for (double b : bids) asks.push_back(b + 2);
+    return arrow::RecordBatch::Make(schema, static_cast<int64_t>(bids.size()),
+                                    {Ints(std::vector<int64_t>(bids.size(), 1)), Doubles(bids), Doubles(asks)});
+  };
+  Options options;
+  options.mad_window = 4;
+  options.mid_jump_mads = 3;
+  // Four changes of 1 fill the window: MAD 1, threshold 3. Later, 5 is a jump, 2 is not.
+  auto checker = MakeChecker("mbp10", *schema, {}, options);
+  checker->Consume(*batch({10, 11, 12, 11, 12, 17, 19}), "w", 0);
+  checker->Finish();
+  EXPECT_EQ(checker->report().files["w"].checks["mid_jump"].rows, std::vector<int64_t>{5});
+  // Released after two changes of 1 (the writer evicted the partition): the threshold is set
+  // from them, and applies to what comes after.
+  auto released = MakeChecker("mbp10", *schema, {}, Options{});
+  released->Consume(*batch({10, 11, 12}), "r", 0);
+  released->Release();
+  released->Consume(*batch({40, 41}), "r", 3);
+  released->Finish();
+  EXPECT_EQ(released->report().files["r"].checks["mid_jump"].rows, std::vector<int64_t>{3});
+}
+
 TEST(Report, JsonRoundTripAndCommitMerge) {
   Report report;
   report.type = "klines";

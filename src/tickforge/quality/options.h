@@ -12,8 +12,9 @@ struct Options {
   /// nonzero mid changes (MAD about zero: the median of |Δmid|).
   double mid_jump_mads = 25.0;
   /// The MAD comes from the first this many nonzero mid changes of a partition (all of them
-  /// when it has fewer); later changes are compared with that threshold as they stream by.
-  int64_t mad_window = 1 << 16;
+  /// when it has fewer, or those seen before the writer evicts the partition); later changes
+  /// are compared with that threshold as they stream by. 24 bytes a change while it waits.
+  int64_t mad_window = 1 << 14;
 };
 
 }  // namespace tickforge::quality

@@ -426,6 +426,8 @@ class PartitionedWriter {
       ARROW_RETURN_NOT_OK(CloseFile(*partition));
       partition->keys.clear();
       partition->keys_loaded = false;
+      partition->row_keys.clear();
+      if (partition->checker) partition->checker->Release();
     }
     return Status::OK();
   }
