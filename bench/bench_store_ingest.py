@@ -7,6 +7,8 @@
    time, its best CPU time (user + system, all threads) and its largest peak RSS:
    - tickforge: `Store(out).ingest(files)` (klines and aggtrades datasets, partitions
      exchange/symbol/[timeframe/]year/month/day, zstd level 1, dedup on, one atomic commit)
+   - tickforge-noquality: the same with `quality=False`, so the ratio is the cost of the
+     data-quality checks (docs/quality.md)
    - polars: `read_csv` per file + symbol/date columns, `concat`, `write_parquet(partition_by=...)`
      with the same partition keys, zstd
    - pyarrow: `csv.read_csv` per file + the same columns, `concat_tables`,
@@ -15,6 +17,7 @@
    faster) and peak RSS.
 
     .venv/bin/python bench/bench_store_ingest.py [--symbols 50] [--days 30] [--repeat 2] [--workdir DIR]
+        [--contenders tickforge,tickforge-noquality,polars,pyarrow]
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
-CONTENDERS = ["tickforge", "polars", "pyarrow"]
+CONTENDERS = ["tickforge", "tickforge-noquality", "polars", "pyarrow"]
 KLINE_COLUMNS = ["open_time", "open", "high", "low", "close", "volume", "close_time", "quote_volume",
                  "count", "taker_buy_volume", "taker_buy_quote_volume", "ignore"]
 AGG_COLUMNS = ["agg_trade_id", "price", "quantity", "first_trade_id", "last_trade_id", "transact_time",
@@ -62,11 +65,15 @@ def split(files: list[Path]) -> tuple[list[Path], list[Path]]:
     return klines, [f for f in files if "-aggTrades-" in f.name]
 
 
-def run_tickforge(files: list[Path], out: Path) -> None:
+def run_tickforge(files: list[Path], out: Path, **options) -> None:
     import tickforge
 
-    info = tickforge.Store(out).ingest(files)
+    info = tickforge.Store(out).ingest(files, **options)
     assert info["rows_duplicate"] == 0
+
+
+def run_tickforge_noquality(files: list[Path], out: Path) -> None:
+    run_tickforge(files, out, quality=False)
 
 
 def run_polars(files: list[Path], out: Path) -> None:
@@ -121,7 +128,8 @@ def run_pyarrow(files: list[Path], out: Path) -> None:
 
 def child(name: str, src: Path, out: Path) -> None:
     files = sorted(src.rglob("*.csv"))
-    {"tickforge": run_tickforge, "polars": run_polars, "pyarrow": run_pyarrow}[name](files, out)
+    {"tickforge": run_tickforge, "tickforge-noquality": run_tickforge_noquality, "polars": run_polars,
+     "pyarrow": run_pyarrow}[name](files, out)
 
 
 def measure(name: str, src: Path, work: Path) -> dict:
@@ -150,7 +158,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "tickforge-bench-store")
+    parser.add_argument("--contenders", default=",".join(CONTENDERS),
+                        help="comma-separated subset of " + ", ".join(CONTENDERS) + " (tickforge always runs)")
     args = parser.parse_args()
+    contenders = ["tickforge"] + [c for c in args.contenders.split(",") if c in CONTENDERS and c != "tickforge"]
     src = args.workdir / f"binance-{args.symbols}x{args.days}"
     files, rows = generate(src, args.symbols, args.days, args.seed)
     klines, aggs = split(files)
@@ -158,20 +169,20 @@ def main() -> None:
           f"{sum(f.stat().st_size for f in files) / 2**20:.0f} MiB of CSV")
     best: dict[str, dict] = {}
     for _ in range(args.repeat):
-        for name in CONTENDERS:
+        for name in contenders:
             result = measure(name, src, args.workdir)
             have = best.setdefault(name, result)
             have["wall"] = min(have["wall"], result["wall"])
             have["cpu"] = min(have["cpu"], result["cpu"])
             have["rss_mib"] = max(have["rss_mib"], result["rss_mib"])
-    print(f"{'contender':<10} {'wall s':>8} {'CPU s':>8} {'rows/s':>12} {'peak RSS MiB':>13} {'files':>6} "
+    print(f"{'contender':<19} {'wall s':>8} {'CPU s':>8} {'rows/s':>12} {'peak RSS MiB':>13} {'files':>6} "
           f"{'MiB out':>8} {'tickforge wall x':>17} {'CPU x':>6}")
     ours = best["tickforge"]
-    for name in CONTENDERS:
+    for name in contenders:
         r = best[name]
         ratio = "" if name == "tickforge" else f"{r['wall'] / ours['wall']:.2f}x"
         cpu_ratio = "" if name == "tickforge" else f"{r['cpu'] / ours['cpu']:.2f}x"
-        print(f"{name:<10} {r['wall']:>8.2f} {r['cpu']:>8.2f} {rows / r['wall']:>12,.0f} {r['rss_mib']:>13.0f} "
+        print(f"{name:<19} {r['wall']:>8.2f} {r['cpu']:>8.2f} {rows / r['wall']:>12,.0f} {r['rss_mib']:>13.0f} "
               f"{r['files']:>6} {r['mib']:>8.1f} {ratio:>17} {cpu_ratio:>6}")
 
 

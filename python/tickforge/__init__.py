@@ -19,7 +19,7 @@ from ._streams import _translate_errors
 from ._tickforge import TickforgeError
 from .book import build_books, open_book, read_book, replay_book
 from .panel import Panel, streaming_concat
-from .store import Store, convert_consolidated, write_flat_parquet
+from .store import Store, convert_consolidated, store_quality, write_flat_parquet
 
 __all__ = [
     "TickforgeError",
@@ -44,6 +44,7 @@ __all__ = [
     "Store",
     "convert_consolidated",
     "write_flat_parquet",
+    "store_quality",
     "open_binance",
     "read_binance",
     "synth_binance",
@@ -249,10 +250,15 @@ def native_cli() -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Run the native ``tickforge`` command (``python -m tickforge ...``)."""
+    """Run the native ``tickforge`` command (``python -m tickforge ...``); ``report`` is
+    Python's own (matplotlib renders its images): ``python -m tickforge report STORE --out X``."""
     import sys
 
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["report"]:
+        from .report import main as report_main
+
+        raise SystemExit(report_main(args[1:]))
     exe = native_cli()
     os.execv(exe, [str(exe), *args])
 

@@ -151,6 +151,15 @@ class Store:
         """Summarize a snapshot: version and, per dataset, type, keys, columns, rows, files, symbols."""
         return json.loads(self._native.info(version))
 
+    def quality(self, **options) -> dict:
+        """Return the data-quality flags of the live files, as each commit recorded them.
+
+        Options: dataset, symbol, since ("YYYY-MM-DD"), version, max_examples. The result has,
+        per dataset, the files and rows checked and per check its count and example
+        (file, row) pairs, plus "totals" per check (docs/quality.md).
+        """
+        return json.loads(self._native.quality(json.dumps(options)))
+
     @staticmethod
     def memory_pool() -> dict:
         """Return Arrow's memory pool statistics (backend, bytes_allocated, max_memory, ...)."""
@@ -176,3 +185,10 @@ def convert_consolidated(data_dir: PathLike, out: PathLike | None = None, **opti
     report (row counts source vs store, duplicates, monotonic timestamps, gaps).
     """
     return json.loads(_tickforge.convert_consolidated(os.fspath(data_dir), os.fspath(out or ""), json.dumps(options)))
+
+
+def store_quality(store: "Store | PathLike", **options) -> dict:
+    """Return ``Store(store).quality(**options)``: the quality flags of a store's live files."""
+    if not isinstance(store, Store):
+        store = Store(store, create=False)
+    return store.quality(**options)

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "tickforge/cli/format.h"
+#include "tickforge/quality/store_quality.h"
 #include "tickforge/store/convert.h"
 #include "tickforge/store/options.h"
 #include "tickforge/store/store.h"
@@ -35,6 +36,8 @@ struct StoreArgs {
   int64_t batch_size = 0;
   double ttl = 3600;
   bool no_checksum = false, json = false, clear = false, expired = false;
+  std::string since;
+  std::vector<std::string> fail_on;
 };
 
 Status Fail(const std::string& message) { return Status::Invalid(message); }
@@ -229,6 +232,48 @@ Status Convert(const StoreArgs& args) {
   return Status::OK();
 }
 
+/// The exit code of `store quality --fail-on` when a named check found defects (errors give
+/// kExitError, so a pipeline tells them apart).
+constexpr int kExitQualityFailed = 2;
+
+Status Quality(const StoreArgs& args, int* exit_code) {
+  ARROW_ASSIGN_OR_RAISE(auto store, Store::Open(args.root, /*create=*/false));
+  ARROW_ASSIGN_OR_RAISE(auto fail_on, quality::ExpandFailOn(args.fail_on));
+  quality::QualityQuery query;
+  query.dataset = args.dataset;
+  query.symbol = args.symbol;
+  query.since = args.since;
+  if (args.version >= 0) query.version = args.version;
+  ARROW_ASSIGN_OR_RAISE(auto report, quality::StoreQuality(store->paths(), query));
+  const auto failing = quality::FailingChecks(report, fail_on);
+  if (args.json) {
+    std::cout << report.dump(1) << "\n";
+  } else {
+    fmt::print("{}: quality at version {}\n", args.root, report["version"].get<int64_t>());
+    for (const auto& [name, dataset] : report["datasets"].items()) {
+      fmt::print("  {} ({}): {} rows in {} files checked, {} files unchecked\n", name,
+                 dataset["type"].get<std::string>(), dataset["rows"].get<int64_t>(),
+                 dataset["files"].get<int64_t>(), dataset["files_unchecked"].get<int64_t>());
+      for (const auto& [check, result] : dataset["checks"].items()) {
+        std::vector<std::string> where;
+        for (const auto& example : result["examples"]) {
+          where.push_back(fmt::format("{}:{}", example["file"].get<std::string>(), example["row"].get<int64_t>()));
+          if (where.size() == 3) break;
+        }
+        fmt::print("    {:<20} {:>10}  {}\n", check, result["count"].get<int64_t>(), fmt::join(where, " "));
+      }
+      for (const auto& note : dataset["notes"]) fmt::print("    note: {}\n", note.get<std::string>());
+    }
+  }
+  if (!failing.empty()) {
+    std::vector<std::string> names;
+    for (const auto& [check, count] : failing) names.push_back(fmt::format("{} ({})", check, count));
+    fmt::print(stderr, "tickforge: quality checks failed: {}\n", fmt::join(names, ", "));
+    *exit_code = kExitQualityFailed;
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 void AddStoreCommands(CLI::App& app, int* exit_code) {
@@ -321,6 +366,19 @@ void AddStoreCommands(CLI::App& app, int* exit_code) {
   cache->add_flag("--clear", args->clear, "Remove cached projections");
   cache->add_flag("--expired", args->expired, "With --clear: only expired ones");
   cache->callback(run(Cache));
+
+  auto* quality = cmd->add_subcommand("quality", "The data-quality flags of the live files, as recorded at each commit");
+  quality->add_option("store", args->root, "Store directory")->required();
+  quality->add_option("--dataset", args->dataset, "Only this dataset");
+  quality->add_option("--symbol", args->symbol, "Only this symbol");
+  quality->add_option("--since", args->since, "Only partitions on or after YYYY-MM-DD");
+  quality->add_option("--version", args->version, "Snapshot version (default: newest)");
+  quality->add_flag("--json", args->json, "Print JSON");
+  quality->add_option("--fail-on", args->fail_on,
+                      "Exit with code 2 when these checks or groups (gaps, crossed, duplicates, time, prices, book, "
+                      "all) found defects (comma separated)")
+      ->delimiter(',');
+  quality->callback(RunCommand(exit_code, [args, exit_code] { return Quality(*args, exit_code); }));
 }
 
 }  // namespace tickforge::cli

@@ -14,6 +14,7 @@
 #include "tickforge/python/arrow_stream.h"
 #include "tickforge/python/bindings.h"
 #include "tickforge/python/errors.h"
+#include "tickforge/quality/store_quality.h"
 #include "tickforge/store/convert.h"
 #include "tickforge/store/options.h"
 #include "tickforge/store/store.h"
@@ -117,6 +118,12 @@ class PyStore {
 
   int64_t ClearCache(bool expired_only) { return Unwrap(store_->ClearCache(expired_only)); }
 
+  std::string Quality(const std::string& options) {
+    auto query = Unwrap(quality::QualityQueryFromJson(nlohmann::json::parse(options)));
+    nb::gil_scoped_release release;
+    return Unwrap(quality::StoreQuality(store_->paths(), query)).dump();
+  }
+
   std::string Info(std::optional<int64_t> version) {
     return store::SummaryJson(Unwrap(store_->ReadSnapshot(version))).dump();
   }
@@ -155,7 +162,8 @@ void BindStore(nb::module_& m) {
       .def("materialize", &PyStore::Materialize)
       .def("cached", &PyStore::Cached)
       .def("clear_cache", &PyStore::ClearCache)
-      .def("info", &PyStore::Info);
+      .def("info", &PyStore::Info)
+      .def("quality", &PyStore::Quality);
   m.def("convert_consolidated", &ConvertConsolidated);
   m.def("memory_pool_stats", [] { return store::MemoryPoolJson().dump(); });
   m.def("write_flat_parquet", &WriteFlatParquet);

@@ -27,7 +27,8 @@ const config::Table<WriteOptions>& WriteTable() {
         .Field("max_rows_per_group", &W::max_rows_per_group, "rows per row group at most")
         .Field("metadata", &W::metadata, "key-value metadata for every file")
         .Field("dedup", &W::dedup, "drop rows whose natural key the dataset holds")
-        .Field("constants", &W::constants, "constant columns added to every row");
+        .Field("constants", &W::constants, "constant columns added to every row")
+        .Field("quality", &W::quality, "run the data-quality checks and record them in the commit");
     return t;
   }();
   return *table;

@@ -56,6 +56,9 @@ struct WriteOptions {
   bool dedup = true;
   /// Partition values for keys the data has no column for (e.g. exchange=binance).
   std::map<std::string, std::string> constants;
+  /// Run the data-quality checks on the rows written and record them in the commit's log
+  /// entry under details["quality"] (docs/quality.md).
+  bool quality = true;
 
   [[nodiscard]] Status Validate() const;
 };

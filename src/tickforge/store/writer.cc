@@ -12,8 +12,10 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
+#include "tickforge/quality/checker.h"
 #include "tickforge/store/row_key_internal.h"
 #include "tickforge/store/rules_internal.h"
 #include "tickforge/util/files.h"
@@ -79,6 +81,13 @@ struct Partition {
   FileEntry open_file;
   std::vector<FileEntry> closed;
   uint64_t last_use = 0;
+  /// The data-quality checks of the rows written here (none for types without checks).
+  std::unique_ptr<quality::Checker> checker;
+  /// Whole-row keys seen, for the checker's repeats when dedup is off and it asks for them.
+  std::unordered_set<Key128, Key128Hash> row_keys;
+  /// The file and row the last written row went to, for repeats before any row of a slice.
+  std::string last_file;
+  int64_t last_row = -1;
 };
 
 class PartitionedWriter {
@@ -210,6 +219,21 @@ class PartitionedWriter {
     return files;
   }
 
+  /// Finish the partitions' checks and return what they found (after Finish()).
+  quality::Report Quality() {
+    std::vector<std::pair<std::string, quality::Checker*>> checkers;
+    for (auto& [_, partition] : partitions_) {
+      if (!partition->checker) continue;
+      // A series is a partition without its date: the same symbol, exchange, interval, ...
+      std::string series;
+      for (const auto& [key, value] : partition->values) {
+        if (!IsDateKey(key)) series += key + "=" + value + "/";
+      }
+      checkers.emplace_back(std::move(series), partition->checker.get());
+    }
+    return quality::FinishAll(std::move(checkers), dataset_.type);
+  }
+
   int64_t rows_in() const { return rows_in_; }
   int64_t rows_duplicate() const { return rows_duplicate_; }
 
@@ -235,6 +259,7 @@ class PartitionedWriter {
       partition->values.emplace_back(key, value);
       partition->dir += "/" + key + "=" + value;
     }
+    if (options_.quality) partition->checker = quality::MakeChecker(dataset_.type, *file_schema_, partition->values);
     auto* raw = partition.get();
     partitions_.emplace(std::move(id), std::move(partition));
     return raw;
@@ -273,6 +298,10 @@ class PartitionedWriter {
   Status WriteSlice(Partition& partition, std::shared_ptr<arrow::RecordBatch> slice) {
     std::unique_lock<std::mutex> lock(partition.mutex);
     partition.last_use = ++use_clock_;
+    quality::Checker* checker = partition.checker.get();
+    // Rows seen before in this commit, as the count of rows kept before each: the quality
+    // checks count them (a duplicate minute, a repeated trade id, a duplicate record).
+    std::vector<int64_t> repeats;
     if (options_.dedup) {
       if (!partition.keys_loaded) ARROW_RETURN_NOT_OK(LoadKeys(partition));
       ARROW_ASSIGN_OR_RAISE(auto keys, RowKeys(*slice, dataset_.natural_key));
@@ -280,20 +309,38 @@ class PartitionedWriter {
       arrow::BooleanBuilder keep;
       ARROW_RETURN_NOT_OK(keep.Reserve(slice->num_rows()));
       int64_t dropped = 0;
+      int64_t kept_rows = 0;
       for (const auto& key : keys) {
         auto& counts = partition.keys[key];
+        const bool repeat = checker && counts.seen > 0;
         // A set keeps a key once; a multiset keeps the k-th copy of a row only when the
         // store holds fewer than k+1 copies.
         const bool kept = multiset ? counts.seen >= counts.existing : counts.seen + counts.existing == 0;
         ++counts.seen;
         keep.UnsafeAppend(kept);
         dropped += !kept;
+        kept_rows += kept;
+        // A kept repeat (a whole-row multiset) is its own row; a dropped one follows the last kept.
+        if (repeat) repeats.push_back(kept_rows);
       }
       if (dropped > 0) {
         rows_duplicate_ += dropped;
         ARROW_ASSIGN_OR_RAISE(auto mask, keep.Finish());
         ARROW_ASSIGN_OR_RAISE(auto filtered, cp::Filter(slice, mask));
         slice = filtered.record_batch();
+      }
+    } else if (checker && checker->WantsRowRepeats()) {
+      ARROW_ASSIGN_OR_RAISE(auto keys, RowKeys(*slice, {}));
+      for (size_t i = 0; i < keys.size(); ++i) {
+        if (!partition.row_keys.insert(keys[i]).second) repeats.push_back(static_cast<int64_t>(i) + 1);
+      }
+    }
+    // A repeat sits next to the last row written before it: a kept row of this slice, or the
+    // partition's last row before the slice.
+    size_t next_repeat = 0;
+    if (checker) {
+      for (; next_repeat < repeats.size() && repeats[next_repeat] == 0; ++next_repeat) {
+        if (partition.last_row >= 0) checker->Repeat(partition.last_file, partition.last_row);
       }
     }
     int64_t offset = 0;
@@ -303,6 +350,15 @@ class PartitionedWriter {
       const int64_t n = std::min(room, slice->num_rows() - offset);
       auto part = slice->Slice(offset, n);
       ARROW_RETURN_NOT_OK(partition.writer->Write(*part));
+      const int64_t file_row = partition.open_file.rows;
+      if (checker) {
+        checker->Consume(*part, partition.open_file.path, file_row);
+        for (; next_repeat < repeats.size() && repeats[next_repeat] <= offset + n; ++next_repeat) {
+          checker->Repeat(partition.open_file.path, file_row + repeats[next_repeat] - 1 - offset);
+        }
+        partition.last_file = partition.open_file.path;
+        partition.last_row = file_row + n - 1;
+      }
       auto time_column = part->GetColumnByName(dataset_.time_column);
       ARROW_ASSIGN_OR_RAISE(auto time_values, time_column->View(arrow::int64()));
       const auto& times = static_cast<const arrow::Int64Array&>(*time_values);
@@ -370,6 +426,8 @@ class PartitionedWriter {
       ARROW_RETURN_NOT_OK(CloseFile(*partition));
       partition->keys.clear();
       partition->keys_loaded = false;
+      partition->row_keys.clear();
+      if (partition->checker) partition->checker->Release();
     }
     return Status::OK();
   }
@@ -437,6 +495,16 @@ Status WriteReaders(const StorePaths& paths, Transaction& txn, DatasetEntry& dat
   ARROW_RETURN_NOT_OK(first_error);
   ARROW_ASSIGN_OR_RAISE(auto files, writer.Finish());
   AddFiles(dataset, files);
+  if (options.quality && !files.empty()) {
+    const quality::Report report = writer.Quality();
+    if (!report.files.empty()) {
+      auto& detail = txn.next().details["quality"];
+      auto merged = quality::AddToCommitQuality(detail, dataset.name, report, quality::Options{}.max_examples);
+      // Quality never fails a write; a detail that does not parse (not ours) is left alone.
+      if (merged.ok()) detail = std::move(*merged);
+      else info->warnings.push_back("quality report not recorded: " + merged.status().message());
+    }
+  }
   info->rows_in += writer.rows_in();
   info->rows_duplicate += writer.rows_duplicate();
   for (const auto& file : files) info->rows_written += file.rows;
