@@ -6,6 +6,7 @@
 #include <system_error>
 #include <utility>
 
+#include "tickforge/loader/zscore_internal.h"
 #include "tickforge/util/random.h"
 
 namespace tickforge::loader::internal {
@@ -14,8 +15,13 @@ using features::BinCell;
 using features::Book;
 
 Status RenderBatch(const SampleIndex& index, const LoaderOptions& options, SegmentCache& cache, const uint32_t* plan,
-                   Batch& batch) {
+                   Batch& batch, const ZScoreStats* zscore) {
+  if (options.normalization == Normalization::kZScore && zscore == nullptr) {
+    return Status::Invalid("zscore normalization without statistics");
+  }
   const auto& image = options.image;
+  const auto scale =
+      options.normalization == Normalization::kMaxAbs ? features::PlaneScale::kMaxAbs : features::PlaneScale::kNone;
   const int64_t floats = image.image_floats();
   const int64_t tpb = image.ticks_per_bin;
   const int64_t T = image.time_bins;
@@ -62,7 +68,7 @@ Status RenderBatch(const SampleIndex& index, const LoaderOptions& options, Segme
         held.push_back(std::move(segment));
         bin = end + 1;
       }
-      features::RenderFromBinPointers(columns.data(), mid, image, out);
+      features::RenderFromBinPointers(columns.data(), mid, image, out, scale);
     } else {
       // Raw rows are cached in disjoint chunks (none held twice, unlike overlapping windows);
       // the window's bins are aggregated across the chunks it spans.
@@ -84,7 +90,10 @@ Status RenderBatch(const SampleIndex& index, const LoaderOptions& options, Segme
       }
       features::AggregateChunks(books, starts, first_row, T, image, window_bins);
       const int64_t mid = held.back()->mids[static_cast<size_t>(sample.row - starts.back())];
-      features::RenderFromBins(window_bins, T - 1, mid, image, out);
+      features::RenderFromBins(window_bins, T - 1, mid, image, out, scale);
+    }
+    if (options.normalization == Normalization::kZScore) {
+      ApplyZScore(*zscore, int64_t{features::kImageRows} * T, out);
     }
     batch.labels[static_cast<size_t>(i)] = sample.label;
     batch.symbols[static_cast<size_t>(i)] = sample.symbol;
@@ -111,13 +120,19 @@ std::shared_ptr<Batch> BatchPool::Acquire() {
   });
 }
 
-Renderer::Renderer(const SampleIndex& index, const LoaderOptions& options, SegmentCache& cache)
-    : index_(index), options_(options), cache_(cache), class_counts_(static_cast<size_t>(index.num_classes), 0) {}
+Renderer::Renderer(const SampleIndex& index, const LoaderOptions& options, SegmentCache& cache,
+                   const ZScoreStats* zscore)
+    : index_(index),
+      options_(options),
+      cache_(cache),
+      zscore_(zscore),
+      class_counts_(static_cast<size_t>(index.num_classes), 0) {}
 
-void Renderer::Start(std::vector<uint32_t> plan, int64_t first, int64_t step) {
+void Renderer::Start(std::vector<uint32_t> plan, int64_t first, int64_t step, int64_t epoch) {
   Stop();
   std::lock_guard lock(sync_->mutex);
   plan_ = std::move(plan);
+  epoch_ = epoch;
   order_.clear();
   for (int64_t b = first; b < index_.batches_per_epoch; b += step) order_.push_back(b);
   next_job_ = next_out_ = 0;
@@ -142,7 +157,8 @@ void Renderer::Work() {
     }
     auto batch = pool_->Acquire();
     batch->index = order_[job];
-    batch->status = RenderBatch(index_, options_, cache_, plan_.data() + order_[job] * options_.batch_size, *batch);
+    batch->status = RenderBatch(index_, options_, cache_, plan_.data() + order_[job] * options_.batch_size, *batch,
+                                zscore_);
     {
       std::lock_guard lock(sync_->mutex);
       done_[static_cast<int64_t>(job)] = std::move(batch);
@@ -163,6 +179,14 @@ Result<std::shared_ptr<Batch>> Renderer::Next() {
     ++next_out_;
     if (batch->status.ok()) {
       for (int64_t label : batch->labels) ++class_counts_[static_cast<size_t>(label)];
+      EpochCounts& counts = epoch_counts_[epoch_];
+      if (counts.batches == 0) {
+        counts.classes.assign(static_cast<size_t>(index_.num_classes), 0);
+        counts.symbols.assign(index_.names.size(), 0);
+      }
+      ++counts.batches;
+      for (int64_t label : batch->labels) ++counts.classes[static_cast<size_t>(label)];
+      for (int32_t symbol : batch->symbols) ++counts.symbols[static_cast<size_t>(symbol)];
     }
   }
   sync_->changed.notify_all();
@@ -198,6 +222,15 @@ void Renderer::Stop() {
 std::vector<int64_t> Renderer::class_counts() const {
   std::lock_guard lock(sync_->mutex);
   return class_counts_;
+}
+
+}  // namespace tickforge::loader::internal
+
+namespace tickforge::loader::internal {
+
+std::map<int64_t, EpochCounts> Renderer::epoch_counts() const {
+  std::lock_guard lock(sync_->mutex);
+  return epoch_counts_;
 }
 
 }  // namespace tickforge::loader::internal
