@@ -42,6 +42,17 @@ Status RenderBatch(const SampleIndex& index, const LoaderOptions& options, Segme
   features::BinAggregates window_bins;  // reused by every off-grid window of the batch
   const bool want_trades =
       std::count(image.features.begin(), image.features.end(), features::Feature::kTradeCounts) > 0;
+  // Raw segment c (rows [c·kRawSegmentRows, ...)) of a symbol's dataset, from the cache.
+  const auto RawSegment = [&](int16_t symbol, int64_t c) -> Result<std::shared_ptr<const Segment>> {
+    const auto& dataset = index.datasets[static_cast<size_t>(symbol)];
+    const uint64_t key = MixSeeds({static_cast<uint64_t>(symbol), 1, static_cast<uint64_t>(c)});
+    return cache.Get(key, ReadBytes(kRawSegmentRows), [&]() -> Result<std::shared_ptr<const Segment>> {
+      const int64_t first = c * kRawSegmentRows;
+      const int64_t end = std::min(dataset.rows, first + kRawSegmentRows);
+      ARROW_ASSIGN_OR_RAISE(auto read, ReadBook(dataset.path, first, end));
+      return MakeRawSegment(read, first, end - first, image, want_trades);
+    });
+  };
   for (int64_t i = 0; i < batch.size; ++i) {
     const Sample& sample = index.samples[plan[i]];
     const auto& dataset = index.datasets[static_cast<size_t>(sample.symbol)];
@@ -69,6 +80,59 @@ Status RenderBatch(const SampleIndex& index, const LoaderOptions& options, Segme
         bin = end + 1;
       }
       features::RenderFromBinPointers(columns.data(), mid, image, out, scale);
+    } else if (options.locality) {
+      // shuffle='local' draws a class's samples segment block by segment block, so windows of
+      // one phase (row offset mod ticks_per_bin) come close together and share most bins:
+      // aggregate each phase's grid once, in small cached segments made from the raw ones,
+      // and render from them as on the default grid. Each bin aggregates the same rows as
+      // the raw path would, so the images are the same.
+      const int64_t phase = (sample.row + 1) % tpb;
+      const int64_t last = (sample.row + 1 - phase) / tpb - 1;
+      const int64_t phase_bins = (dataset.rows - phase) / tpb;
+      held.clear();
+      int64_t mid = 0;
+      for (int64_t bin = last - T + 1; bin <= last;) {
+        const int64_t seg = bin / kPhaseBinsPerSegment;
+        const uint64_t key = MixSeeds({static_cast<uint64_t>(sample.symbol), 2, static_cast<uint64_t>(phase),
+                                       static_cast<uint64_t>(seg)});
+        std::shared_ptr<const Segment> segment = cache.Find(key);
+        if (!segment) {
+          const int64_t first = seg * kPhaseBinsPerSegment;
+          const int64_t bins = std::min(kPhaseBinsPerSegment, phase_bins - first);
+          const int64_t row0 = phase + first * tpb;
+          const int64_t row1 = row0 + bins * tpb;
+          std::vector<std::shared_ptr<const Segment>> raw;
+          books.clear();
+          starts.clear();
+          for (int64_t c = row0 / kRawSegmentRows; c <= (row1 - 1) / kRawSegmentRows; ++c) {
+            ARROW_ASSIGN_OR_RAISE(auto chunk, RawSegment(sample.symbol, c));
+            books.push_back(&chunk->book);
+            starts.push_back(chunk->first);
+            raw.push_back(std::move(chunk));
+          }
+          ARROW_ASSIGN_OR_RAISE(segment, cache.Get(key, 0, [&]() -> Result<std::shared_ptr<const Segment>> {
+            auto made = std::make_shared<Segment>();
+            made->first = first;
+            features::AggregateChunks(books, starts, row0, bins, image, made->bins);
+            made->mids.resize(static_cast<size_t>(bins));
+            for (int64_t b = 0; b < bins; ++b) {
+              const int64_t row = row0 + (b + 1) * tpb - 1;
+              const auto& chunk = raw[static_cast<size_t>(row / kRawSegmentRows - row0 / kRawSegmentRows)];
+              made->mids[static_cast<size_t>(b)] = chunk->mids[static_cast<size_t>(row - chunk->first)];
+            }
+            made->bytes = static_cast<int64_t>(made->bins.cells.size() * sizeof(BinCell) + made->mids.size() * 8);
+            return made;
+          }));
+        }
+        const int64_t end = std::min(last, segment->first + segment->bins.bins() - 1);
+        for (int64_t b = bin; b <= end; ++b) {
+          columns[static_cast<size_t>(b - (last - T + 1))] = &segment->bins.at(b - segment->first, 0, 0);
+        }
+        if (end == last) mid = segment->mids[static_cast<size_t>(last - segment->first)];
+        held.push_back(std::move(segment));
+        bin = end + 1;
+      }
+      features::RenderFromBinPointers(columns.data(), mid, image, out, scale);
     } else {
       // Raw rows are cached in disjoint chunks (none held twice, unlike overlapping windows);
       // the window's bins are aggregated across the chunks it spans.
@@ -77,13 +141,7 @@ Status RenderBatch(const SampleIndex& index, const LoaderOptions& options, Segme
       books.clear();
       starts.clear();
       for (int64_t c = first_row / kRawSegmentRows; c <= sample.row / kRawSegmentRows; ++c) {
-        const uint64_t key = MixSeeds({static_cast<uint64_t>(sample.symbol), 1, static_cast<uint64_t>(c)});
-        ARROW_ASSIGN_OR_RAISE(auto segment, cache.Get(key, ReadBytes(kRawSegmentRows), [&]() -> Result<std::shared_ptr<const Segment>> {
-          const int64_t first = c * kRawSegmentRows;
-          const int64_t end = std::min(dataset.rows, first + kRawSegmentRows);
-          ARROW_ASSIGN_OR_RAISE(auto read, ReadBook(dataset.path, first, end));
-          return MakeRawSegment(read, first, end - first, image, want_trades);
-        }));
+        ARROW_ASSIGN_OR_RAISE(auto segment, RawSegment(sample.symbol, c));
         books.push_back(&segment->book);
         starts.push_back(segment->first);
         held.push_back(std::move(segment));
