@@ -18,7 +18,9 @@ Measures:
       numpy as DESIGN.md §3.4 describes (checked equal to tickforge's images first), on the
       samples tickforge's plan chose in (a);
   (e) peak RSS (VmHWM) of a process that runs the tickforge loader with cache_bytes=256 MiB,
-      stride 1 (raw-row cache) and the default stride (aggregate cache).
+      stride 1 (raw-row cache) and the default stride (aggregate cache);
+  (f) the memory-write limit: samples/s of a memcpy (numpy copyto) of a batch of finished
+      images on the same machine, printed beside each rate with their ratio.
 
 The table also gives the process CPU time per sample (all threads) and the rate it allows on
 idle cores: on a shared machine the samples/s column drops with other load, that one does not.
@@ -129,6 +131,19 @@ def bench_tickforge(data: Path, features, *, stride=None, shuffle=True, warmup: 
     del it, loader  # stop its render threads (they prefetch ahead) before the next measurement
     gc.collect()
     return result
+
+
+def memcpy_limit(planes: int, seconds: float = 0.5) -> float:
+    """Samples/s of only writing the output: a copy of a batch of B (planes, 402, T) float32
+    images into a batch buffer on this machine (one core), the bound no renderer passes."""
+    src = np.random.default_rng(0).random((B, planes, ROWS, T), dtype=np.float32)
+    dst = np.empty_like(src)
+    np.copyto(dst, src)  # fault the pages in
+    copies, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        np.copyto(dst, src)
+        copies += 1
+    return copies * B / (time.perf_counter() - t0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -380,12 +395,14 @@ def main() -> None:
         return float(np.percentile(values, q)) if len(values) else float("nan")
 
     goals = {"1 feature": 5000, "3 features": 2000, "stride 1": 1000, "stride 1, shuffle=local": 1000}
+    planes_of = {"1 feature": 1, "3 features": 3, "stride 1": 1, "stride 1, shuffle=local": 1}
+    limits = {n: memcpy_limit(n) for n in sorted(set(planes_of.values()))}
     print()
     print(f"tickforge RepresentDataLoader vs torch DataLoader(num_workers=2) over a Python/numpy processor; "
           f"batch {B}, T={T}, ticks_per_bin={TPB}, {os.cpu_count()} CPUs; consumer {args.consumer_ms:.0f} ms/batch "
           f"in the wait test")
     header = (f"{'case':<36}{'samples/s':>11}{'vs peer':>9}{'p50 wait':>10}{'p99 wait':>10}"
-              f"{'cpu/sample':>12}{'max on ' + str(CORES) + ' idle cores':>22}   goal")
+              f"{'cpu/sample':>12}{'max on ' + str(CORES) + ' idle cores':>22}{'memcpy limit':>15}{'ratio':>7}   goal")
     print(header)
     print("-" * (len(header) + 34))
     for name, r in runs.items():
@@ -396,7 +413,11 @@ def main() -> None:
             goal += f"; p99 wait < 5 ms: {'MET' if p99 < 5 else 'NOT MET'}"
         print(f"{'tickforge, ' + name:<36}{r['rate']:>11,.1f}{r['rate'] / peer['rate']:>8.1f}x"
               f"{p(r['waits_ms'], 50):>8.1f}ms{p99:>8.1f}ms{r['cpu_ms']:>10.2f}ms"
-              f"{CORES * 1000 / r['cpu_ms']:>15,.0f} samp/s   {goal}")
+              f"{CORES * 1000 / r['cpu_ms']:>15,.0f} samp/s"
+              f"{limits[planes_of[name]]:>15,.0f}{limits[planes_of[name]] / r['rate']:>6.1f}x   {goal}")
+    print(f"memcpy limit: samples/s of copying a batch of finished images (one core, numpy copyto) on this "
+          f"machine, the output's memory-write bound; ratio = limit / loader rate (goal at the default stride: "
+          f"within 2x)")
     print(f"{'peer (prototype, 1 feature)':<36}{peer['rate']:>11,.1f}{1:>8.1f}x{'':>10}{'':>10}"
           f"{peer['cpu_ms']:>10.1f}ms{CORES * 1000 / peer['cpu_ms']:>15,.1f} samp/s   seed target >= 1,000 samples/s")
     print()

@@ -30,7 +30,12 @@ class RepresentDataLoader(_Base):
     for data larger than cache_bytes. Extras: seed, time_bins, ticks_per_bin,
     micro_pip_size, split ('train' | 'val' | 'test', cut by time with a purge gap), stride,
     rank, world_size, cache_bytes, threads, prefetch, return_index, config (YAML/JSON file;
-    arguments given here win over it), split_fractions, pin_memory. ``cache_bytes`` bounds the
+    arguments given here win over it), split_fractions, pin_memory, normalization ('max_abs' |
+    'none' | 'zscore': per-plane statistics fit on the training split, stored beside the
+    datasets and reused by val/test loaders), normalization_stats (a statistics file),
+    normalization_samples, sampling ('class_uniform' | 'natural' | 'class_symbol_uniform'),
+    strictness ('strict' | 'lenient': unreadable datasets skipped and listed in report()).
+    ``cache_bytes`` bounds the
     loader's memory: the sample index, the batches in flight (at most half of it; ``prefetch``
     is lowered to fit) and the reads in progress come out of it, the cache gets the rest.
 
@@ -58,8 +63,9 @@ class RepresentDataLoader(_Base):
                      shuffle=shuffle, sample_fraction=sample_fraction, symbols=symbols, **extras)
         # Only what the caller set goes to the engine: the defaults are the engine's.
         given = {k: v for k, v in given.items() if v is not None}
-        if "parquet_dir" in given:
-            given["parquet_dir"] = os.fspath(given["parquet_dir"])
+        for path_key in ("parquet_dir", "normalization_stats"):
+            if path_key in given:
+                given[path_key] = os.fspath(given[path_key])
         if "symbols" in given and not isinstance(given["symbols"], str):
             given["symbols"] = list(given["symbols"])
         if config is not None:
@@ -101,6 +107,13 @@ class RepresentDataLoader(_Base):
     def class_distribution(self) -> dict[int, int]:
         """Samples per class handed out so far."""
         return dict(enumerate(self._engine.class_counts()))
+
+    def report(self) -> dict:
+        """What the loader serves and served: per epoch (batches handed out in this process)
+        the class counts against the sampling's target and the samples per symbol; the
+        index's samples per symbol and class; cache statistics; datasets skipped (lenient);
+        the normalization in effect (zscore: the statistics and their file)."""
+        return json.loads(self._engine.report())
 
     def __iter__(self) -> Iterator:
         first, step = self._next_batch, 1

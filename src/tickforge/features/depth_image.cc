@@ -386,7 +386,8 @@ int PlaceSide(const BinCell* cells, int64_t mid, const Feature* planes, int num_
 
 }  // namespace
 
-void RenderFromBinPointers(const BinCell* const* bins, int64_t mid, const ImageOptions& options, float* out) {
+void RenderFromBinPointers(const BinCell* const* bins, int64_t mid, const ImageOptions& options, float* out,
+                           PlaneScale plane_scale) {
   const int T = options.time_bins;
   Feature planes[3];
   int num_planes = 0;
@@ -480,7 +481,10 @@ void RenderFromBinPointers(const BinCell* const* bins, int64_t mid, const ImageO
     }
   }
   for (int f = 0; f < num_planes; ++f) {
-    const float scale = max_abs[f] > 0 ? static_cast<float>(1.0 / max_abs[f]) : 0.0f;
+    // Unscaled, value × 1.0f is float(value): the combined grid's own float32.
+    const float scale = plane_scale == PlaneScale::kNone ? 1.0f
+                        : max_abs[f] > 0                 ? static_cast<float>(1.0 / max_abs[f])
+                                                         : 0.0f;
     const double* values = &piece_value[f * plane_stride];
     float* dst = out + static_cast<ptrdiff_t>(f) * kImageRows * T;
     for (int k = 0; k < T; ++k) {
@@ -498,12 +502,12 @@ void RenderFromBinPointers(const BinCell* const* bins, int64_t mid, const ImageO
 }
 
 void RenderFromBins(const BinAggregates& bins, int64_t last_bin, int64_t mid, const ImageOptions& options,
-                    float* out) {
+                    float* out, PlaneScale scale) {
   const int T = options.time_bins;
   thread_local std::vector<const BinCell*> columns;
   columns.resize(static_cast<size_t>(T));
   for (int k = 0; k < T; ++k) columns[static_cast<size_t>(k)] = &bins.at(last_bin - T + 1 + k, 0, 0);
-  RenderFromBinPointers(columns.data(), mid, options, out);
+  RenderFromBinPointers(columns.data(), mid, options, out, scale);
 }
 
 Status Render(const Book& book, int64_t t, const ImageOptions& options, float* out) {

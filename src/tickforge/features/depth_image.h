@@ -110,15 +110,20 @@ void AggregateChunks(const std::vector<const Book*>& chunks, const std::vector<i
 /// from the rows. Requires t >= window_rows() - 1.
 [[nodiscard]] Status Render(const Book& book, int64_t t, const ImageOptions& options, float* out);
 
+/// How a rendered plane is scaled: by its max |value| (§3.4), or not at all (the combined
+/// cumulative grid as float32, for callers that normalize it themselves).
+enum class PlaneScale { kMaxAbs, kNone };
+
 /// Render from precomputed bins: the sample whose T bins end with bin `last_bin` of `bins` and
 /// whose mid is `mid` (MidMicroPips of its last row). Equal to Render for windows on the grid.
 void RenderFromBins(const BinAggregates& bins, int64_t last_bin, int64_t mid, const ImageOptions& options,
-                    float* out);
+                    float* out, PlaneScale scale = PlaneScale::kMaxAbs);
 
 /// Render from precomputed bins given by pointer: bins[k] points at the 2 × kLevels cells
 /// (bid levels, then ask levels) of time bin k, k = 0..T-1. Lets a caller render from cells
 /// spread over several cached segments without gathering them first.
-void RenderFromBinPointers(const BinCell* const* bins, int64_t mid, const ImageOptions& options, float* out);
+void RenderFromBinPointers(const BinCell* const* bins, int64_t mid, const ImageOptions& options, float* out,
+                           PlaneScale scale = PlaneScale::kMaxAbs);
 
 }  // namespace tickforge::features
 

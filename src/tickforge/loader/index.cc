@@ -22,36 +22,36 @@ struct TimeRange {
   int64_t max = INT64_MIN;
 };
 
-// The range of ts_event over the datasets: from the row groups' statistics, or in files
-// written without them, from the (sorted) column itself.
-Result<TimeRange> TimeRangeOf(const std::map<std::string, std::string>& datasets) {
-  TimeRange range;
+// Widen `range` to the ts_event of the dataset at `path`: from the row groups' statistics, or
+// in files written without them, from the (sorted) column itself.
+Status AddTimeRange(const std::string& path, TimeRange& range) {
   const std::string ts_column(dataset::kTsEventColumn);
-  for (const auto& [symbol, path] : datasets) {
-    ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquet(path, {.pool = ReadPool()}));
-    const auto metadata = reader->parquet_reader()->metadata();
-    const int ts_index = metadata->schema()->ColumnIndex(ts_column);
-    if (ts_index < 0) return Status::Invalid(path, ": no column '", ts_column, "' (is this a label build dataset?)");
-    bool have_stats = true;
-    for (int g = 0; g < metadata->num_row_groups(); ++g) {
-      auto stats = metadata->RowGroup(g)->ColumnChunk(ts_index)->statistics();
-      if (!stats || !stats->HasMinMax()) {
-        have_stats = false;
-        break;
-      }
-      auto typed = std::static_pointer_cast<parquet::Int64Statistics>(stats);
-      range.min = std::min(range.min, typed->min());
-      range.max = std::max(range.max, typed->max());
+  ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquet(path, {.pool = ReadPool()}));
+  const auto metadata = reader->parquet_reader()->metadata();
+  const int ts_index = metadata->schema()->ColumnIndex(ts_column);
+  if (ts_index < 0) return Status::Invalid(path, ": no column '", ts_column, "' (is this a label build dataset?)");
+  bool have_stats = true;
+  TimeRange local;
+  for (int g = 0; g < metadata->num_row_groups(); ++g) {
+    auto stats = metadata->RowGroup(g)->ColumnChunk(ts_index)->statistics();
+    if (!stats || !stats->HasMinMax()) {
+      have_stats = false;
+      break;
     }
-    if (!have_stats && metadata->num_rows() > 0) {
-      ARROW_ASSIGN_OR_RAISE(auto ts, ReadRows(path, 0, metadata->num_rows(), {ts_column}));
-      const auto& chunks = ts->column(0)->chunks();
-      range.min = std::min(range.min, static_cast<const arrow::TimestampArray&>(*chunks.front()).Value(0));
-      const auto& last = static_cast<const arrow::TimestampArray&>(*chunks.back());
-      range.max = std::max(range.max, last.Value(last.length() - 1));
-    }
+    auto typed = std::static_pointer_cast<parquet::Int64Statistics>(stats);
+    local.min = std::min(local.min, typed->min());
+    local.max = std::max(local.max, typed->max());
   }
-  return range;
+  if (!have_stats && metadata->num_rows() > 0) {
+    ARROW_ASSIGN_OR_RAISE(auto ts, ReadRows(path, 0, metadata->num_rows(), {ts_column}));
+    const auto& chunks = ts->column(0)->chunks();
+    local.min = static_cast<const arrow::TimestampArray&>(*chunks.front()).Value(0);
+    const auto& last = static_cast<const arrow::TimestampArray&>(*chunks.back());
+    local.max = last.Value(last.length() - 1);
+  }
+  range.min = std::min(range.min, local.min);
+  range.max = std::max(range.max, local.max);
+  return Status::OK();
 }
 
 // The datasets of `found` that `symbols` names (all when empty); an unknown symbol is an error
@@ -97,27 +97,46 @@ RowBounds SplitBounds(std::string_view split, int64_t rows, int64_t window_rows,
 
 Result<SampleIndex> BuildIndex(const LoaderOptions& options) {
   ARROW_ASSIGN_OR_RAISE(auto found, dataset::Discover(options.parquet_dir));
-  // Split cuts come from every dataset of the directory, so they do not move with `symbols`.
-  ARROW_ASSIGN_OR_RAISE(const TimeRange range, TimeRangeOf(found));
-  ARROW_ASSIGN_OR_RAISE(found, Choose(std::move(found), options.symbols, options.parquet_dir));
-
+  ARROW_ASSIGN_OR_RAISE(auto chosen, Choose(found, options.symbols, options.parquet_dir));
   SampleIndex index;
+  index.all_ranks = options.sampling == Sampling::kNatural;
+  const bool lenient = options.strictness == Strictness::kLenient;
+  // A dataset that fails: strict, the error (naming it); lenient, it is left out and listed.
+  const auto skip = [&](const std::string& path, const Status& status) -> Status {
+    const Status named = WithPath(status, path);
+    if (!lenient) return named;
+    index.skipped.push_back({path, Describe(named)});
+    for (auto* map : {&found, &chosen}) {
+      for (auto it = map->begin(); it != map->end();) it = it->second == path ? map->erase(it) : std::next(it);
+    }
+    return Status::OK();
+  };
+  // Split cuts come from every dataset of the directory, so they do not move with `symbols`.
+  TimeRange range;
+  for (const auto& [symbol, path] : std::map(found)) {
+    if (Status st = AddTimeRange(path, range); !st.ok()) ARROW_RETURN_NOT_OK(skip(path, st));
+  }
+
   const int64_t W = options.image.window_rows();
   // Pass 1: metadata only: row counts, schema, label horizon.
   int64_t horizon = -1;
   int nbins = 0;
-  for (const auto& [symbol, path] : found) {
-    ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquet(path, {.pool = ReadPool()}));
-    std::shared_ptr<arrow::Schema> schema;
-    ARROW_RETURN_NOT_OK(reader->GetSchema(&schema));
-    ARROW_RETURN_NOT_OK(dataset::CheckSchema(*schema, path));
-    ARROW_ASSIGN_OR_RAISE(const auto label_metadata, dataset::LabelMetadata::FromSchema(*schema, path));
-    if (label_metadata) {
-      horizon = std::max(horizon, label_metadata->horizon());
-      nbins = std::max(nbins, label_metadata->nbins);
-    }
-    index.names.push_back(symbol);
-    index.datasets.push_back({path, reader->parquet_reader()->metadata()->num_rows()});
+  for (const auto& [symbol, path] : std::map(chosen)) {
+    Status st = [&]() -> Status {
+      ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquet(path, {.pool = ReadPool()}));
+      std::shared_ptr<arrow::Schema> schema;
+      ARROW_RETURN_NOT_OK(reader->GetSchema(&schema));
+      ARROW_RETURN_NOT_OK(dataset::CheckSchema(*schema, path));
+      ARROW_ASSIGN_OR_RAISE(const auto label_metadata, dataset::LabelMetadata::FromSchema(*schema, path));
+      if (label_metadata) {
+        horizon = std::max(horizon, label_metadata->horizon());
+        nbins = std::max(nbins, label_metadata->nbins);
+      }
+      index.names.push_back(symbol);
+      index.datasets.push_back({path, reader->parquet_reader()->metadata()->num_rows()});
+      return Status::OK();
+    }();
+    if (!st.ok()) ARROW_RETURN_NOT_OK(skip(path, st));
   }
   if (!options.split.empty() && horizon < 0) {
     return Status::Invalid("split='", options.split,
@@ -142,15 +161,24 @@ Result<SampleIndex> BuildIndex(const LoaderOptions& options) {
   int64_t windows = 0;
   for (const auto& dataset : index.datasets) windows += std::max<int64_t>(0, (dataset.rows - W) / options.stride + 1);
   samples.reserve(static_cast<size_t>(std::min<double>(
-      static_cast<double>(windows), static_cast<double>(windows) * options.sample_fraction / options.world_size * 1.05 + 1024)));
+      static_cast<double>(windows), static_cast<double>(windows) * options.sample_fraction / (index.all_ranks ? 1 : options.world_size) * 1.05 +
+                                              1024)));
   int64_t total = 0;  // samples of all ranks
   const auto keep_limit = static_cast<uint64_t>(std::ldexp(options.sample_fraction, 64) - 1);
   const std::vector<std::string> columns = {std::string(dataset::kLabelColumn), std::string(dataset::kTsEventColumn),
                                             std::string(dataset::kSequenceColumn)};
-  for (size_t s = 0; s < index.datasets.size(); ++s) {
-    const auto& path = index.datasets[s].path;
-    ARROW_ASSIGN_OR_RAISE(auto table, ReadRows(path, 0, index.datasets[s].rows, columns));
-    ARROW_ASSIGN_OR_RAISE(auto chunks, ChunksOf(*table));
+  for (size_t s = 0; s < index.datasets.size();) {
+    const std::string path = index.datasets[s].path;
+    auto read = ReadRows(path, 0, index.datasets[s].rows, columns);
+    Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> chunked =
+        read.ok() ? ChunksOf(**read) : Result<std::vector<std::shared_ptr<arrow::RecordBatch>>>(read.status());
+    if (!chunked.ok()) {
+      ARROW_RETURN_NOT_OK(skip(path, chunked.status()));
+      index.names.erase(index.names.begin() + static_cast<ptrdiff_t>(s));
+      index.datasets.erase(index.datasets.begin() + static_cast<ptrdiff_t>(s));
+      continue;
+    }
+    auto chunks = *std::move(chunked);
     // The split cuts as rows: the first at or after each cut (ts_event is sorted).
     const auto first_at = [&chunks](int64_t cut) {
       int64_t offset = 0;
@@ -180,7 +208,7 @@ Result<SampleIndex> BuildIndex(const LoaderOptions& options) {
         const uint8_t label = labels.Value(t - start);
         ++total;
         nbins = std::max(nbins, label + 1);
-        if (options.world_size > 1 &&
+        if (options.world_size > 1 && !index.all_ranks &&
             RankOfRow(options.seed, symbol_hash, t, options.world_size) != static_cast<uint64_t>(options.rank)) {
           continue;
         }
@@ -188,6 +216,7 @@ Result<SampleIndex> BuildIndex(const LoaderOptions& options) {
       }
       start = end;
     }
+    ++s;
   }
   if (samples.capacity() > samples.size() + samples.size() / 4) samples.shrink_to_fit();
   if (samples.size() > UINT32_MAX) {
@@ -204,6 +233,11 @@ Result<SampleIndex> BuildIndex(const LoaderOptions& options) {
   }
   for (size_t i = 0; i < samples.size(); ++i) index.by_class[samples[i].label].push_back(static_cast<uint32_t>(i));
   index.batches_per_epoch = total / (options.batch_size * options.world_size);
+  if (index.datasets.empty() && !index.skipped.empty()) {
+    std::string names;
+    for (const auto& skipped : index.skipped) names += "\n  " + skipped.reason;
+    return Status::Invalid(options.parquet_dir, ": every dataset was skipped:", names);
+  }
   // No sample at all (say, a split in which the chosen symbols have no rows) is an empty epoch;
   // some, but fewer than a batch, is a configuration to point out.
   if (index.batches_per_epoch == 0 && total > 0) {

@@ -19,6 +19,12 @@ struct DatasetRef {
   int64_t rows = 0;
 };
 
+/// A dataset a lenient loader left out, and why.
+struct SkippedDataset {
+  std::string path;
+  std::string reason;
+};
+
 /// The samples of one rank, by class, and what rendering them needs to find their rows.
 struct SampleIndex {
   std::vector<std::string> names;        ///< the symbols served, sorted; Sample::symbol indexes them
@@ -27,6 +33,9 @@ struct SampleIndex {
   std::vector<std::vector<uint32_t>> by_class;  ///< each class's samples (indices), in index order
   int num_classes = 0;
   int64_t batches_per_epoch = 0;         ///< the same on every rank
+  /// Whether samples holds every rank's samples (natural sampling shards batches, not samples).
+  bool all_ranks = false;
+  std::vector<SkippedDataset> skipped;   ///< datasets left out (lenient strictness only)
 
   /// Return the bytes the index holds (its arrays' capacity).
   [[nodiscard]] int64_t bytes() const;
@@ -58,8 +67,11 @@ struct RowBounds {
   return MixSeeds({seed, 2, symbol_hash, static_cast<uint64_t>(row)}) % static_cast<uint64_t>(world_size);
 }
 
-/// Scan the datasets' metadata and label columns (nothing else) and build this rank's index.
-/// `options` must be valid, with its stride resolved (non-zero).
+/// Scan the datasets' metadata and label columns (nothing else) and build this rank's index
+/// (every rank's samples under natural sampling, whose plan deals batches to the ranks).
+/// `options` must be valid, with its stride resolved (non-zero). A dataset that cannot be read
+/// or is not a labeled dataset fails the build, named, or under lenient strictness is left
+/// out and listed in `skipped`.
 [[nodiscard]] Result<SampleIndex> BuildIndex(const LoaderOptions& options);
 
 }  // namespace tickforge::loader::internal

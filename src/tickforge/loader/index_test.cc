@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <map>
 #include <set>
 #include <tuple>
@@ -330,6 +331,43 @@ TEST(IndexOfLabelBuildTest, MatchesTheDatasetsColumns) {
   }
   EXPECT_EQ(at, index.samples.size());
   EXPECT_GT(at, 100u);
+}
+
+TEST_F(IndexTest, LenientSkipsBadDatasetsAndListsThem) {
+  // A file that is not Parquet, and a Parquet file without the label column, among the good.
+  const auto garbage = (dir_.path() / "AUDUSD_ZZZ_dataset.parquet").string();
+  { std::ofstream(garbage) << "not a parquet file"; }
+  DatasetSpec unlabeled;
+  unlabeled.symbol = "6BM4";
+  unlabeled.rows = 500;
+  ASSERT_OK_AND_ASSIGN(auto unlabeled_path, WriteLabeledDataset(dir_.path(), unlabeled));
+  {
+    ASSERT_OK_AND_ASSIGN(auto reader, OpenParquet(unlabeled_path.string()));
+    std::shared_ptr<arrow::Table> table;
+    ASSERT_OK_AND_ASSIGN(table, reader->ReadTable());
+    ASSERT_OK_AND_ASSIGN(table, table->RemoveColumn(table->schema()->GetFieldIndex("classification_label")));
+    ASSERT_OK_AND_ASSIGN(auto file, ParquetFile::Create(unlabeled_path, table->schema()));
+    ASSERT_OK(file->WriteTable(*table));
+    ASSERT_OK(file->Close().status());
+  }
+  auto strict = BuildIndex(Options());
+  ASSERT_FALSE(strict.ok());
+  EXPECT_NE(strict.status().message().find("dataset.parquet"), std::string::npos) << strict.status().ToString();
+
+  auto o = Options();
+  o.strictness = Strictness::kLenient;
+  ASSERT_OK_AND_ASSIGN(auto index, BuildIndex(o));
+  ASSERT_EQ(index.skipped.size(), 2u);
+  std::set<std::string> skipped;
+  for (const auto& s : index.skipped) {
+    skipped.insert(s.path);
+    EXPECT_NE(s.reason.find(s.path), std::string::npos) << s.reason;
+  }
+  EXPECT_EQ(skipped, (std::set<std::string>{garbage, unlabeled_path.string()}));
+  EXPECT_EQ(index.names, (std::vector<std::string>{"6AM4", "6EM4", "M6AM4"}));
+  // The good datasets give the samples they give alone (the cuts come from their times: the
+  // unlabeled file's rows lie inside their range).
+  EXPECT_EQ(Got(index), Expected(o));
 }
 
 }  // namespace

@@ -7,10 +7,12 @@
 #include <arrow/memory_pool.h>
 
 #include "tickforge/loader/index_internal.h"
+#include "tickforge/loader/options.h"
 #include "tickforge/loader/plan_internal.h"
 #include "tickforge/loader/read_internal.h"
 #include "tickforge/loader/render_internal.h"
 #include "tickforge/loader/segment_cache_internal.h"
+#include "tickforge/loader/zscore_internal.h"
 
 namespace tickforge::loader {
 
@@ -19,6 +21,7 @@ namespace tickforge::loader {
 struct Loader::Impl {
   LoaderOptions options;
   internal::SampleIndex index;
+  std::unique_ptr<internal::ZScoreStats> zscore;  // zscore normalization only
   std::unique_ptr<internal::SegmentCache> cache;
   std::unique_ptr<internal::Renderer> renderer;
 };
@@ -41,6 +44,10 @@ Status LoaderOptions::Validate() const {
   if (threads < 1) return Status::Invalid("threads must be >= 1");
   if (prefetch < 1) return Status::Invalid("prefetch must be >= 1");
   if (cache_bytes < 0) return Status::Invalid("cache_bytes must be >= 0");
+  if (normalization_samples < 1) return Status::Invalid("normalization_samples must be >= 1");
+  if (!normalization_stats.empty() && normalization != Normalization::kZScore) {
+    return Status::Invalid("normalization_stats is for normalization='zscore'");
+  }
   return Status::OK();
 }
 
@@ -52,6 +59,10 @@ Result<std::unique_ptr<Loader>> Loader::Open(LoaderOptions options) {
   ARROW_ASSIGN_OR_RAISE(impl->index, internal::BuildIndex(impl->options));
   // Building the index read every label column: hand what the allocator kept of those reads
   // back to the system rather than carry it through training.
+  if (impl->options.normalization == Normalization::kZScore) {
+    ARROW_ASSIGN_OR_RAISE(auto stats, internal::ResolveZScore(impl->index, impl->options));
+    impl->zscore = std::make_unique<internal::ZScoreStats>(std::move(stats));
+  }
   internal::ReadPool()->ReleaseUnused();
   // cache_bytes bounds what the loader holds, not only the cache. Out of it come first the
   // sample index and the batches in flight (rendered ahead, being rendered, held by the
@@ -66,7 +77,7 @@ Result<std::unique_ptr<Loader>> Loader::Open(LoaderOptions options) {
   const int64_t index = impl->index.bytes() +
                         impl->index.batches_per_epoch * o.batch_size * static_cast<int64_t>(sizeof(uint32_t));
   impl->cache = std::make_unique<internal::SegmentCache>(std::max<int64_t>(0, o.cache_bytes - in_flight - index));
-  impl->renderer = std::make_unique<internal::Renderer>(impl->index, impl->options, *impl->cache);
+  impl->renderer = std::make_unique<internal::Renderer>(impl->index, impl->options, *impl->cache, impl->zscore.get());
   return std::unique_ptr<Loader>(new Loader(std::move(impl)));
 }
 
@@ -84,7 +95,7 @@ const LoaderOptions& Loader::options() const { return impl_->options; }
 Status Loader::Start(int64_t epoch, int64_t first, int64_t step) {
   Stop();
   if (step < 1 || first < 0) return Status::Invalid("bad batch range");
-  impl_->renderer->Start(internal::PlanEpoch(impl_->index, impl_->options, epoch), first, step);
+  impl_->renderer->Start(internal::PlanEpoch(impl_->index, impl_->options, epoch), first, step, epoch);
   return Status::OK();
 }
 
@@ -105,5 +116,76 @@ void Loader::Stop() { impl_->renderer->Stop(); }
 CacheStats Loader::cache_stats() const { return impl_->cache->stats(); }
 
 std::vector<int64_t> Loader::class_counts() const { return impl_->renderer->class_counts(); }
+
+nlohmann::ordered_json Loader::Report() const {
+  using nlohmann::ordered_json;
+  const auto& index = impl_->index;
+  const auto& o = impl_->options;
+  const auto num_classes = static_cast<size_t>(index.num_classes);
+  const auto names_of = [&index](const std::vector<int64_t>& counts) {
+    ordered_json out = ordered_json::object();
+    for (size_t s = 0; s < counts.size(); ++s) out[index.names[s]] = counts[s];
+    return out;
+  };
+  std::vector<int64_t> per_symbol(index.names.size(), 0), per_class(num_classes, 0);
+  for (const auto& sample : index.samples) {
+    ++per_symbol[static_cast<size_t>(sample.symbol)];
+    ++per_class[sample.label];
+  }
+  // The share of each class the sampling aims at: the index's own shares under natural
+  // sampling, else an equal share of each class this rank holds.
+  std::vector<double> target(num_classes, 0);
+  const auto present = std::count_if(per_class.begin(), per_class.end(), [](int64_t n) { return n > 0; });
+  for (size_t c = 0; c < num_classes; ++c) {
+    if (o.sampling == Sampling::kNatural) {
+      target[c] = index.samples.empty() ? 0 : static_cast<double>(per_class[c]) / static_cast<double>(index.samples.size());
+    } else if (per_class[c] > 0) {
+      target[c] = 1.0 / static_cast<double>(present);
+    }
+  }
+  ordered_json epochs = ordered_json::array();
+  for (const auto& [epoch, counts] : impl_->renderer->epoch_counts()) {
+    const int64_t samples = counts.batches * o.batch_size;
+    ordered_json expected = ordered_json::array();
+    for (double share : target) expected.push_back(share * static_cast<double>(samples));
+    epochs.push_back({{"epoch", epoch},
+                      {"batches", counts.batches},
+                      {"samples", samples},
+                      {"class_target", expected},
+                      {"class_actual", counts.classes},
+                      {"samples_per_symbol", names_of(counts.symbols)}});
+  }
+  const auto cache = cache_stats();
+  ordered_json skipped = ordered_json::array();
+  for (const auto& s : index.skipped) skipped.push_back({{"path", s.path}, {"reason", s.reason}});
+  const auto& table = LoaderConfigTable();
+  LoaderConfig config;
+  config.engine = o;
+  const auto keys = table.ToJson(config);
+  ordered_json normalization = {{"mode", keys["normalization"]}};
+  if (impl_->zscore) {
+    ordered_json planes = ordered_json::array();
+    for (const auto& p : impl_->zscore->planes) planes.push_back({{"feature", p.feature}, {"mean", p.mean}, {"std", p.std}});
+    normalization["stats_path"] = impl_->zscore->path;
+    normalization["fitted"] = impl_->zscore->fitted;
+    normalization["samples"] = impl_->zscore->samples;
+    normalization["planes"] = planes;
+  }
+  return {{"sampling", keys["sampling"]},
+          {"strictness", keys["strictness"]},
+          {"normalization", normalization},
+          {"samples", static_cast<int64_t>(index.samples.size())},
+          {"samples_per_symbol", names_of(per_symbol)},
+          {"samples_per_class", per_class},
+          {"class_target_share", target},
+          {"epochs", epochs},
+          {"cache",
+           {{"hits", cache.hits},
+            {"misses", cache.misses},
+            {"bytes", cache.bytes},
+            {"entries", cache.entries},
+            {"evictions", cache.evictions}}},
+          {"skipped", skipped}};
+}
 
 }  // namespace tickforge::loader

@@ -1,10 +1,12 @@
-// The lazy, class-uniform loader of depth images (DESIGN.md §3.5): a light index of labeled
+// The lazy, class-uniform loader of depth images (DESIGN.md §3.5, options §3.8 and
+// docs/loader.md): a light index of labeled
 // samples, a seeded plan per epoch, and a pool of threads that render batches ahead of the
 // consumer from an LRU cache of per-bin aggregates (or raw rows) under a byte budget.
 //
 // Its pieces, each in its own file with its internals in *_internal.h: index (datasets found,
 // samples, splits, rank shards), plan (each epoch's batches), segment_cache (the byte-budgeted
-// cache), render (a batch's images and the threads rendering ahead), read (dataset reads).
+// cache), render (a batch's images and the threads rendering ahead), read (dataset reads),
+// zscore (normalization statistics of the training split).
 #pragma once
 
 #include <array>
@@ -13,10 +15,32 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "tickforge/features/depth_image.h"
 #include "tickforge/util/status.h"
 
 namespace tickforge::loader {
+
+/// How each image plane is scaled (DESIGN.md §3.8).
+enum class Normalization {
+  kMaxAbs,  ///< divided by its max |value| (§3.4), the prototype's
+  kNone,    ///< the combined cumulative grid as is
+  kZScore,  ///< (raw - mean) / std per plane, statistics of the training split (zscore.h)
+};
+
+/// Which samples make up an epoch's batches (DESIGN.md §3.8).
+enum class Sampling {
+  kClassUniform,        ///< floor(B/C) per class per batch, remainder seeded (§3.5)
+  kNatural,             ///< each sample once per epoch in a seeded order, over all ranks together
+  kClassSymbolUniform,  ///< class-uniform, and each class's share spread evenly over its symbols
+};
+
+/// What a dataset that cannot be read or has the wrong schema does at construction.
+enum class Strictness {
+  kStrict,   ///< fails the construction, naming the file
+  kLenient,  ///< is skipped and listed in the report
+};
 
 struct LoaderOptions {
   std::string parquet_dir;
@@ -38,6 +62,13 @@ struct LoaderOptions {
   int64_t cache_bytes = int64_t{1} << 30;
   int threads = 2;
   int prefetch = 4;
+  Normalization normalization = Normalization::kMaxAbs;
+  /// A zscore statistics file to use instead of the one stored beside the datasets.
+  std::string normalization_stats;
+  /// At most this many training samples (evenly spaced) are rendered to fit zscore statistics.
+  int64_t normalization_samples = 4096;
+  Sampling sampling = Sampling::kClassUniform;
+  Strictness strictness = Strictness::kStrict;
 
   [[nodiscard]] Status Validate() const;
 };
@@ -105,6 +136,10 @@ class Loader {
   [[nodiscard]] CacheStats cache_stats() const;
   /// Return how many samples of each class the batches handed out so far held.
   [[nodiscard]] std::vector<int64_t> class_counts() const;
+  /// Return the loader's report: per epoch the class distribution handed out against the
+  /// sampling's target and the samples per symbol, the index's samples per symbol, the cache
+  /// statistics, the datasets skipped (lenient) and the normalization in effect.
+  [[nodiscard]] nlohmann::ordered_json Report() const;
 
  private:
   struct Impl;

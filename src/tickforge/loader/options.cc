@@ -2,6 +2,8 @@
 
 #include "tickforge/features/options.h"
 
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace tickforge::loader {
@@ -57,6 +59,24 @@ const config::Table<LoaderConfig>& LoaderConfigTable() {
         .Field("cache_bytes", engine(&LoaderOptions::cache_bytes), "memory budget of the loader")
         .Field("threads", engine(&LoaderOptions::threads), "render threads")
         .Field("prefetch", engine(&LoaderOptions::prefetch), "batches rendered ahead")
+        .Choice("normalization", engine(&LoaderOptions::normalization),
+                std::vector<std::pair<std::string, Normalization>>{{"max_abs", Normalization::kMaxAbs},
+                                                                   {"none", Normalization::kNone},
+                                                                   {"zscore", Normalization::kZScore}},
+                "max_abs, none or zscore (statistics of the training split)")
+        .Field("normalization_stats", engine(&LoaderOptions::normalization_stats),
+               "zscore statistics file (null: the one beside the datasets)", Null::kClear)
+        .Field("normalization_samples", engine(&LoaderOptions::normalization_samples),
+               "training samples rendered to fit zscore statistics")
+        .Choice("sampling", engine(&LoaderOptions::sampling),
+                std::vector<std::pair<std::string, Sampling>>{{"class_uniform", Sampling::kClassUniform},
+                                                              {"natural", Sampling::kNatural},
+                                                              {"class_symbol_uniform", Sampling::kClassSymbolUniform}},
+                "class_uniform, natural or class_symbol_uniform")
+        .Choice("strictness", engine(&LoaderOptions::strictness),
+                std::vector<std::pair<std::string, Strictness>>{{"strict", Strictness::kStrict},
+                                                                {"lenient", Strictness::kLenient}},
+                "strict (a bad dataset fails) or lenient (skipped, reported)")
         .Field("return_index", &LoaderConfig::return_index, "yield each batch's index too")
         .Field("pin_memory", &LoaderConfig::pin_memory, "pin batches when CUDA is available");
     return t;

@@ -20,6 +20,9 @@ namespace tickforge::loader::internal {
 /// index.samples. Each batch holds floor(B/C) samples of each of the C classes this rank has,
 /// and one more of B mod C classes drawn per batch; each class's samples are used in passes,
 /// each pass in a seeded order (segment block by segment block when options.locality).
+/// class_symbol_uniform spreads each class's count evenly over the symbols holding that class
+/// (a stream per class and symbol); natural deals one seeded order of every rank's samples out
+/// in global batches, batch g to rank g mod world_size (docs/loader.md).
 [[nodiscard]] std::vector<uint32_t> PlanEpoch(const SampleIndex& index, const LoaderOptions& options, int64_t epoch);
 
 }  // namespace tickforge::loader::internal

@@ -173,5 +173,102 @@ TEST_F(PlanTest, RanksWithoutAClassPlanOverTheOthers) {
   EXPECT_EQ(with_rare, 1);
 }
 
+TEST_F(PlanTest, NaturalUsesEverySampleOnceOverAllRanks) {
+  for (const bool shuffle : {true, false}) {
+    std::vector<int64_t> uses;
+    std::vector<uint32_t> rank0;
+    int64_t batches = -1;
+    for (int rank = 0; rank < 3; ++rank) {
+      auto o = Options();
+      o.sampling = Sampling::kNatural;
+      o.shuffle = shuffle;
+      o.world_size = 3;
+      o.rank = rank;
+      ASSERT_OK_AND_ASSIGN(auto index, BuildIndex(o));
+      ASSERT_TRUE(index.all_ranks);
+      if (uses.empty()) uses.assign(index.samples.size(), 0);
+      ASSERT_EQ(uses.size(), index.samples.size()) << "every rank indexes every sample";
+      // batches_per_epoch = floor(samples / (B · world_size)), the same on every rank.
+      ASSERT_EQ(index.batches_per_epoch, static_cast<int64_t>(index.samples.size()) / (kBatch * 3));
+      if (batches >= 0) {
+        ASSERT_EQ(index.batches_per_epoch, batches);
+      }
+      batches = index.batches_per_epoch;
+      const auto plan = PlanEpoch(index, o, 1);
+      ASSERT_EQ(static_cast<int64_t>(plan.size()), batches * kBatch);
+      for (uint32_t i : plan) ++uses[i];
+      if (rank == 0) rank0 = plan;
+      if (!shuffle) {
+        // Unshuffled: global batch g (rank g mod 3) is samples [g·B, (g+1)·B) in index order.
+        for (int64_t b = 0; b < batches; ++b) {
+          for (int64_t k = 0; k < kBatch; ++k) {
+            ASSERT_EQ(plan[static_cast<size_t>(b * kBatch + k)], static_cast<uint32_t>((b * 3 + rank) * kBatch + k));
+          }
+        }
+      }
+    }
+    const auto used = std::count(uses.begin(), uses.end(), 1);
+    EXPECT_EQ(std::count_if(uses.begin(), uses.end(), [](int64_t n) { return n > 1; }), 0) << "disjoint";
+    EXPECT_EQ(used, batches * kBatch * 3);
+    EXPECT_LT(static_cast<int64_t>(uses.size()) - used, kBatch * 3) << "only the last partial round waits";
+    if (shuffle) {
+      auto o = Options();
+      o.sampling = Sampling::kNatural;
+      o.world_size = 3;
+      ASSERT_OK_AND_ASSIGN(auto index, BuildIndex(o));
+      EXPECT_EQ(PlanEpoch(index, o, 1), rank0);
+      EXPECT_NE(PlanEpoch(index, o, 2), rank0);
+    }
+  }
+}
+
+TEST_F(PlanTest, ClassSymbolUniformSpreadsEachClassOverItsSymbols) {
+  // Symbol 6EM4 holds only classes 0 and 1: the other classes come from 6AM4 alone.
+  Write([](int64_t r) { return static_cast<int>(r % 5); }, [](int64_t r) { return static_cast<int>(r % 2); });
+  for (const int64_t batch : {kBatch, int64_t{13}}) {
+    auto o = Options();
+    o.sampling = Sampling::kClassSymbolUniform;
+    o.batch_size = batch;
+    ASSERT_OK_AND_ASSIGN(auto index, BuildIndex(o));
+    std::map<int, std::set<int16_t>> symbols_of;
+    for (const auto& x : index.samples) symbols_of[x.label].insert(x.symbol);
+    ASSERT_EQ(symbols_of[0].size(), 2u);
+    ASSERT_EQ(symbols_of[4].size(), 1u);
+    const auto plan = PlanEpoch(index, o, 0);
+    ASSERT_EQ(PlanEpoch(index, o, 0), plan);
+    std::map<std::pair<int, int16_t>, int64_t> extra;  // batches a (class, symbol) got the one more
+    for (int64_t b = 0; b < index.batches_per_epoch; ++b) {
+      std::map<int, std::map<int16_t, int64_t>> counts;
+      std::map<int, int64_t> per_class;
+      for (int64_t i = b * batch; i < (b + 1) * batch; ++i) {
+        const Sample& x = index.samples[plan[static_cast<size_t>(i)]];
+        ++counts[x.label][x.symbol];
+        ++per_class[x.label];
+      }
+      // Classes as class_uniform: floor(B/5) or one more.
+      for (const auto& [c, n] : per_class) ASSERT_TRUE(n == batch / 5 || n == batch / 5 + 1) << c;
+      for (const auto& [c, symbols] : symbols_of) {
+        int64_t lo = INT64_MAX, hi = 0;
+        for (int16_t s : symbols) {
+          const int64_t n = counts[c].count(s) ? counts[c][s] : 0;
+          lo = std::min(lo, n);
+          hi = std::max(hi, n);
+        }
+        ASSERT_LE(hi - lo, 1) << "batch " << b << " class " << c;
+        if (hi > lo) {
+          for (int16_t s : symbols) extra[{c, s}] += counts[c][s] == hi;
+        }
+      }
+    }
+    // The one more goes to either symbol over the epoch (seeded, not always the first).
+    for (int c : {0, 1}) {
+      const std::pair<int, int16_t> first{c, 0}, second{c, 1};
+      if (extra.count(first) + extra.count(second) == 0) continue;
+      EXPECT_GT(extra[first], 0) << c;
+      EXPECT_GT(extra[second], 0) << c;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tickforge::loader::internal

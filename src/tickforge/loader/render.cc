@@ -6,6 +6,7 @@
 #include <system_error>
 #include <utility>
 
+#include "tickforge/loader/zscore_internal.h"
 #include "tickforge/util/random.h"
 
 namespace tickforge::loader::internal {
@@ -14,8 +15,13 @@ using features::BinCell;
 using features::Book;
 
 Status RenderBatch(const SampleIndex& index, const LoaderOptions& options, SegmentCache& cache, const uint32_t* plan,
-                   Batch& batch) {
+                   Batch& batch, const ZScoreStats* zscore) {
+  if (options.normalization == Normalization::kZScore && zscore == nullptr) {
+    return Status::Invalid("zscore normalization without statistics");
+  }
   const auto& image = options.image;
+  const auto scale =
+      options.normalization == Normalization::kMaxAbs ? features::PlaneScale::kMaxAbs : features::PlaneScale::kNone;
   const int64_t floats = image.image_floats();
   const int64_t tpb = image.ticks_per_bin;
   const int64_t T = image.time_bins;
@@ -36,6 +42,17 @@ Status RenderBatch(const SampleIndex& index, const LoaderOptions& options, Segme
   features::BinAggregates window_bins;  // reused by every off-grid window of the batch
   const bool want_trades =
       std::count(image.features.begin(), image.features.end(), features::Feature::kTradeCounts) > 0;
+  // Raw segment c (rows [c·kRawSegmentRows, ...)) of a symbol's dataset, from the cache.
+  const auto RawSegment = [&](int16_t symbol, int64_t c) -> Result<std::shared_ptr<const Segment>> {
+    const auto& dataset = index.datasets[static_cast<size_t>(symbol)];
+    const uint64_t key = MixSeeds({static_cast<uint64_t>(symbol), 1, static_cast<uint64_t>(c)});
+    return cache.Get(key, ReadBytes(kRawSegmentRows), [&]() -> Result<std::shared_ptr<const Segment>> {
+      const int64_t first = c * kRawSegmentRows;
+      const int64_t end = std::min(dataset.rows, first + kRawSegmentRows);
+      ARROW_ASSIGN_OR_RAISE(auto read, ReadBook(dataset.path, first, end));
+      return MakeRawSegment(read, first, end - first, image, want_trades);
+    });
+  };
   for (int64_t i = 0; i < batch.size; ++i) {
     const Sample& sample = index.samples[plan[i]];
     const auto& dataset = index.datasets[static_cast<size_t>(sample.symbol)];
@@ -62,7 +79,60 @@ Status RenderBatch(const SampleIndex& index, const LoaderOptions& options, Segme
         held.push_back(std::move(segment));
         bin = end + 1;
       }
-      features::RenderFromBinPointers(columns.data(), mid, image, out);
+      features::RenderFromBinPointers(columns.data(), mid, image, out, scale);
+    } else if (options.locality) {
+      // shuffle='local' draws a class's samples segment block by segment block, so windows of
+      // one phase (row offset mod ticks_per_bin) come close together and share most bins:
+      // aggregate each phase's grid once, in small cached segments made from the raw ones,
+      // and render from them as on the default grid. Each bin aggregates the same rows as
+      // the raw path would, so the images are the same.
+      const int64_t phase = (sample.row + 1) % tpb;
+      const int64_t last = (sample.row + 1 - phase) / tpb - 1;
+      const int64_t phase_bins = (dataset.rows - phase) / tpb;
+      held.clear();
+      int64_t mid = 0;
+      for (int64_t bin = last - T + 1; bin <= last;) {
+        const int64_t seg = bin / kPhaseBinsPerSegment;
+        const uint64_t key = MixSeeds({static_cast<uint64_t>(sample.symbol), 2, static_cast<uint64_t>(phase),
+                                       static_cast<uint64_t>(seg)});
+        std::shared_ptr<const Segment> segment = cache.Find(key);
+        if (!segment) {
+          const int64_t first = seg * kPhaseBinsPerSegment;
+          const int64_t bins = std::min(kPhaseBinsPerSegment, phase_bins - first);
+          const int64_t row0 = phase + first * tpb;
+          const int64_t row1 = row0 + bins * tpb;
+          std::vector<std::shared_ptr<const Segment>> raw;
+          books.clear();
+          starts.clear();
+          for (int64_t c = row0 / kRawSegmentRows; c <= (row1 - 1) / kRawSegmentRows; ++c) {
+            ARROW_ASSIGN_OR_RAISE(auto chunk, RawSegment(sample.symbol, c));
+            books.push_back(&chunk->book);
+            starts.push_back(chunk->first);
+            raw.push_back(std::move(chunk));
+          }
+          ARROW_ASSIGN_OR_RAISE(segment, cache.Get(key, 0, [&]() -> Result<std::shared_ptr<const Segment>> {
+            auto made = std::make_shared<Segment>();
+            made->first = first;
+            features::AggregateChunks(books, starts, row0, bins, image, made->bins);
+            made->mids.resize(static_cast<size_t>(bins));
+            for (int64_t b = 0; b < bins; ++b) {
+              const int64_t row = row0 + (b + 1) * tpb - 1;
+              const auto& chunk = raw[static_cast<size_t>(row / kRawSegmentRows - row0 / kRawSegmentRows)];
+              made->mids[static_cast<size_t>(b)] = chunk->mids[static_cast<size_t>(row - chunk->first)];
+            }
+            made->bytes = static_cast<int64_t>(made->bins.cells.size() * sizeof(BinCell) + made->mids.size() * 8);
+            return made;
+          }));
+        }
+        const int64_t end = std::min(last, segment->first + segment->bins.bins() - 1);
+        for (int64_t b = bin; b <= end; ++b) {
+          columns[static_cast<size_t>(b - (last - T + 1))] = &segment->bins.at(b - segment->first, 0, 0);
+        }
+        if (end == last) mid = segment->mids[static_cast<size_t>(last - segment->first)];
+        held.push_back(std::move(segment));
+        bin = end + 1;
+      }
+      features::RenderFromBinPointers(columns.data(), mid, image, out, scale);
     } else {
       // Raw rows are cached in disjoint chunks (none held twice, unlike overlapping windows);
       // the window's bins are aggregated across the chunks it spans.
@@ -71,20 +141,17 @@ Status RenderBatch(const SampleIndex& index, const LoaderOptions& options, Segme
       books.clear();
       starts.clear();
       for (int64_t c = first_row / kRawSegmentRows; c <= sample.row / kRawSegmentRows; ++c) {
-        const uint64_t key = MixSeeds({static_cast<uint64_t>(sample.symbol), 1, static_cast<uint64_t>(c)});
-        ARROW_ASSIGN_OR_RAISE(auto segment, cache.Get(key, ReadBytes(kRawSegmentRows), [&]() -> Result<std::shared_ptr<const Segment>> {
-          const int64_t first = c * kRawSegmentRows;
-          const int64_t end = std::min(dataset.rows, first + kRawSegmentRows);
-          ARROW_ASSIGN_OR_RAISE(auto read, ReadBook(dataset.path, first, end));
-          return MakeRawSegment(read, first, end - first, image, want_trades);
-        }));
+        ARROW_ASSIGN_OR_RAISE(auto segment, RawSegment(sample.symbol, c));
         books.push_back(&segment->book);
         starts.push_back(segment->first);
         held.push_back(std::move(segment));
       }
       features::AggregateChunks(books, starts, first_row, T, image, window_bins);
       const int64_t mid = held.back()->mids[static_cast<size_t>(sample.row - starts.back())];
-      features::RenderFromBins(window_bins, T - 1, mid, image, out);
+      features::RenderFromBins(window_bins, T - 1, mid, image, out, scale);
+    }
+    if (options.normalization == Normalization::kZScore) {
+      ApplyZScore(*zscore, int64_t{features::kImageRows} * T, out);
     }
     batch.labels[static_cast<size_t>(i)] = sample.label;
     batch.symbols[static_cast<size_t>(i)] = sample.symbol;
@@ -111,13 +178,19 @@ std::shared_ptr<Batch> BatchPool::Acquire() {
   });
 }
 
-Renderer::Renderer(const SampleIndex& index, const LoaderOptions& options, SegmentCache& cache)
-    : index_(index), options_(options), cache_(cache), class_counts_(static_cast<size_t>(index.num_classes), 0) {}
+Renderer::Renderer(const SampleIndex& index, const LoaderOptions& options, SegmentCache& cache,
+                   const ZScoreStats* zscore)
+    : index_(index),
+      options_(options),
+      cache_(cache),
+      zscore_(zscore),
+      class_counts_(static_cast<size_t>(index.num_classes), 0) {}
 
-void Renderer::Start(std::vector<uint32_t> plan, int64_t first, int64_t step) {
+void Renderer::Start(std::vector<uint32_t> plan, int64_t first, int64_t step, int64_t epoch) {
   Stop();
   std::lock_guard lock(sync_->mutex);
   plan_ = std::move(plan);
+  epoch_ = epoch;
   order_.clear();
   for (int64_t b = first; b < index_.batches_per_epoch; b += step) order_.push_back(b);
   next_job_ = next_out_ = 0;
@@ -142,7 +215,8 @@ void Renderer::Work() {
     }
     auto batch = pool_->Acquire();
     batch->index = order_[job];
-    batch->status = RenderBatch(index_, options_, cache_, plan_.data() + order_[job] * options_.batch_size, *batch);
+    batch->status = RenderBatch(index_, options_, cache_, plan_.data() + order_[job] * options_.batch_size, *batch,
+                                zscore_);
     {
       std::lock_guard lock(sync_->mutex);
       done_[static_cast<int64_t>(job)] = std::move(batch);
@@ -163,6 +237,14 @@ Result<std::shared_ptr<Batch>> Renderer::Next() {
     ++next_out_;
     if (batch->status.ok()) {
       for (int64_t label : batch->labels) ++class_counts_[static_cast<size_t>(label)];
+      EpochCounts& counts = epoch_counts_[epoch_];
+      if (counts.batches == 0) {
+        counts.classes.assign(static_cast<size_t>(index_.num_classes), 0);
+        counts.symbols.assign(index_.names.size(), 0);
+      }
+      ++counts.batches;
+      for (int64_t label : batch->labels) ++counts.classes[static_cast<size_t>(label)];
+      for (int32_t symbol : batch->symbols) ++counts.symbols[static_cast<size_t>(symbol)];
     }
   }
   sync_->changed.notify_all();
@@ -198,6 +280,15 @@ void Renderer::Stop() {
 std::vector<int64_t> Renderer::class_counts() const {
   std::lock_guard lock(sync_->mutex);
   return class_counts_;
+}
+
+}  // namespace tickforge::loader::internal
+
+namespace tickforge::loader::internal {
+
+std::map<int64_t, EpochCounts> Renderer::epoch_counts() const {
+  std::lock_guard lock(sync_->mutex);
+  return epoch_counts_;
 }
 
 }  // namespace tickforge::loader::internal

@@ -17,10 +17,20 @@
 
 namespace tickforge::loader::internal {
 
+struct ZScoreStats;
+
 /// Render the batch of samples plan[0, batch_size) (indices into index.samples) into `batch`,
-/// its buffers reused, from segments of `cache` (made there when absent).
+/// its buffers reused, from segments of `cache` (made there when absent), normalized as
+/// options.normalization says (zscore with `zscore`, which it then needs).
 [[nodiscard]] Status RenderBatch(const SampleIndex& index, const LoaderOptions& options, SegmentCache& cache,
-                                 const uint32_t* plan, Batch& batch);
+                                 const uint32_t* plan, Batch& batch, const ZScoreStats* zscore = nullptr);
+
+/// What the batches handed out of one epoch held.
+struct EpochCounts {
+  int64_t batches = 0;
+  std::vector<int64_t> classes;  ///< samples per class
+  std::vector<int64_t> symbols;  ///< samples per symbol (index.names)
+};
 
 /// Batches whose buffers went back to the pool when the consumer let go of them.
 class BatchPool : public std::enable_shared_from_this<BatchPool> {
@@ -38,14 +48,16 @@ class BatchPool : public std::enable_shared_from_this<BatchPool> {
 /// plan, at most options.prefetch ahead of the consumer, which takes them in order.
 class Renderer {
  public:
-  /// `index`, `options` and `cache` must outlive the renderer.
-  Renderer(const SampleIndex& index, const LoaderOptions& options, SegmentCache& cache);
+  /// `index`, `options`, `cache` and `zscore` (null unless options.normalization is zscore)
+  /// must outlive the renderer.
+  Renderer(const SampleIndex& index, const LoaderOptions& options, SegmentCache& cache,
+           const ZScoreStats* zscore = nullptr);
   ~Renderer() { Stop(); }
   Renderer(const Renderer&) = delete;
   Renderer& operator=(const Renderer&) = delete;
 
-  /// Render the batches first, first + step, ... of `plan` (PlanEpoch's); Stop() first.
-  void Start(std::vector<uint32_t> plan, int64_t first, int64_t step);
+  /// Render the batches first, first + step, ... of `plan` (PlanEpoch's of `epoch`); Stop() first.
+  void Start(std::vector<uint32_t> plan, int64_t first, int64_t step, int64_t epoch = 0);
   /// Return the next batch in order, or nullptr after the last.
   [[nodiscard]] Result<std::shared_ptr<Batch>> Next();
   /// Stop the threads. Safe in a forked child, where the parent's threads do not exist: they
@@ -53,6 +65,8 @@ class Renderer {
   void Stop();
   /// Return how many samples of each class the batches handed out so far held.
   [[nodiscard]] std::vector<int64_t> class_counts() const;
+  /// Return what the batches handed out held, per epoch.
+  [[nodiscard]] std::map<int64_t, EpochCounts> epoch_counts() const;
 
  private:
   void Work();
@@ -60,6 +74,7 @@ class Renderer {
   const SampleIndex& index_;
   const LoaderOptions& options_;
   SegmentCache& cache_;
+  const ZScoreStats* zscore_;
   std::shared_ptr<BatchPool> pool_ = std::make_shared<BatchPool>();
 
   // The running epoch. The lock and condition live behind a pointer so a forked child can
@@ -78,6 +93,8 @@ class Renderer {
   bool stopping_ = false;
   int owner_pid_ = 0;  // the process whose threads workers_ holds
   std::vector<int64_t> class_counts_;
+  int64_t epoch_ = 0;
+  std::map<int64_t, EpochCounts> epoch_counts_;
 };
 
 }  // namespace tickforge::loader::internal

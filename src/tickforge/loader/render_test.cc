@@ -70,6 +70,51 @@ TEST(RenderBatchTest, WindowsAcrossSegmentsEqualRenderingFromTheRows) {
   }
 }
 
+// shuffle='local' off the bin grid renders from per-phase aggregates made of raw segments:
+// windows across phase segments, raw segments and every phase render as the rows do.
+TEST(RenderBatchTest, PhaseSegmentsOfLocalShuffleEqualRenderingFromTheRows) {
+  ScopedTempDir dir("loader_render_phase");
+  DatasetSpec spec;
+  spec.rows = 70000;  // two raw segments
+  spec.label = [](int64_t) { return 0; };
+  ASSERT_OK_AND_ASSIGN(const auto path, WriteLabeledDataset(dir.path(), spec));
+  LoaderOptions o;
+  o.parquet_dir = dir.path().string();
+  o.image.time_bins = 8;
+  o.image.ticks_per_bin = 10;
+  o.image.features = {features::Feature::kVolume, features::Feature::kVariance};
+  o.stride = 1;
+  o.locality = true;
+  ASSERT_OK_AND_ASSIGN(auto index, BuildIndex(o));
+  const int64_t W = o.image.window_rows();
+  const int64_t phase_rows = kPhaseBinsPerSegment * o.image.ticks_per_bin;  // 640
+  std::vector<int64_t> rows = {W - 1, kRawSegmentRows - 1, kRawSegmentRows + 5, kRawSegmentRows + W - 2,
+                               69999, phase_rows + 3, phase_rows + W - 7};
+  for (int64_t phase = 0; phase < 10; ++phase) rows.push_back(3 * phase_rows + phase + 30);  // every phase
+  for (int64_t phase = 0; phase < 10; ++phase) rows.push_back(3 * phase_rows + phase + 50);  // again: hits
+  o.batch_size = static_cast<int64_t>(rows.size());
+  std::vector<uint32_t> plan;
+  for (const int64_t row : rows) plan.push_back(static_cast<uint32_t>(row - (W - 1)));  // stride 1: row order
+  for (size_t i = 0; i < rows.size(); ++i) ASSERT_EQ(index.samples[plan[i]].row, rows[i]);
+  SegmentCache cache(int64_t{1} << 30);
+  Batch batch;
+  ASSERT_OK(RenderBatch(index, o, cache, plan.data(), batch));
+  const int64_t floats = o.image.image_floats();
+  for (size_t i = 0; i < rows.size(); ++i) {
+    ASSERT_OK_AND_ASSIGN(auto image, features::RenderDatasetRow(path.string(), rows[i], o.image));
+    EXPECT_EQ(std::memcmp(image.data(), batch.features.data() + static_cast<int64_t>(i) * floats,
+                          floats * sizeof(float)),
+              0)
+        << "row " << rows[i];
+  }
+  // The second window of each phase found its phase's segments made by the first.
+  const auto before = cache.stats();
+  Batch again;
+  ASSERT_OK(RenderBatch(index, o, cache, plan.data(), again));
+  EXPECT_EQ(again.features, batch.features);
+  EXPECT_EQ(cache.stats().misses, before.misses) << "everything cached";
+}
+
 TEST(BatchPoolTest, ReleasedBatchesAreReused) {
   auto pool = std::make_shared<BatchPool>();
   auto first = pool->Acquire();

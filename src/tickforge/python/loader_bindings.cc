@@ -112,7 +112,8 @@ void BindLoader(nb::module_& m) {
              d["evictions"] = s.evictions;
              return d;
            })
-      .def("class_counts", &loader::Loader::class_counts);
+      .def("class_counts", &loader::Loader::class_counts)
+      .def("report", [](const loader::Loader& self) { return self.Report().dump(); });
 }
 
 }  // namespace tickforge::python
