@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,7 +18,10 @@ namespace tickforge::loader::internal {
 struct DatasetRef {
   std::string path;
   int64_t rows = 0;
+  int64_t train_rows = 0;  ///< rows before the first split cut (the training split's rows)
 };
+
+struct WindowStats;
 
 /// The samples of one rank, by class, and what rendering them needs to find their rows.
 struct SampleIndex {
@@ -27,6 +31,7 @@ struct SampleIndex {
   std::vector<std::vector<uint32_t>> by_class;  ///< each class's samples (indices), in index order
   int num_classes = 0;
   int64_t batches_per_epoch = 0;         ///< the same on every rank
+  std::shared_ptr<const WindowStats> window_stats;  ///< snapshots: normalization statistics
 
   /// Return the bytes the index holds (its arrays' capacity).
   [[nodiscard]] int64_t bytes() const;

@@ -38,8 +38,23 @@ struct LoaderOptions {
   int64_t cache_bytes = int64_t{1} << 30;
   int threads = 2;
   int prefetch = 4;
+  /// "depth_image" (DESIGN.md §3.4) or "snapshots" (§3.7: the last `window` book rows as a
+  /// (window, 4·levels) matrix, docs/loader.md "Book windows").
+  std::string representation = "depth_image";
+  int64_t window = 100;              ///< snapshots: T, rows per window
+  int levels = 10;                   ///< snapshots: L, book levels per row (1..10)
+  std::string label_column;          ///< the label served; empty: classification_label
+  bool channel_dim = false;          ///< snapshots: batches (B, 1, T, 4·L), DeepLOB's input
+  std::string snapshot_normalization = "zscore";  ///< snapshots: "none" or "zscore" (key normalization)
 
   [[nodiscard]] Status Validate() const;
+  [[nodiscard]] bool snapshots() const { return representation == "snapshots"; }
+  /// Return the floats of one sample: image_floats(), or window · 4 · levels.
+  [[nodiscard]] int64_t sample_floats() const {
+    return snapshots() ? window * 4 * levels : image.image_floats();
+  }
+  /// Return the rows a sample's features read (W): the image's window_rows(), or window.
+  [[nodiscard]] int64_t feature_rows() const { return snapshots() ? window : image.window_rows(); }
 };
 
 /// One sample: a labeled row whose window of W rows lies inside its symbol's dataset. 24 bytes:
@@ -57,7 +72,7 @@ static_assert(sizeof(Sample) == 24);
 struct Batch {
   int64_t index = 0;
   int64_t size = 0;
-  std::vector<float> features;    ///< size × image_floats()
+  std::vector<float> features;    ///< size × sample_floats()
   std::vector<int64_t> labels;    ///< size
   std::vector<int32_t> symbols;   ///< size
   std::vector<int64_t> rows;      ///< size

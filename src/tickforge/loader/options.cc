@@ -57,6 +57,15 @@ const config::Table<LoaderConfig>& LoaderConfigTable() {
         .Field("cache_bytes", engine(&LoaderOptions::cache_bytes), "memory budget of the loader")
         .Field("threads", engine(&LoaderOptions::threads), "render threads")
         .Field("prefetch", engine(&LoaderOptions::prefetch), "batches rendered ahead")
+        .Field("representation", engine(&LoaderOptions::representation),
+               "depth_image, or snapshots: (window, 4*levels) book matrices")
+        .Field("window", engine(&LoaderOptions::window), "snapshots: rows per window (T)")
+        .Field("levels", engine(&LoaderOptions::levels), "snapshots: book levels per row (L)")
+        .Field("label_column", engine(&LoaderOptions::label_column),
+               "label served, e.g. label_deeplob_k50 (null: classification_label)", Null::kClear)
+        .Field("channel_dim", engine(&LoaderOptions::channel_dim), "snapshots: batches (B, 1, T, 4*L)")
+        .Field("normalization", engine(&LoaderOptions::snapshot_normalization),
+               "snapshots: zscore (training-split statistics per column) or none")
         .Field("return_index", &LoaderConfig::return_index, "yield each batch's index too")
         .Field("pin_memory", &LoaderConfig::pin_memory, "pin batches when CUDA is available");
     return t;

@@ -6,6 +6,7 @@
 #include <system_error>
 #include <utility>
 
+#include "tickforge/loader/window_internal.h"
 #include "tickforge/util/random.h"
 
 namespace tickforge::loader::internal {
@@ -15,6 +16,7 @@ using features::Book;
 
 Status RenderBatch(const SampleIndex& index, const LoaderOptions& options, SegmentCache& cache, const uint32_t* plan,
                    Batch& batch) {
+  if (options.snapshots()) return RenderWindows(index, options, cache, plan, batch);
   const auto& image = options.image;
   const int64_t floats = image.image_floats();
   const int64_t tpb = image.ticks_per_bin;
