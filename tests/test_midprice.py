@@ -86,11 +86,12 @@ def check_run(paths, out: Path, config: dict, fit_part: str = "files"):
                 v = mid_values(inp.s[ser[: len(ser) // 2]], scheme, k, h, n)
                 expected_alpha[name] = balanced_alpha(v[~np.isnan(v)])
             assert entry["alpha"] == expected_alpha
+        report = json.loads((out / "build_report.json").read_text())["symbols"]
         for name in inp.symbols:
-            path = out / f"AUDUSD_{name}_dataset.parquet"
             if len(inp.series[name]) < config["min_symbol_samples"]:
-                assert not path.exists()
+                assert "output" not in report[name]
                 continue
+            path = out / report[name]["output"]
             table = pq.read_table(path)
             got = table[column].to_numpy(zero_copy_only=False)
             v = mid_values(inp.s[inp.series[name]], scheme, k, h, n)
@@ -186,14 +187,21 @@ def test_no_midprice_columns_by_default(books, tmp_path):
     assert "midprice" not in json.loads((tmp_path / "thresholds.json").read_text())
 
 
-def test_real_mbp10_books(tmp_path):
-    """Databento's MBP-10 sample files: labels of k=1 on their few valid rows."""
-    files = [require_testdata("dbn", "test_data.mbp-10.dbn")]
+REAL = ["XNAS.ITCH", "GLBX.MDP3", "IFEU.IMPACT", "NDEX.IMPACT"]
+
+
+def real_books() -> list[Path]:
+    return [require_testdata("databento-python", d, "test_data.mbp-10.dbn.zst") for d in REAL]
+
+
+@pytest.mark.parametrize("alpha", [None, 0.0])
+def test_real_mbp10_books(tmp_path, alpha):
+    """Databento's MBP-10 sample files (four venues, four rows each): k = 1 labels."""
+    files = real_books()
     config = dict(lookback_rows=1, lookforward_input=1, lookforward_offset=0, jump_size=1,
                   min_symbol_samples=0, nbins=2, midprice_labels=["deeplob", "fi2010"],
-                  midprice_horizons=[1], midprice_alpha=0.0)
-    inp = Inputs(files)
-    if max(len(s) for s in inp.series.values()) < 3:
-        pytest.skip("the sample file has fewer than 3 valid rows of a symbol")
+                  midprice_horizons=[1, 2])
+    if alpha is not None:
+        config["midprice_alpha"] = alpha
     tickforge.label_run(files, tmp_path, **config)
-    assert check_run(files, tmp_path, config) >= 1
+    assert check_run(files, tmp_path, config) >= 8

@@ -10,8 +10,8 @@ the stored statistics against numpy's to 1e-9 relative.
 
 from __future__ import annotations
 
-import itertools
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +34,7 @@ def window_columns(levels: int) -> list[str]:
 
 
 class Dataset:
-    def __init__(self, path: Path, levels: int = LEVELS):
+    def __init__(self, path: Path, levels: int = LEVELS, column: str = COLUMN):
         table = pq.read_table(path)
         self.path = path
         self.symbol = path.name[len("AUDUSD_"):-len("_dataset.parquet")]
@@ -45,16 +45,18 @@ class Dataset:
             undefined = raw[:, c] == INT64_MAX
             values[:, c] = np.where(undefined, np.nan, raw[:, c].astype(np.float64) / 1e9)
         self.values = values
-        label = table[COLUMN].fill_null(255).to_numpy().astype(np.int16)
+        label = table[column].fill_null(255).to_numpy().astype(np.int16)
         label[label == 255] = -1
         self.label = label
 
     def stats(self, train_rows: int):
         part = self.values[:train_rows]
-        return np.nanmean(part, axis=0), np.nanstd(part, axis=0)
+        with warnings.catch_warnings():  # columns of a level no row has are all NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return np.nanmean(part, axis=0), np.nanstd(part, axis=0)
 
-    def window(self, t: int, mean, std, zscore=True) -> np.ndarray:
-        x = self.values[t - T + 1:t + 1]
+    def window(self, t: int, mean, std, zscore=True, rows=T) -> np.ndarray:
+        x = self.values[t - rows + 1:t + 1]
         if zscore:
             x = (x - mean) / np.where(std > 0, std, 1.0)
         return np.where(np.isnan(x), 0.0, x).astype(np.float32)
@@ -231,3 +233,32 @@ def test_small_cache_gives_the_same_windows(datasets):
 def test_bad_options_raise(datasets, bad):
     with pytest.raises(Exception, match="representation|levels|window|normalization|label column"):
         make(datasets, **bad)
+
+
+@pytest.mark.parametrize("venue", ["GLBX.MDP3", "NDEX.IMPACT"])
+def test_real_books_windows(tmp_path, venue):
+    """Databento's MBP-10 sample of a venue (four rows): every window against numpy."""
+    from conftest import require_testdata
+
+    files = [require_testdata("databento-python", venue, "test_data.mbp-10.dbn.zst")]
+    tickforge.label_run(files, tmp_path, lookback_rows=1, lookforward_input=1, lookforward_offset=0, jump_size=1,
+                        min_symbol_samples=0, nbins=2, fit_fraction=1.0, midprice_labels=["deeplob"],
+                        midprice_horizons=[1])
+    [path] = sorted(tmp_path.glob("*_dataset.parquet"))
+    d = Dataset(path, levels=10, column="label_deeplob_k1")
+    loader = tickforge.RepresentDataLoader(tmp_path, 2, representation="snapshots", window=2, levels=10,
+                                           label_column="label_deeplob_k1", return_index=True,
+                                           split_fractions=[0.9, 0.05, 0.05])
+    entry = json.loads((tmp_path / "snapshot_stats.json").read_text())["levels=10"][d.symbol]
+    ref_mean, ref_std = d.stats(entry["train_rows"])
+    np.testing.assert_allclose(entry["mean"], np.nan_to_num(ref_mean), rtol=1e-12)
+    np.testing.assert_allclose(entry["std"], np.nan_to_num(ref_std), rtol=1e-9, atol=1e-9)
+    seen = 0
+    for features, labels, index in loader:
+        assert features.shape == (2, 2, 40)
+        for i, t in enumerate(index["row"]):
+            want = d.window(int(t), np.array(entry["mean"]), np.array(entry["std"]), rows=2)
+            np.testing.assert_array_equal(features[i].numpy(), want)
+            assert labels[i] == d.label[int(t)] >= 0
+            seen += 1
+    assert seen == 2
