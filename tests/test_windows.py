@@ -262,3 +262,43 @@ def test_real_books_windows(tmp_path, venue):
             assert labels[i] == d.label[int(t)] >= 0
             seen += 1
     assert seen == 2
+
+
+def test_rolling_five_day_statistics(tmp_path):
+    """normalization="zscore_5d": each row z-scored with the previous 5 days' statistics (days
+    with rows, by UTC day of ts_event); no window reaches into the first day."""
+    books = tickforge.synth_dbn(tmp_path / "raw", symbols=1, days=8, rows_per_day=700, seed=8)
+    out = tmp_path / "out"
+    tickforge.label_run(books, out, lookback_rows=20, lookforward_input=10, lookforward_offset=0, jump_size=3,
+                        min_symbol_samples=10, nbins=3, midprice_labels=["deeplob"], midprice_horizons=[K])
+    [path] = sorted(out.glob("*_dataset.parquet"))
+    d = Dataset(path)
+    day = d.ts // 86_400_000_000_000
+    days = np.unique(day)
+    assert len(days) == 8
+    first_rows = [int(np.searchsorted(day, x)) for x in days]
+    loader = make(out, normalization="zscore_5d", stride=1)
+    entry = json.loads((out / "snapshot_stats.json").read_text())[f"levels={LEVELS},rolling_days=5"][d.symbol]
+    assert entry["day_first_row"] == first_rows
+    for i in range(1, len(days)):
+        past = d.values[first_rows[max(0, i - 5)]:first_rows[i]]
+        np.testing.assert_allclose(entry["day_mean"][i], np.nanmean(past, axis=0), rtol=1e-9)
+        np.testing.assert_allclose(entry["day_std"][i], np.nanstd(past, axis=0), rtol=1e-7, atol=1e-9)
+    mean = [np.array(m) for m in entry["day_mean"]]
+    std = [np.array(s) for s in entry["day_std"]]
+    checked = 0
+    rows = []
+    for features, _, samples in batches(loader):
+        for i, (_, t) in enumerate(samples):
+            rows.append(t)
+            if checked >= 300:
+                continue
+            want = np.empty((T, 4 * LEVELS), dtype=np.float32)
+            for r in range(t - T + 1, t + 1):
+                di = int(np.searchsorted(first_rows, r, "right")) - 1
+                x = (d.values[r] - mean[di]) / np.where(std[di] > 0, std[di], 1.0)
+                want[r - (t - T + 1)] = np.where(np.isnan(x), 0.0, x).astype(np.float32)
+            np.testing.assert_array_equal(features[i], want)
+            checked += 1
+    assert checked == 300
+    assert min(rows) - T + 1 >= first_rows[1]

@@ -12,7 +12,9 @@
 
 #include "tickforge/dataset/dataset.h"
 #include "tickforge/loader/read_internal.h"
+#include "tickforge/loader/window_internal.h"
 #include "tickforge/util/parquet.h"
+#include "tickforge/util/time.h"
 
 namespace tickforge::loader::internal {
 namespace {
@@ -182,8 +184,13 @@ Result<SampleIndex> BuildIndex(const LoaderOptions& options) {
       return offset;
     };
     index.datasets[s].train_rows = first_at(cut1);
-    const auto [lo, hi] = SplitBounds(options.split, index.datasets[s].rows, W, horizon, index.datasets[s].train_rows,
-                                      first_at(cut2));
+    auto [lo, hi] = SplitBounds(options.split, index.datasets[s].rows, W, horizon, index.datasets[s].train_rows,
+                                first_at(cut2));
+    if (Rolling(options) && !chunks.empty() && chunks.front()->num_rows() > 0) {
+      // Rolling statistics: the first day has no past days, so no window reaches into it.
+      const int64_t first_ts = static_cast<const arrow::TimestampArray&>(*chunks.front()->column(1)).Value(0);
+      lo = std::max(lo, first_at((FloorDiv(first_ts, kNanosPerDay) + 1) * kNanosPerDay) + W - 1);
+    }
     const uint64_t symbol_hash = Fnv1a64(index.names[s]);
     int64_t start = 0;
     for (const auto& chunk : chunks) {

@@ -47,8 +47,9 @@ Status LoaderOptions::Validate() const {
   }
   if (window < 1) return Status::Invalid("window must be >= 1, got ", window);
   if (levels < 1 || levels > 10) return Status::Invalid("levels must be in 1..10, got ", levels);
-  if (snapshot_normalization != "none" && snapshot_normalization != "zscore") {
-    return Status::Invalid("normalization of snapshots must be none or zscore, got '", snapshot_normalization, "'");
+  if (snapshot_normalization != "none" && snapshot_normalization != "zscore" && snapshot_normalization != "zscore_5d") {
+    return Status::Invalid("normalization of snapshots must be none, zscore or zscore_5d, got '",
+                           snapshot_normalization, "'");
   }
   return Status::OK();
 }

@@ -65,7 +65,7 @@ const config::Table<LoaderConfig>& LoaderConfigTable() {
                "label served, e.g. label_deeplob_k50 (null: classification_label)", Null::kClear)
         .Field("channel_dim", engine(&LoaderOptions::channel_dim), "snapshots: batches (B, 1, T, 4*L)")
         .Field("normalization", engine(&LoaderOptions::snapshot_normalization),
-               "snapshots: zscore (training-split statistics per column) or none")
+               "snapshots: zscore (training-split statistics per column), zscore_5d (previous 5 days') or none")
         .Field("return_index", &LoaderConfig::return_index, "yield each batch's index too")
         .Field("pin_memory", &LoaderConfig::pin_memory, "pin batches when CUDA is available");
     return t;

@@ -24,12 +24,20 @@ inline constexpr std::string_view kWindowStatsFile = "snapshot_stats.json";
 /// bid_px_00, bid_sz_00, ask_px_01, ...
 [[nodiscard]] std::vector<std::string> WindowColumns(int levels);
 
-/// One symbol's per-column statistics over its training rows [0, train_rows).
+/// The days the rolling statistics look back over (DeepLOB's "previous 5 days").
+inline constexpr int kRollingDays = 5;
+
+/// One symbol's per-column statistics over its training rows [0, train_rows), or (rolling)
+/// for each UTC day of ts_event over the kRollingDays days with rows before it.
 struct ColumnStats {
   int64_t rows = 0;        ///< the dataset's rows when computed (a rebuilt dataset recomputes)
   int64_t train_rows = 0;  ///< rows before the first training cut
   std::vector<double> mean;  ///< per column: over its defined values (prices in units, sizes)
   std::vector<double> std;   ///< population standard deviation (ddof 0)
+  /// Rolling: the first row of each day present, and that day's mean and std per column
+  /// (empty for the first day, which has no past).
+  std::vector<int64_t> day_first_row;
+  std::vector<std::vector<double>> day_mean, day_std;
 };
 
 /// Statistics of every symbol served, by Sample::symbol.
@@ -45,6 +53,10 @@ struct WindowStats {
 /// row group): shifted sums in float64, the shift the first defined value of each column.
 [[nodiscard]] Result<ColumnStats> ComputeStats(const std::string& path, int64_t rows, int64_t train_rows, int levels);
 
+/// Compute the rolling statistics of the dataset at `path`: its rows grouped by UTC day, each
+/// day's statistics over the kRollingDays days before it that have rows.
+[[nodiscard]] Result<ColumnStats> ComputeRollingStats(const std::string& path, int64_t rows, int levels);
+
 /// Return the statistics of each dataset of `index`: read from kWindowStatsFile in
 /// options.parquet_dir where it holds them for these levels, training cut and row counts, else
 /// computed and written there (atomically, keeping the other symbols' entries).
@@ -59,9 +71,14 @@ struct WindowStats {
 }
 
 /// Make a window segment: rows [first, first + n) of the dataset, each 4·levels normalized
-/// floats (Segment::window_rows).
+/// floats (Segment::window_rows), with the day's statistics where `stats` is rolling.
 [[nodiscard]] Result<std::shared_ptr<Segment>> MakeWindowSegment(const std::string& path, int64_t first, int64_t n,
                                                                  int levels, const ColumnStats& stats, bool zscore);
+
+/// Return whether `options` asks for the rolling statistics (normalization "zscore_5d").
+[[nodiscard]] inline bool Rolling(const LoaderOptions& options) {
+  return options.snapshots() && options.snapshot_normalization == "zscore_5d";
+}
 
 /// Render the windows of plan[0, batch_size) into `batch` (B × T × 4·levels floats).
 [[nodiscard]] Status RenderWindows(const SampleIndex& index, const LoaderOptions& options, SegmentCache& cache,
