@@ -6,8 +6,10 @@
 // rows are the symbol's valid MBP-10 rows in series order (ts_event, then sequence): every
 // column the DBN records convert to (fixed-point prices, so the book columns are int64 prices
 // and uint32 sizes and counts), then price_movement (float64) and classification_label
-// (uint8), both null where the movement is undefined. The schema metadata holds the labeling
-// parameters under kMetadataKey, and row groups hold kRowGroupRows rows.
+// (uint8), both null where the movement is undefined, then the mid-price label columns the
+// metadata lists (label_<scheme>_k<k>, uint8 0..2, null where undefined; DESIGN.md §3.7). The
+// schema metadata holds the labeling parameters under kMetadataKey, and row groups hold
+// kRowGroupRows rows.
 #pragma once
 
 #include <arrow/type_fwd.h>
