@@ -41,6 +41,12 @@ class RepresentDataLoader(_Base):
 
     Iterating yields ``(features, labels)`` — float32 (B, 402, T) or (B, N, 402, T) and int64
     (B,) — plus an index dict (symbol, ts_event, sequence, row per sample) when return_index.
+
+    ``representation="snapshots"`` serves book windows instead (docs/loader.md): float32
+    (B, window, 4·levels), or (B, 1, window, 4·levels) with ``channel_dim=True``, per level ask
+    price, ask size, bid price, bid size, z-scored (``normalization="zscore"``) with training
+    statistics stored beside the datasets; ``label_column`` picks a label such as
+    ``"label_deeplob_k50"``.
     """
 
     def __init__(

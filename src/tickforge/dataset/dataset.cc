@@ -47,12 +47,23 @@ std::optional<std::string> SymbolOfFileName(std::string_view name) {
 
 std::string LabelMetadata::ToJson() const {
   // nlohmann::json keeps keys in name order: the text is the same whatever order they are set.
-  const nlohmann::json doc = {{"lookback_rows", lookback_rows},
+  nlohmann::json doc = {{"lookback_rows", lookback_rows},
                               {"lookforward_input", lookforward_input},
                               {"lookforward_offset", lookforward_offset},
                               {"nbins", nbins},
                               {"mode", mode},
                               {"features", features}};
+  if (!midprice.empty()) {
+    auto& list = doc["midprice"] = nlohmann::json::array();
+    for (const auto& m : midprice) {
+      list.push_back({{"column", m.column},
+                      {"scheme", m.scheme},
+                      {"horizon", m.horizon},
+                      {"smoothing", m.smoothing},
+                      {"downsample", m.downsample},
+                      {"alpha", m.alpha}});
+    }
+  }
   return doc.dump();
 }
 
@@ -70,6 +81,21 @@ Result<std::optional<LabelMetadata>> LabelMetadata::FromSchema(const arrow::Sche
   ARROW_RETURN_NOT_OK(ReadField(doc, "nbins", path, out.nbins));
   ARROW_RETURN_NOT_OK(ReadField(doc, "mode", path, out.mode));
   ARROW_RETURN_NOT_OK(ReadField(doc, "features", path, out.features));
+  if (const auto it = doc.find("midprice"); it != doc.end()) {
+    const std::string where = path + ": " + std::string(kMetadataKey) + " metadata midprice";
+    if (!it->is_array()) return config::WrongType(where, "midprice", "a list", *it);
+    for (const auto& item : *it) {
+      if (!item.is_object()) return config::WrongType(where, "midprice", "a list of mappings", item);
+      MidpriceColumn m;
+      ARROW_RETURN_NOT_OK(ReadField(item, "column", where, m.column));
+      ARROW_RETURN_NOT_OK(ReadField(item, "scheme", where, m.scheme));
+      ARROW_RETURN_NOT_OK(ReadField(item, "horizon", where, m.horizon));
+      ARROW_RETURN_NOT_OK(ReadField(item, "smoothing", where, m.smoothing));
+      ARROW_RETURN_NOT_OK(ReadField(item, "downsample", where, m.downsample));
+      ARROW_RETURN_NOT_OK(ReadField(item, "alpha", where, m.alpha));
+      out.midprice.push_back(std::move(m));
+    }
+  }
   return out;
 }
 
@@ -79,6 +105,9 @@ Result<std::shared_ptr<arrow::Schema>> MakeSchema(const arrow::Schema& book, con
                                                  arrow::field(std::string(kMovementColumn), arrow::float64())));
   ARROW_ASSIGN_OR_RAISE(schema, schema->AddField(schema->num_fields(),
                                                  arrow::field(std::string(kLabelColumn), arrow::uint8())));
+  for (const auto& m : metadata.midprice) {
+    ARROW_ASSIGN_OR_RAISE(schema, schema->AddField(schema->num_fields(), arrow::field(m.column, arrow::uint8())));
+  }
   return schema;
 }
 

@@ -6,8 +6,10 @@
 // rows are the symbol's valid MBP-10 rows in series order (ts_event, then sequence): every
 // column the DBN records convert to (fixed-point prices, so the book columns are int64 prices
 // and uint32 sizes and counts), then price_movement (float64) and classification_label
-// (uint8), both null where the movement is undefined. The schema metadata holds the labeling
-// parameters under kMetadataKey, and row groups hold kRowGroupRows rows.
+// (uint8), both null where the movement is undefined, then the mid-price label columns the
+// metadata lists (label_<scheme>_k<k>, uint8 0..2, null where undefined; DESIGN.md §3.7). The
+// schema metadata holds the labeling parameters under kMetadataKey, and row groups hold
+// kRowGroupRows rows.
 #pragma once
 
 #include <arrow/type_fwd.h>
@@ -51,6 +53,22 @@ inline constexpr std::string_view kLabelColumn = "classification_label";
 /// suffix; nullopt for a name that is not a dataset's (no suffix, or nothing before it).
 [[nodiscard]] std::optional<std::string> SymbolOfFileName(std::string_view name);
 
+/// A mid-price label column a dataset holds (DESIGN.md §3.7): uint8 classes 0..2, null where
+/// undefined, after classification_label.
+struct MidpriceColumn {
+  std::string column;   ///< label_<scheme>_k<k>
+  std::string scheme;   ///< deeplob or fi2010
+  int64_t horizon = 0;  ///< k, in kept rows
+  int64_t smoothing = 0;   ///< h, in kept rows
+  int64_t downsample = 1;  ///< n: every n-th row is labeled
+  double alpha = 0;        ///< the class threshold used (fixed or fitted; per-symbol: this symbol's)
+
+  /// Return how many rows after a sample its label reads (k·n) and how many before ((h-1)·n).
+  [[nodiscard]] int64_t rows_ahead() const { return horizon * downsample; }
+  [[nodiscard]] int64_t rows_behind() const { return (smoothing - 1) * downsample; }
+  bool operator==(const MidpriceColumn&) const = default;
+};
+
 /// The labeling parameters a dataset records (under kMetadataKey): readers need the label
 /// horizon to purge their splits.
 struct LabelMetadata {
@@ -62,7 +80,16 @@ struct LabelMetadata {
   /// The depth-image features the dataset was labeled for (label config `features`); what
   /// render draws when its caller names none. Empty in datasets written before it was recorded.
   std::vector<std::string> features;
+  /// The mid-price label columns (written under "midprice" only when there are some).
+  std::vector<MidpriceColumn> midprice;
 
+  /// Return the mid-price column named `column`, or nullptr.
+  [[nodiscard]] const MidpriceColumn* FindMidprice(std::string_view column) const {
+    for (const auto& m : midprice) {
+      if (m.column == column) return &m;
+    }
+    return nullptr;
+  }
   /// Return how many rows after a sample its label looks at: lookforward_offset +
   /// lookforward_input.
   [[nodiscard]] int64_t horizon() const { return lookforward_offset + lookforward_input; }
@@ -78,7 +105,8 @@ struct LabelMetadata {
 };
 
 /// Return the schema of a dataset: `book` (the converted MBP-10 columns, its own metadata
-/// dropped), the label columns after it, and `metadata` under kMetadataKey.
+/// dropped), the label columns after it (price_movement, classification_label, then each of
+/// metadata.midprice), and `metadata` under kMetadataKey.
 [[nodiscard]] Result<std::shared_ptr<arrow::Schema>> MakeSchema(const arrow::Schema& book,
                                                                 const LabelMetadata& metadata);
 

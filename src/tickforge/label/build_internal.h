@@ -12,10 +12,17 @@
 #include <vector>
 
 #include "tickforge/label/config.h"
+#include "tickforge/label/midprice.h"
 #include "tickforge/label/split_internal.h"
 #include "tickforge/util/status.h"
 
 namespace tickforge::label::internal {
+
+/// A mid-price label column to build, with the α of this symbol.
+struct MidColumn {
+  MidLabelSpec spec;
+  double alpha = 0;
+};
 
 /// What building one symbol's dataset gave.
 struct SymbolResult {
@@ -23,15 +30,20 @@ struct SymbolResult {
   std::vector<int64_t> classes_fit;  ///< class counts of the rows in_fit says are fit rows
   std::vector<int64_t> classes_rest;
   int64_t output_bytes = 0;
+  /// Per mid-price column, its class counts (3) on the fit part and on the rest.
+  std::vector<std::vector<int64_t>> mid_fit;
+  std::vector<std::vector<int64_t>> mid_rest;
 };
 
 /// Label the series of `info` against `boundaries` and write it to `path` as a labeled
-/// dataset of `base_schema`'s columns plus price_movement and classification_label.
+/// dataset of `base_schema`'s columns plus price_movement, classification_label and a column
+/// per entry of `mid` (its classes against its α).
 /// in_fit(file, t) says whether row t (from input file `file`) counts as a fit row.
 [[nodiscard]] Result<SymbolResult> BuildSymbol(const SymbolInfo& info, const std::vector<double>& boundaries,
                                                const LabelConfig& config,
                                                const std::function<bool(int32_t, int64_t)>& in_fit,
                                                const std::shared_ptr<arrow::Schema>& base_schema,
-                                               const std::filesystem::path& path);
+                                               const std::filesystem::path& path,
+                                               const std::vector<MidColumn>& mid = {});
 
 }  // namespace tickforge::label::internal

@@ -1,5 +1,7 @@
 #include "tickforge/label/config.h"
 
+#include "tickforge/label/midprice.h"
+
 namespace tickforge::label {
 
 const config::Table<LabelConfig>& LabelConfigTable() {
@@ -23,7 +25,12 @@ const config::Table<LabelConfig>& LabelConfigTable() {
         .Field("keep_intermediate", &C::keep_intermediate, "keep the scratch parts")
         .Field("seed", &C::seed, "seed of every sampled draw")
         .Choice("mode", &C::mode, std::vector<std::pair<std::string, Mode>>{{"global", Mode::kGlobal}, {"per-symbol", Mode::kPerSymbol}},
-                "one threshold set for all symbols, or one per symbol");
+                "one threshold set for all symbols, or one per symbol")
+        .Field("midprice_labels", &C::midprice_labels, "mid-price label schemes to add: deeplob, fi2010")
+        .Field("midprice_horizons", &C::midprice_horizons, "horizons k (rows) of the mid-price labels")
+        .Field("midprice_alpha", &C::midprice_alpha, "class threshold of the mid-price labels (null: fit to balance)")
+        .Field("midprice_smoothing", &C::midprice_smoothing, "rows h of each mid mean (0: the horizon)")
+        .Field("midprice_downsample", &C::midprice_downsample, "label every n-th valid row");
     return t;
   }();
   return *table;
@@ -65,7 +72,27 @@ Status LabelConfig::Validate() const {
       return fail("unknown feature '", feature, "' (volume, variance, trade_counts)");
     }
   }
+  std::set<std::string> columns;
+  for (const auto& name : midprice_labels) {
+    if (auto scheme = ParseMidScheme(name); !scheme.ok()) return fail(scheme.status().message());
+  }
+  if (!midprice_labels.empty() && midprice_horizons.empty()) return fail("midprice_horizons is empty");
+  for (const auto& spec : MidLabels()) {
+    ARROW_RETURN_NOT_OK(spec.Validate());
+    if (!columns.insert(spec.Column()).second) return fail("mid-price label ", spec.Column(), " is asked for twice");
+  }
+  if (midprice_alpha && !(*midprice_alpha >= 0)) return fail("midprice_alpha must be >= 0, got ", *midprice_alpha);
   return Status::OK();
+}
+
+std::vector<MidLabelSpec> LabelConfig::MidLabels() const {
+  std::vector<MidLabelSpec> out;
+  for (const auto& name : midprice_labels) {
+    auto scheme = ParseMidScheme(name);
+    if (!scheme.ok()) continue;
+    for (int64_t k : midprice_horizons) out.push_back({*scheme, k, midprice_smoothing, midprice_downsample});
+  }
+  return out;
 }
 
 nlohmann::ordered_json LabelConfig::ToJson() const { return LabelConfigTable().ToJson(*this); }

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tickforge/label/midprice.h"
 #include "tickforge/util/config.h"
 #include "tickforge/util/status.h"
 
@@ -35,12 +36,24 @@ struct LabelConfig {
   bool keep_intermediate = false;
   uint64_t seed = 0;
   Mode mode = Mode::kGlobal;
+  /// Mid-price label columns (DESIGN.md §3.7): one per scheme ("deeplob", "fi2010") and
+  /// horizon, label_<scheme>_k<k>; none when the list is empty.
+  std::vector<std::string> midprice_labels;
+  std::vector<int64_t> midprice_horizons = {10, 20, 50, 100};
+  /// α of the three classes; unset: fit on the fit part so its classes are balanced.
+  std::optional<double> midprice_alpha;
+  /// h, the rows each mid mean covers; 0: the horizon k.
+  int64_t midprice_smoothing = 0;
+  /// Label every n-th valid row (FI-2010 used 10); horizons count those rows.
+  int64_t midprice_downsample = 1;
 
   /// The keys a file or caller set explicitly (so a conflict with thresholds.json is seen).
   std::set<std::string> explicit_keys;
 
   /// Check ranges (nbins 2..255, fractions in (0, 1], positive windows, ...).
   [[nodiscard]] Status Validate() const;
+  /// Return the mid-price label columns, scheme by scheme, horizon by horizon (checked by Validate).
+  [[nodiscard]] std::vector<MidLabelSpec> MidLabels() const;
   /// Return every key, as a config file would hold it.
   [[nodiscard]] nlohmann::ordered_json ToJson() const;
 };

@@ -12,6 +12,7 @@
 #include <tuple>
 #include <utility>
 
+#include "tickforge/label/midprice.h"
 #include "tickforge/label/movement.h"
 #include "tickforge/label/series_internal.h"
 #include "tickforge/util/random.h"
@@ -107,6 +108,76 @@ Status ForEachFitMovement(const SymbolInfo& info, int max_file, int64_t limit, c
   return Status::OK();
 }
 
+Result<std::vector<int64_t>> ReadMidSums(const SymbolInfo& info, int max_file, int64_t limit) {
+  std::vector<int64_t> sums;
+  sums.reserve(static_cast<size_t>(std::max<int64_t>(0, limit)));
+  SeriesReader reader(info, max_file, {kBestBid, kBestAsk});
+  while (static_cast<int64_t>(sums.size()) < limit) {
+    ARROW_ASSIGN_OR_RAISE(auto chunk, reader.Next());
+    if (!chunk) break;
+    const auto& bid = Column<arrow::Int64Array>(*chunk->rows, kBestBid);
+    const auto& ask = Column<arrow::Int64Array>(*chunk->rows, kBestAsk);
+    for (int64_t i = 0; i < chunk->rows->num_rows() && static_cast<int64_t>(sums.size()) < limit; ++i) {
+      sums.push_back(bid.Value(i) + ask.Value(i));
+    }
+  }
+  return sums;
+}
+
+Result<nlohmann::ordered_json> FitMidprice(const Workspace& ws, const LabelConfig& config, int n_fit) {
+  auto out = nlohmann::ordered_json::object();
+  const auto specs = config.MidLabels();
+  if (specs.empty()) return out;
+  const bool global = config.mode == Mode::kGlobal;
+  // Per spec: the pooled values (global) or each symbol's α (per-symbol).
+  std::vector<std::vector<double>> pooled(specs.size());
+  std::vector<nlohmann::ordered_json> per_symbol(specs.size(), nlohmann::ordered_json::object());
+  std::vector<int64_t> samples(specs.size(), 0);
+  if (!config.midprice_alpha) {
+    for (const auto& [name, info] : ws.symbols) {
+      const int64_t limit = global ? info.ValidIn(n_fit) : info.valid / 2;
+      ARROW_ASSIGN_OR_RAISE(auto sums, ReadMidSums(info, global ? n_fit : static_cast<int>(ws.files.size()), limit));
+      for (size_t c = 0; c < specs.size(); ++c) {
+        std::vector<double> values;
+        MidpriceSeries series(specs[c], static_cast<int64_t>(sums.size()));
+        for (int64_t s : sums) {
+          series.Push(s, [&](double l) {
+            if (!std::isnan(l)) values.push_back(l);
+          });
+        }
+        samples[c] += static_cast<int64_t>(values.size());
+        if (global) {
+          pooled[c].insert(pooled[c].end(), values.begin(), values.end());
+        } else if (!values.empty()) {
+          per_symbol[c][name] = BalancedAlpha(values);
+        }
+      }
+    }
+  }
+  for (size_t c = 0; c < specs.size(); ++c) {
+    const auto& spec = specs[c];
+    nlohmann::ordered_json entry = {{"scheme", std::string(MidSchemeName(spec.scheme))},
+                                    {"horizon", spec.horizon},
+                                    {"smoothing", spec.h()},
+                                    {"downsample", spec.downsample},
+                                    {"fitted", !config.midprice_alpha.has_value()}};
+    if (config.midprice_alpha) {
+      entry["alpha"] = *config.midprice_alpha;
+    } else if (global) {
+      if (pooled[c].empty()) {
+        return Status::Invalid("no fit rows for ", spec.Column(), ": every symbol's fit part is shorter than h + k rows");
+      }
+      entry["alpha"] = BalancedAlpha(pooled[c]);
+    } else {
+      if (per_symbol[c].empty()) return Status::Invalid("no symbol has fit rows for ", spec.Column());
+      entry["alpha"] = per_symbol[c];
+    }
+    entry["fit_samples"] = samples[c];
+    out[spec.Column()] = entry;
+  }
+  return out;
+}
+
 Result<nlohmann::ordered_json> FitOn(const Workspace& ws, const LabelConfig& config) {
   const int n = static_cast<int>(ws.files.size());
   const int n_fit = FitFileCount(n, config.fit_fraction);
@@ -180,6 +251,8 @@ Result<nlohmann::ordered_json> FitOn(const Workspace& ws, const LabelConfig& con
                          {"sampled", static_cast<bool>(sampled[static_cast<size_t>(f)])}});
   }
   doc["fit_files"] = fit_files;
+  ARROW_ASSIGN_OR_RAISE(auto midprice, FitMidprice(ws, config, n_fit));
+  if (!midprice.empty()) doc["midprice"] = std::move(midprice);
   doc["files_total"] = n;
   doc["sample_size"] = all_pooled.size();
   doc["movement_stats"] = Stats(all_pooled);

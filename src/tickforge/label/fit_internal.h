@@ -49,6 +49,16 @@ struct Candidate {
                                         const LabelConfig& config,
                                         const std::function<void(int64_t t, double movement, int32_t file)>& fn);
 
+/// Return the s = bid_px_00 + ask_px_00 of the first `limit` rows of the symbol's series in
+/// files < max_file.
+[[nodiscard]] Result<std::vector<int64_t>> ReadMidSums(const SymbolInfo& info, int max_file, int64_t limit);
+
+/// Return the "midprice" entry of thresholds.json: per mid-price column its spec and α, fixed
+/// (config.midprice_alpha) or fit (BalancedAlpha) on the defined values of the fit part: the
+/// series cut after the fit files' rows (global; pooled over symbols) or each symbol's first
+/// half (per-symbol; one α per symbol), so no label window reaches past the fit cut.
+[[nodiscard]] Result<nlohmann::ordered_json> FitMidprice(const Workspace& ws, const LabelConfig& config, int n_fit);
+
 /// Fit the thresholds on `ws` and return the thresholds.json document.
 [[nodiscard]] Result<nlohmann::ordered_json> FitOn(const Workspace& ws, const LabelConfig& config);
 

@@ -33,6 +33,29 @@ Result<std::vector<double>> BoundariesFrom(const nlohmann::ordered_json& thresho
   return Status::KeyError("no thresholds for ", symbol);
 }
 
+// Return the mid-price columns `thresholds` records, with `symbol`'s α; none when the symbol
+// has no α of its own (per-symbol mode, too few fit rows).
+Result<std::vector<internal::MidColumn>> MidColumnsFrom(const nlohmann::ordered_json& thresholds,
+                                                        const LabelConfig& config, const std::string& symbol) {
+  std::vector<internal::MidColumn> out;
+  const auto specs = config.MidLabels();
+  if (specs.empty()) return out;
+  if (!thresholds.contains("midprice")) return Status::Invalid("thresholds.json has no mid-price labels (refit it)");
+  const auto& mid = thresholds.at("midprice");
+  for (const auto& spec : specs) {
+    if (!mid.contains(spec.Column())) return Status::Invalid("thresholds.json has no ", spec.Column(), " (refit it)");
+    const auto& alpha = mid.at(spec.Column()).at("alpha");
+    if (alpha.is_number()) {
+      out.push_back({spec, alpha.get<double>()});
+    } else if (alpha.contains(symbol)) {
+      out.push_back({spec, alpha.at(symbol).get<double>()});
+    } else {
+      return Status::KeyError("no mid-price α for ", symbol);
+    }
+  }
+  return out;
+}
+
 // Build the dataset of every symbol with enough valid rows and thresholds; return the report.
 Result<nlohmann::ordered_json> BuildOn(const Workspace& ws, const nlohmann::ordered_json& thresholds,
                                        const LabelConfig& config, const std::filesystem::path& out_dir,
@@ -55,11 +78,16 @@ Result<nlohmann::ordered_json> BuildOn(const Workspace& ws, const nlohmann::orde
     rows_in += info.rows_in;
     valid += info.valid;
     auto boundaries = BoundariesFrom(thresholds, name);
+    auto mid = MidColumnsFrom(thresholds, config, name);
     if (info.valid < config.min_symbol_samples) {
       entry["skipped"] = fmt::format("{} valid rows, fewer than min_symbol_samples {}", info.valid,
                                      config.min_symbol_samples);
     } else if (!boundaries.ok()) {
       entry["skipped"] = "no thresholds were fitted for this symbol";
+    } else if (!mid.ok() && mid.status().IsKeyError()) {
+      entry["skipped"] = "no mid-price α was fitted for this symbol";
+    } else if (!mid.ok()) {
+      return mid.status();
     } else {
       int64_t fit_rows = 0;
       if (per_symbol && thresholds.contains("fit_rows") && thresholds["fit_rows"].contains(name)) {
@@ -70,10 +98,19 @@ Result<nlohmann::ordered_json> BuildOn(const Workspace& ws, const nlohmann::orde
       };
       const auto file_name = dataset::FileName(config.currency, name);
       ARROW_ASSIGN_OR_RAISE(auto result,
-                            BuildSymbol(info, *boundaries, config, in_fit, ws.schema, out_dir / file_name));
+                            BuildSymbol(info, *boundaries, config, in_fit, ws.schema, out_dir / file_name, *mid));
       entry["labeled"] = result.labeled;
       entry["classes_fit"] = result.classes_fit;
       entry["classes_rest"] = result.classes_rest;
+      if (!mid->empty()) {
+        auto fit = nlohmann::ordered_json::object(), rest = nlohmann::ordered_json::object();
+        for (size_t c = 0; c < mid->size(); ++c) {
+          fit[(*mid)[c].spec.Column()] = result.mid_fit[c];
+          rest[(*mid)[c].spec.Column()] = result.mid_rest[c];
+        }
+        entry["midprice_classes_fit"] = fit;
+        entry["midprice_classes_rest"] = rest;
+      }
       entry["output"] = file_name;
       entry["output_bytes"] = result.output_bytes;
       labeled += result.labeled;
@@ -119,7 +156,8 @@ Result<LabelConfig> ConfigForBuild(const nlohmann::ordered_json& thresholds, con
   ARROW_RETURN_NOT_OK(ApplyJson(thresholds.at("config"), &fitted, "thresholds.json config"));
   LabelConfig out = given;
   for (const char* key : {"lookback_rows", "lookforward_input", "lookforward_offset", "nbins", "mode",
-                          "min_price", "max_price"}) {
+                          "min_price", "max_price", "midprice_labels", "midprice_horizons", "midprice_alpha",
+                          "midprice_smoothing", "midprice_downsample"}) {
     const auto theirs = fitted.ToJson()[key];
     if (given.explicit_keys.count(key) && given.ToJson()[key] != theirs) {
       return Status::Invalid("config sets ", key, " = ", given.ToJson()[key].dump(), " but thresholds.json was fitted with ",
@@ -133,6 +171,11 @@ Result<LabelConfig> ConfigForBuild(const nlohmann::ordered_json& thresholds, con
   out.mode = fitted.mode;
   out.min_price = fitted.min_price;
   out.max_price = fitted.max_price;
+  out.midprice_labels = fitted.midprice_labels;
+  out.midprice_horizons = fitted.midprice_horizons;
+  out.midprice_alpha = fitted.midprice_alpha;
+  out.midprice_smoothing = fitted.midprice_smoothing;
+  out.midprice_downsample = fitted.midprice_downsample;
   return out;
 }
 

@@ -12,7 +12,9 @@
 
 #include "tickforge/dataset/dataset.h"
 #include "tickforge/loader/read_internal.h"
+#include "tickforge/loader/window_internal.h"
 #include "tickforge/util/parquet.h"
+#include "tickforge/util/time.h"
 
 namespace tickforge::loader::internal {
 namespace {
@@ -117,7 +119,11 @@ Result<SampleIndex> BuildIndex(const LoaderOptions& options) {
     if (Status st = AddTimeRange(path, range); !st.ok()) ARROW_RETURN_NOT_OK(skip(path, st));
   }
 
-  const int64_t W = options.image.window_rows();
+  const int64_t W_features = options.feature_rows();
+  // The label served: classification_label, or a column of label build's (a mid-price label).
+  const std::string label_column =
+      options.label_column.empty() ? std::string(dataset::kLabelColumn) : options.label_column;
+  int64_t label_behind = 0;  // rows before a sample its label reads
   // Pass 1: metadata only: row counts, schema, label horizon.
   int64_t horizon = -1;
   int nbins = 0;
@@ -128,7 +134,19 @@ Result<SampleIndex> BuildIndex(const LoaderOptions& options) {
       ARROW_RETURN_NOT_OK(reader->GetSchema(&schema));
       ARROW_RETURN_NOT_OK(dataset::CheckSchema(*schema, path));
       ARROW_ASSIGN_OR_RAISE(const auto label_metadata, dataset::LabelMetadata::FromSchema(*schema, path));
-      if (label_metadata) {
+      if (label_column != dataset::kLabelColumn) {
+        const auto field = schema->GetFieldByName(label_column);
+        if (!field || !field->type()->Equals(*arrow::uint8())) {
+          return Status::Invalid(path, ": no uint8 label column '", label_column, "'");
+        }
+        const auto* mid = label_metadata ? label_metadata->FindMidprice(label_column) : nullptr;
+        if (mid == nullptr) {
+          return Status::Invalid(path, ": label column '", label_column, "' is not in its metadata's midprice list");
+        }
+        horizon = std::max(horizon, mid->rows_ahead());
+        label_behind = std::max(label_behind, mid->rows_behind());
+        nbins = 3;
+      } else if (label_metadata) {
         horizon = std::max(horizon, label_metadata->horizon());
         nbins = std::max(nbins, label_metadata->nbins);
       }
@@ -138,6 +156,8 @@ Result<SampleIndex> BuildIndex(const LoaderOptions& options) {
     }();
     if (!st.ok()) ARROW_RETURN_NOT_OK(skip(path, st));
   }
+  // The purge covers the features' window and whatever of the past the label reads.
+  const int64_t W = std::max(W_features, label_behind + 1);
   if (!options.split.empty() && horizon < 0) {
     return Status::Invalid("split='", options.split,
                            "' needs the label horizon, which these datasets do not record; rebuild them with label build");
@@ -165,7 +185,7 @@ Result<SampleIndex> BuildIndex(const LoaderOptions& options) {
                                               1024)));
   int64_t total = 0;  // samples of all ranks
   const auto keep_limit = static_cast<uint64_t>(std::ldexp(options.sample_fraction, 64) - 1);
-  const std::vector<std::string> columns = {std::string(dataset::kLabelColumn), std::string(dataset::kTsEventColumn),
+  const std::vector<std::string> columns = {label_column, std::string(dataset::kTsEventColumn),
                                             std::string(dataset::kSequenceColumn)};
   for (size_t s = 0; s < index.datasets.size();) {
     const std::string path = index.datasets[s].path;
@@ -191,7 +211,14 @@ Result<SampleIndex> BuildIndex(const LoaderOptions& options) {
       }
       return offset;
     };
-    const auto [lo, hi] = SplitBounds(options.split, index.datasets[s].rows, W, horizon, first_at(cut1), first_at(cut2));
+    index.datasets[s].train_rows = first_at(cut1);
+    auto [lo, hi] = SplitBounds(options.split, index.datasets[s].rows, W, horizon, index.datasets[s].train_rows,
+                                first_at(cut2));
+    if (Rolling(options) && !chunks.empty() && chunks.front()->num_rows() > 0) {
+      // Rolling statistics: the first day has no past days, so no window reaches into it.
+      const int64_t first_ts = static_cast<const arrow::TimestampArray&>(*chunks.front()->column(1)).Value(0);
+      lo = std::max(lo, first_at((FloorDiv(first_ts, kNanosPerDay) + 1) * kNanosPerDay) + W - 1);
+    }
     const uint64_t symbol_hash = Fnv1a64(index.names[s]);
     int64_t start = 0;
     for (const auto& chunk : chunks) {

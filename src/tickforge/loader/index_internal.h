@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,7 @@ namespace tickforge::loader::internal {
 struct DatasetRef {
   std::string path;
   int64_t rows = 0;
+  int64_t train_rows = 0;  ///< rows before the first split cut (the training split's rows)
 };
 
 /// A dataset a lenient loader left out, and why.
@@ -24,6 +26,7 @@ struct SkippedDataset {
   std::string path;
   std::string reason;
 };
+struct WindowStats;
 
 /// The samples of one rank, by class, and what rendering them needs to find their rows.
 struct SampleIndex {
@@ -36,6 +39,7 @@ struct SampleIndex {
   /// Whether samples holds every rank's samples (natural sampling shards batches, not samples).
   bool all_ranks = false;
   std::vector<SkippedDataset> skipped;   ///< datasets left out (lenient strictness only)
+  std::shared_ptr<const WindowStats> window_stats;  ///< snapshots: normalization statistics
 
   /// Return the bytes the index holds (its arrays' capacity).
   [[nodiscard]] int64_t bytes() const;

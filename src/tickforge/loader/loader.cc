@@ -12,6 +12,7 @@
 #include "tickforge/loader/read_internal.h"
 #include "tickforge/loader/render_internal.h"
 #include "tickforge/loader/segment_cache_internal.h"
+#include "tickforge/loader/window_internal.h"
 #include "tickforge/loader/zscore_internal.h"
 
 namespace tickforge::loader {
@@ -45,31 +46,46 @@ Status LoaderOptions::Validate() const {
   if (prefetch < 1) return Status::Invalid("prefetch must be >= 1");
   if (cache_bytes < 0) return Status::Invalid("cache_bytes must be >= 0");
   if (normalization_samples < 1) return Status::Invalid("normalization_samples must be >= 1");
-  if (!normalization_stats.empty() && normalization != Normalization::kZScore) {
-    return Status::Invalid("normalization_stats is for normalization='zscore'");
+  if (!normalization_stats.empty() && (normalization != Normalization::kZScore || snapshots())) {
+    return Status::Invalid("normalization_stats is for depth images with normalization='zscore'");
+  }
+  if (representation != "depth_image" && representation != "snapshots") {
+    return Status::Invalid("representation must be depth_image or snapshots, got '", representation, "'");
+  }
+  if (window < 1) return Status::Invalid("window must be >= 1, got ", window);
+  if (levels < 1 || levels > 10) return Status::Invalid("levels must be in 1..10, got ", levels);
+  if (snapshots() && normalization == Normalization::kMaxAbs) {
+    return Status::Invalid("normalization of snapshots must be zscore, zscore_5d or none (max_abs, the "
+                           "default, is the depth images')");
+  }
+  if (!snapshots() && normalization == Normalization::kZScore5d) {
+    return Status::Invalid("normalization zscore_5d is for snapshots; depth images take max_abs, none or zscore");
   }
   return Status::OK();
 }
 
 Result<std::unique_ptr<Loader>> Loader::Open(LoaderOptions options) {
   ARROW_RETURN_NOT_OK(options.Validate());
-  if (options.stride == 0) options.stride = options.image.ticks_per_bin;
+  if (options.stride == 0) options.stride = options.snapshots() ? 1 : options.image.ticks_per_bin;
   auto impl = std::make_unique<Impl>();
   impl->options = std::move(options);
   ARROW_ASSIGN_OR_RAISE(impl->index, internal::BuildIndex(impl->options));
   // Building the index read every label column: hand what the allocator kept of those reads
   // back to the system rather than carry it through training.
-  if (impl->options.normalization == Normalization::kZScore) {
+  if (impl->options.normalization == Normalization::kZScore && !impl->options.snapshots()) {
     ARROW_ASSIGN_OR_RAISE(auto stats, internal::ResolveZScore(impl->index, impl->options));
     impl->zscore = std::make_unique<internal::ZScoreStats>(std::move(stats));
   }
   internal::ReadPool()->ReleaseUnused();
+  if (impl->options.snapshots()) {
+    ARROW_ASSIGN_OR_RAISE(impl->index.window_stats, internal::LoadOrComputeStats(impl->index, impl->options));
+  }
   // cache_bytes bounds what the loader holds, not only the cache. Out of it come first the
   // sample index and the batches in flight (rendered ahead, being rendered, held by the
   // consumer), which may take half of it: a small budget renders fewer batches ahead, at
   // least one. The cache gets the rest, and lends it to the reads in progress.
   auto& o = impl->options;
-  const int64_t batch_bytes = o.batch_size * o.image.image_floats() * static_cast<int64_t>(sizeof(float));
+  const int64_t batch_bytes = o.batch_size * o.sample_floats() * static_cast<int64_t>(sizeof(float));
   // The consumer holds two: the one it works on and, as its loop moves on, the next.
   while (o.prefetch > 1 && (o.prefetch + o.threads + 2) * batch_bytes > o.cache_bytes / 2) --o.prefetch;
   const int64_t in_flight = (o.prefetch + o.threads + 2) * batch_bytes;

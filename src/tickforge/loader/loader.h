@@ -26,7 +26,8 @@ namespace tickforge::loader {
 enum class Normalization {
   kMaxAbs,  ///< divided by its max |value| (§3.4), the prototype's
   kNone,    ///< the combined cumulative grid as is
-  kZScore,  ///< (raw - mean) / std per plane, statistics of the training split (zscore.h)
+  kZScore,  ///< (raw - mean) / std per plane (images) or column (snapshots), training split's
+  kZScore5d,  ///< snapshots: each day z-scored with the previous 5 days' statistics
 };
 
 /// Which samples make up an epoch's batches (DESIGN.md §3.8).
@@ -62,6 +63,7 @@ struct LoaderOptions {
   int64_t cache_bytes = int64_t{1} << 30;
   int threads = 2;
   int prefetch = 4;
+  /// Depth images: max_abs, none or zscore; snapshots: zscore, zscore_5d or none.
   Normalization normalization = Normalization::kMaxAbs;
   /// A zscore statistics file to use instead of the one stored beside the datasets.
   std::string normalization_stats;
@@ -69,8 +71,22 @@ struct LoaderOptions {
   int64_t normalization_samples = 4096;
   Sampling sampling = Sampling::kClassUniform;
   Strictness strictness = Strictness::kStrict;
+  /// "depth_image" (DESIGN.md §3.4) or "snapshots" (§3.7: the last `window` book rows as a
+  /// (window, 4·levels) matrix, docs/loader.md "Book windows").
+  std::string representation = "depth_image";
+  int64_t window = 100;              ///< snapshots: T, rows per window
+  int levels = 10;                   ///< snapshots: L, book levels per row (1..10)
+  std::string label_column;          ///< the label served; empty: classification_label
+  bool channel_dim = false;          ///< snapshots: batches (B, 1, T, 4·L), DeepLOB's input
 
   [[nodiscard]] Status Validate() const;
+  [[nodiscard]] bool snapshots() const { return representation == "snapshots"; }
+  /// Return the floats of one sample: image_floats(), or window · 4 · levels.
+  [[nodiscard]] int64_t sample_floats() const {
+    return snapshots() ? window * 4 * levels : image.image_floats();
+  }
+  /// Return the rows a sample's features read (W): the image's window_rows(), or window.
+  [[nodiscard]] int64_t feature_rows() const { return snapshots() ? window : image.window_rows(); }
 };
 
 /// One sample: a labeled row whose window of W rows lies inside its symbol's dataset. 24 bytes:
@@ -88,7 +104,7 @@ static_assert(sizeof(Sample) == 24);
 struct Batch {
   int64_t index = 0;
   int64_t size = 0;
-  std::vector<float> features;    ///< size × image_floats()
+  std::vector<float> features;    ///< size × sample_floats()
   std::vector<int64_t> labels;    ///< size
   std::vector<int32_t> symbols;   ///< size
   std::vector<int64_t> rows;      ///< size

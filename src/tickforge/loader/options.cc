@@ -59,11 +59,20 @@ const config::Table<LoaderConfig>& LoaderConfigTable() {
         .Field("cache_bytes", engine(&LoaderOptions::cache_bytes), "memory budget of the loader")
         .Field("threads", engine(&LoaderOptions::threads), "render threads")
         .Field("prefetch", engine(&LoaderOptions::prefetch), "batches rendered ahead")
+        .Field("representation", engine(&LoaderOptions::representation),
+               "depth_image, or snapshots: (window, 4*levels) book matrices")
+        .Field("window", engine(&LoaderOptions::window), "snapshots: rows per window (T)")
+        .Field("levels", engine(&LoaderOptions::levels), "snapshots: book levels per row (L)")
+        .Field("label_column", engine(&LoaderOptions::label_column),
+               "label served, e.g. label_deeplob_k50 (null: classification_label)", Null::kClear)
+        .Field("channel_dim", engine(&LoaderOptions::channel_dim), "snapshots: batches (B, 1, T, 4*L)")
         .Choice("normalization", engine(&LoaderOptions::normalization),
                 std::vector<std::pair<std::string, Normalization>>{{"max_abs", Normalization::kMaxAbs},
                                                                    {"none", Normalization::kNone},
-                                                                   {"zscore", Normalization::kZScore}},
-                "max_abs, none or zscore (statistics of the training split)")
+                                                                   {"zscore", Normalization::kZScore},
+                                                                   {"zscore_5d", Normalization::kZScore5d}},
+                "depth images: max_abs, none or zscore (training-split statistics); snapshots: zscore, "
+                "zscore_5d (previous 5 days') or none")
         .Field("normalization_stats", engine(&LoaderOptions::normalization_stats),
                "zscore statistics file (null: the one beside the datasets)", Null::kClear)
         .Field("normalization_samples", engine(&LoaderOptions::normalization_samples),

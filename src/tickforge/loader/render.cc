@@ -6,6 +6,7 @@
 #include <system_error>
 #include <utility>
 
+#include "tickforge/loader/window_internal.h"
 #include "tickforge/loader/zscore_internal.h"
 #include "tickforge/util/random.h"
 
@@ -16,6 +17,7 @@ using features::Book;
 
 Status RenderBatch(const SampleIndex& index, const LoaderOptions& options, SegmentCache& cache, const uint32_t* plan,
                    Batch& batch, const ZScoreStats* zscore) {
+  if (options.snapshots()) return RenderWindows(index, options, cache, plan, batch);
   if (options.normalization == Normalization::kZScore && zscore == nullptr) {
     return Status::Invalid("zscore normalization without statistics");
   }

@@ -74,6 +74,7 @@ struct Segment {
   MappedVector<int32_t> offsets;     ///< prices as micro-pip offsets, or where they do not fit:
   MappedVector<int64_t> prices;      ///< prices in fixed point
   MappedVector<uint32_t> counts;     ///< sizes and (when rendered) trade counts
+  MappedVector<float> window_rows;   ///< snapshots: each row's 4·levels normalized cells
   int64_t bytes = 0;                 ///< what the segment holds, as the budget counts it
 };
 

@@ -59,11 +59,16 @@ nb::object NextBatch(loader::Loader& self) {
     batch = Unwrap(self.Next());
   }
   if (!batch) return nb::none();
-  const auto& image = self.options().image;
+  const auto& options = self.options();
+  const auto& image = options.image;
   const auto B = static_cast<size_t>(batch->size);
   const auto planes = image.features.size();
   const auto T = static_cast<size_t>(image.time_bins);
-  nb::object features = planes == 1
+  const auto rows = static_cast<size_t>(options.window), width = static_cast<size_t>(4 * options.levels);
+  nb::object features = options.snapshots()
+      ? (options.channel_dim ? nb::cast(View(batch->features, {B, size_t{1}, rows, width}, batch))
+                             : nb::cast(View(batch->features, {B, rows, width}, batch)))
+      : planes == 1
       ? nb::cast(View(batch->features, {B, size_t{features::kImageRows}, T}, batch))
       : nb::cast(View(batch->features, {B, planes, size_t{features::kImageRows}, T}, batch));
   nb::object labels = nb::cast(View(batch->labels, {B}, batch));
