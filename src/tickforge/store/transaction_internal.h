@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "tickforge/store/log_internal.h"
 #include "tickforge/store/manifest.h"
 #include "tickforge/util/status.h"
 
@@ -24,7 +25,8 @@ class Transaction {
  public:
   /// Take the writer lock (waiting for it), recover what an earlier writer left, and start the
   /// commit after the newest snapshot. `paths` must outlive the transaction.
-  [[nodiscard]] static Result<std::unique_ptr<Transaction>> Begin(const StorePaths& paths, std::string operation);
+  [[nodiscard]] static Result<std::unique_ptr<Transaction>> Begin(const StorePaths& paths, std::string operation,
+                                                                  const StoreOptions& options = {});
 
   ~Transaction();
   Transaction(const Transaction&) = delete;
@@ -39,17 +41,19 @@ class Transaction {
   [[nodiscard]] int64_t version() const { return next_.version; }
   [[nodiscard]] const std::filesystem::path& staging() const { return staging_; }
 
-  /// Commit: the log entry is the commit point; then staged files move into place and the
-  /// files this commit dropped move to the retired folder (older snapshots still read them).
+  /// Commit: the log entry (what changed, format 2) is the commit point; then staged files
+  /// move into place, the files this commit dropped move to the retired folder (older
+  /// snapshots still read them), and a checkpoint is written when checkpoint_interval commits
+  /// followed the last one (or the base was a format 1 entry: the upgrade of an old store).
   [[nodiscard]] Status Commit();
 
  private:
-  Transaction(const StorePaths& paths, int fd, std::string operation)
-      : paths_(paths), lock_fd_(fd), operation_(std::move(operation)) {}
+  Transaction(const StorePaths& paths, int fd, std::string operation, StoreOptions options)
+      : paths_(paths), lock_fd_(fd), operation_(std::move(operation)), options_(options) {}
 
-  /// Move the files of `after` still in staging into place and retire what `before` had and
-  /// `after` dropped. Running it twice is harmless, which is what recovery relies on.
-  [[nodiscard]] Status FinishMoves(const Snapshot& before, const Snapshot& after);
+  /// Move the files `change` added still in staging into place and retire the ones it
+  /// removed. Running it twice is harmless, which is what recovery relies on.
+  [[nodiscard]] Status FinishMoves(const LogEntry& change);
   /// Finish or undo what a writer killed mid-commit left: roll the newest commit forward,
   /// drop staging folders of commits that never happened.
   [[nodiscard]] Status Recover();
@@ -59,6 +63,9 @@ class Transaction {
   const StorePaths& paths_;
   int lock_fd_;
   std::string operation_;
+  StoreOptions options_;
+  /// Where the base snapshot was read from: decides when the next checkpoint is due.
+  SnapshotSource source_;
   Snapshot base_;
   Snapshot next_;
   std::filesystem::path staging_;
