@@ -222,7 +222,9 @@ Result<std::shared_ptr<arrow::RecordBatchReader>> Store::Scan(const std::string&
   auto format = std::make_shared<ds::ParquetFileFormat>();
   auto filesystem = std::make_shared<arrow::fs::LocalFileSystem>();
   std::vector<std::shared_ptr<ds::FileFragment>> fragments;
+  const FilePruner pruner(*dataset, options.filters);
   for (const auto& file : dataset->files) {
+    if (pruner.RulesOut(file)) continue;
     ARROW_ASSIGN_OR_RAISE(bool may_match, MayMatch(file, *dataset, filters));
     if (!may_match) continue;
     ARROW_ASSIGN_OR_RAISE(auto partition, PartitionExpression(file, *dataset->schema));
