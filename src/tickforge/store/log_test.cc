@@ -331,5 +331,24 @@ TEST_F(StoreLogTest, ACheckpointReadsBackTheSnapshotWithOwnPartitionKeys) {
   EXPECT_TRUE(fs::exists(paths.last_checkpoint));
 }
 
+TEST_F(StoreTest, AStoresNextCommitStartsFromTheNewestVersionWhoeverWroteIt) {
+  // Store a keeps the snapshot of its own last commit; b commits in between, so a must read
+  // the log again instead of building on its stale copy.
+  ASSERT_OK_AND_ASSIGN(auto a, Store::Open(root_));
+  ASSERT_OK_AND_ASSIGN(auto b, Store::Open(root_));
+  ASSERT_OK(WriteKlines(*a, {Klines("BTCUSDT", k20240101, 10)}).status());
+  ASSERT_OK(WriteKlines(*a, {Klines("BTCUSDT", k20240101 + kDay, 10)}).status());  // from a's cache
+  ASSERT_OK(WriteKlines(*b, {Klines("ETHUSDT", k20240101, 20)}).status());
+  ASSERT_OK_AND_ASSIGN(auto info, WriteKlines(*a, {Klines("XRPUSDT", k20240101, 30)}));
+  EXPECT_EQ(info.version, 4);
+  EXPECT_EQ(CountRows(*a, "klines"), 70);
+  ASSERT_OK_AND_ASSIGN(auto snapshot, b->ReadSnapshot());
+  EXPECT_EQ(snapshot.datasets.at("klines").files.size(), 4u);
+  // Dedup sees b's rows through a's next commit too.
+  ASSERT_OK_AND_ASSIGN(auto again, WriteKlines(*a, {Klines("ETHUSDT", k20240101, 20)}));
+  EXPECT_EQ(again.rows_written, 0);
+  EXPECT_EQ(again.version, 4);
+}
+
 }  // namespace
 }  // namespace tickforge::store

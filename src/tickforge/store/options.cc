@@ -264,9 +264,14 @@ json SummaryJson(const Snapshot& snapshot) {
   for (const auto& [name, dataset] : snapshot.datasets) {
     std::set<std::string> symbols;
     int64_t min_time = std::numeric_limits<int64_t>::max(), max_time = std::numeric_limits<int64_t>::min();
+    const std::string* last_symbol = nullptr;
     for (const auto& file : dataset.files) {
       for (const auto& [key, value] : file.partition) {
-        if (key == "symbol") symbols.insert(value);
+        // Listings are sorted by path, so a symbol's files follow each other: one insert each.
+        if (key == "symbol" && (!last_symbol || *last_symbol != value)) {
+          symbols.insert(value);
+          last_symbol = &value;
+        }
       }
       min_time = std::min(min_time, file.min_time);
       max_time = std::max(max_time, file.max_time);

@@ -73,6 +73,12 @@ Result<std::shared_ptr<Store>> Store::Open(const fs::path& root, bool create, co
   return std::shared_ptr<Store>(new Store(fs::absolute(root), options));
 }
 
+Store::~Store() = default;
+
+Store::Store(fs::path root, StoreOptions options)
+    : paths_(std::move(root)), options_(options), cache_(std::make_unique<SnapshotCache>()) {
+}
+
 Result<Snapshot> Store::ReadSnapshot(std::optional<int64_t> version) const {
   return store::ReadSnapshot(paths_, version);
 }
@@ -131,7 +137,7 @@ Result<CommitInfo> Store::Write(const std::string& dataset_name, const std::stri
   ARROW_RETURN_NOT_OK(options.Validate());
   ARROW_RETURN_NOT_OK(ValidateDatasetName(dataset_name));
   ARROW_ASSIGN_OR_RAISE(auto rules, RulesFor(type));
-  ARROW_ASSIGN_OR_RAISE(auto txn, Transaction::Begin(paths_, "write", options_));
+  ARROW_ASSIGN_OR_RAISE(auto txn, Transaction::Begin(paths_, "write", options_, cache_.get()));
   const bool is_new = !txn->next().datasets.count(dataset_name);
   DatasetEntry& dataset = txn->next().datasets[dataset_name];
   dataset.name = dataset_name;
@@ -159,7 +165,7 @@ Result<CommitInfo> Store::Ingest(const std::vector<std::string>& inputs, const I
     ARROW_ASSIGN_OR_RAISE(auto source, OpenIngestSource(path, options, files.size() == 1));
     by_dataset[source.dataset].push_back(std::move(source));
   }
-  ARROW_ASSIGN_OR_RAISE(auto txn, Transaction::Begin(paths_, "ingest", options_));
+  ARROW_ASSIGN_OR_RAISE(auto txn, Transaction::Begin(paths_, "ingest", options_, cache_.get()));
   CommitInfo info;
   for (auto& [name, sources] : by_dataset) {
     ARROW_ASSIGN_OR_RAISE(auto rules, RulesFor(sources.front().type));
@@ -266,7 +272,7 @@ Result<std::optional<int64_t>> Store::LatestTimestamp(const std::string& dataset
 Result<CommitInfo> Store::Compact(const std::string& dataset_name, const CompactOptions& options) {
   ARROW_RETURN_NOT_OK(options.write.Validate());
   if (options.target_rows <= 0) return Status::Invalid("target_rows must be positive");
-  ARROW_ASSIGN_OR_RAISE(auto txn, Transaction::Begin(paths_, "compact", options_));
+  ARROW_ASSIGN_OR_RAISE(auto txn, Transaction::Begin(paths_, "compact", options_, cache_.get()));
   ARROW_ASSIGN_OR_RAISE(const DatasetEntry* found, txn->base().Find(dataset_name));
   DatasetEntry& dataset = txn->next().datasets.at(found->name);
   // Small files grouped by partition; partitions with too few of them stay as they are.
@@ -326,7 +332,7 @@ Result<CommitInfo> Store::Migrate(const fs::path& flat_dir, const std::string& d
     AddMissingFields(fields, reader->schema()->fields());
     readers.push_back(Ready(path, std::move(reader)));
   }
-  ARROW_ASSIGN_OR_RAISE(auto txn, Transaction::Begin(paths_, "migrate", options_));
+  ARROW_ASSIGN_OR_RAISE(auto txn, Transaction::Begin(paths_, "migrate", options_, cache_.get()));
   const bool is_new = !txn->next().datasets.count(dataset_name);
   DatasetEntry& dataset = txn->next().datasets[dataset_name];
   dataset.name = dataset_name;
@@ -355,7 +361,7 @@ Result<CommitInfo> Store::Materialize(const std::string& source, const ScanOptio
     for (const auto& key : from->partition_keys) add(key);
   }
   ARROW_ASSIGN_OR_RAISE(auto reader, Scan(source, scan));
-  ARROW_ASSIGN_OR_RAISE(auto txn, Transaction::Begin(paths_, "materialize", options_));
+  ARROW_ASSIGN_OR_RAISE(auto txn, Transaction::Begin(paths_, "materialize", options_, cache_.get()));
   if (txn->next().datasets.count(target)) {
     return Status::Invalid("materialize: dataset '", target, "' exists already");
   }

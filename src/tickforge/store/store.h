@@ -19,6 +19,8 @@
 
 namespace tickforge::store {
 
+class SnapshotCache;
+
 /// The rules of one data type: where its rows go and what identifies a row.
 struct DataTypeRules {
   std::string type;
@@ -172,6 +174,10 @@ class Store {
                                                           bool create = true,
                                                           const StoreOptions& options = {});
 
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
   [[nodiscard]] const StorePaths& paths() const { return paths_; }
 
   /// Return the snapshot of `version` (the newest when absent).
@@ -226,9 +232,11 @@ class Store {
   [[nodiscard]] Result<VacuumReport> Vacuum(const VacuumOptions& options = {});
 
  private:
-  Store(std::filesystem::path root, StoreOptions options) : paths_(std::move(root)), options_(options) {}
+  Store(std::filesystem::path root, StoreOptions options);
   StorePaths paths_;
   StoreOptions options_;
+  /// The snapshot this store's last commit made, the base of its next one.
+  std::unique_ptr<SnapshotCache> cache_;
 };
 
 }  // namespace tickforge::store

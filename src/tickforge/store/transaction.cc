@@ -59,7 +59,7 @@ Status SyncStore(const fs::path& root) {
 }  // namespace
 
 Result<std::unique_ptr<Transaction>> Transaction::Begin(const StorePaths& paths, std::string operation,
-                                                        const StoreOptions& options) {
+                                                        const StoreOptions& options, SnapshotCache* cache) {
   if (options.checkpoint_interval < 1) {
     return Status::Invalid("checkpoint_interval must be at least 1, not ", options.checkpoint_interval);
   }
@@ -70,12 +70,24 @@ Result<std::unique_ptr<Transaction>> Transaction::Begin(const StorePaths& paths,
     ::close(fd);
     return Status::IOError(paths.lock.string(), ": cannot lock: ", std::strerror(errno));
   }
-  std::unique_ptr<Transaction> txn(new Transaction(paths, fd, std::move(operation), options));
+  std::unique_ptr<Transaction> txn(new Transaction(paths, fd, std::move(operation), options, cache));
   ARROW_RETURN_NOT_OK(txn->Recover());
-  ARROW_ASSIGN_OR_RAISE(txn->base_, ReadSnapshotFrom(paths, std::nullopt, &txn->source_));
-  txn->next_ = txn->base_;
+  // Versions are never reused (each log entry is created exclusively), so a cached snapshot
+  // of the newest version is that version.
+  const SnapshotCache::Entry cached = cache ? cache->Get() : SnapshotCache::Entry{};
+  ARROW_ASSIGN_OR_RAISE(int64_t latest, LatestVersion(paths));
+  if (cached.snapshot && cached.snapshot->version == latest) {
+    txn->base_ = cached.snapshot;
+    txn->source_ = {cached.checkpoint_version > 0 ? SnapshotSource::Kind::kCheckpoint : SnapshotSource::Kind::kEmpty,
+                    cached.checkpoint_version, 0};
+  } else {
+    ARROW_ASSIGN_OR_RAISE(auto base, ReadSnapshotFrom(paths, latest, &txn->source_));
+    txn->base_ = std::make_shared<const Snapshot>(std::move(base));
+  }
+  txn->next_ = *txn->base_;
   txn->next_.details.clear();
-  txn->next_.version = txn->base_.version + 1;
+  txn->next_.version = txn->base_->version + 1;
+  txn->version_ = txn->next_.version;
   txn->staging_ = paths.Staging(txn->next_.version);
   return txn;
 }
@@ -105,7 +117,7 @@ Status Transaction::Commit() {
     }
   }
   if (fs::exists(staging_, ec)) ARROW_RETURN_NOT_OK(SyncStore(paths_.root));
-  const LogEntry change = DiffSnapshots(base_, next_);
+  const LogEntry change = DiffSnapshots(*base_, next_);
   ARROW_RETURN_NOT_OK(CommitLogEntry(paths_, change));
   committed_ = true;
   ARROW_RETURN_NOT_OK(FinishMoves(change));
@@ -114,14 +126,16 @@ Status Transaction::Commit() {
   int64_t checkpoint = source_.kind == SnapshotSource::Kind::kEmpty ? 0 : source_.base_version;
   if (source_.kind == SnapshotSource::Kind::kWholeEntry) {
     // An old store's first commit: later opens read this checkpoint, never the old big entry.
-    ARROW_RETURN_NOT_OK(WithContext(WriteCheckpoint(paths_, base_), next_.version));
+    ARROW_RETURN_NOT_OK(WithContext(WriteCheckpoint(paths_, *base_), next_.version));
   }
   if (next_.version - checkpoint >= options_.checkpoint_interval) {
     ARROW_RETURN_NOT_OK(WithContext(WriteCheckpoint(paths_, next_), next_.version));
     checkpoint = next_.version;
   }
   ARROW_RETURN_NOT_OK(WriteManifestPointer(paths_, next_, checkpoint));
-  return WriteMetadataJson();
+  ARROW_RETURN_NOT_OK(WriteMetadataJson());
+  if (cache_) cache_->Put({std::make_shared<const Snapshot>(std::move(next_)), checkpoint});
+  return Status::OK();
 }
 
 Status Transaction::FinishMoves(const LogEntry& change) {
