@@ -59,8 +59,8 @@ def dataset_files(root: Path, dataset: str) -> set[str]:
 
 
 def listed_files(store: tickforge.Store, root: Path, dataset: str) -> set[str]:
-    manifest = json.loads((root / "_tickforge" / "manifest.json").read_text())
-    return {f["path"] for f in manifest["datasets"][dataset]["files"]}
+    # manifest.json only points at the newest version now; the listing comes from the log.
+    return {f["path"] for f in store.files(dataset)}
 
 
 # ---------------------------------------------------------------------------------------------

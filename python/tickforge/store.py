@@ -56,9 +56,11 @@ class Store:
     atomic commit; reads see committed snapshots only, the newest unless ``version`` is given.
     """
 
-    def __init__(self, root: PathLike, *, create: bool = True):
+    def __init__(self, root: PathLike, *, create: bool = True, **options):
+        """Options: checkpoint_interval (commits between Parquet checkpoints of the whole
+        snapshot)."""
         self.root = os.fspath(root)
-        self._native = _tickforge.Store(self.root, create)
+        self._native = _tickforge.Store(self.root, create, json.dumps(options))
 
     def ingest(self, paths: Sequence[PathLike] | PathLike, **options) -> dict:
         """Ingest Binance files (CSV, zip, consolidated Parquet) and DBN files in one commit.
@@ -159,6 +161,22 @@ class Store:
         (file, row) pairs, plus "totals" per check (docs/quality.md).
         """
         return json.loads(self._native.quality(json.dumps(options)))
+    def files(self, dataset: str, version: int | None = None) -> list[dict]:
+        """Return the file entries of ``dataset`` at ``version`` (the newest when None): path,
+        rows, bytes, partition, min_time, max_time and the version that added each."""
+        return json.loads(self._native.files(dataset, version))
+
+    def vacuum(self, older_than: float | str | None = None, **options) -> dict:
+        """Delete retired files that no retained version reads; the log is kept.
+
+        Versions committed less than ``older_than`` ago (seconds, or "7d", "12h", "30m", "45s")
+        are retained (the engine's default when None), plus the one that was newest then and
+        the newest. Options: retain_versions, dry_run. Returns what was (or, on a dry run,
+        would be) freed.
+        """
+        if older_than is not None:
+            options["older_than"] = older_than
+        return json.loads(self._native.vacuum(json.dumps(options)))
 
     @staticmethod
     def memory_pool() -> dict:

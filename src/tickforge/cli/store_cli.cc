@@ -38,6 +38,9 @@ struct StoreArgs {
   bool no_checksum = false, json = false, clear = false, expired = false;
   std::string since;
   std::vector<std::string> fail_on;
+  std::string older_than = "7d";
+  int64_t retain_versions = 0;
+  bool dry_run = false;
 };
 
 Status Fail(const std::string& message) { return Status::Invalid(message); }
@@ -274,6 +277,24 @@ Status Quality(const StoreArgs& args, int* exit_code) {
   return Status::OK();
 }
 
+Status Vacuum(const StoreArgs& args) {
+  ARROW_ASSIGN_OR_RAISE(auto store, Store::Open(args.root, /*create=*/false));
+  store::VacuumOptions options;
+  ARROW_ASSIGN_OR_RAISE(options.older_than_seconds, store::ParseDurationSeconds(args.older_than));
+  options.retain_versions = args.retain_versions;
+  options.dry_run = args.dry_run;
+  ARROW_ASSIGN_OR_RAISE(auto report, store->Vacuum(options));
+  if (args.json) {
+    std::cout << store::ToJson(report).dump(1) << "\n";
+    return Status::OK();
+  }
+  fmt::print("{}: {} {} retired files ({:.1f} MiB); kept {} that versions {}..{} read; {} stale staging folders{}\n",
+             args.root, report.dry_run ? "would delete" : "deleted", report.files_deleted,
+             report.bytes_freed / 1048576.0, report.files_kept, report.oldest_retained_version,
+             report.latest_version, report.staging_removed, report.dry_run ? " would be removed" : " removed");
+  return Status::OK();
+}
+
 }  // namespace
 
 void AddStoreCommands(CLI::App& app, int* exit_code) {
@@ -379,6 +400,15 @@ void AddStoreCommands(CLI::App& app, int* exit_code) {
                       "all) found defects (comma separated)")
       ->delimiter(',');
   quality->callback(RunCommand(exit_code, [args, exit_code] { return Quality(*args, exit_code); }));
+  auto* vacuum = cmd->add_subcommand("vacuum", "Delete retired files no retained version reads (the log is kept)");
+  vacuum->add_option("store", args->root, "Store directory")->required();
+  vacuum->add_option("--older-than", args->older_than,
+                     "Keep versions committed less than this long ago (7d, 12h, 30m, 45s; default 7d)");
+  vacuum->add_option("--retain-versions", args->retain_versions, "Keep at least this many newest versions")
+      ->check(CLI::NonNegativeNumber);
+  vacuum->add_flag("--dry-run", args->dry_run, "Say what would be deleted; delete nothing");
+  vacuum->add_flag("--json", args->json, "Print the report as JSON");
+  vacuum->callback(run(Vacuum));
 }
 
 }  // namespace tickforge::cli

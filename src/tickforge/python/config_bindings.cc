@@ -27,6 +27,8 @@ std::string OptionDefaults(const std::string& name) {
   if (name == "ingest") return store::ToJson(store::IngestOptions{}).dump();
   if (name == "scan") return store::ToJson(store::ScanOptions{}).dump();
   if (name == "compact") return store::ToJson(store::CompactOptions{}).dump();
+  if (name == "store") return store::ToJson(store::StoreOptions{}).dump();
+  if (name == "vacuum") return store::ToJson(store::VacuumOptions{}).dump();
   if (name == "write") return store::ToJson(store::WriteOptions{}).dump();
   if (name == "synth_dbn") return synth::SynthOptionsTable().ToJson(synth::SynthOptions{}).dump();
   if (name == "synth_binance") return synth::BinanceOptionsTable().ToJson(synth::BinanceOptions{}).dump();

@@ -18,6 +18,7 @@
 #include "tickforge/store/convert.h"
 #include "tickforge/store/options.h"
 #include "tickforge/store/store.h"
+#include "tickforge/store/synthetic.h"
 
 namespace nb = nanobind;
 
@@ -28,7 +29,10 @@ namespace {
 // leave as JSON text or Arrow C streams.
 class PyStore {
  public:
-  PyStore(const std::string& root, bool create) { store_ = Unwrap(store::Store::Open(root, create)); }
+  PyStore(const std::string& root, bool create, const std::string& options) {
+    auto parsed = Unwrap(store::StoreOptionsFromJson(nlohmann::json::parse(options)));
+    store_ = Unwrap(store::Store::Open(root, create, parsed));
+  }
 
   std::string Ingest(const std::vector<std::string>& paths, const std::string& options) {
     auto parsed = Unwrap(store::IngestOptionsFromJson(nlohmann::json::parse(options)));
@@ -128,6 +132,23 @@ class PyStore {
     return store::SummaryJson(Unwrap(store_->ReadSnapshot(version))).dump();
   }
 
+  // The file entries of a dataset at a version, as JSON.
+  std::string Files(const std::string& dataset, std::optional<int64_t> version) {
+    nlohmann::json files = nlohmann::json::array();
+    {
+      nb::gil_scoped_release release;
+      auto snapshot = Unwrap(store_->ReadSnapshot(version));
+      for (const auto& file : Unwrap(snapshot.Find(dataset))->files) files.push_back(store::ToJson(file));
+    }
+    return files.dump();
+  }
+
+  std::string Vacuum(const std::string& options) {
+    auto parsed = Unwrap(store::VacuumOptionsFromJson(nlohmann::json::parse(options)));
+    nb::gil_scoped_release release;
+    return store::ToJson(Unwrap(store_->Vacuum(parsed))).dump();
+  }
+
  private:
   std::shared_ptr<store::Store> store_;
 };
@@ -151,7 +172,7 @@ int64_t WriteFlatParquet(nb::capsule capsule, const std::string& path, const std
 
 void BindStore(nb::module_& m) {
   nb::class_<PyStore>(m, "Store")
-      .def(nb::init<const std::string&, bool>())
+      .def(nb::init<const std::string&, bool, const std::string&>())
       .def("ingest", &PyStore::Ingest)
       .def("write", &PyStore::Write)
       .def("scan", &PyStore::Scan)
@@ -163,10 +184,23 @@ void BindStore(nb::module_& m) {
       .def("cached", &PyStore::Cached)
       .def("clear_cache", &PyStore::ClearCache)
       .def("info", &PyStore::Info)
-      .def("quality", &PyStore::Quality);
+      .def("quality", &PyStore::Quality)
+      .def("files", &PyStore::Files)
+      .def("vacuum", &PyStore::Vacuum);
   m.def("convert_consolidated", &ConvertConsolidated);
   m.def("memory_pool_stats", [] { return store::MemoryPoolJson().dump(); });
   m.def("write_flat_parquet", &WriteFlatParquet);
+  // Benchmarks only: list synthetic file entries without writing their files (synthetic.h).
+  m.def("store_append_synthetic_listing",
+        [](const std::string& root, const std::string& dataset, int64_t files, int64_t symbols, int64_t commits) {
+          store::SyntheticListingOptions options;
+          options.dataset = dataset;
+          options.files = files;
+          options.symbols = symbols;
+          options.commits = commits;
+          nb::gil_scoped_release release;
+          return Unwrap(store::AppendSyntheticListing(root, options));
+        });
 }
 
 }  // namespace tickforge::python

@@ -1,5 +1,7 @@
 #include "tickforge/store/manifest.h"
 
+#include "tickforge/store/manifest_internal.h"
+
 #include <arrow/buffer.h>
 #include <arrow/io/memory.h>
 #include <arrow/ipc/reader.h>
@@ -10,9 +12,7 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "tickforge/util/io.h"
 #include "tickforge/util/files.h"
@@ -43,8 +43,6 @@ Result<const DatasetEntry*> Snapshot::Find(const std::string& name) const {
                           " (datasets: ", known.empty() ? "none" : known, ")");
 }
 
-namespace {
-
 Result<std::string> EncodeSchema(const arrow::Schema& schema) {
   ARROW_ASSIGN_OR_RAISE(auto buffer, arrow::ipc::SerializeSchema(schema));
   return arrow::util::base64_encode(std::string_view(buffer->data_as<char>(), buffer->size()));
@@ -56,46 +54,75 @@ Result<std::shared_ptr<arrow::Schema>> DecodeSchema(const std::string& text) {
   return arrow::ipc::ReadSchema(&reader, nullptr);
 }
 
-Status ReadText(const fs::path& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IOError(path.string(), ": cannot open");
-  std::ostringstream text;
-  text << in.rdbuf();
-  *out = text.str();
-  return Status::OK();
+Result<json> DefinitionToJson(const DatasetEntry& dataset) {
+  json columns = json::array();
+  for (const auto& field : dataset.schema->fields()) {
+    columns.push_back({field->name(), field->type()->ToString()});
+  }
+  ARROW_ASSIGN_OR_RAISE(auto schema, EncodeSchema(*dataset.schema));
+  return json{{"type", dataset.type},
+              {"partition_keys", dataset.partition_keys},
+              {"natural_key", dataset.natural_key},
+              {"time_column", dataset.time_column},
+              {"columns", columns},
+              {"arrow_schema", schema}};
 }
 
-}  // namespace
+Result<DatasetEntry> DefinitionFromJson(const std::string& name, const json& value) {
+  DatasetEntry dataset;
+  dataset.name = name;
+  dataset.type = value.at("type").get<std::string>();
+  dataset.partition_keys = value.at("partition_keys").get<std::vector<std::string>>();
+  dataset.natural_key = value.at("natural_key").get<std::vector<std::string>>();
+  dataset.time_column = value.at("time_column").get<std::string>();
+  ARROW_ASSIGN_OR_RAISE(dataset.schema, DecodeSchema(value.at("arrow_schema").get<std::string>()));
+  return dataset;
+}
+
+json FileToJson(const FileEntry& file) {
+  json partition = json::array();
+  for (const auto& [key, value] : file.partition) partition.push_back({key, value});
+  return {{"path", file.path},         {"rows", file.rows},         {"bytes", file.bytes},
+          {"partition", partition},    {"min_time", file.min_time}, {"max_time", file.max_time},
+          {"version", file.version}};
+}
+
+FileEntry FileFromJson(const json& item) {
+  FileEntry file;
+  file.path = item.at("path").get<std::string>();
+  file.rows = item.at("rows").get<int64_t>();
+  file.bytes = item.at("bytes").get<int64_t>();
+  for (const auto& pair : item.at("partition")) {
+    file.partition.emplace_back(pair.at(0).get<std::string>(), pair.at(1).get<std::string>());
+  }
+  file.min_time = item.at("min_time").get<int64_t>();
+  file.max_time = item.at("max_time").get<int64_t>();
+  file.version = item.at("version").get<int64_t>();
+  return file;
+}
+
+Result<json> DetailsToJson(const Snapshot& snapshot) {
+  json details = json::object();
+  for (const auto& [key, text] : snapshot.details) {
+    try {
+      details[key] = json::parse(text);
+    } catch (const json::exception& e) {
+      return Status::Invalid("commit ", snapshot.version, ": detail '", key, "' is not JSON: ", e.what());
+    }
+  }
+  return details;
+}
 
 Result<std::string> SnapshotToJson(const Snapshot& snapshot) {
   json datasets = json::object();
   for (const auto& [name, dataset] : snapshot.datasets) {
     json files = json::array();
-    for (const auto& file : dataset.files) {
-      json partition = json::array();
-      for (const auto& [key, value] : file.partition) partition.push_back({key, value});
-      files.push_back({{"path", file.path},
-                       {"rows", file.rows},
-                       {"bytes", file.bytes},
-                       {"partition", partition},
-                       {"min_time", file.min_time},
-                       {"max_time", file.max_time},
-                       {"version", file.version}});
-    }
-    json columns = json::array();
-    for (const auto& field : dataset.schema->fields()) {
-      columns.push_back({field->name(), field->type()->ToString()});
-    }
-    ARROW_ASSIGN_OR_RAISE(auto schema, EncodeSchema(*dataset.schema));
-    datasets[name] = {{"type", dataset.type},
-                      {"partition_keys", dataset.partition_keys},
-                      {"natural_key", dataset.natural_key},
-                      {"time_column", dataset.time_column},
-                      {"rows", dataset.rows()},
-                      {"bytes", dataset.bytes()},
-                      {"columns", columns},
-                      {"arrow_schema", schema},
-                      {"files", files}};
+    for (const auto& file : dataset.files) files.push_back(FileToJson(file));
+    ARROW_ASSIGN_OR_RAISE(json entry, DefinitionToJson(dataset));
+    entry["rows"] = dataset.rows();
+    entry["bytes"] = dataset.bytes();
+    entry["files"] = std::move(files);
+    datasets[name] = std::move(entry);
   }
   json root = {{"format", "tickforge.store"},
                {"format_version", 1},
@@ -104,55 +131,37 @@ Result<std::string> SnapshotToJson(const Snapshot& snapshot) {
                {"committed_at", snapshot.committed_at},
                {"datasets", datasets}};
   if (!snapshot.details.empty()) {
-    json details = json::object();
-    for (const auto& [key, text] : snapshot.details) {
-      try {
-        details[key] = json::parse(text);
-      } catch (const json::exception& e) {
-        return Status::Invalid("commit ", snapshot.version, ": detail '", key, "' is not JSON: ", e.what());
-      }
-    }
-    root["details"] = std::move(details);
+    ARROW_ASSIGN_OR_RAISE(root["details"], DetailsToJson(snapshot));
   }
   return root.dump(1);
 }
 
 Result<Snapshot> SnapshotFromJson(const std::string& text, const std::string& origin) {
   try {
-    const json root = json::parse(text);
-    if (root.value("format", "") != "tickforge.store") {
+    return SnapshotFromJson(json::parse(text), origin);
+  } catch (const json::exception& e) {
+    return Status::Invalid(origin, ": malformed store manifest: ", e.what());
+  }
+}
+
+Result<Snapshot> SnapshotFromJson(const json& root, const std::string& origin) {
+  try {
+    if (!root.is_object() || root.value("format", "") != "tickforge.store") {
       return Status::Invalid(origin, ": not a tickforge store manifest");
     }
     if (root.at("format_version").get<int>() != 1) {
       return Status::Invalid(origin, ": store format version ", root.at("format_version").dump(),
-                             " is newer than this tickforge understands");
+                             " is not a whole snapshot (format 1)");
     }
     Snapshot snapshot;
     snapshot.version = root.at("version").get<int64_t>();
     snapshot.operation = root.at("operation").get<std::string>();
     snapshot.committed_at = root.at("committed_at").get<std::string>();
     for (const auto& [name, value] : root.at("datasets").items()) {
-      DatasetEntry dataset;
-      dataset.name = name;
-      dataset.type = value.at("type").get<std::string>();
-      dataset.partition_keys = value.at("partition_keys").get<std::vector<std::string>>();
-      dataset.natural_key = value.at("natural_key").get<std::vector<std::string>>();
-      dataset.time_column = value.at("time_column").get<std::string>();
-      ARROW_ASSIGN_OR_RAISE(dataset.schema, DecodeSchema(value.at("arrow_schema").get<std::string>()));
-      for (const auto& item : value.at("files")) {
-        FileEntry file;
-        file.path = item.at("path").get<std::string>();
-        file.rows = item.at("rows").get<int64_t>();
-        file.bytes = item.at("bytes").get<int64_t>();
-        for (const auto& pair : item.at("partition")) {
-          file.partition.emplace_back(pair.at(0).get<std::string>(), pair.at(1).get<std::string>());
-        }
-        file.min_time = item.at("min_time").get<int64_t>();
-        file.max_time = item.at("max_time").get<int64_t>();
-        file.version = item.at("version").get<int64_t>();
-        dataset.files.push_back(std::move(file));
-      }
-      snapshot.datasets.emplace(name, std::move(dataset));
+      auto dataset = DefinitionFromJson(name, value);
+      if (!dataset.ok()) return WithPath(dataset.status(), origin);
+      for (const auto& item : value.at("files")) dataset->files.push_back(FileFromJson(item));
+      snapshot.datasets.emplace(name, std::move(*dataset));
     }
     if (root.contains("details")) {
       for (const auto& [key, value] : root.at("details").items()) snapshot.details[key] = value.dump();
@@ -168,6 +177,9 @@ StorePaths::StorePaths(fs::path root_dir)
       meta(root / "_tickforge"),
       log(meta / "log"),
       manifest(meta / "manifest.json"),
+      checkpoints(meta / "checkpoints"),
+      last_checkpoint(meta / "_last_checkpoint"),
+      vacuum(meta / "vacuum.json"),
       lock(meta / "lock"),
       retired(meta / "retired"),
       cache(root / "_cache") {}
@@ -176,6 +188,12 @@ fs::path StorePaths::LogEntry(int64_t version) const {
   char name[32];
   std::snprintf(name, sizeof(name), "%012lld.json", static_cast<long long>(version));
   return log / name;
+}
+
+fs::path StorePaths::Checkpoint(int64_t version) const {
+  char name[32];
+  std::snprintf(name, sizeof(name), "%012lld.parquet", static_cast<long long>(version));
+  return checkpoints / name;
 }
 
 fs::path StorePaths::Staging(int64_t version) const {
@@ -203,24 +221,6 @@ Result<int64_t> LatestVersion(const StorePaths& paths) {
   }
   if (ec) return Status::IOError(paths.log.string(), ": ", ec.message());
   return latest;
-}
-
-Result<Snapshot> ReadSnapshot(const StorePaths& paths, std::optional<int64_t> version) {
-  int64_t wanted = 0;
-  if (version) {
-    wanted = *version;
-  } else {
-    ARROW_ASSIGN_OR_RAISE(wanted, LatestVersion(paths));
-  }
-  if (wanted == 0) return Snapshot{};
-  const fs::path path = paths.LogEntry(wanted);
-  std::string text;
-  if (!ReadText(path, &text).ok()) {
-    ARROW_ASSIGN_OR_RAISE(int64_t latest, LatestVersion(paths));
-    return Status::KeyError(paths.root.string(), ": the store has no version ", wanted,
-                            " (newest is ", latest, ")");
-  }
-  return SnapshotFromJson(text, path.string());
 }
 
 Status WriteSnapshot(const StorePaths& paths, const Snapshot& snapshot) {
@@ -253,13 +253,16 @@ fs::path ResolveFile(const StorePaths& paths, const FileEntry& file) {
   return in_place;  // missing: the reader reports it by this name
 }
 
-std::string UtcNow() {
-  const auto now = std::chrono::system_clock::now();
+std::string UtcNow() { return UtcSecondsAgo(0); }
+
+std::string UtcSecondsAgo(double seconds_ago) {
+  const auto now = std::chrono::system_clock::now() -
+                   std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::duration<double>(seconds_ago));
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
   const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
   ::gmtime_r(&seconds, &tm);
-  char text[40];
+  char text[80];
   std::snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                 static_cast<int>(ms % 1000));

@@ -1,8 +1,11 @@
 // The store's snapshots: which files make up each dataset at each committed version.
 //
-// `_tickforge/log/<version>.json` holds the whole snapshot of each commit and is the commit
-// point (created exclusively, so two writers cannot both commit the same version);
-// `_tickforge/manifest.json` is a copy of the newest one for readers and other tools.
+// `_tickforge/log/<version>.json` is the commit point of each version (created exclusively, so
+// two writers cannot both commit the same version). Format 2 entries hold what the commit
+// changed (log_internal.h); every `checkpoint_interval` commits a Parquet checkpoint holds the
+// whole snapshot (checkpoint_internal.h). Format 1 entries, written by older tickforge, hold
+// the whole snapshot and are still read. `_tickforge/manifest.json` points at the newest
+// version for other tools.
 #pragma once
 
 #include <arrow/type_fwd.h>
@@ -68,10 +71,16 @@ struct Snapshot {
   [[nodiscard]] Result<const DatasetEntry*> Find(const std::string& name) const;
 };
 
-/// Serialize a snapshot as JSON text.
+/// How a store keeps its log.
+struct StoreOptions {
+  /// Write a Parquet checkpoint of the whole snapshot once this many commits followed the last.
+  int64_t checkpoint_interval = 100;
+};
+
+/// Serialize a snapshot as a format 1 (whole snapshot) log entry.
 [[nodiscard]] Result<std::string> SnapshotToJson(const Snapshot& snapshot);
 
-/// Parse a snapshot; `origin` names the file in errors.
+/// Parse a format 1 log entry (a whole snapshot); `origin` names the file in errors.
 [[nodiscard]] Result<Snapshot> SnapshotFromJson(const std::string& text, const std::string& origin);
 
 /// The store's bookkeeping paths.
@@ -81,10 +90,14 @@ struct StorePaths {
   std::filesystem::path meta;      // _tickforge
   std::filesystem::path log;       // _tickforge/log
   std::filesystem::path manifest;  // _tickforge/manifest.json
+  std::filesystem::path checkpoints;      // _tickforge/checkpoints
+  std::filesystem::path last_checkpoint;  // _tickforge/_last_checkpoint: a hint only
+  std::filesystem::path vacuum;           // _tickforge/vacuum.json: what the last vacuum kept
   std::filesystem::path lock;      // _tickforge/lock
   std::filesystem::path retired;   // _tickforge/retired: files a later commit replaced
   std::filesystem::path cache;     // _cache
   [[nodiscard]] std::filesystem::path LogEntry(int64_t version) const;
+  [[nodiscard]] std::filesystem::path Checkpoint(int64_t version) const;
   /// Where the commit of `version` writes its new files before they move into place.
   [[nodiscard]] std::filesystem::path Staging(int64_t version) const;
   /// Where `file` waits until its commit moves it into place: flat in its version's staging
@@ -95,12 +108,16 @@ struct StorePaths {
 /// Return the newest committed version (0 for an empty store).
 [[nodiscard]] Result<int64_t> LatestVersion(const StorePaths& paths);
 
-/// Read the snapshot of `version` (the newest when absent; an empty one at version 0).
+/// Read the snapshot of `version` (the newest when absent; an empty one at version 0): the
+/// newest readable checkpoint or format 1 entry at or before it, plus the entries after that
+/// (log_internal.h).
 [[nodiscard]] Result<Snapshot> ReadSnapshot(const StorePaths& paths,
                                             std::optional<int64_t> version = std::nullopt);
 
-/// Commit `snapshot` as its version: create the log entry exclusively (an error if another
-/// writer committed that version first), then refresh manifest.json.
+/// Commit `snapshot` as a format 1 log entry (the whole snapshot), created exclusively (an
+/// error if another writer committed that version first), and copy it to manifest.json: the
+/// format older tickforge wrote, kept for tests of upgrades and of recovery. Transactions
+/// write format 2 entries instead.
 [[nodiscard]] Status WriteSnapshot(const StorePaths& paths, const Snapshot& snapshot);
 
 /// Return where a listed file lies now: its path, the staging folder of the commit that added
@@ -110,5 +127,9 @@ struct StorePaths {
 
 /// Return the current UTC time as ISO 8601 text.
 [[nodiscard]] std::string UtcNow();
+
+/// Return `seconds_ago` before now as UtcNow() writes it (same width, so texts compare in
+/// time order).
+[[nodiscard]] std::string UtcSecondsAgo(double seconds_ago);
 
 }  // namespace tickforge::store

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
 #include <set>
 #include <variant>
 
@@ -121,6 +122,39 @@ const config::Table<CompactOptions>& CompactTable() {
   return *table;
 }
 
+const config::Table<StoreOptions>& StoreTable() {
+  static const auto* table = [] {
+    auto* t = new config::Table<StoreOptions>();
+    t->Field("checkpoint_interval", &StoreOptions::checkpoint_interval,
+             "commits between Parquet checkpoints of the whole snapshot");
+    return t;
+  }();
+  return *table;
+}
+
+const config::Table<VacuumOptions>& VacuumTable() {
+  static const auto* table = [] {
+    auto* t = new config::Table<VacuumOptions>();
+    t->Custom(
+         "older_than",
+         [](const json& value, VacuumOptions* o, std::string_view source, std::string_view key) -> Status {
+           if (value.is_number()) {
+             o->older_than_seconds = value.get<double>();
+             return Status::OK();
+           }
+           if (!value.is_string()) return config::WrongType(source, key, "seconds or a duration such as 7d", value);
+           ARROW_ASSIGN_OR_RAISE(o->older_than_seconds, ParseDurationSeconds(value.get<std::string>()));
+           return Status::OK();
+         },
+         [](const VacuumOptions& o) -> nlohmann::ordered_json { return o.older_than_seconds; },
+         "keep versions committed less than this long ago (seconds, or 7d, 12h, 30m, 45s)")
+        .Field("retain_versions", &VacuumOptions::retain_versions, "keep at least this many newest versions")
+        .Field("dry_run", &VacuumOptions::dry_run, "report what would be deleted, delete nothing");
+    return t;
+  }();
+  return *table;
+}
+
 template <typename Options>
 Result<Options> FromJson(const config::Table<Options>& table, const json& j, std::string_view what) {
   Options options;
@@ -148,6 +182,53 @@ Result<CompactOptions> CompactOptionsFromJson(const json& j) {
   ARROW_ASSIGN_OR_RAISE(auto options, FromJson(CompactTable(), j, "compact options"));
   ARROW_RETURN_NOT_OK(options.write.Validate());
   return options;
+}
+
+Result<StoreOptions> StoreOptionsFromJson(const json& j) {
+  ARROW_ASSIGN_OR_RAISE(auto options, FromJson(StoreTable(), j, "store options"));
+  if (options.checkpoint_interval < 1) {
+    return Status::Invalid("store options: checkpoint_interval must be at least 1, not ", options.checkpoint_interval);
+  }
+  return options;
+}
+
+Result<VacuumOptions> VacuumOptionsFromJson(const json& j) {
+  ARROW_ASSIGN_OR_RAISE(auto options, FromJson(VacuumTable(), j, "vacuum options"));
+  if (!(options.older_than_seconds >= 0)) return Status::Invalid("vacuum options: older_than must not be negative");
+  if (options.retain_versions < 0) return Status::Invalid("vacuum options: retain_versions must not be negative");
+  return options;
+}
+
+Result<double> ParseDurationSeconds(const std::string& text) {
+  size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  const std::string unit = text.substr(used);
+  static const std::map<std::string, double> kUnits = {{"", 1}, {"s", 1}, {"m", 60}, {"h", 3600},
+                                                       {"d", 86'400}, {"w", 7 * 86'400}};
+  auto it = kUnits.find(unit);
+  if (used == 0 || it == kUnits.end() || !(value >= 0)) {
+    return Status::Invalid("duration '", text, "' is not a non-negative number of seconds or a number with s, m, h, d or w");
+  }
+  return value * it->second;
+}
+
+nlohmann::ordered_json ToJson(const StoreOptions& options) { return StoreTable().ToJson(options); }
+nlohmann::ordered_json ToJson(const VacuumOptions& options) { return VacuumTable().ToJson(options); }
+
+json ToJson(const VacuumReport& report) {
+  return {{"dry_run", report.dry_run},
+          {"latest_version", report.latest_version},
+          {"oldest_retained_version", report.oldest_retained_version},
+          {"files_deleted", report.files_deleted},
+          {"bytes_freed", report.bytes_freed},
+          {"files_kept", report.files_kept},
+          {"staging_removed", report.staging_removed},
+          {"deleted", report.deleted}};
 }
 
 nlohmann::ordered_json ToJson(const WriteOptions& options) { return WriteTable().ToJson(options); }
@@ -185,9 +266,14 @@ json SummaryJson(const Snapshot& snapshot) {
   for (const auto& [name, dataset] : snapshot.datasets) {
     std::set<std::string> symbols;
     int64_t min_time = std::numeric_limits<int64_t>::max(), max_time = std::numeric_limits<int64_t>::min();
+    const std::string* last_symbol = nullptr;
     for (const auto& file : dataset.files) {
       for (const auto& [key, value] : file.partition) {
-        if (key == "symbol") symbols.insert(value);
+        // Listings are sorted by path, so a symbol's files follow each other: one insert each.
+        if (key == "symbol" && (!last_symbol || *last_symbol != value)) {
+          symbols.insert(value);
+          last_symbol = &value;
+        }
       }
       min_time = std::min(min_time, file.min_time);
       max_time = std::max(max_time, file.max_time);

@@ -23,14 +23,27 @@ namespace tickforge::store {
 /// Read compaction options: target_rows, min_files, plus write options.
 [[nodiscard]] Result<CompactOptions> CompactOptionsFromJson(const nlohmann::json& json);
 
+/// Read store options (checkpoint_interval); unknown keys are errors.
+[[nodiscard]] Result<StoreOptions> StoreOptionsFromJson(const nlohmann::json& json);
+
+/// Read vacuum options: older_than (seconds, or text such as "7d", "12h", "30m", "45s"),
+/// retain_versions, dry_run.
+[[nodiscard]] Result<VacuumOptions> VacuumOptionsFromJson(const nlohmann::json& json);
+
+/// Parse a duration: a number of seconds, or a number followed by s, m, h, d or w.
+[[nodiscard]] Result<double> ParseDurationSeconds(const std::string& text);
+
 /// Return every option with its value (the defaults for a default-constructed struct).
 [[nodiscard]] nlohmann::ordered_json ToJson(const WriteOptions& options);
 [[nodiscard]] nlohmann::ordered_json ToJson(const ScanOptions& options);
 [[nodiscard]] nlohmann::ordered_json ToJson(const IngestOptions& options);
 [[nodiscard]] nlohmann::ordered_json ToJson(const CompactOptions& options);
+[[nodiscard]] nlohmann::ordered_json ToJson(const StoreOptions& options);
+[[nodiscard]] nlohmann::ordered_json ToJson(const VacuumOptions& options);
 
 [[nodiscard]] nlohmann::json ToJson(const FileEntry& file);
 [[nodiscard]] nlohmann::json ToJson(const CommitInfo& info);
+[[nodiscard]] nlohmann::json ToJson(const VacuumReport& report);
 
 /// Return the Arrow memory pool's statistics: backend, bytes allocated now, peak, allocations.
 [[nodiscard]] nlohmann::json MemoryPoolJson();

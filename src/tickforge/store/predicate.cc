@@ -2,6 +2,10 @@
 // scans and file pruning (see predicate_internal.h).
 #include "tickforge/store/predicate_internal.h"
 
+#include <algorithm>
+#include <charconv>
+#include <variant>
+
 #include <arrow/api.h>
 #include <arrow/compute/api.h>
 #include <fmt/format.h>
@@ -178,6 +182,72 @@ Result<bool> MayMatch(const FileEntry& file, const DatasetEntry& dataset, const 
     if (!simplified.IsSatisfiable()) return false;
   }
   return true;
+}
+
+FilePruner::FilePruner(const DatasetEntry& dataset, const std::vector<Predicate>& filters) {
+  for (const auto& predicate : filters) {
+    const auto field = dataset.schema->GetFieldByName(predicate.column);
+    if (!field || predicate.values.empty()) continue;
+    const bool is_key = std::find(dataset.partition_keys.begin(), dataset.partition_keys.end(), predicate.column) !=
+                        dataset.partition_keys.end();
+    const auto id = field->type()->id();
+    if (is_key && (predicate.op == "==" || predicate.op == "=" || predicate.op == "in")) {
+      if (id == arrow::Type::STRING) terms_.push_back({Kind::kStringKey, predicate});
+      if (arrow::is_integer(id)) terms_.push_back({Kind::kIntegerKey, predicate});
+    } else if (!is_key && predicate.column == dataset.time_column && id == arrow::Type::INT64) {
+      terms_.push_back({Kind::kTime, predicate});
+    }
+  }
+}
+
+bool FilePruner::RulesOut(const FileEntry& file) const {
+  for (const auto& term : terms_) {
+    if (term.kind == Kind::kTime ? RulesOutTime(term, file) : RulesOutKey(term, file)) return true;
+  }
+  return false;
+}
+
+bool FilePruner::RulesOutKey(const Term& term, const FileEntry& file) {
+  const std::string* value = nullptr;
+  for (const auto& [key, v] : file.partition) {
+    if (key == term.predicate.column) value = &v;
+  }
+  if (!value) return false;
+  int64_t number = 0;
+  if (term.kind == Kind::kIntegerKey) {
+    const auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), number);
+    if (ec != std::errc() || end != value->data() + value->size()) return false;
+  }
+  for (const auto& wanted : term.predicate.values) {
+    if (term.kind == Kind::kStringKey) {
+      const auto* text = std::get_if<std::string>(&wanted);
+      if (!text || *text == *value) return false;  // another type converts: MayMatch decides
+    } else {
+      const auto* integer = std::get_if<int64_t>(&wanted);
+      if (!integer || *integer == number) return false;
+    }
+  }
+  return true;
+}
+
+bool FilePruner::RulesOutTime(const Term& term, const FileEntry& file) {
+  const Predicate& p = term.predicate;
+  for (const auto& wanted : p.values) {
+    if (!std::holds_alternative<int64_t>(wanted)) return false;
+  }
+  const int64_t v = std::get<int64_t>(p.values.front());
+  if (p.op == "<") return file.min_time >= v;
+  if (p.op == "<=") return file.min_time > v;
+  if (p.op == ">") return file.max_time <= v;
+  if (p.op == ">=") return file.max_time < v;
+  if (p.op == "==" || p.op == "=" || p.op == "in") {
+    for (const auto& wanted : p.values) {
+      const int64_t x = std::get<int64_t>(wanted);
+      if (x >= file.min_time && x <= file.max_time) return false;
+    }
+    return true;
+  }
+  return false;
 }
 
 }  // namespace tickforge::store

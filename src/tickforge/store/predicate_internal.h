@@ -33,4 +33,25 @@ namespace tickforge::store {
 [[nodiscard]] Result<bool> MayMatch(const FileEntry& file, const DatasetEntry& dataset,
                                     const std::vector<arrow::compute::Expression>& filters);
 
+/// The scan's fast path: rules files out by comparing their partition values and time range
+/// with the filters' equality and range terms directly, without building an expression per
+/// file, so a filtered scan of a million-file dataset plans in milliseconds. It only rules out
+/// files MayMatch rejects too; what it cannot decide, MayMatch does.
+class FilePruner {
+ public:
+  FilePruner(const DatasetEntry& dataset, const std::vector<Predicate>& filters);
+  /// Return true when `file` certainly holds no row passing every filter.
+  [[nodiscard]] bool RulesOut(const FileEntry& file) const;
+
+ private:
+  enum class Kind { kStringKey, kIntegerKey, kTime };
+  struct Term {
+    Kind kind;
+    Predicate predicate;
+  };
+  [[nodiscard]] static bool RulesOutKey(const Term& term, const FileEntry& file);
+  [[nodiscard]] static bool RulesOutTime(const Term& term, const FileEntry& file);
+  std::vector<Term> terms_;
+};
+
 }  // namespace tickforge::store

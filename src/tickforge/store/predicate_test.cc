@@ -165,5 +165,47 @@ TEST(StorePredicateTest, FilesArePrunedByPartitionAndTimeRange) {
       << status.message();
 }
 
+TEST(StorePredicateTest, TheFastPrunerRulesOutOnlyWhatMayMatchRejects) {
+  ASSERT_OK(InitializeCompute());
+  DatasetEntry dataset;
+  dataset.name = "d";
+  dataset.partition_keys = {"symbol", "month"};
+  dataset.time_column = "timestamp";
+  dataset.schema = arrow::schema({arrow::field("timestamp", arrow::int64()), arrow::field("price", arrow::float64()),
+                                  arrow::field("symbol", arrow::utf8()), arrow::field("month", arrow::int8())});
+  std::vector<FileEntry> files;
+  for (const std::string symbol : {"BTC", "ETH", "123"}) {
+    for (const std::string month : {"1", "2", "12"}) {
+      FileEntry file;
+      file.path = "d/" + symbol + month;
+      file.partition = {{"symbol", symbol}, {"month", month}};
+      file.min_time = 1000 * std::stoll(month);
+      file.max_time = file.min_time + 500;
+      files.push_back(file);
+    }
+  }
+  int ruled_out = 0;
+  for (const std::string text :
+       {"symbol=BTC", "symbol==ETH", "symbol in BTC,XRP", "symbol=XRP", "symbol=123", "symbol!=BTC", "month=1",
+        "month in 2,12", "month=1.0", "month=-1", "timestamp<1000", "timestamp<=1000", "timestamp>2500",
+        "timestamp>=12500", "timestamp==2200", "timestamp in 1100,12000", "timestamp<1.5", "price<3"}) {
+    ASSERT_OK_AND_ASSIGN(auto predicate, ParsePredicate(text));
+    ASSERT_OK_AND_ASSIGN(auto expression, ToExpression(predicate, *dataset.schema));
+    const FilePruner pruner(dataset, {predicate});
+    for (const auto& file : files) {
+      ASSERT_OK_AND_ASSIGN(bool may_match, MayMatch(file, dataset, {expression}));
+      if (pruner.RulesOut(file)) {
+        ++ruled_out;
+        EXPECT_FALSE(may_match) << text << " ruled out " << file.path << ", which may match";
+      }
+    }
+  }
+  EXPECT_GT(ruled_out, 60);  // it does prune: symbol, month and time terms each rule files out
+  const FilePruner btc(dataset, {*ParsePredicate("symbol=BTC"), *ParsePredicate("month=2")});
+  EXPECT_FALSE(btc.RulesOut(files[1]));
+  EXPECT_TRUE(btc.RulesOut(files[0]));
+  EXPECT_TRUE(btc.RulesOut(files[4]));
+}
+
 }  // namespace
 }  // namespace tickforge::store

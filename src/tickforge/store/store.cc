@@ -19,6 +19,7 @@
 #include "tickforge/store/predicate_internal.h"
 #include "tickforge/store/rules_internal.h"
 #include "tickforge/store/transaction_internal.h"
+#include "tickforge/store/vacuum_internal.h"
 #include "tickforge/store/writer_internal.h"
 #include "tickforge/util/files.h"
 #include "tickforge/util/parquet.h"
@@ -55,7 +56,10 @@ Result<int64_t> WriteFlatParquet(arrow::RecordBatchReader& reader, const fs::pat
   return rows;
 }
 
-Result<std::shared_ptr<Store>> Store::Open(const fs::path& root, bool create) {
+Result<std::shared_ptr<Store>> Store::Open(const fs::path& root, bool create, const StoreOptions& options) {
+  if (options.checkpoint_interval < 1) {
+    return Status::Invalid("checkpoint_interval must be at least 1, not ", options.checkpoint_interval);
+  }
   // Casts, filters and scans need Arrow's compute kernels registered once per process.
   ARROW_RETURN_NOT_OK(InitializeCompute());
   std::error_code ec;
@@ -66,7 +70,13 @@ Result<std::shared_ptr<Store>> Store::Open(const fs::path& root, bool create) {
     }
     ARROW_RETURN_NOT_OK(EnsureDirectory(root / "_tickforge" / "log"));
   }
-  return std::shared_ptr<Store>(new Store(fs::absolute(root)));
+  return std::shared_ptr<Store>(new Store(fs::absolute(root), options));
+}
+
+Store::~Store() = default;
+
+Store::Store(fs::path root, StoreOptions options)
+    : paths_(std::move(root)), options_(options), cache_(std::make_unique<SnapshotCache>()) {
 }
 
 Result<Snapshot> Store::ReadSnapshot(std::optional<int64_t> version) const {
@@ -127,7 +137,7 @@ Result<CommitInfo> Store::Write(const std::string& dataset_name, const std::stri
   ARROW_RETURN_NOT_OK(options.Validate());
   ARROW_RETURN_NOT_OK(ValidateDatasetName(dataset_name));
   ARROW_ASSIGN_OR_RAISE(auto rules, RulesFor(type));
-  ARROW_ASSIGN_OR_RAISE(auto txn, Transaction::Begin(paths_, "write"));
+  ARROW_ASSIGN_OR_RAISE(auto txn, Transaction::Begin(paths_, "write", options_, cache_.get()));
   const bool is_new = !txn->next().datasets.count(dataset_name);
   DatasetEntry& dataset = txn->next().datasets[dataset_name];
   dataset.name = dataset_name;
@@ -155,7 +165,7 @@ Result<CommitInfo> Store::Ingest(const std::vector<std::string>& inputs, const I
     ARROW_ASSIGN_OR_RAISE(auto source, OpenIngestSource(path, options, files.size() == 1));
     by_dataset[source.dataset].push_back(std::move(source));
   }
-  ARROW_ASSIGN_OR_RAISE(auto txn, Transaction::Begin(paths_, "ingest"));
+  ARROW_ASSIGN_OR_RAISE(auto txn, Transaction::Begin(paths_, "ingest", options_, cache_.get()));
   CommitInfo info;
   for (auto& [name, sources] : by_dataset) {
     ARROW_ASSIGN_OR_RAISE(auto rules, RulesFor(sources.front().type));
@@ -230,12 +240,16 @@ Result<ScanPlan> Store::Plan(const std::string& dataset_name, const ScanOptions&
   }
   ScanPlan plan;
   plan.version = snapshot.version;
+  const FilePruner pruner(*dataset, options.filters);
   for (const auto& file : dataset->files) {
     if (!only.empty() && !only.count(file.path)) continue;
+    if (pruner.RulesOut(file)) continue;
     ARROW_ASSIGN_OR_RAISE(bool may_match, MayMatch(file, *dataset, filters));
     if (!may_match) continue;
+    fs::path location = ResolveFile(paths_, file);
+    ARROW_RETURN_NOT_OK(CheckNotVacuumed(paths_, snapshot.version, file, location));
     plan.files.push_back(file);
-    plan.locations.push_back(ResolveFile(paths_, file));
+    plan.locations.push_back(std::move(location));
   }
   plan.dataset = std::move(snapshot.datasets.at(dataset_name));
   return plan;
@@ -288,7 +302,7 @@ Result<std::optional<int64_t>> Store::LatestTimestamp(const std::string& dataset
 Result<CommitInfo> Store::Compact(const std::string& dataset_name, const CompactOptions& options) {
   ARROW_RETURN_NOT_OK(options.write.Validate());
   if (options.target_rows <= 0) return Status::Invalid("target_rows must be positive");
-  ARROW_ASSIGN_OR_RAISE(auto txn, Transaction::Begin(paths_, "compact"));
+  ARROW_ASSIGN_OR_RAISE(auto txn, Transaction::Begin(paths_, "compact", options_, cache_.get()));
   ARROW_ASSIGN_OR_RAISE(const DatasetEntry* found, txn->base().Find(dataset_name));
   DatasetEntry& dataset = txn->next().datasets.at(found->name);
   // Small files grouped by partition; partitions with too few of them stay as they are.
@@ -348,7 +362,7 @@ Result<CommitInfo> Store::Migrate(const fs::path& flat_dir, const std::string& d
     AddMissingFields(fields, reader->schema()->fields());
     readers.push_back(Ready(path, std::move(reader)));
   }
-  ARROW_ASSIGN_OR_RAISE(auto txn, Transaction::Begin(paths_, "migrate"));
+  ARROW_ASSIGN_OR_RAISE(auto txn, Transaction::Begin(paths_, "migrate", options_, cache_.get()));
   const bool is_new = !txn->next().datasets.count(dataset_name);
   DatasetEntry& dataset = txn->next().datasets[dataset_name];
   dataset.name = dataset_name;
@@ -377,7 +391,7 @@ Result<CommitInfo> Store::Materialize(const std::string& source, const ScanOptio
     for (const auto& key : from->partition_keys) add(key);
   }
   ARROW_ASSIGN_OR_RAISE(auto reader, Scan(source, scan));
-  ARROW_ASSIGN_OR_RAISE(auto txn, Transaction::Begin(paths_, "materialize"));
+  ARROW_ASSIGN_OR_RAISE(auto txn, Transaction::Begin(paths_, "materialize", options_, cache_.get()));
   if (txn->next().datasets.count(target)) {
     return Status::Invalid("materialize: dataset '", target, "' exists already");
   }

@@ -19,6 +19,8 @@
 
 namespace tickforge::store {
 
+class SnapshotCache;
+
 /// The rules of one data type: where its rows go and what identifies a row.
 struct DataTypeRules {
   std::string type;
@@ -139,6 +141,32 @@ struct CompactOptions {
   WriteOptions write;
 };
 
+struct VacuumOptions {
+  /// Keep every version committed less than this long ago, plus the one that was newest then
+  /// (readers may have opened it just before) and the newest.
+  double older_than_seconds = 7 * 86'400.0;
+  /// Keep at least this many of the newest versions as well.
+  int64_t retain_versions = 0;
+  /// Report what would be deleted; delete nothing.
+  bool dry_run = false;
+};
+
+/// What a vacuum deleted (or would delete, on a dry run).
+struct VacuumReport {
+  bool dry_run = false;
+  int64_t latest_version = 0;
+  /// Versions from this one on still read all their files.
+  int64_t oldest_retained_version = 0;
+  int64_t files_deleted = 0;
+  int64_t bytes_freed = 0;
+  /// Retired files kept because a retained version lists them.
+  int64_t files_kept = 0;
+  /// Staging folders of commits that never happened (or finished), removed.
+  int64_t staging_removed = 0;
+  /// The deleted files, relative to the retired folder (= their old path in the store).
+  std::vector<std::string> deleted;
+};
+
 /// A projection served from `_cache/<key>/`.
 struct CachedProjection {
   std::string key;
@@ -159,7 +187,12 @@ class Store {
  public:
   /// Open the store at `root`, creating an empty one when `create` and it does not exist.
   [[nodiscard]] static Result<std::shared_ptr<Store>> Open(const std::filesystem::path& root,
-                                                          bool create = true);
+                                                          bool create = true,
+                                                          const StoreOptions& options = {});
+
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
 
   [[nodiscard]] const StorePaths& paths() const { return paths_; }
 
@@ -213,9 +246,17 @@ class Store {
   /// Remove cached projections: all, or only those older than their TTL. Returns how many.
   [[nodiscard]] Result<int64_t> ClearCache(bool expired_only);
 
+  /// Delete retired files no retained version lists (see VacuumOptions), and stale staging
+  /// folders, holding the writer lock. The log is kept: an older version still opens, and a
+  /// scan of it names the vacuum that deleted its files.
+  [[nodiscard]] Result<VacuumReport> Vacuum(const VacuumOptions& options = {});
+
  private:
-  explicit Store(std::filesystem::path root) : paths_(std::move(root)) {}
+  Store(std::filesystem::path root, StoreOptions options);
   StorePaths paths_;
+  StoreOptions options_;
+  /// The snapshot this store's last commit made, the base of its next one.
+  std::unique_ptr<SnapshotCache> cache_;
 };
 
 }  // namespace tickforge::store

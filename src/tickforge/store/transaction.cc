@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tickforge/store/checkpoint_internal.h"
 #include "tickforge/store/options.h"
 #include "tickforge/store/rules_internal.h"
 #include "tickforge/util/io.h"
@@ -29,6 +30,13 @@ Status EnsureDirectory(const fs::path& dir) {
 }
 
 namespace {
+
+/// Say that a failure after the commit point left the commit itself in place.
+Status WithContext(const Status& status, int64_t version) {
+  if (status.ok()) return status;
+  return status.WithMessage("version ", version, " is committed, but its checkpoint was not written: ",
+                            status.message());
+}
 
 Status MoveFile(const fs::path& from, const fs::path& to) {
   ARROW_RETURN_NOT_OK(EnsureDirectory(to.parent_path()));
@@ -50,7 +58,11 @@ Status SyncStore(const fs::path& root) {
 
 }  // namespace
 
-Result<std::unique_ptr<Transaction>> Transaction::Begin(const StorePaths& paths, std::string operation) {
+Result<std::unique_ptr<Transaction>> Transaction::Begin(const StorePaths& paths, std::string operation,
+                                                        const StoreOptions& options, SnapshotCache* cache) {
+  if (options.checkpoint_interval < 1) {
+    return Status::Invalid("checkpoint_interval must be at least 1, not ", options.checkpoint_interval);
+  }
   ARROW_RETURN_NOT_OK(EnsureDirectory(paths.meta));
   const int fd = ::open(paths.lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return Status::IOError(paths.lock.string(), ": ", std::strerror(errno));
@@ -58,12 +70,24 @@ Result<std::unique_ptr<Transaction>> Transaction::Begin(const StorePaths& paths,
     ::close(fd);
     return Status::IOError(paths.lock.string(), ": cannot lock: ", std::strerror(errno));
   }
-  std::unique_ptr<Transaction> txn(new Transaction(paths, fd, std::move(operation)));
+  std::unique_ptr<Transaction> txn(new Transaction(paths, fd, std::move(operation), options, cache));
   ARROW_RETURN_NOT_OK(txn->Recover());
-  ARROW_ASSIGN_OR_RAISE(txn->base_, ReadSnapshot(paths));
-  txn->next_ = txn->base_;
+  // Versions are never reused (each log entry is created exclusively), so a cached snapshot
+  // of the newest version is that version.
+  const SnapshotCache::Entry cached = cache ? cache->Get() : SnapshotCache::Entry{};
+  ARROW_ASSIGN_OR_RAISE(int64_t latest, LatestVersion(paths));
+  if (cached.snapshot && cached.snapshot->version == latest) {
+    txn->base_ = cached.snapshot;
+    txn->source_ = {cached.checkpoint_version > 0 ? SnapshotSource::Kind::kCheckpoint : SnapshotSource::Kind::kEmpty,
+                    cached.checkpoint_version, 0};
+  } else {
+    ARROW_ASSIGN_OR_RAISE(auto base, ReadSnapshotFrom(paths, latest, &txn->source_));
+    txn->base_ = std::make_shared<const Snapshot>(std::move(base));
+  }
+  txn->next_ = *txn->base_;
   txn->next_.details.clear();
-  txn->next_.version = txn->base_.version + 1;
+  txn->next_.version = txn->base_->version + 1;
+  txn->version_ = txn->next_.version;
   txn->staging_ = paths.Staging(txn->next_.version);
   return txn;
 }
@@ -93,17 +117,32 @@ Status Transaction::Commit() {
     }
   }
   if (fs::exists(staging_, ec)) ARROW_RETURN_NOT_OK(SyncStore(paths_.root));
-  ARROW_RETURN_NOT_OK(WriteSnapshot(paths_, next_));
+  const LogEntry change = DiffSnapshots(*base_, next_);
+  ARROW_RETURN_NOT_OK(CommitLogEntry(paths_, change));
   committed_ = true;
-  ARROW_RETURN_NOT_OK(FinishMoves(base_, next_));
-  return WriteMetadataJson();
+  ARROW_RETURN_NOT_OK(FinishMoves(change));
+  // The log alone is complete; a checkpoint only bounds how many entries a reader replays, so
+  // a crash before or while it is written leaves a correct store.
+  int64_t checkpoint = source_.kind == SnapshotSource::Kind::kEmpty ? 0 : source_.base_version;
+  if (source_.kind == SnapshotSource::Kind::kWholeEntry) {
+    // An old store's first commit: later opens read this checkpoint, never the old big entry.
+    ARROW_RETURN_NOT_OK(WithContext(WriteCheckpoint(paths_, *base_), next_.version));
+  }
+  if (next_.version - checkpoint >= options_.checkpoint_interval) {
+    ARROW_RETURN_NOT_OK(WithContext(WriteCheckpoint(paths_, next_), next_.version));
+    checkpoint = next_.version;
+  }
+  ARROW_RETURN_NOT_OK(WriteManifestPointer(paths_, next_, checkpoint));
+  ARROW_RETURN_NOT_OK(WriteMetadataJson());
+  if (cache_) cache_->Put({std::make_shared<const Snapshot>(std::move(next_)), checkpoint});
+  return Status::OK();
 }
 
-Status Transaction::FinishMoves(const Snapshot& before, const Snapshot& after) {
+Status Transaction::FinishMoves(const LogEntry& change) {
   std::error_code ec;
-  for (const auto& [name, dataset] : after.datasets) {
-    for (const auto& file : dataset.files) {
-      if (file.version != after.version) continue;
+  for (const auto& [name, files] : change.added) {
+    for (const auto& file : files) {
+      if (file.version != change.version) continue;
       // Plain rename first: the folder exists (made while writing) and this runs per file.
       const fs::path staged = paths_.Staged(file);
       const fs::path target = paths_.root / file.path;
@@ -112,25 +151,20 @@ Status Transaction::FinishMoves(const Snapshot& before, const Snapshot& after) {
       }
     }
   }
-  for (const auto& [name, dataset] : before.datasets) {
-    auto kept = after.datasets.find(name);
-    for (const auto& file : dataset.files) {
-      bool still_listed = false;
-      if (kept != after.datasets.end()) {
-        for (const auto& other : kept->second.files) {
-          if (other.path == file.path) {
-            still_listed = true;
-            break;
-          }
-        }
-      }
-      const fs::path in_place = paths_.root / file.path;
-      if (!still_listed && fs::exists(in_place, ec)) {
-        ARROW_RETURN_NOT_OK(MoveFile(in_place, paths_.retired / file.path));
+  for (const auto& [name, paths] : change.removed) {
+    std::set<std::string> re_added;
+    if (auto it = change.added.find(name); it != change.added.end()) {
+      for (const auto& file : it->second) re_added.insert(file.path);
+    }
+    for (const auto& path : paths) {
+      // A path removed and added again (a file entry rewritten) stays where it is.
+      const fs::path in_place = paths_.root / path;
+      if (!re_added.count(path) && fs::exists(in_place, ec)) {
+        ARROW_RETURN_NOT_OK(MoveFile(in_place, paths_.retired / path));
       }
     }
   }
-  fs::remove_all(paths_.Staging(after.version), ec);
+  fs::remove_all(paths_.Staging(change.version), ec);
   return Status::OK();
 }
 
@@ -146,9 +180,13 @@ Status Transaction::Recover() {
     } catch (const std::exception&) {
     }
     if (version > 0 && version == latest) {
-      ARROW_ASSIGN_OR_RAISE(auto after, ReadSnapshot(paths_, latest));
-      ARROW_ASSIGN_OR_RAISE(auto before, ReadSnapshot(paths_, latest - 1));
-      ARROW_RETURN_NOT_OK(FinishMoves(before, after));
+      ARROW_ASSIGN_OR_RAISE(auto entry, ReadLogEntry(paths_, latest));
+      if (entry.whole) {
+        // A commit of older tickforge (a whole snapshot): its change is the difference.
+        ARROW_ASSIGN_OR_RAISE(auto before, ReadSnapshot(paths_, latest - 1));
+        entry.change = DiffSnapshots(before, *entry.whole);
+      }
+      ARROW_RETURN_NOT_OK(FinishMoves(entry.change));
     }
     fs::remove_all(entry.path(), ec);
   }

@@ -8,8 +8,10 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
 
+#include "tickforge/store/log_internal.h"
 #include "tickforge/store/manifest.h"
 #include "tickforge/util/status.h"
 
@@ -18,38 +20,68 @@ namespace tickforge::store {
 /// Create `dir` and its parents; errors name it.
 [[nodiscard]] Status EnsureDirectory(const std::filesystem::path& dir);
 
+/// The newest snapshot a store's last commit made, kept so that its next commit in this process
+/// need not read it again (a checkpoint of a million files takes a second). A transaction uses
+/// it only when the log's newest version is still its version.
+class SnapshotCache {
+ public:
+  struct Entry {
+    std::shared_ptr<const Snapshot> snapshot;
+    /// The newest checkpoint at or before it (0: none).
+    int64_t checkpoint_version = 0;
+  };
+  [[nodiscard]] Entry Get() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return entry_;
+  }
+  void Put(Entry entry) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    entry_ = std::move(entry);
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  Entry entry_;
+};
+
 /// One commit in the making. Holding it holds the store's writer lock; dropping it uncommitted
 /// removes its staging folder.
 class Transaction {
  public:
   /// Take the writer lock (waiting for it), recover what an earlier writer left, and start the
   /// commit after the newest snapshot. `paths` must outlive the transaction.
-  [[nodiscard]] static Result<std::unique_ptr<Transaction>> Begin(const StorePaths& paths, std::string operation);
+  /// With a `cache`, the base comes from it when current, and the committed snapshot goes into
+  /// it (next() is then moved from once Commit() succeeded).
+  [[nodiscard]] static Result<std::unique_ptr<Transaction>> Begin(const StorePaths& paths, std::string operation,
+                                                                  const StoreOptions& options = {},
+                                                                  SnapshotCache* cache = nullptr);
 
   ~Transaction();
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
 
   /// Return the snapshot the commit starts from.
-  [[nodiscard]] const Snapshot& base() const { return base_; }
+  [[nodiscard]] const Snapshot& base() const { return *base_; }
   /// Number the commit's files: unique across all its writers, since staging is one flat folder.
   [[nodiscard]] int64_t NextFileNumber() { return next_file_.fetch_add(1); }
   /// Return the snapshot being made, to change.
   [[nodiscard]] Snapshot& next() { return next_; }
-  [[nodiscard]] int64_t version() const { return next_.version; }
+  [[nodiscard]] int64_t version() const { return version_; }
   [[nodiscard]] const std::filesystem::path& staging() const { return staging_; }
 
-  /// Commit: the log entry is the commit point; then staged files move into place and the
-  /// files this commit dropped move to the retired folder (older snapshots still read them).
+  /// Commit: the log entry (what changed, format 2) is the commit point; then staged files
+  /// move into place, the files this commit dropped move to the retired folder (older
+  /// snapshots still read them), and a checkpoint is written when checkpoint_interval commits
+  /// followed the last one (or the base was a format 1 entry: the upgrade of an old store).
   [[nodiscard]] Status Commit();
 
  private:
-  Transaction(const StorePaths& paths, int fd, std::string operation)
-      : paths_(paths), lock_fd_(fd), operation_(std::move(operation)) {}
+  Transaction(const StorePaths& paths, int fd, std::string operation, StoreOptions options, SnapshotCache* cache)
+      : paths_(paths), lock_fd_(fd), operation_(std::move(operation)), options_(options), cache_(cache) {}
 
-  /// Move the files of `after` still in staging into place and retire what `before` had and
-  /// `after` dropped. Running it twice is harmless, which is what recovery relies on.
-  [[nodiscard]] Status FinishMoves(const Snapshot& before, const Snapshot& after);
+  /// Move the files `change` added still in staging into place and retire the ones it
+  /// removed. Running it twice is harmless, which is what recovery relies on.
+  [[nodiscard]] Status FinishMoves(const LogEntry& change);
   /// Finish or undo what a writer killed mid-commit left: roll the newest commit forward,
   /// drop staging folders of commits that never happened.
   [[nodiscard]] Status Recover();
@@ -59,8 +91,13 @@ class Transaction {
   const StorePaths& paths_;
   int lock_fd_;
   std::string operation_;
-  Snapshot base_;
+  StoreOptions options_;
+  /// Where the base snapshot was read from: decides when the next checkpoint is due.
+  SnapshotSource source_;
+  SnapshotCache* cache_;
+  std::shared_ptr<const Snapshot> base_;
   Snapshot next_;
+  int64_t version_ = 0;
   std::filesystem::path staging_;
   std::atomic<int64_t> next_file_{0};
   bool committed_ = false;
