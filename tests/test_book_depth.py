@@ -202,3 +202,89 @@ def test_cli_summary_and_strict(tmp_path):
     proc = subprocess.run([str(exe), "book", "build", str(cut), "--out", str(tmp_path / "l"), "--format", "binance"],
                           capture_output=True, text=True)
     assert proc.returncode == 0 and f"1 gaps (first at line {depth[51]}" in proc.stdout
+
+
+LEVELS = 10
+
+
+def _book_levels(book: dict, side: str):
+    prices = sorted(book, reverse=side == "bid")[:LEVELS]
+    return [(p, book[p]) for p in prices]
+
+
+def _row_levels(row: dict, side: str, with_counts: bool = False):
+    out = []
+    for i in range(LEVELS):
+        px = row[f"{side}_px_{i:02d}"]
+        if px == UNDEF_PRICE:
+            assert row[f"{side}_sz_{i:02d}"] == 0
+            continue
+        level = (px, row[f"{side}_sz_{i:02d}"])
+        out.append(level + (row[f"{side}_ct_{i:02d}"],) if with_counts else level)
+    return out
+
+
+def test_bybit_rows_equal_a_dict_replay(tmp_path):
+    import zipfile
+
+    path = require_testdata("nautilus/bybit/xrpusdt-ob500.data.zip")
+    with zipfile.ZipFile(path) as z:
+        [name] = z.namelist()
+        lines = z.read(name).decode().splitlines()
+    table = tickforge.read_book(path)
+    scale = int(table.schema.metadata[b"tickforge.size_scale"])
+    rows = table.to_pylist()
+    assert len(rows) == len(lines)
+    bids: dict[int, int] = {}
+    asks: dict[int, int] = {}
+    for line, row in zip(lines, rows):
+        msg = json.loads(line)
+        if msg["type"] == "snapshot":
+            bids.clear()
+            asks.clear()
+        for book, key in ((bids, "b"), (asks, "a")):
+            for px, sz in msg["data"][key]:
+                p, s = _fixed(px, 9), _fixed(sz, scale)
+                if s == 0:
+                    book.pop(p, None)
+                else:
+                    book[p] = s
+        assert row["sequence"] == msg["data"]["u"]
+        assert row["ts_event"].value == msg["ts"] * 1_000_000
+        assert _row_levels(row, "bid") == _book_levels(bids, "bid")
+        assert _row_levels(row, "ask") == _book_levels(asks, "ask")
+    assert row["symbol"] == "XRPUSDT"
+
+    # A missing delta is a gap at the next one's line; nothing after it is written.
+    cut = lines[:10] + lines[11:]
+    gapped = tmp_path / "gap.data"
+    gapped.write_text("\n".join(cut) + "\n")
+    [summary] = tickforge.build_books(gapped, tmp_path / "out")
+    assert summary["gaps"] == 1 and summary["gap_list"][0]["line"] == 11 and summary["rows"] == 10
+    with pytest.raises(tickforge.TickforgeError, match=r"gap\.data: line 11: gap"):
+        tickforge.read_book(gapped, strict=True)
+    # A truncated zip is an error naming the file.
+    truncated = tmp_path / "short.data.zip"
+    truncated.write_bytes(path.read_bytes()[:30000])
+    with pytest.raises(tickforge.TickforgeError, match=r"short\.data\.zip"):
+        tickforge.read_book(truncated)
+
+
+def test_hyperliquid_rows_equal_the_snapshots(tmp_path):
+    path = require_testdata("hftbacktest/hyperliquid/btcusd_20250126.gz")
+    snapshots = []
+    for line in _lines(path):
+        recv, payload = line.split(" ", 1)
+        msg = json.loads(payload)
+        if msg["channel"] == "l2Book":
+            snapshots.append((int(recv), msg["data"]))
+    table = tickforge.read_book(path)
+    scale = int(table.schema.metadata[b"tickforge.size_scale"])
+    rows = table.to_pylist()
+    assert len(rows) == len(snapshots) == 46
+    for (recv, data), row in zip(snapshots, rows):
+        assert row["ts_recv"].value == recv and row["ts_event"].value == data["time"] * 1_000_000
+        for side, levels in (("bid", data["levels"][0]), ("ask", data["levels"][1])):
+            want = [(_fixed(lv["px"], 9), _fixed(lv["sz"], scale), lv["n"]) for lv in levels[:LEVELS]]
+            assert _row_levels(row, side, with_counts=True) == want
+    assert rows[0]["symbol"] == "BTC"

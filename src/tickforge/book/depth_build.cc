@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include "tickforge/book/binance_depth.h"
+#include "tickforge/book/bybit.h"
+#include "tickforge/book/hyperliquid.h"
 #include "tickforge/book/decimal.h"
 #include "tickforge/book/depth_lines.h"
 #include "tickforge/book/mbp_rows.h"
@@ -118,11 +120,25 @@ Result<std::shared_ptr<DepthBookReader>> DepthBookReader::Open(const std::string
       if (scale >= 0 && !symbol.empty()) break;
     }
   }
+  if (format == InputFormat::kBybit || format == InputFormat::kHyperliquid) {
+    std::string_view line;
+    ARROW_ASSIGN_OR_RAISE(bool more, reader->lines_->Next(&line));
+    if (more) {
+      reader->held_.emplace_back(line);
+      symbol = format == InputFormat::kBybit ? ProbeBybitSymbol(line) : ProbeHyperliquidSymbol(line);
+    }
+  }
   if (scale < 0) scale = kVenueSizeScale;
   feed_options.size_scale = scale;
   switch (format) {
     case InputFormat::kBinance:
       reader->feed_ = MakeBinanceFeed(feed_options);
+      break;
+    case InputFormat::kBybit:
+      reader->feed_ = MakeBybitFeed(feed_options);
+      break;
+    case InputFormat::kHyperliquid:
+      reader->feed_ = MakeHyperliquidFeed(feed_options);
       break;
     default:
       return Status::NotImplemented(path, ": the ", FormatName(format), " book input is not supported yet");
@@ -147,7 +163,10 @@ Result<std::shared_ptr<DepthBookReader>> DepthBookReader::Open(const std::string
       {"source", std::filesystem::path(path).filename().string()},
       {"source_format", FormatName(format)},
       {"symbol", symbol},
-      {"ts_event", format == InputFormat::kBinance ? "E (event time, ms)" : "venue time"},
+      {"ts_event", format == InputFormat::kBinance  ? "E (event time, ms)"
+                   : format == InputFormat::kBybit  ? "ts (ms)"
+                   : format == InputFormat::kHyperliquid ? "time (ms)"
+                                                   : "timestamp (ms)"},
       {"size_scale", scale},
       {"price_scale", kPriceScale},
       {"options", BookOptionsTable().ToJson(options)},
