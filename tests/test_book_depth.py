@@ -288,3 +288,42 @@ def test_hyperliquid_rows_equal_the_snapshots(tmp_path):
             want = [(_fixed(lv["px"], 9), _fixed(lv["sz"], scale), lv["n"]) for lv in levels[:LEVELS]]
             assert _row_levels(row, side, with_counts=True) == want
     assert rows[0]["symbol"] == "BTC"
+
+
+def test_binance_csv_snapshot_and_updates_equal_a_dict_replay(tmp_path):
+    snap_path = require_testdata("nautilus/binance/btcusdt-depth-snap.csv")
+    update_path = require_testdata("nautilus/binance/btcusdt-depth-update.csv")
+    [row] = tickforge.read_book(snap_path).to_pylist()
+    snap = [line.split(",") for line in snap_path.read_text().splitlines()[1:]]
+    bids = {_fixed(r[6], 9): _fixed(r[7], 3) for r in snap if r[4] == "b"}
+    asks = {_fixed(r[6], 9): _fixed(r[7], 3) for r in snap if r[4] == "a"}
+    assert _row_levels(row, "bid") == _book_levels(bids, "bid") and row["sequence"] == int(snap[0][3])
+    assert row["symbol"] == "BTCUSDT"
+
+    # The update file alone has no snapshot to start from.
+    with pytest.raises(tickforge.TickforgeError, match=r"btcusdt-depth-update\.csv: line \d+: no snapshot"):
+        tickforge.read_book(update_path)
+
+    # The snapshot followed by the updates renumbered to straddle it: the book is the replay.
+    last = int(snap[0][3])
+    header, *updates = update_path.read_text().splitlines()
+    joined = [header] + [",".join(r) for r in snap]
+    for line in updates:
+        r = line.split(",")
+        r[2], r[3], r[8] = str(last - 1), str(last + 5), str(last - 2)
+        joined.append(",".join(r))
+    path = tmp_path / "joined.csv"
+    path.write_text("\n".join(joined) + "\n")
+    rows = tickforge.read_book(path).to_pylist()
+    assert len(rows) == 2
+    for line in updates:
+        r = line.split(",")
+        book = bids if r[4] == "b" else asks
+        p, s = _fixed(r[6], 9), _fixed(r[7], 3)
+        if s == 0:
+            book.pop(p, None)
+        else:
+            book[p] = s
+    assert _row_levels(rows[1], "bid") == _book_levels(bids, "bid")
+    assert _row_levels(rows[1], "ask") == _book_levels(asks, "ask")
+    assert rows[1]["sequence"] == last + 5

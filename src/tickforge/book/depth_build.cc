@@ -4,6 +4,7 @@
 #include <arrow/util/key_value_metadata.h>
 #include <fmt/format.h>
 
+#include "tickforge/book/binance_csv.h"
 #include "tickforge/book/binance_depth.h"
 #include "tickforge/book/bybit.h"
 #include "tickforge/book/hyperliquid.h"
@@ -128,11 +129,27 @@ Result<std::shared_ptr<DepthBookReader>> DepthBookReader::Open(const std::string
       symbol = format == InputFormat::kBybit ? ProbeBybitSymbol(line) : ProbeHyperliquidSymbol(line);
     }
   }
+  if (format == InputFormat::kBinanceCsv) {
+    // The header, then the first row: its qty has the market's padded precision.
+    std::string_view line;
+    for (int i = 0; i < 2; ++i) {
+      ARROW_ASSIGN_OR_RAISE(bool more, reader->lines_->Next(&line));
+      if (!more) break;
+      reader->held_.emplace_back(line);
+      if (i == 1) {
+        symbol = std::string(line.substr(0, line.find(',')));
+        if (auto places = ProbeBinanceCsvLine(line); places && scale < 0) scale = *places;
+      }
+    }
+  }
   if (scale < 0) scale = kVenueSizeScale;
   feed_options.size_scale = scale;
   switch (format) {
     case InputFormat::kBinance:
       reader->feed_ = MakeBinanceFeed(feed_options);
+      break;
+    case InputFormat::kBinanceCsv:
+      reader->feed_ = MakeBinanceCsvFeed(feed_options);
       break;
     case InputFormat::kBybit:
       reader->feed_ = MakeBybitFeed(feed_options);
@@ -187,6 +204,10 @@ Status DepthBookReader::ReadNext(std::shared_ptr<arrow::RecordBatch>* batch) {
       ARROW_RETURN_NOT_OK(builder_->Append(event, feed_->book()));
       continue;
     }
+    if (finished_) {
+      done_ = true;
+      break;
+    }
     if (held_at_ < held_.size()) {
       const std::string held = std::move(held_[held_at_]);
       ++held_at_;
@@ -204,9 +225,10 @@ Status DepthBookReader::ReadNext(std::shared_ptr<arrow::RecordBatch>* batch) {
     std::string_view line;
     ARROW_ASSIGN_OR_RAISE(bool more, lines_->Next(&line));
     if (!more) {
+      // Finish may release a last event (the CSV's): drain it before the end.
       ARROW_RETURN_NOT_OK(feed_->Finish(lines_->line()));
-      done_ = true;
-      break;
+      finished_ = true;
+      continue;
     }
     ARROW_RETURN_NOT_OK(feed_->Line(line, lines_->line()));
   }

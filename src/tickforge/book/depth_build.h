@@ -46,6 +46,7 @@ class DepthBookReader : public arrow::RecordBatchReader {
   std::vector<std::string> held_;  // lines read while detecting, fed first
   size_t held_at_ = 0;
   int64_t held_first_line_ = 1;
+  bool finished_ = false;
   bool done_ = false;
 };
 
