@@ -98,23 +98,62 @@ Result<std::shared_ptr<DepthBookReader>> DepthBookReader::Open(const std::string
     ARROW_ASSIGN_OR_RAISE(format, DetectBookInput(path));
   }
   if (format == InputFormat::kMbo) return Status::Invalid(path, ": an MBO file, not a depth stream");
+  ARROW_ASSIGN_OR_RAISE(auto lines, DepthLines::Open(path));
+  return Start(std::move(lines), format, options);
+}
+
+Result<std::shared_ptr<DepthBookReader>> DepthBookReader::FromMemory(std::string_view bytes,
+                                                                     const BookOptions& options) {
+  ARROW_ASSIGN_OR_RAISE(auto lines, DepthLines::FromMemory(bytes));
+  InputFormat format = options.format;
+  if (format == InputFormat::kMbo) return Status::Invalid("<memory>: MBO is read by MboBookReader");
+  return Start(std::move(lines), format, options);
+}
+
+Result<std::shared_ptr<DepthBookReader>> DepthBookReader::Start(std::unique_ptr<DepthLines> lines, InputFormat format,
+                                                                const BookOptions& options) {
   if (options.size_scale < -1 || options.size_scale > kMaxScale) {
     return Status::Invalid("size_scale must be -1 (per file) or 0 to ", kMaxScale, ", got ", options.size_scale);
   }
   std::shared_ptr<DepthBookReader> reader(new DepthBookReader());
-  ARROW_ASSIGN_OR_RAISE(reader->lines_, DepthLines::Open(path));
+  reader->lines_ = std::move(lines);
+  const std::string& path = reader->lines_->path();
+  // Detection reads ahead; what it reads is held and fed first.
+  auto probe_line = [&reader](std::string_view* line) -> Result<bool> {
+    ARROW_ASSIGN_OR_RAISE(bool more, reader->lines_->Next(line));
+    if (more) reader->held_.emplace_back(*line);
+    return more;
+  };
+  std::string_view line;
+  if (format == InputFormat::kAuto) {
+    while (true) {
+      ARROW_ASSIGN_OR_RAISE(bool more, probe_line(&line));
+      if (!more) return InputError(path, 0, "empty input: not a depth stream");
+      if (!line.empty()) break;
+    }
+    const auto detected = FormatOfLine(line);
+    if (!detected) return InputLineError(path, reader->lines_->line(), "not a known depth-stream line");
+    format = *detected;
+  }
   DepthFeedOptions feed_options;
   feed_options.path = path;
   feed_options.strict = options.strict;
   std::string symbol;
   int scale = options.size_scale;
+  // Return the held line `i`, reading it first when needed.
+  auto held = [&](size_t i, std::string_view* out) -> Result<bool> {
+    while (reader->held_.size() <= i) {
+      ARROW_ASSIGN_OR_RAISE(bool more, probe_line(out));
+      if (!more) return false;
+    }
+    *out = reader->held_[i];
+    return true;
+  };
   if (format == InputFormat::kBinance) {
     // Binance pads quantities to the market's precision: the first one gives the scale.
-    std::string_view line;
-    while (reader->held_.size() < kMaxProbeLines) {
-      ARROW_ASSIGN_OR_RAISE(bool more, reader->lines_->Next(&line));
+    for (size_t i = 0; i < kMaxProbeLines; ++i) {
+      ARROW_ASSIGN_OR_RAISE(bool more, held(i, &line));
       if (!more) break;
-      reader->held_.emplace_back(line);
       const BinanceProbe probe = ProbeBinanceLine(line);
       if (symbol.empty()) symbol = probe.symbol;
       if (scale < 0 && probe.size_decimals) scale = *probe.size_decimals;
@@ -122,24 +161,15 @@ Result<std::shared_ptr<DepthBookReader>> DepthBookReader::Open(const std::string
     }
   }
   if (format == InputFormat::kBybit || format == InputFormat::kHyperliquid) {
-    std::string_view line;
-    ARROW_ASSIGN_OR_RAISE(bool more, reader->lines_->Next(&line));
-    if (more) {
-      reader->held_.emplace_back(line);
-      symbol = format == InputFormat::kBybit ? ProbeBybitSymbol(line) : ProbeHyperliquidSymbol(line);
-    }
+    ARROW_ASSIGN_OR_RAISE(bool more, held(0, &line));
+    if (more) symbol = format == InputFormat::kBybit ? ProbeBybitSymbol(line) : ProbeHyperliquidSymbol(line);
   }
   if (format == InputFormat::kBinanceCsv) {
     // The header, then the first row: its qty has the market's padded precision.
-    std::string_view line;
-    for (int i = 0; i < 2; ++i) {
-      ARROW_ASSIGN_OR_RAISE(bool more, reader->lines_->Next(&line));
-      if (!more) break;
-      reader->held_.emplace_back(line);
-      if (i == 1) {
-        symbol = std::string(line.substr(0, line.find(',')));
-        if (auto places = ProbeBinanceCsvLine(line); places && scale < 0) scale = *places;
-      }
+    ARROW_ASSIGN_OR_RAISE(bool more, held(1, &line));
+    if (more) {
+      symbol = std::string(line.substr(0, line.find(',')));
+      if (auto places = ProbeBinanceCsvLine(line); places && scale < 0) scale = *places;
     }
   }
   if (scale < 0) scale = kVenueSizeScale;

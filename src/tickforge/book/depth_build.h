@@ -29,6 +29,9 @@ class DepthBookReader : public arrow::RecordBatchReader {
   /// Open `path` as `options.format` (kAuto: detected; kMbo is refused).
   [[nodiscard]] static Result<std::shared_ptr<DepthBookReader>> Open(const std::string& path,
                                                                      const BookOptions& options = {});
+  /// Read `bytes` (plain or gzip), named "<memory>" in errors; `bytes` must outlive the reader.
+  [[nodiscard]] static Result<std::shared_ptr<DepthBookReader>> FromMemory(std::string_view bytes,
+                                                                           const BookOptions& options = {});
   ~DepthBookReader() override;
 
   [[nodiscard]] std::shared_ptr<arrow::Schema> schema() const override { return schema_; }
@@ -38,6 +41,8 @@ class DepthBookReader : public arrow::RecordBatchReader {
 
  private:
   DepthBookReader() = default;
+  [[nodiscard]] static Result<std::shared_ptr<DepthBookReader>> Start(std::unique_ptr<DepthLines> lines,
+                                                                      InputFormat format, const BookOptions& options);
   std::unique_ptr<DepthLines> lines_;
   std::unique_ptr<DepthFeed> feed_;
   std::unique_ptr<MbpRowBuilder> builder_;
