@@ -18,7 +18,7 @@ std::string BookParquetNameFor(const std::filesystem::path& input, int levels) {
 }
 
 Result<InputFormat> ResolveBookFormat(const std::string& input, const BookOptions& options) {
-  if (options.format != InputFormat::kAuto) return options.format;
+  if (options.input.format != InputFormat::kAuto) return options.input.format;
   return DetectBookInput(input);
 }
 

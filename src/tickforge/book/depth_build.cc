@@ -93,7 +93,7 @@ Result<InputFormat> DetectBookInput(const std::string& path) {
 DepthBookReader::~DepthBookReader() = default;
 
 Result<std::shared_ptr<DepthBookReader>> DepthBookReader::Open(const std::string& path, const BookOptions& options) {
-  InputFormat format = options.format;
+  InputFormat format = options.input.format;
   if (format == InputFormat::kAuto) {
     ARROW_ASSIGN_OR_RAISE(format, DetectBookInput(path));
   }
@@ -105,15 +105,15 @@ Result<std::shared_ptr<DepthBookReader>> DepthBookReader::Open(const std::string
 Result<std::shared_ptr<DepthBookReader>> DepthBookReader::FromMemory(std::string_view bytes,
                                                                      const BookOptions& options) {
   ARROW_ASSIGN_OR_RAISE(auto lines, DepthLines::FromMemory(bytes));
-  InputFormat format = options.format;
+  InputFormat format = options.input.format;
   if (format == InputFormat::kMbo) return Status::Invalid("<memory>: MBO is read by MboBookReader");
   return Start(std::move(lines), format, options);
 }
 
 Result<std::shared_ptr<DepthBookReader>> DepthBookReader::Start(std::unique_ptr<DepthLines> lines, InputFormat format,
                                                                 const BookOptions& options) {
-  if (options.size_scale < -1 || options.size_scale > kMaxScale) {
-    return Status::Invalid("size_scale must be -1 (per file) or 0 to ", kMaxScale, ", got ", options.size_scale);
+  if (options.input.size_scale < -1 || options.input.size_scale > kMaxScale) {
+    return Status::Invalid("size_scale must be -1 (per file) or 0 to ", kMaxScale, ", got ", options.input.size_scale);
   }
   std::shared_ptr<DepthBookReader> reader(new DepthBookReader());
   reader->lines_ = std::move(lines);
@@ -139,7 +139,7 @@ Result<std::shared_ptr<DepthBookReader>> DepthBookReader::Start(std::unique_ptr<
   feed_options.path = path;
   feed_options.strict = options.strict;
   std::string symbol;
-  int scale = options.size_scale;
+  int scale = options.input.size_scale;
   // Return the held line `i`, reading it first when needed.
   auto held = [&](size_t i, std::string_view* out) -> Result<bool> {
     while (reader->held_.size() <= i) {
@@ -216,7 +216,7 @@ Result<std::shared_ptr<DepthBookReader>> DepthBookReader::Start(std::unique_ptr<
                                                    : "timestamp (ms)"},
       {"size_scale", scale},
       {"price_scale", kPriceScale},
-      {"options", BookOptionsTable().ToJson(options)},
+      {"options", BookBuildOptionsTable().ToJson(options)},
   };
   reader->schema_ = reader->builder_->schema()->WithMetadata(arrow::KeyValueMetadata::Make(
       {"tickforge.book", "tickforge.size_scale", "tickforge.price_scale"},

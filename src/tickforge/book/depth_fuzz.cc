@@ -13,7 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (InputFormat format : {InputFormat::kAuto, InputFormat::kBinance, InputFormat::kBybit,
                              InputFormat::kHyperliquid, InputFormat::kBinanceCsv}) {
     BookOptions options;
-    options.format = format;
+    options.input.format = format;
     options.batch_rows = 5;  // many small batches: a line releasing several events crosses them
     options.levels = 3;
     auto reader = DepthBookReader::FromMemory(bytes, options);

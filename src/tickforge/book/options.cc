@@ -8,8 +8,18 @@ const config::Table<BookOptions>& BookOptionsTable() {
     using O = BookOptions;
     t->Field("levels", &O::levels, "levels per side in each row (10: MBP-10)")
         .Field("strict", &O::strict, "fail on the first anomaly instead of counting it")
-        .Field("batch_rows", &O::batch_rows, "rows per record batch")
-        .Choice("format", &O::format,
+        .Field("batch_rows", &O::batch_rows, "rows per record batch");
+    return t;
+  }();
+  return *table;
+}
+
+const config::Table<BookInputOptions>& BookInputOptionsTable() {
+  static const auto* table = [] {
+    auto* t = new config::Table<BookInputOptions>();
+    using I = BookInputOptions;
+    (*t)
+        .Choice("format", &I::format,
                 std::vector<std::pair<std::string, InputFormat>>{
                  {"auto", InputFormat::kAuto},
                  {"mbo", InputFormat::kMbo},
@@ -18,8 +28,17 @@ const config::Table<BookOptions>& BookOptionsTable() {
                  {"hyperliquid", InputFormat::kHyperliquid},
                  {"binance-csv", InputFormat::kBinanceCsv}},
                 "what the input is; auto detects it from the content")
-        .Field("size_scale", &O::size_scale,
+        .Field("size_scale", &I::size_scale,
                "depth streams: decimals of the fixed-point sizes (-1: per file, from the data)");
+    return t;
+  }();
+  return *table;
+}
+
+const config::Table<BookOptions>& BookBuildOptionsTable() {
+  static const auto* table = [] {
+    auto* t = new config::Table<BookOptions>(BookOptionsTable());
+    t->Include(BookInputOptionsTable(), &BookOptions::input);
     return t;
   }();
   return *table;

@@ -19,13 +19,8 @@ enum class InputFormat : uint8_t {
   kBinanceCsv,   ///< Binance's historical order-book CSV (snap and set rows)
 };
 
-struct BookOptions {
-  /// Levels per side in each row: 10 gives the MBP-10 columns.
-  int levels = dbn::kMbp10Levels;
-  /// Fail on the first anomaly (naming the file and the record) instead of counting it.
-  bool strict = false;
-  /// Rows per record batch.
-  int64_t batch_rows = 1 << 16;
+/// What a book build's input is and how its numbers are scaled (depth streams).
+struct BookInputOptions {
   /// What the input is (auto: detected from its content).
   InputFormat format = InputFormat::kAuto;
   /// Depth streams: sizes are written as integers of 10^-size_scale units; -1 chooses per
@@ -33,7 +28,25 @@ struct BookOptions {
   int size_scale = -1;
 };
 
-/// Return the keys of a book build: levels, strict, batch_rows, format, size_scale.
+struct BookOptions {
+  /// Levels per side in each row: 10 gives the MBP-10 columns.
+  int levels = dbn::kMbp10Levels;
+  /// Fail on the first anomaly (naming the file and the record) instead of counting it.
+  bool strict = false;
+  /// Rows per record batch.
+  int64_t batch_rows = 1 << 16;
+  /// The input's kind and scales; keys of their own (BookInputOptionsTable).
+  BookInputOptions input;
+};
+
+/// Return the keys of a book build: levels, strict, batch_rows.
 [[nodiscard]] const config::Table<BookOptions>& BookOptionsTable();
+
+/// Return the keys of a book input: format, size_scale.
+[[nodiscard]] const config::Table<BookInputOptions>& BookInputOptionsTable();
+
+/// Return every key a build takes (BookOptionsTable's and BookInputOptionsTable's), as the CLI
+/// and the Python functions read them.
+[[nodiscard]] const config::Table<BookOptions>& BookBuildOptionsTable();
 
 }  // namespace tickforge::book

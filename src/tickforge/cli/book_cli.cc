@@ -59,8 +59,8 @@ Status BuildDepth(const BookArgs& args, const std::string& file) {
 
 Status Build(BookArgs& args) {
   ARROW_ASSIGN_OR_RAISE(args.options.parquet.compression, ParquetCompression(args.compression));
-  ARROW_RETURN_NOT_OK(book::BookOptionsTable().Apply(nlohmann::json{{"format", args.format}}, &args.options.book,
-                                                     "--format"));
+  ARROW_RETURN_NOT_OK(
+      book::BookInputOptionsTable().Apply(nlohmann::json{{"format", args.format}}, &args.options.book.input, "--format"));
   const auto& files = args.files;
   for (size_t i = 0; i < files.size(); ++i) {
     ARROW_ASSIGN_OR_RAISE(const auto format, book::ResolveBookFormat(files[i], args.options.book));
@@ -106,7 +106,7 @@ void AddBookCommands(CLI::App& app, int* exit_code) {
                     "Input kind: auto (detected from the content), mbo, binance, bybit, hyperliquid, binance-csv")
       ->check(CLI::IsMember({"auto", "mbo", "binance", "bybit", "hyperliquid", "binance-csv"}))
       ->capture_default_str();
-  build->add_option("--size-scale", options.book.size_scale,
+  build->add_option("--size-scale", options.book.input.size_scale,
                     "Depth streams: decimals of the fixed-point sizes (-1: per file, from the data)")
       ->check(CLI::Range(-1, 18))
       ->capture_default_str();

@@ -25,7 +25,7 @@ namespace {
 // The options arrive as JSON holding only what the caller set; BookOptions holds the defaults.
 book::BookOptions ParseOptions(const std::string& options_json) {
   book::BookOptions options;
-  Check(book::BookOptionsTable().Apply(nlohmann::json::parse(options_json), &options, "book options"));
+  Check(book::BookBuildOptionsTable().Apply(nlohmann::json::parse(options_json), &options, "book options"));
   return options;
 }
 
