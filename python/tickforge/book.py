@@ -1,5 +1,7 @@
-"""Order books rebuilt from Databento MBO files into MBP-10 rows: streamed, read whole, built
-into Parquet files, or replayed for their counts (the semantics: src/tickforge/book/mbo.h).
+"""Order books rebuilt from Databento MBO files, or from crypto depth streams (Binance spot,
+USD-M and COIN-M captures, Bybit orderbook files, Hyperliquid l2Book captures, Binance's
+order-book CSV), into MBP-10 rows: streamed, read whole, built into Parquet files, or (MBO)
+replayed for their counts (the semantics: src/tickforge/book/mbo.h, docs/books.md).
 
 Rows have the columns ``read_dbn(price_type="fixed")`` gives an MBP-10 file: one row after
 each event (each record with F_LAST), prices in 1e-9 fixed point. Options left out take the
