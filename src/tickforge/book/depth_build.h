@@ -50,7 +50,6 @@ class DepthBookReader : public arrow::RecordBatchReader {
   std::shared_ptr<arrow::Schema> schema_;
   std::vector<std::string> held_;  // lines read while detecting, fed first
   size_t held_at_ = 0;
-  int64_t held_first_line_ = 1;
   bool finished_ = false;
   bool done_ = false;
 };
