@@ -58,7 +58,7 @@ nlohmann::ordered_json DepthStats::ToJson() const {
   for (const auto& gap : gap_list) {
     gaps_json.push_back({{"line", gap.line}, {"expected", gap.expected}, {"got", gap.got}, {"reason", gap.reason}});
   }
-  return {{"input", input},       {"output", output},       {"format", format},       {"symbol", symbol},
+  return {{"input", input},       {"output", output},       {"format", format},       {"symbol", CleanSymbol(symbol)},
           {"size_scale", size_scale}, {"lines", lines},     {"messages", messages},   {"events", events},
           {"rows", rows},         {"snapshots", snapshots}, {"stale", stale},         {"unsynced", unsynced},
           {"skipped", skipped},   {"crossed", crossed},     {"gaps", gaps},           {"gap_list", gaps_json},
@@ -190,6 +190,7 @@ Result<std::shared_ptr<DepthBookReader>> DepthBookReader::Start(std::unique_ptr<
     default:
       return Status::NotImplemented(path, ": the ", FormatName(format), " book input is not supported yet");
   }
+  symbol = CleanSymbol(symbol);
   if (!symbol.empty()) reader->feed_->stats().symbol = symbol;
 
   MbpRowOptions row_options;
@@ -220,7 +221,7 @@ Result<std::shared_ptr<DepthBookReader>> DepthBookReader::Start(std::unique_ptr<
   };
   reader->schema_ = reader->builder_->schema()->WithMetadata(arrow::KeyValueMetadata::Make(
       {"tickforge.book", "tickforge.size_scale", "tickforge.price_scale"},
-      {build.dump(), std::to_string(scale), std::to_string(kPriceScale)}));
+      {build.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace), std::to_string(scale), std::to_string(kPriceScale)}));
   return reader;
 }
 

@@ -77,5 +77,18 @@ TEST(DepthBuildTest, AGapStopsTheRowsAndStrictNamesTheLine) {
   EXPECT_NE(result.status().message().find("<memory>: line 5: gap"), std::string::npos) << result.status();
 }
 
+TEST(DepthBuildTest, ASymbolOfBadBytesCannotBreakTheSchemaOrTheSummary) {
+  // Found by depth_fuzz: a CSV symbol field of invalid UTF-8 made the metadata's JSON throw.
+  const std::string bytes =
+      "symbol,timestamp,first_update_id,last_update_id,side,update_type,price,qty,pu\n"
+      "BT\xaf\x01" "C,1667346579146,10,10,b,snap,20377.00,1.770,-1\n";
+  ASSERT_OK_AND_ASSIGN(auto reader, DepthBookReader::FromMemory(bytes));
+  ASSERT_OK_AND_ASSIGN(auto table, ReadAll(*reader));
+  ASSERT_EQ(table->num_rows(), 1);
+  ASSERT_OK(table->ValidateFull());
+  EXPECT_EQ(reader->stats().symbol, "BT??C");
+  EXPECT_NE(reader->stats().ToJson().dump().find("BT??C"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tickforge::book

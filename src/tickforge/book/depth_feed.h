@@ -71,6 +71,16 @@ class DepthFeed {
   DepthStats stats_;
 };
 
+/// Return `symbol` with every byte outside printable ASCII replaced by '?': venue symbols are
+/// ASCII, and a symbol goes into UTF-8 columns and JSON that bad input must not break.
+[[nodiscard]] inline std::string CleanSymbol(std::string_view symbol) {
+  std::string out(symbol);
+  for (char& c : out) {
+    if (c < 0x20 || c > 0x7e) c = '?';
+  }
+  return out;
+}
+
 /// The options every feed needs.
 struct DepthFeedOptions {
   std::string path;      ///< named in every error

@@ -60,7 +60,8 @@ std::string BuildBooks(const std::vector<std::string>& inputs, const std::string
     const auto output = std::filesystem::path(out_dir) / book::BookParquetNameFor(input, options.book.levels);
     out.push_back(Unwrap(book::BuildBookFile(input, output, options)).ToJson());
   }
-  return out.dump();
+  // A file name need not be UTF-8; the summary must still be JSON.
+  return out.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 std::string ReplayBook(const std::string& path, const std::string& options_json) {
