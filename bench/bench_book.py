@@ -12,9 +12,12 @@ Prints DESIGN.md §5's ratios:
    974k messages/s (goal: >= 10 M/s), with peak RSS for 1 and for --copies copies (goal:
    bounded by the live orders, not the file size);
 3. `tickforge book build` (MBO .zst -> MBP-10 Parquet) vs `tickforge dbn to-parquet
-   --price-type fixed` of a synthetic MBP-10 .zst with the same number of rows (goal: <= 1.25x).
+   --price-type fixed` of a synthetic MBP-10 .zst with the same number of rows (goal: <= 1.25x);
+4. depth streams: Binance capture lines/s (gzip lines -> synchronised book -> MBP-10 rows),
+   tickforge read_book vs a Python dict replay of the same capture (json.loads, the same sync
+   rules, levels in dicts, the ten best of each side per applied event), on each capture.
 
-    .venv/bin/python bench/bench_book.py [--copies 150] [--build-copies 30] [--repeat 5]
+    .venv/bin/python bench/bench_book.py [--copies 150] [--build-copies 30] [--repeat 5] [--depth-only]
 
 Times are the best of --repeat runs (the machine is shared; slower runs measure the others).
 """
@@ -101,15 +104,98 @@ def _zstd(src: Path, dst: Path) -> None:
     subprocess.run(["zstd", "-q", "-f", "-3", "-T2", str(src), "-o", str(dst)], check=True)
 
 
+DEPTH_CAPTURES = ("hftbacktest/spot/btcusdt_20240808.gz", "hftbacktest/usdm/btcusdt_20240808.gz",
+                  "hftbacktest/cm/btcusd_perp_20240808.gz")
+
+
+def _python_depth_replay(path: Path) -> tuple[int, int]:
+    """Replay a Binance capture with dicts: return (lines, rows). The peer of section 4."""
+    import gzip
+    import heapq
+
+    bids: dict[float, float] = {}
+    asks: dict[float, float] = {}
+    pending, rows, lines, snapshot, prev = [], 0, 0, None, None
+
+    def apply(data) -> bool:
+        nonlocal prev
+        pu = data.get("pu")
+        if prev is None:
+            target = snapshot if pu is not None else snapshot + 1
+            if data["u"] < target:
+                return False
+        elif (pu != prev) if pu is not None else (data["U"] != prev + 1):
+            raise RuntimeError("gap")
+        prev = data["u"]
+        for book, key in ((bids, "b"), (asks, "a")):
+            for p, q in data[key]:
+                if float(q) == 0:
+                    book.pop(float(p), None)
+                else:
+                    book[float(p)] = float(q)
+        heapq.nlargest(10, bids.items())
+        heapq.nsmallest(10, asks.items())
+        return True
+
+    with gzip.open(path, "rt") as f:
+        for line in f:
+            lines += 1
+            msg = json.loads(line.split(" ", 1)[1])
+            if "lastUpdateId" in msg:
+                snapshot = msg["lastUpdateId"]
+                bids = {float(p): float(q) for p, q in msg["bids"]}
+                asks = {float(p): float(q) for p, q in msg["asks"]}
+                for data in pending:
+                    rows += apply(data)
+                pending = []
+                continue
+            data = msg["data"]
+            if data.get("e") != "depthUpdate":
+                continue
+            if snapshot is None:
+                pending.append(data)
+            else:
+                rows += apply(data)
+    return lines, rows
+
+
+def depth_section(repeat: int) -> None:
+    print("4. Binance depth captures: gzip lines -> synchronised book -> MBP-10 rows")
+    for rel in DEPTH_CAPTURES:
+        path = _testdata() / rel
+        if not path.exists():
+            print(f"   {rel}: test data not found, skipped")
+            continue
+        tickforge.read_book(path)  # warm
+        py_times, tf_times = [], []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            lines, py_rows = _python_depth_replay(path)
+            py_times.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            table = tickforge.read_book(path)
+            tf_times.append(time.perf_counter() - start)
+        assert table.num_rows == py_rows, (table.num_rows, py_rows)
+        py_s, tf_s = min(py_times), min(tf_times)
+        print(f"   {rel} ({lines:,} lines, {py_rows:,} rows)")
+        print(f"     Python dict replay    {lines / py_s:>12,.0f} lines/s")
+        print(f"     tickforge read_book   {lines / tf_s:>12,.0f} lines/s")
+        print(f"     ratio                 {py_s / tf_s:>12.1f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=150, help="copies of the day in the long file")
     parser.add_argument("--build-copies", type=int, default=30, help="copies of the day for the end-to-end build")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--depth-only", action="store_true", help="run only section 4 (depth streams)")
     parser.add_argument("--child", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         _child(*args.child)
+        return
+    if args.depth_only:
+        depth_section(args.repeat)
         return
 
     day = _testdata() / DAY
@@ -187,6 +273,8 @@ def main() -> None:
         print(f"   tickforge dbn to-parquet (MBP-10 .zst)          {parquet_s:7.2f} s  {rows_out / parquet_s:>12,.0f} rows/s")
         print(f"   ratio book build / to-parquet                   {book_s / parquet_s:7.2f}x   (goal <= 1.25x)")
         shutil.rmtree(out, ignore_errors=True)
+
+    depth_section(args.repeat)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
-"""Order books rebuilt from Databento MBO files into MBP-10 rows: streamed, read whole, built
-into Parquet files, or replayed for their counts (the semantics: src/tickforge/book/mbo.h).
+"""Order books rebuilt from Databento MBO files, or from crypto depth streams (Binance spot,
+USD-M and COIN-M captures, Bybit orderbook files, Hyperliquid l2Book captures, Binance's
+order-book CSV), into MBP-10 rows: streamed, read whole, built into Parquet files, or (MBO)
+replayed for their counts (the semantics: src/tickforge/book/mbo.h, docs/books.md).
 
 Rows have the columns ``read_dbn(price_type="fixed")`` gives an MBP-10 file: one row after
 each event (each record with F_LAST), prices in 1e-9 fixed point. Options left out take the
@@ -20,8 +22,9 @@ from ._streams import _translate_errors
 PathLike = str | os.PathLike
 
 
-def _options(levels: int | None, strict: bool | None, batch_rows: int | None) -> str:
-    given = dict(levels=levels, strict=strict, batch_rows=batch_rows)
+def _options(levels: int | None, strict: bool | None, batch_rows: int | None, format: str | None = None,
+             size_scale: int | None = None) -> str:
+    given = dict(levels=levels, strict=strict, batch_rows=batch_rows, format=format, size_scale=size_scale)
     return json.dumps({k: v for k, v in given.items() if v is not None})
 
 
@@ -31,11 +34,16 @@ def open_book(
     levels: int | None = None,
     strict: bool | None = None,
     batch_rows: int | None = None,
+    format: str | None = None,
+    size_scale: int | None = None,
 ) -> pa.RecordBatchReader:
-    """Stream the book rows of an MBO DBN file (raw or zstd) as record batches, without a
-    copy. ``strict`` raises TickforgeError at the first anomaly (an unknown order id, a level
-    going negative, a sequence going backwards), naming the file and the record."""
-    capsule = _tickforge.open_book(os.fspath(path), _options(levels, strict, batch_rows))
+    """Stream the book rows of an MBO DBN file (raw or zstd) or a crypto depth stream
+    (Binance capture, Bybit orderbook lines, Hyperliquid l2Book capture; ``format`` "auto"
+    detects it) as record batches, without a copy. ``strict`` raises TickforgeError at the
+    first anomaly (an unknown order id, a level going negative, a sequence going backwards) or
+    depth-stream gap, naming the file and the record or line. Depth rows have uint64 sizes of
+    10^-size_scale units (schema metadata ``tickforge.size_scale``); see docs/books.md."""
+    capsule = _tickforge.open_book(os.fspath(path), _options(levels, strict, batch_rows, format, size_scale))
     reader = pa.RecordBatchReader._import_from_c_capsule(capsule)
     return pa.RecordBatchReader.from_batches(reader.schema, _translate_errors(reader))
 
@@ -52,15 +60,19 @@ def build_books(
     levels: int | None = None,
     strict: bool | None = None,
     batch_rows: int | None = None,
+    format: str | None = None,
+    size_scale: int | None = None,
     compression: str = "zstd",
     row_group_rows: int = 1 << 17,
 ) -> list[dict]:
     """Rebuild each MBO file's books into ``out_dir/<name>.mbp-10.parquet`` (written
     atomically); return one summary per file: messages, events, rows, books, crossed, trailing
-    and the anomalies by kind."""
+    and the anomalies by kind; for a depth stream (written as ``<name>.mbp-10.parquet``, the
+    ``.gz``/``.zip`` dropped): lines, messages, events, rows, snapshots, stale, unsynced,
+    skipped, gaps with their lines, and size_scale."""
     paths = [os.fspath(inputs)] if isinstance(inputs, (str, os.PathLike)) else [os.fspath(p) for p in inputs]
     return json.loads(
-        _tickforge.build_books(paths, os.fspath(out_dir), _options(levels, strict, batch_rows), compression,
+        _tickforge.build_books(paths, os.fspath(out_dir), _options(levels, strict, batch_rows, format, size_scale), compression,
                                row_group_rows)
     )
 

@@ -4,6 +4,7 @@
 #include <arrow/util/key_value_metadata.h>
 #include <fmt/format.h>
 
+#include "tickforge/book/depth_build.h"
 #include "tickforge/dbn/to_arrow.h"
 #include "tickforge/util/prefetch.h"
 
@@ -14,6 +15,11 @@ std::string BookParquetNameFor(const std::filesystem::path& input, int levels) {
   name.resize(name.size() - std::string_view(".parquet").size());
   if (name.ends_with(".mbo")) name.resize(name.size() - 4);
   return fmt::format("{}.mbp-{}.parquet", name, levels);
+}
+
+Result<InputFormat> ResolveBookFormat(const std::string& input, const BookOptions& options) {
+  if (options.input.format != InputFormat::kAuto) return options.input.format;
+  return DetectBookInput(input);
 }
 
 Result<BookStats> BuildBookFile(const std::string& input, const std::filesystem::path& output,

@@ -25,6 +25,10 @@ struct BuildOptions {
                                               const BuildOptions& options = {},
                                               const dbn::ProgressFn& progress = {});
 
+/// Return the kind of `input`: `options.format`, or what its content shows when that is kAuto
+/// (book/depth_build.h's DetectBookInput).
+[[nodiscard]] Result<InputFormat> ResolveBookFormat(const std::string& input, const BookOptions& options);
+
 /// Return the Parquet name of an MBO file's rows: ".mbo" becomes ".mbp-10" (".mbp-N" for
 /// other depths), else the depth is added: "x.mbo.dbn.zst" -> "x.mbp-10.parquet".
 [[nodiscard]] std::string BookParquetNameFor(const std::filesystem::path& input, int levels);

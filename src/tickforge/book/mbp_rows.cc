@@ -91,7 +91,16 @@ Result<std::shared_ptr<arrow::Schema>> MbpSchema(const MbpRowOptions& options) {
   arrow_options.price_type = dbn::PriceType::kFixed;
   arrow_options.pretty_ts = true;
   arrow_options.map_symbols = options.map_symbols;
-  return dbn::ArrowSchemaOf(layout, arrow_options, options.ts_out);
+  auto schema = dbn::ArrowSchemaOf(layout, arrow_options, options.ts_out);
+  if (!options.wide) return schema;
+  arrow::FieldVector fields = schema->fields();
+  for (auto& field : fields) {
+    const std::string& name = field->name();
+    if (name == "size" || name == "sequence" || name.starts_with("bid_sz_") || name.starts_with("ask_sz_")) {
+      field = field->WithType(arrow::uint64());
+    }
+  }
+  return arrow::schema(std::move(fields), schema->metadata());
 }
 
 Result<std::unique_ptr<MbpRowBuilder>> MbpRowBuilder::Make(const MbpRowOptions& options,
@@ -149,23 +158,37 @@ Status MbpRowBuilder::Append(const RowEvent& e, const Book& book) {
   Put<int32_t>(side_offsets_, r + 1, side_at_);
   Put<uint8_t>(columns_[kDepth], r, e.depth);
   Put<int64_t>(columns_[kPrice], r, e.price);
-  Put<uint32_t>(columns_[kSize], r, e.size);
+  const bool wide = options_.wide;
+  constexpr uint64_t kMaxSize = std::numeric_limits<uint32_t>::max();
+  if (wide) {
+    Put<uint64_t>(columns_[kSize], r, e.size);
+  } else {
+    Put<uint32_t>(columns_[kSize], r, static_cast<uint32_t>(std::min(e.size, kMaxSize)));
+  }
   Put<uint8_t>(columns_[kFlags], r, e.flags);
   Put<int32_t>(columns_[kTsInDelta], r, e.ts_in_delta);
-  Put<uint32_t>(columns_[kSequence], r, e.sequence);
+  if (wide) {
+    Put<uint64_t>(columns_[kSequence], r, e.sequence);
+  } else {
+    Put<uint32_t>(columns_[kSequence], r, static_cast<uint32_t>(e.sequence));
+  }
 
   const size_t levels = static_cast<size_t>(options_.levels);
   const size_t bids = std::min(levels, book.bids.size());
   const size_t asks = std::min(levels, book.asks.size());
-  constexpr uint64_t kMaxSize = std::numeric_limits<uint32_t>::max();
   for (size_t i = 0; i < levels; ++i) {
     const size_t c = kFirstLevelColumn + i * static_cast<size_t>(dbn::kBookFields);
     const Level bid = i < bids ? book.bids[i] : Level{dbn::kUndefPrice, 0, 0};
     const Level ask = i < asks ? book.asks[i] : Level{dbn::kUndefPrice, 0, 0};
     Put<int64_t>(columns_[c + 0], r, bid.price);
     Put<int64_t>(columns_[c + 1], r, ask.price);
-    Put<uint32_t>(columns_[c + 2], r, static_cast<uint32_t>(std::min(bid.size, kMaxSize)));
-    Put<uint32_t>(columns_[c + 3], r, static_cast<uint32_t>(std::min(ask.size, kMaxSize)));
+    if (wide) {
+      Put<uint64_t>(columns_[c + 2], r, bid.size);
+      Put<uint64_t>(columns_[c + 3], r, ask.size);
+    } else {
+      Put<uint32_t>(columns_[c + 2], r, static_cast<uint32_t>(std::min(bid.size, kMaxSize)));
+      Put<uint32_t>(columns_[c + 3], r, static_cast<uint32_t>(std::min(ask.size, kMaxSize)));
+    }
     Put<uint32_t>(columns_[c + 4], r, bid.count);
     Put<uint32_t>(columns_[c + 5], r, ask.count);
   }

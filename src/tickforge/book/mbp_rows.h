@@ -33,10 +33,10 @@ struct RowEvent {
   char side = 0;
   uint8_t depth = 0;  ///< the level of the update: how many levels of its side are better
   int64_t price = dbn::kUndefPrice;
-  uint32_t size = 0;
+  uint64_t size = 0;  ///< written as uint32 unless the rows are wide
   uint8_t flags = 0;
   int32_t ts_in_delta = 0;
-  uint32_t sequence = 0;  ///< the venue's update id
+  uint64_t sequence = 0;  ///< the venue's update id (as uint32 unless the rows are wide)
   uint64_t ts_out = dbn::kUndefTimestamp;  ///< written only when the rows have ts_out
 };
 
@@ -49,6 +49,9 @@ struct MbpRowOptions {
   bool map_symbols = true;
   /// Rows per batch; the builder's memory is allocated for this many at a time.
   int64_t batch_rows = 1 << 16;
+  /// Write size, sequence and the level sizes as uint64 instead of DBN's uint32: depth
+  /// streams' fixed-point sizes (1e-8 BTC) and update ids (Binance's 5e12) do not fit 32 bits.
+  bool wide = false;
 };
 
 /// Return the schema of the rows: the columns, types and nullability dbn/to_arrow gives an
@@ -70,7 +73,8 @@ class MbpRowBuilder {
   [[nodiscard]] bool full() const { return rows_ >= options_.batch_rows; }
 
   /// Append the row of `book` after `event`: levels best first; missing levels have an
-  /// undefined price, size 0 and count 0; sizes above UINT32_MAX are written as UINT32_MAX.
+  /// undefined price, size 0 and count 0; unless the rows are wide, sizes above UINT32_MAX are
+  /// written as UINT32_MAX and the sequence is truncated to 32 bits, as in DBN.
   /// Fails only when memory for a long symbol cannot be had.
   [[nodiscard]] Status Append(const RowEvent& event, const Book& book);
 

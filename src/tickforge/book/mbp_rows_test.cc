@@ -156,5 +156,29 @@ TEST(MbpRowBuilderTest, MissingLevelsAreUndefinedAndSizesSaturate) {
   EXPECT_EQ(builder->rows(), 0);
 }
 
+TEST(MbpRowBuilderTest, WideRowsKeepSizesAndSequencesPast32Bits) {
+  ASSERT_OK_AND_ASSIGN(auto builder, MbpRowBuilder::Make({.levels = 1, .map_symbols = false, .wide = true}, nullptr));
+  for (const char* name : {"size", "sequence", "bid_sz_00", "ask_sz_00"}) {
+    EXPECT_EQ(builder->schema()->GetFieldByName(name)->type()->id(), arrow::Type::UINT64) << name;
+  }
+  EXPECT_EQ(builder->schema()->GetFieldByName("bid_ct_00")->type()->id(), arrow::Type::UINT32);
+  Book book;
+  book.bids.Set(kMid, uint64_t{5'000'000'000}, 0);  // 50 BTC in 1e-8 units
+  book.asks.Set(kMid + 1, 7, 0);
+  RowEvent e;
+  e.ts_recv = kT0;
+  e.ts_event = kT0;
+  e.sequence = 5'123'107'852'948;  // a Binance USD-M update id
+  e.size = uint64_t{1} << 33;
+  ASSERT_OK(builder->Append(e, book));
+  ASSERT_OK_AND_ASSIGN(auto batch, builder->Finish());
+  ASSERT_OK(batch->ValidateFull());
+  auto u64 = [&](const char* name) { return std::static_pointer_cast<arrow::UInt64Array>(batch->GetColumnByName(name)); };
+  EXPECT_EQ(u64("bid_sz_00")->Value(0), 5'000'000'000u);
+  EXPECT_EQ(u64("ask_sz_00")->Value(0), 7u);
+  EXPECT_EQ(u64("sequence")->Value(0), 5'123'107'852'948u);
+  EXPECT_EQ(u64("size")->Value(0), uint64_t{1} << 33);
+}
+
 }  // namespace
 }  // namespace tickforge::book

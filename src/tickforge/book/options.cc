@@ -14,4 +14,34 @@ const config::Table<BookOptions>& BookOptionsTable() {
   return *table;
 }
 
+const config::Table<BookInputOptions>& BookInputOptionsTable() {
+  static const auto* table = [] {
+    auto* t = new config::Table<BookInputOptions>();
+    using I = BookInputOptions;
+    (*t)
+        .Choice("format", &I::format,
+                std::vector<std::pair<std::string, InputFormat>>{
+                 {"auto", InputFormat::kAuto},
+                 {"mbo", InputFormat::kMbo},
+                 {"binance", InputFormat::kBinance},
+                 {"bybit", InputFormat::kBybit},
+                 {"hyperliquid", InputFormat::kHyperliquid},
+                 {"binance-csv", InputFormat::kBinanceCsv}},
+                "what the input is; auto detects it from the content")
+        .Field("size_scale", &I::size_scale,
+               "depth streams: decimals of the fixed-point sizes (-1: per file, from the data)");
+    return t;
+  }();
+  return *table;
+}
+
+const config::Table<BookOptions>& BookBuildOptionsTable() {
+  static const auto* table = [] {
+    auto* t = new config::Table<BookOptions>(BookOptionsTable());
+    t->Include(BookInputOptionsTable(), &BookOptions::input);
+    return t;
+  }();
+  return *table;
+}
+
 }  // namespace tickforge::book

@@ -9,6 +9,25 @@
 
 namespace tickforge::book {
 
+/// The kind of a book build's input; kAuto detects it from the file's first bytes and line.
+enum class InputFormat : uint8_t {
+  kAuto,
+  kMbo,          ///< Databento MBO (DBN, raw or zstd)
+  kBinance,      ///< Binance depth-stream capture: `<receive ns> <json>` lines, gzip or plain
+  kBybit,        ///< Bybit `orderbook.N` snapshot/delta JSON lines (`.data`, zipped or not)
+  kHyperliquid,  ///< Hyperliquid `l2Book` capture: `<receive ns> <json>` lines
+  kBinanceCsv,   ///< Binance's historical order-book CSV (snap and set rows)
+};
+
+/// What a book build's input is and how its numbers are scaled (depth streams).
+struct BookInputOptions {
+  /// What the input is (auto: detected from its content).
+  InputFormat format = InputFormat::kAuto;
+  /// Depth streams: sizes are written as integers of 10^-size_scale units; -1 chooses per
+  /// file (Binance: the decimals its padded quantities have; Bybit, Hyperliquid: 8).
+  int size_scale = -1;
+};
+
 struct BookOptions {
   /// Levels per side in each row: 10 gives the MBP-10 columns.
   int levels = dbn::kMbp10Levels;
@@ -16,9 +35,18 @@ struct BookOptions {
   bool strict = false;
   /// Rows per record batch.
   int64_t batch_rows = 1 << 16;
+  /// The input's kind and scales; keys of their own (BookInputOptionsTable).
+  BookInputOptions input;
 };
 
 /// Return the keys of a book build: levels, strict, batch_rows.
 [[nodiscard]] const config::Table<BookOptions>& BookOptionsTable();
+
+/// Return the keys of a book input: format, size_scale.
+[[nodiscard]] const config::Table<BookInputOptions>& BookInputOptionsTable();
+
+/// Return every key a build takes (BookOptionsTable's and BookInputOptionsTable's), as the CLI
+/// and the Python functions read them.
+[[nodiscard]] const config::Table<BookOptions>& BookBuildOptionsTable();
 
 }  // namespace tickforge::book

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "tickforge/book/build.h"
+#include "tickforge/book/depth_build.h"
 #include "tickforge/book/mbp_rows.h"
 #include "tickforge/cli/format.h"
 
@@ -23,6 +24,7 @@ struct BookArgs {
   std::vector<std::string> files;
   std::string out_dir;
   std::string compression = "zstd";
+  std::string format = "auto";
 };
 
 // "none", or each anomaly that occurred with its count.
@@ -36,10 +38,36 @@ std::string FormatAnomalies(const book::AnomalyCounts& anomalies) {
   return out.empty() ? "none" : out;
 }
 
+// A depth-stream file: its summary names the gaps, the first with its line.
+Status BuildDepth(const BookArgs& args, const std::string& file) {
+  const auto output = std::filesystem::path(args.out_dir) / book::DepthParquetNameFor(file, args.options.book.levels);
+  const auto start = std::chrono::steady_clock::now();
+  ARROW_ASSIGN_OR_RAISE(auto stats, book::BuildDepthFile(file, output, args.options.book, args.options.parquet));
+  const double seconds = SecondsSince(start);
+  const std::string gaps =
+      stats.gaps == 0 ? "0 gaps"
+                      : fmt::format("{} gaps (first at line {}: {})", stats.gaps, stats.gap_list.front().line,
+                                    stats.gap_list.front().reason);
+  fmt::print("{} -> {}: {} {}, {} lines, {} messages, {} events, {} rows, {} snapshots, {} stale, {} unsynced, "
+             "{} skipped, {} crossed, {}, size scale {}; {} -> {} in {:.2f} s ({:.1f} k lines/s)\n",
+             file, stats.output, stats.format, stats.symbol, stats.lines, stats.messages, stats.events, stats.rows,
+             stats.snapshots, stats.stale, stats.unsynced, stats.skipped, stats.crossed, gaps, stats.size_scale,
+             FormatBytes(static_cast<double>(stats.input_bytes)), FormatBytes(static_cast<double>(stats.output_bytes)),
+             seconds, seconds > 0 ? static_cast<double>(stats.lines) / seconds / 1e3 : 0.0);
+  return Status::OK();
+}
+
 Status Build(BookArgs& args) {
   ARROW_ASSIGN_OR_RAISE(args.options.parquet.compression, ParquetCompression(args.compression));
+  ARROW_RETURN_NOT_OK(
+      book::BookInputOptionsTable().Apply(nlohmann::json{{"format", args.format}}, &args.options.book.input, "--format"));
   const auto& files = args.files;
   for (size_t i = 0; i < files.size(); ++i) {
+    ARROW_ASSIGN_OR_RAISE(const auto format, book::ResolveBookFormat(files[i], args.options.book));
+    if (format != book::InputFormat::kMbo) {
+      ARROW_RETURN_NOT_OK(BuildDepth(args, files[i]));
+      continue;
+    }
     const auto output = std::filesystem::path(args.out_dir) / book::BookParquetNameFor(files[i], args.options.book.levels);
     const auto start = std::chrono::steady_clock::now();
     Result<book::BookStats> stats;
@@ -68,15 +96,27 @@ void AddBookCommands(CLI::App& app, int* exit_code) {
   auto args = std::make_shared<BookArgs>();
   auto& options = args->options;
   auto* build = book_cmd->add_subcommand(
-      "build", "Rebuild the books of Databento MBO files: one row per event (F_LAST), one Parquet file per input");
-  build->add_option("files", args->files, "MBO DBN files (.dbn or .dbn.zst)")->required()->check(CLI::ExistingFile);
+      "build",
+      "Rebuild books into MBP-10 rows, one Parquet file per input: Databento MBO files (one row per event, "
+      "F_LAST) or crypto depth streams (Binance, Bybit, Hyperliquid: one row per applied update)");
+  build->add_option("files", args->files, "MBO DBN files (.dbn or .dbn.zst) or depth-stream files")
+      ->required()
+      ->check(CLI::ExistingFile);
+  build->add_option("--format", args->format,
+                    "Input kind: auto (detected from the content), mbo, binance, bybit, hyperliquid, binance-csv")
+      ->check(CLI::IsMember({"auto", "mbo", "binance", "bybit", "hyperliquid", "binance-csv"}))
+      ->capture_default_str();
+  build->add_option("--size-scale", options.book.input.size_scale,
+                    "Depth streams: decimals of the fixed-point sizes (-1: per file, from the data)")
+      ->check(CLI::Range(-1, 18))
+      ->capture_default_str();
   build->add_option("--out", args->out_dir, "Output directory")->required();
   build->add_option("--levels", options.book.levels, "Levels per side in each row (10: MBP-10)")
       ->check(CLI::Range(1, book::kMaxLevels))
       ->capture_default_str();
   build->add_flag("--strict", options.book.strict,
-                  "Fail on the first anomaly (unknown order id, negative level, sequence backwards), naming the "
-                  "file and the record");
+                  "Fail on the first anomaly (unknown order id, negative level, sequence backwards) or depth-stream "
+                  "gap, naming the file and the record or line");
   build->add_option("--compression", args->compression, "Parquet codec")
       ->check(CLI::IsMember({"zstd", "snappy", "lz4", "gzip", "brotli", "none"}))
       ->capture_default_str();

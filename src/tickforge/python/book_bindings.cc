@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tickforge/book/build.h"
+#include "tickforge/book/depth_build.h"
 #include "tickforge/book/mbo_reader.h"
 #include "tickforge/book/options.h"
 #include "tickforge/python/arrow_stream.h"
@@ -24,7 +25,7 @@ namespace {
 // The options arrive as JSON holding only what the caller set; BookOptions holds the defaults.
 book::BookOptions ParseOptions(const std::string& options_json) {
   book::BookOptions options;
-  Check(book::BookOptionsTable().Apply(nlohmann::json::parse(options_json), &options, "book options"));
+  Check(book::BookBuildOptionsTable().Apply(nlohmann::json::parse(options_json), &options, "book options"));
   return options;
 }
 
@@ -33,7 +34,11 @@ nb::capsule OpenBook(const std::string& path, const std::string& options_json) {
   std::shared_ptr<arrow::RecordBatchReader> reader;
   {
     nb::gil_scoped_release release;
-    reader = Unwrap(book::MboBookReader::Open(path, options));
+    if (Unwrap(book::ResolveBookFormat(path, options)) == book::InputFormat::kMbo) {
+      reader = Unwrap(book::MboBookReader::Open(path, options));
+    } else {
+      reader = Unwrap(book::DepthBookReader::Open(path, options));
+    }
   }
   return ExportReader(std::move(reader));
 }
@@ -47,10 +52,16 @@ std::string BuildBooks(const std::vector<std::string>& inputs, const std::string
   nb::gil_scoped_release release;
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (const auto& input : inputs) {
+    if (Unwrap(book::ResolveBookFormat(input, options.book)) != book::InputFormat::kMbo) {
+      const auto output = std::filesystem::path(out_dir) / book::DepthParquetNameFor(input, options.book.levels);
+      out.push_back(Unwrap(book::BuildDepthFile(input, output, options.book, options.parquet)).ToJson());
+      continue;
+    }
     const auto output = std::filesystem::path(out_dir) / book::BookParquetNameFor(input, options.book.levels);
     out.push_back(Unwrap(book::BuildBookFile(input, output, options)).ToJson());
   }
-  return out.dump();
+  // A file name need not be UTF-8; the summary must still be JSON.
+  return out.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 std::string ReplayBook(const std::string& path, const std::string& options_json) {
