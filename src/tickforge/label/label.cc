@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include <atomic>
 #include <chrono>
 #include <set>
 
@@ -128,12 +129,7 @@ void RemoveStaleScratch(const std::filesystem::path& near) {
   }
 }
 
-// A scratch folder of this process beside `near`, after removing what killed runs left there.
-std::filesystem::path ScratchDir(const std::filesystem::path& near) {
-  static int counter = 0;
-  RemoveStaleScratch(near);
-  return near / fmt::format("{}{}-{}", kScratchPrefix, ::getpid(), counter++);
-}
+std::filesystem::path ScratchDir(const std::filesystem::path& near) { return ScratchDirNear(near); }
 
 // The build's scratch folder inside `out_dir`: `_intermediate` when kept (the previous one
 // replaced), else one per process, so a run killed before it could remove its own leaves a
@@ -229,6 +225,12 @@ Result<nlohmann::ordered_json> Run(const std::vector<std::string>& inputs, const
   ARROW_RETURN_NOT_OK(config.Validate());
   ARROW_ASSIGN_OR_RAISE(auto files, ListInputs(inputs));
   return RunInputs(files, config, out_dir, options);
+}
+
+std::filesystem::path ScratchDirNear(const std::filesystem::path& near) {
+  static std::atomic<int> counter{0};
+  RemoveStaleScratch(near);
+  return near / fmt::format("{}{}-{}", kScratchPrefix, ::getpid(), counter++);
 }
 
 std::string Summarize(const nlohmann::ordered_json& report) {

@@ -81,6 +81,10 @@ struct BuildOptions {
                                                        const std::filesystem::path& out_dir,
                                                        const BuildOptions& options = {});
 
+/// Return a new scratch folder of this process beside `near` (hidden from readers), after
+/// removing those that processes no longer running left there (killed runs).
+[[nodiscard]] std::filesystem::path ScratchDirNear(const std::filesystem::path& near);
+
 /// Return a few lines a person reads after a build: symbols, rows, class balance, drift.
 [[nodiscard]] std::string Summarize(const nlohmann::ordered_json& report);
 

@@ -138,7 +138,7 @@ class ParquetInput : public arrow::RecordBatchReader {
     for (const auto& field : schema_->fields()) {
       auto column = batch.GetColumnByName(field->name());
       if (!column) {
-        ARROW_ASSIGN_OR_RAISE(auto scalar, arrow::MakeScalar(field->type(), constants_->at(field->name())));
+        ARROW_ASSIGN_OR_RAISE(auto scalar, arrow::Scalar::Parse(field->type(), constants_->at(field->name())));
         ARROW_ASSIGN_OR_RAISE(column, arrow::MakeArrayFromScalar(*scalar, batch.num_rows()));
       } else if (!column->type()->Equals(*field->type())) {
         ARROW_ASSIGN_OR_RAISE(auto cast, arrow::compute::Cast(*column, field->type()));
