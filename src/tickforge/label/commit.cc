@@ -193,4 +193,32 @@ Result<nlohmann::ordered_json> ReadLineage(const std::string& root, const std::s
   return lineage;
 }
 
+Result<LabeledSnapshot> ResolveLabeled(const std::string& root, const std::string& dataset,
+                                       std::optional<int64_t> version) {
+  const store::StorePaths paths{fs::path(root)};
+  std::error_code ec;
+  if (!fs::is_directory(paths.meta, ec)) return Status::IOError(root, ": not a tickforge store (no _tickforge folder)");
+  ARROW_ASSIGN_OR_RAISE(const int64_t latest, store::LatestVersion(paths));
+  if (version && (*version < 1 || *version > latest)) {
+    return Status::KeyError(root, ": the store has no version ", *version,
+                            latest > 0 ? fmt::format(" (versions 1 to {})", latest) : std::string(" (no commits yet)"));
+  }
+  ARROW_ASSIGN_OR_RAISE(auto snapshot, store::ReadSnapshot(paths, version));
+  auto found = snapshot.Find(dataset);
+  if (!found.ok()) return WithPath(found.status(), root);
+  LabeledSnapshot out;
+  out.version = snapshot.version;
+  for (const auto& file : (*found)->files) {
+    if (!dataset::SymbolOfFileName(fs::path(file.path).filename().string())) continue;
+    out.files.push_back(store::ResolveFile(paths, file).string());
+  }
+  if (out.files.empty()) {
+    return Status::Invalid(root, ": dataset '", dataset, "' at version ", snapshot.version, " lists no *",
+                           dataset::kFileSuffix, " files");
+  }
+  auto lineage = ReadLineage(root, dataset, snapshot.version);
+  if (lineage.ok()) out.lineage = *std::move(lineage);
+  return out;
+}
+
 }  // namespace tickforge::label

@@ -56,4 +56,17 @@ struct CommitResult {
 [[nodiscard]] Result<nlohmann::ordered_json> ReadLineage(const std::string& root, const std::string& dataset,
                                                          std::optional<int64_t> version = std::nullopt);
 
+/// A labeled dataset at one committed version: where its dataset files lie now.
+struct LabeledSnapshot {
+  int64_t version = 0;
+  std::vector<std::string> files;  ///< the *_dataset.parquet files the snapshot lists, resolved
+  std::optional<nlohmann::ordered_json> lineage;
+};
+
+/// Resolve labeled `dataset` of the store at `root` at `version` (the newest when absent):
+/// exactly the files that snapshot lists. A store, version or dataset that does not exist is an
+/// error naming it and listing what exists.
+[[nodiscard]] Result<LabeledSnapshot> ResolveLabeled(const std::string& root, const std::string& dataset,
+                                                     std::optional<int64_t> version = std::nullopt);
+
 }  // namespace tickforge::label

@@ -114,15 +114,25 @@ Status WriteJson(const std::filesystem::path& path, const nlohmann::ordered_json
 
 constexpr std::string_view kScratchPrefix = "_tickforge-label-";
 
-// Remove the scratch folders beside `near` that processes no longer running left (killed runs).
+// Return whether process `pid` is gone (so what it named after itself is left over).
+bool ProcessGone(long pid) { return pid <= 0 || (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH); }
+
+// Remove what processes no longer running left beside `near` (killed runs): scratch folders
+// and the hidden temporary files of outputs they were writing (AtomicFile's ".NAME.tmp-PID-N").
 void RemoveStaleScratch(const std::filesystem::path& near) {
   std::error_code ec;
   for (auto it = std::filesystem::directory_iterator(near, ec); !ec && it != std::filesystem::directory_iterator();
        it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (!name.starts_with(kScratchPrefix)) continue;
-    const long pid = std::strtol(name.c_str() + kScratchPrefix.size(), nullptr, 10);
-    if (pid <= 0 || (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)) {
+    long pid = 0;
+    if (name.starts_with(kScratchPrefix)) {
+      pid = std::strtol(name.c_str() + kScratchPrefix.size(), nullptr, 10);
+    } else if (const auto tmp = name.rfind(".tmp-"); name.starts_with(".") && tmp != std::string::npos) {
+      pid = std::strtol(name.c_str() + tmp + 5, nullptr, 10);
+    } else {
+      continue;
+    }
+    if (ProcessGone(pid)) {
       std::error_code ignored;
       std::filesystem::remove_all(it->path(), ignored);
     }
@@ -137,6 +147,7 @@ std::filesystem::path ScratchDir(const std::filesystem::path& near) { return Scr
 std::filesystem::path IntermediateDir(const std::filesystem::path& out_dir, bool keep) {
   std::error_code ec;
   std::filesystem::remove_all(out_dir / "_intermediate", ec);
+  RemoveStaleScratch(out_dir);
   return keep ? out_dir / "_intermediate" : ScratchDir(out_dir);
 }
 

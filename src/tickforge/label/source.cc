@@ -221,8 +221,18 @@ Result<std::shared_ptr<arrow::RecordBatchReader>> OpenInput(const InputFile& inp
   }
   auto options = LabelArrowOptions();
   options.batch_size = batch_rows;
+  // A file that names no schema (a live capture) is read by its first record's type, and one
+  // that mixes several types is an error listing them, rather than losing the others.
+  if (!file_schema) options.schema.reset();
   ARROW_ASSIGN_OR_RAISE(auto reader, dbn::OpenDbnReader(std::move(decoder), options));
   if (!reader->schema()->Equals(*Mbp10Schema())) {
+    if (!file_schema) {
+      // Reading on lists every record type of a mixed file.
+      std::shared_ptr<arrow::RecordBatch> batch;
+      ARROW_RETURN_NOT_OK(reader->ReadNext(&batch));
+      return Status::Invalid(input.path, ": labeling needs MBP-10 records; the file names no schema and its first ",
+                             "records are of another type");
+    }
     return Status::Invalid(input.path, ": the MBP-10 records convert to columns labeling does not know: ",
                            reader->schema()->ToString());
   }

@@ -96,7 +96,8 @@ RowBounds SplitBounds(std::string_view split, int64_t rows, int64_t window_rows,
 }
 
 Result<SampleIndex> BuildIndex(const LoaderOptions& options) {
-  ARROW_ASSIGN_OR_RAISE(auto found, dataset::Discover(options.parquet_dir));
+  ARROW_ASSIGN_OR_RAISE(auto found, options.dataset_files.empty() ? dataset::Discover(options.parquet_dir)
+                                                                   : dataset::DiscoverFiles(options.dataset_files));
   // Split cuts come from every dataset of the directory, so they do not move with `symbols`.
   ARROW_ASSIGN_OR_RAISE(const TimeRange range, TimeRangeOf(found));
   ARROW_ASSIGN_OR_RAISE(found, Choose(std::move(found), options.symbols, options.parquet_dir));

@@ -20,6 +20,8 @@ namespace tickforge::loader {
 
 struct LoaderOptions {
   std::string parquet_dir;
+  /// The labeled dataset files to read instead of parquet_dir's (a store snapshot's, listed).
+  std::vector<std::string> dataset_files;
   int64_t batch_size = 32;
   features::ImageOptions image;
   bool shuffle = true;
