@@ -343,3 +343,22 @@ def test_mixed_schema_dbn_is_an_error_listing_the_types(testdata, tmp_path):
     config.write_text(json.dumps(CONFIG))
     proc = run("label", "run", "--config", config, "--input", path, "--out", tmp_path / "o", check=False)
     assert proc.returncode != 0 and "mixes record types" in proc.stderr, proc.stderr
+
+
+def test_labeling_while_another_process_ingests_sees_one_version(data, tmp_path):
+    root, dbn, store, config = data
+    target = tmp_path / "target"
+    run("store", "ingest", target, *sorted(dbn.glob("*.dbn.zst")))
+    more = tmp_path / "more"
+    tickforge.synth_dbn(more, symbols=3, days=3, rows_per_day=6000, seed=22, start_date="2024-04-05")
+    ingest = subprocess.Popen([cli(), "store", "ingest", str(target), *map(str, sorted(more.glob("*.dbn.zst")))],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    run("label", "run", "--config", config, "--store", target, "--out", tmp_path / "during")
+    assert ingest.wait() == 0, ingest.stderr.read()
+    # whatever version the run saw, it labeled that version's files exactly
+    report = json.loads((tmp_path / "during" / "build_report.json").read_text())
+    days = len(report["files"])
+    assert days in (4, 7)
+    version = 1 if days == 4 else 2
+    run("label", "run", "--config", config, "--store", target, "--version", version, "--out", tmp_path / "pinned")
+    assert_same_outputs(tmp_path / "during", tmp_path / "pinned")

@@ -9,6 +9,7 @@
 #include <parquet/statistics.h>
 
 #include <algorithm>
+#include <charconv>
 #include <limits>
 #include <map>
 #include <set>
@@ -200,6 +201,15 @@ std::string Joined(const std::set<std::string>& names) {
   return out.empty() ? "none" : out;
 }
 
+// Read partition value `key` as a whole number; false when absent or not a number.
+bool Number(const std::map<std::string, std::string>& values, const std::string& key, int* out) {
+  const auto it = values.find(key);
+  if (it == values.end()) return false;
+  const auto& text = it->second;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
 }  // namespace
 
 const std::shared_ptr<arrow::Schema>& Mbp10Schema() {
@@ -310,10 +320,9 @@ Result<StoreInputs> ListStoreInputs(const StoreSelection& selection) {
     const std::string symbol = values.count("symbol") ? values["symbol"] : std::string();
     symbols_present.insert(symbol);
     if (!wanted.empty() && !wanted.count(symbol)) continue;
-    if (values.count("year") && values.count("month") && values.count("day")) {
-      const auto ymd = static_cast<uint32_t>(std::stoi(values["year"]) * 10000 + std::stoi(values["month"]) * 100 +
-                                             std::stoi(values["day"]));
-      const int64_t day = DaysFromYmd(ymd);
+    int year = 0, month = 0, mday = 0;
+    if (Number(values, "year", &year) && Number(values, "month", &month) && Number(values, "day", &mday)) {
+      const int64_t day = DaysFromYmd(static_cast<uint32_t>(year * 10000 + month * 100 + mday));
       if ((first_day && day < *first_day) || (end_day && day >= *end_day)) continue;
     }
     symbols_kept.insert(symbol);
