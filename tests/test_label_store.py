@@ -362,3 +362,26 @@ def test_labeling_while_another_process_ingests_sees_one_version(data, tmp_path)
     version = 1 if days == 4 else 2
     run("label", "run", "--config", config, "--store", target, "--version", version, "--out", tmp_path / "pinned")
     assert_same_outputs(tmp_path / "during", tmp_path / "pinned")
+
+
+def test_python_label_store_matches_the_command_line(data, tmp_path):
+    root, dbn, store, config = data
+    target = tmp_path / "target"
+    run("store", "ingest", target, *sorted(dbn.glob("*.dbn.zst")))
+    run("label", "run", "--config", config, "--store", target, "--out", tmp_path / "cli")
+    doc = tickforge.label_store("run", store=target, into=target, name="py", config=dict(CONFIG))
+    assert doc["committed"]["dataset"] == "labeled/py" and doc["committed"]["version"] == 2
+    assert doc["committed"]["lineage"]["source"]["version"] == 1
+    info = store_json("store", "info", target, "--dataset", "labeled/py")
+    assert info["lineage"]["config_sha256"] == doc["committed"]["lineage"]["config_sha256"]
+    folder = target / "labeled" / "py" / "v000002"
+    assert_same_outputs(tmp_path / "cli", folder)
+    fit = tickforge.label_store("fit", store=target, version=1, out=tmp_path / "py" / "thresholds.json",
+                                config=dict(CONFIG))
+    built = tickforge.label_store("build", store=target, version=1, thresholds=tmp_path / "py" / "thresholds.json",
+                                  out=tmp_path / "py", config=dict(CONFIG))
+    assert fit["boundaries"] == json.loads((tmp_path / "cli" / "thresholds.json").read_text())["boundaries"]
+    assert built["totals"]["datasets"] == len(datasets(tmp_path / "cli"))
+    assert_same_outputs(tmp_path / "cli", tmp_path / "py")
+    with pytest.raises(Exception, match="NOPE"):
+        tickforge.label_store("run", store=target, symbols=["NOPE"], out=tmp_path / "x", config=dict(CONFIG))
