@@ -12,7 +12,12 @@
 4. Runs the CLI (`tickforge label run`) in a fresh process at 1x and 4x the input (4x the days)
    and reads its peak RSS.
 
+With --one-file 1000000,20000000 it only measures the CLI's peak RSS on a single input file of
+each size (one day, --symbols instruments) and prints each against the smallest: labeling
+reads files in bounded batches, so the ratio should stay near 1 however large one file is.
+
     .venv/bin/python bench/bench_label.py [--rows 5000000] [--symbols 4] [--days 5]
+    .venv/bin/python bench/bench_label.py --one-file 1000000,5000000,20000000
 """
 
 from __future__ import annotations
@@ -122,6 +127,8 @@ def main() -> None:
                         help="rows of one symbol labeled by the Python loop")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-rss", action="store_true", help="skip the 1x/4x RSS runs")
+    parser.add_argument("--one-file", default=None, metavar="ROWS,ROWS",
+                        help="only measure peak RSS on one file of each of these row counts")
     parser.add_argument("--no-baseline", action="store_true",
                         help="skip the dbn_to_parquet context measurement")
     parser.add_argument("--workdir", type=Path, default=None, help="keep data and outputs here")
@@ -135,10 +142,38 @@ def main() -> None:
     work = args.workdir or Path(tempfile.mkdtemp(prefix="tickforge-bench-label-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        run(args, work)
+        if args.one_file:
+            one_file_rss(args, work)
+        else:
+            run(args, work)
     finally:
         if args.workdir is None:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def one_file_rss(args, work: Path) -> None:
+    """Peak RSS of `label run` on single files of growing size, against the smallest."""
+    cfg = work / "label.json"
+    cfg.write_text(json.dumps({"currency": CURRENCY, **PRODUCTION}))
+    rows_list = sorted(int(r) for r in args.one_file.split(","))
+    results = []
+    for rows in rows_list:
+        src = work / f"one-{rows}"
+        start = time.perf_counter()
+        total = generate(src, rows, args.symbols, 1, args.seed)
+        size = sum(p.stat().st_size for p in src.glob("*.dbn.zst"))
+        print(f"one file of {total:,} rows ({size / 2**20:,.0f} MiB zstd), "
+              f"{time.perf_counter() - start:.1f} s to generate", flush=True)
+        res = measure_cli(cfg, src, work / f"one-out-{rows}")
+        shutil.rmtree(work / f"one-out-{rows}", ignore_errors=True)
+        results.append((total, size, res))
+    print()
+    print("| rows in one file | file MiB | CLI wall s | rows/s | peak RSS MiB | RSS vs smallest | rows vs smallest |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    base_rows, _, base = results[0]
+    for total, size, res in results:
+        print(f"| {total:,} | {size / 2**20:,.0f} | {res['seconds']:.1f} | {total / res['seconds']:,.0f} | "
+              f"{res['rss_mib']:,.0f} | {res['rss_mib'] / base['rss_mib']:.2f}x | {total / base_rows:.0f}x |")
 
 
 def run(args, work: Path) -> None:

@@ -4,7 +4,9 @@
 2. convert one day to Parquet and inspect it (`tickforge dbn inspect / to-parquet`); ingest
    the DBN files and generated Binance dumps into the unified store, ingest them again (no
    duplicates), and scan one symbol back (`tickforge synth binance`, `tickforge store ...`);
-3. fit thresholds on the early files and build labeled symbol datasets (`tickforge label run`);
+3. fit thresholds on the early days of the store's mbp10 snapshot and commit labeled symbol
+   datasets back into the store as `labeled/fx`, with their lineage (`tickforge label run
+   --store ... --into ... --name fx`, `tickforge store log`);
 4. train a small CNN on depth images through the class-uniform loader for a few hundred steps
    on the CPU, printing loss, throughput and per-batch class balance;
 5. write PNGs of sample depth images and of the class distribution.
@@ -47,7 +49,7 @@ def main() -> None:
     import tickforge
 
     shutil.rmtree(OUT, ignore_errors=True)
-    cli = str(Path(sys.executable).with_name("tickforge"))
+    cli = str(tickforge.native_cli())  # $TICKFORGE_CLI for a development build
     start = time.perf_counter()
     run(cli, "synth", "dbn", "--symbols", "4", "--days", "4", "--rows-per-day", "200000",
         "--seed", "42", "--out", str(OUT / "dbn"))
@@ -62,12 +64,18 @@ def main() -> None:
     run(cli, "store", "scan", str(OUT / "store"), "klines", "--columns", "timestamp,close,symbol",
         "--filter", "symbol=BTCUSDT", "--limit", "3")
     (OUT / "label.json").write_text(json.dumps(LABEL, indent=2))
-    run(cli, "label", "run", "--config", str(OUT / "label.json"), "--input", str(OUT / "dbn"),
-        "--out", str(OUT / "labeled"))
+    store = OUT / "store"
+    run(cli, "label", "run", "--config", str(OUT / "label.json"), "--store", str(store), "--dataset", "mbp10",
+        "--into", str(store), "--name", "fx")
+    run(cli, "store", "log", str(store))
+    labeled = dict(store=store, dataset="labeled/fx")
 
     torch.manual_seed(0)
-    train = tickforge.RepresentDataLoader(OUT / "labeled", 32, ["volume", "trade_counts"],
-                                          split="train", seed=0, **IMAGE)
+    train = tickforge.RepresentDataLoader(batch_size=32, features=["volume", "trade_counts"],
+                                          split="train", seed=0, **labeled, **IMAGE)
+    print(f"training on labeled/fx version {train.store_version}: lineage config sha256 "
+          f"{train.lineage['config_sha256'][:12]}, source {train.lineage['source']['dataset']}"
+          f"@{train.lineage['source']['version']}")
     nbins = train.num_classes
     model = nn.Sequential(
         nn.Conv2d(2, 8, kernel_size=5, stride=2), nn.ReLU(),
@@ -103,8 +111,8 @@ def main() -> None:
     print(f"loader delivered {32 * step / max(waited, 1e-9):,.0f} samples/s of waiting time; "
           f"training took {trained:.1f} s; cache {train.cache_stats()}")
 
-    val = tickforge.RepresentDataLoader(OUT / "labeled", 64, ["volume", "trade_counts"],
-                                        split="val", seed=0, shuffle=False, **IMAGE)
+    val = tickforge.RepresentDataLoader(batch_size=64, features=["volume", "trade_counts"],
+                                        split="val", seed=0, shuffle=False, **labeled, **IMAGE)
     correct = total = 0
     with torch.no_grad():
         for features, labels in val:
@@ -119,7 +127,7 @@ def main() -> None:
     import matplotlib.pyplot as plt
 
     features, labels, index = next(iter(tickforge.RepresentDataLoader(
-        OUT / "labeled", 6, ["volume"], seed=3, return_index=True, **IMAGE)))
+        batch_size=6, features=["volume"], seed=3, return_index=True, **labeled, **IMAGE)))
     fig, axes = plt.subplots(2, 3, figsize=(12, 7))
     for ax, image, label, symbol in zip(axes.flat, features, labels, index["symbol"]):
         ax.imshow(image.numpy(), aspect="auto", cmap="RdBu_r", vmin=-1, vmax=1)
@@ -128,7 +136,7 @@ def main() -> None:
         ax.set_ylabel("price row")
     fig.tight_layout()
     fig.savefig(OUT / "depth_images.png", dpi=80)
-    report = json.loads((OUT / "labeled" / "build_report.json").read_text())
+    report = json.loads((store / "labeled" / "fx" / f"v{train.store_version:06d}" / "build_report.json").read_text())
     fig, ax = plt.subplots(figsize=(8, 4))
     width = 0.4
     fit = np.sum([s["classes_fit"] for s in report["symbols"].values() if "classes_fit" in s], axis=0)

@@ -35,6 +35,7 @@ __all__ = [
     "label_fit",
     "label_build",
     "label_run",
+    "label_store",
     "render",
     "option_defaults",
     "compute_labels",
@@ -185,6 +186,49 @@ def label_run(
     return json.loads(
         _tickforge.label_run(_paths(inputs), os.fspath(out_dir), config_file, extra, skip_bad_files)
     )
+
+
+def label_store(
+    verb: str = "run",
+    *,
+    inputs: PathLike | Iterable[PathLike] | None = None,
+    store: PathLike | None = None,
+    dataset: str | None = None,
+    version: int | None = None,
+    symbols: Sequence[str] | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    out: PathLike | None = None,
+    into: PathLike | None = None,
+    name: str | None = None,
+    thresholds: PathLike | dict | None = None,
+    config: PathLike | dict | None = None,
+    skip_bad_files: bool = False,
+    **overrides,
+) -> dict:
+    """``label fit|build|run`` with a store snapshot as the input (``store=``, ``dataset=``
+    "mbp10", ``version=``, ``symbols=``, ``start=``/``end=`` days) or raw ``inputs=``, written to
+    ``out=`` (fit: the thresholds.json path) or committed as ``labeled/<name>`` with
+    ``into=``, ``name=`` (docs/labeling.md "Into a store"). Returns the thresholds or the report;
+    a commit adds ``committed`` (dataset, version, lineage)."""
+    if verb not in ("fit", "build", "run"):
+        raise ValueError(f"verb must be fit, build or run, not {verb!r}")
+    request: dict = {}
+    for key, value in dict(store=store, dataset=dataset, version=version, start=start, end=end,
+                           out=out, into=into, name=name).items():
+        if value is not None:
+            request[key] = value if isinstance(value, (int, str)) else os.fspath(value)
+    if inputs is not None:
+        request["inputs"] = _paths(inputs)
+    if symbols is not None:
+        request["symbols"] = list(symbols)
+    if verb == "build":
+        if thresholds is None:
+            raise TypeError("build needs thresholds=")
+        request["thresholds"] = thresholds if isinstance(thresholds, dict) else json.loads(
+            Path(thresholds).read_text())
+    config_file, extra = _split_config(config, overrides)
+    return json.loads(_tickforge.label_store(verb, json.dumps(request), config_file, extra, skip_bad_files))
 
 
 def compute_labels(bid_px_00, ask_px_00, boundaries, *, lookback_rows: int,

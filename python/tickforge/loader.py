@@ -39,6 +39,12 @@ class RepresentDataLoader(_Base):
     loader's memory: the sample index, the batches in flight (at most half of it; ``prefetch``
     is lowered to fit) and the reads in progress come out of it, the cache gets the rest.
 
+    ``RepresentDataLoader(store="S", dataset="labeled/NAME", version=None, ...)`` reads the
+    labeled datasets of that store snapshot (the newest when version is None) instead of a
+    folder: exactly the files it lists. ``loader.lineage`` is the lineage its commit recorded
+    (source, config and thresholds hashes, tickforge version, time), to log with checkpoints;
+    None for a folder.
+
     Iterating yields ``(features, labels)`` — float32 (B, 402, T) or (B, N, 402, T) and int64
     (B,) — plus an index dict (symbol, ts_event, sequence, row per sample) when return_index.
 
@@ -59,6 +65,9 @@ class RepresentDataLoader(_Base):
         symbols: Sequence[str] | None = None,
         *,
         config: str | os.PathLike | None = None,
+        store: str | os.PathLike | None = None,
+        dataset: str | None = None,
+        version: int | None = None,
         **extras,
     ):
         known = option_defaults("loader")
@@ -67,6 +76,18 @@ class RepresentDataLoader(_Base):
             raise TypeError(f"unknown arguments {sorted(unknown)}")
         given = dict(parquet_dir=parquet_dir, batch_size=batch_size, features=features,
                      shuffle=shuffle, sample_fraction=sample_fraction, symbols=symbols, **extras)
+        self.lineage = None
+        if store is not None or dataset is not None or version is not None:
+            # A store snapshot: exactly the files that version lists, read as parquet_dir's are.
+            if store is None or dataset is None:
+                raise TypeError("store= and dataset= go together (version= is optional)")
+            if parquet_dir is not None or "dataset_files" in extras:
+                raise TypeError("give parquet_dir or store=/dataset=, not both")
+            snap = json.loads(_tickforge.labeled_snapshot(os.fspath(store), str(dataset),
+                                                          None if version is None else int(version)))
+            given["dataset_files"] = snap["files"]
+            self.store_version = snap["version"]
+            self.lineage = snap["lineage"]
         # Only what the caller set goes to the engine: the defaults are the engine's.
         given = {k: v for k, v in given.items() if v is not None}
         for path_key in ("parquet_dir", "normalization_stats"):

@@ -7,12 +7,15 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "tickforge/cli/format.h"
 #include "tickforge/label/config.h"
+#include "tickforge/label/commit.h"
 #include "tickforge/label/label.h"
+#include "tickforge/label/source.h"
 
 namespace tickforge::cli {
 namespace {
@@ -21,7 +24,40 @@ struct LabelArgs {
   std::string config_file, thresholds_path, out_dir;
   std::vector<std::string> inputs, assignments;
   bool skip_bad_files = false, keep_intermediate = false;
+  // A store snapshot as the input, instead of --input.
+  std::string store, dataset = "mbp10", start, end;
+  int64_t version = -1;
+  std::vector<std::string> symbols;
+  // A store to commit the labeled datasets to, as labeled/<name>.
+  std::string into, name;
 };
+
+// The inputs, in their order, and what a lineage record says of them.
+struct Inputs {
+  std::vector<label::InputFile> files;
+  nlohmann::ordered_json source;
+};
+
+Result<Inputs> InputsOf(const LabelArgs& args, bool want_lineage) {
+  if (args.store.empty() == args.inputs.empty()) {
+    return Status::Invalid("give the input as --input FILES... or as --store STORE (not both)");
+  }
+  Inputs out;
+  if (!args.store.empty()) {
+    label::StoreSelection selection{args.store, args.dataset,
+                                    args.version >= 0 ? std::optional<int64_t>(args.version) : std::nullopt,
+                                    args.symbols, args.start, args.end};
+    ARROW_ASSIGN_OR_RAISE(auto resolved, label::ListStoreInputs(selection));
+    out.files = std::move(resolved.files);
+    out.source = std::move(resolved.lineage);
+    return out;
+  }
+  ARROW_ASSIGN_OR_RAISE(out.files, label::ListInputs(args.inputs));
+  if (want_lineage) {
+    ARROW_ASSIGN_OR_RAISE(out.source, label::RawLineage(out.files));
+  }
+  return out;
+}
 
 enum class Verb { kFit, kBuild, kRun };
 
@@ -38,7 +74,8 @@ Result<label::LabelConfig> ConfigOf(const LabelArgs& args) {
 }
 
 Status Fit(const LabelArgs& args, const label::LabelConfig& config, const label::BuildOptions& options) {
-  ARROW_ASSIGN_OR_RAISE(auto doc, label::Fit(args.inputs, config, args.thresholds_path, options));
+  ARROW_ASSIGN_OR_RAISE(auto inputs, InputsOf(args, false));
+  ARROW_ASSIGN_OR_RAISE(auto doc, label::FitInputs(inputs.files, config, args.thresholds_path, options));
   fmt::print("{}: {} boundaries from {} fit samples ({} mode)\n", args.thresholds_path,
              doc["nbins"].get<int>() + 1, doc["sample_size"].get<int64_t>(), doc["mode"].get<std::string>());
   for (const auto& warning : doc["warnings"]) fmt::print(stderr, "warning: {}\n", warning.get<std::string>());
@@ -49,19 +86,31 @@ Status Label(const LabelArgs& args, Verb verb) {
   ARROW_ASSIGN_OR_RAISE(auto config, ConfigOf(args));
   const label::BuildOptions options{args.skip_bad_files};
   if (verb == Verb::kFit) return Fit(args, config, options);
-  Result<nlohmann::ordered_json> report;
+  if (args.into.empty() == args.out_dir.empty()) {
+    return Status::Invalid("give the output as --out DIR or as --into STORE --name NAME (not both)");
+  }
+  if (args.into.empty() != args.name.empty()) return Status::Invalid("--into STORE and --name NAME go together");
+  ARROW_ASSIGN_OR_RAISE(auto inputs, InputsOf(args, !args.into.empty()));
+  nlohmann::ordered_json thresholds;
   if (verb == Verb::kBuild) {
     std::ifstream in(args.thresholds_path);
-    nlohmann::ordered_json thresholds;
     try {
       thresholds = nlohmann::ordered_json::parse(in);
     } catch (const std::exception& e) {
       return Status::Invalid(args.thresholds_path, ": ", e.what());
     }
-    report = label::Build(args.inputs, thresholds, config, args.out_dir, options);
-  } else {
-    report = label::Run(args.inputs, config, args.out_dir, options);
   }
+  const auto* given = verb == Verb::kBuild ? &thresholds : nullptr;
+  if (!args.into.empty()) {
+    ARROW_ASSIGN_OR_RAISE(auto result, label::LabelIntoStore(inputs.files, given, config, {args.into, args.name},
+                                                              inputs.source, options));
+    fmt::print("{}", label::Summarize(result.report));
+    fmt::print("committed {} as version {} of {}\n", result.dataset, result.version, args.into);
+    return Status::OK();
+  }
+  Result<nlohmann::ordered_json> report =
+      given ? label::BuildInputs(inputs.files, *given, config, args.out_dir, options)
+            : label::RunInputs(inputs.files, config, args.out_dir, options);
   ARROW_RETURN_NOT_OK(report.status());
   fmt::print("{}", label::Summarize(*report));
   fmt::print("wrote {}/build_report.json\n", args.out_dir);
@@ -76,7 +125,13 @@ void AddLabelCommands(CLI::App& app, int* exit_code) {
   label_cmd->require_subcommand(1);
   auto add_common = [&](CLI::App* cmd, Verb verb) {
     cmd->add_option("--config", args->config_file, "YAML or JSON file with the labeling keys")->check(CLI::ExistingFile);
-    cmd->add_option("--input", args->inputs, "DBN files or directories of them")->required()->expected(1, -1);
+    cmd->add_option("--input", args->inputs, "DBN or MBP-10 Parquet files, or directories of them")->expected(1, -1);
+    cmd->add_option("--store", args->store, "Read a store snapshot instead of --input files");
+    cmd->add_option("--dataset", args->dataset, "With --store: the MBP-10 dataset")->capture_default_str();
+    cmd->add_option("--version", args->version, "With --store: the snapshot version (default: newest)");
+    cmd->add_option("--symbols", args->symbols, "With --store: only these symbols (comma separated)")->delimiter(',');
+    cmd->add_option("--start", args->start, "With --store: the first day, YYYY-MM-DD");
+    cmd->add_option("--end", args->end, "With --store: the day after the last, YYYY-MM-DD");
     cmd->add_option("--set", args->assignments, "Override a config key, e.g. --set nbins=21 (repeatable)");
     cmd->add_flag("--skip-bad-files", args->skip_bad_files, "Record unreadable files in the report instead of failing");
     cmd->footer("Config keys (--config FILE, --set key=value) and their defaults:\n" + label::LabelConfigTable().Help());
@@ -88,11 +143,15 @@ void AddLabelCommands(CLI::App& app, int* exit_code) {
   auto* label_build = label_cmd->add_subcommand("build", "Label all files with fitted thresholds, one dataset per symbol");
   add_common(label_build, Verb::kBuild);
   label_build->add_option("--thresholds", args->thresholds_path, "thresholds.json from label fit")->required()->check(CLI::ExistingFile);
-  label_build->add_option("--out", args->out_dir, "Output directory")->required();
+  label_build->add_option("--out", args->out_dir, "Output directory");
+  label_build->add_option("--into", args->into, "Commit the datasets to this store as labeled/NAME instead");
+  label_build->add_option("--name", args->name, "With --into: the labeled dataset's name");
   label_build->add_flag("--keep-intermediate", args->keep_intermediate, "Keep the per-file symbol splits");
   auto* label_run = label_cmd->add_subcommand("run", "Fit and build in one command");
   add_common(label_run, Verb::kRun);
-  label_run->add_option("--out", args->out_dir, "Output directory")->required();
+  label_run->add_option("--out", args->out_dir, "Output directory");
+  label_run->add_option("--into", args->into, "Commit the datasets to this store as labeled/NAME instead");
+  label_run->add_option("--name", args->name, "With --into: the labeled dataset's name");
   label_run->add_flag("--keep-intermediate", args->keep_intermediate, "Keep the per-file symbol splits");
 }
 

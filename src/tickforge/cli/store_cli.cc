@@ -9,6 +9,7 @@
 
 #include "tickforge/cli/format.h"
 #include "tickforge/quality/store_quality.h"
+#include "tickforge/label/commit.h"
 #include "tickforge/store/convert.h"
 #include "tickforge/store/options.h"
 #include "tickforge/store/store.h"
@@ -147,6 +148,8 @@ Status Scan(const StoreArgs& args) {
   return Status::OK();
 }
 
+Status DatasetInfo(const StoreArgs& args, const Store& store);
+
 Status Info(const StoreArgs& args) {
   ARROW_ASSIGN_OR_RAISE(auto store, Store::Open(args.root, /*create=*/false));
   if (!args.dataset.empty() && !args.symbol.empty()) {
@@ -155,6 +158,7 @@ Status Info(const StoreArgs& args) {
     else fmt::print("none\n");
     return Status::OK();
   }
+  if (!args.dataset.empty()) return DatasetInfo(args, *store);
   ARROW_ASSIGN_OR_RAISE(auto snapshot,
                         store->ReadSnapshot(args.version >= 0 ? std::optional<int64_t>(args.version) : std::nullopt));
   const auto summary = store::SummaryJson(snapshot);
@@ -173,6 +177,75 @@ Status Info(const StoreArgs& args) {
                dataset["bytes"].get<int64_t>() / 1048576.0, dataset["symbols"].size(),
                fmt::format("{}", fmt::join(dataset["partition_keys"].get<std::vector<std::string>>(), "/")));
   }
+  return Status::OK();
+}
+
+// The lineage a commit recorded, in one line: its source and thresholds hash.
+std::string LineageLine(const nlohmann::ordered_json& lineage) {
+  std::string source;
+  const auto& from = lineage.value("source", nlohmann::ordered_json::object());
+  if (from.contains("dataset")) {
+    source = fmt::format("{}@{}", from["dataset"].get<std::string>(), from.value("version", int64_t{0}));
+  } else if (from.contains("files")) {
+    source = fmt::format("{} raw files", from["files"].size());
+  }
+  return fmt::format("from {}, config {}, thresholds {}, tickforge {}", source,
+                     lineage.value("config_sha256", std::string()).substr(0, 12),
+                     lineage.value("thresholds_sha256", std::string()).substr(0, 12),
+                     lineage.value("tickforge_version", std::string()));
+}
+
+// `store info --dataset D`: the dataset at a version and the lineage of the commit that wrote it.
+Status DatasetInfo(const StoreArgs& args, const Store& store) {
+  const auto version = args.version >= 0 ? std::optional<int64_t>(args.version) : std::nullopt;
+  ARROW_ASSIGN_OR_RAISE(auto snapshot, store.ReadSnapshot(version));
+  auto found = snapshot.Find(args.dataset);
+  if (!found.ok()) return WithPath(found.status(), args.root);
+  const store::DatasetEntry& dataset = **found;
+  auto doc = nlohmann::ordered_json{{"dataset", dataset.name}, {"type", dataset.type}, {"version", snapshot.version},
+                                    {"rows", dataset.rows()}, {"bytes", dataset.bytes()}};
+  auto files = nlohmann::ordered_json::array();
+  for (const auto& file : dataset.files) files.push_back({{"path", file.path}, {"rows", file.rows}, {"version", file.version}});
+  doc["files"] = files;
+  auto lineage = label::ReadLineage(args.root, args.dataset, snapshot.version);
+  if (lineage.ok()) doc["lineage"] = *lineage;
+  if (args.json) {
+    std::cout << doc.dump(1) << "\n";
+    return Status::OK();
+  }
+  fmt::print("{} at version {}: {} ({} rows, {} files)\n", dataset.name, snapshot.version, dataset.type,
+             dataset.rows(), dataset.files.size());
+  for (const auto& file : dataset.files) fmt::print("  {}  {} rows\n", file.path, file.rows);
+  if (lineage.ok()) {
+    fmt::print("lineage (commit {}):\n{}\n", (*lineage)["version"].get<int64_t>(), lineage->dump(2));
+  } else {
+    fmt::print("lineage: none recorded\n");
+  }
+  return Status::OK();
+}
+
+// `store log`: every commit, oldest first, with its operation, time and lineage.
+Status Log(const StoreArgs& args) {
+  ARROW_ASSIGN_OR_RAISE(auto store, Store::Open(args.root, /*create=*/false));
+  ARROW_ASSIGN_OR_RAISE(const int64_t latest, store::LatestVersion(store->paths()));
+  auto entries = nlohmann::ordered_json::array();
+  for (int64_t v = 1; v <= latest; ++v) {
+    ARROW_ASSIGN_OR_RAISE(auto snapshot, store->ReadSnapshot(v));
+    nlohmann::ordered_json entry = {{"version", v}, {"operation", snapshot.operation}, {"committed_at", snapshot.committed_at}};
+    for (const auto& [key, text] : snapshot.details) {
+      auto value = nlohmann::ordered_json::parse(text, nullptr, /*allow_exceptions=*/false);
+      entry[key] = value.is_discarded() ? nlohmann::ordered_json(text) : value;
+    }
+    if (args.json) {
+      entries.push_back(entry);
+      continue;
+    }
+    fmt::print("{:>6}  {}  {}", v, snapshot.committed_at, snapshot.operation);
+    if (entry.contains("lineage")) fmt::print("  {}", LineageLine(entry["lineage"]));
+    fmt::print("\n");
+  }
+  if (args.json) std::cout << entries.dump(1) << "\n";
+  if (!args.json && latest == 0) fmt::print("{}: no commits yet\n", args.root);
   return Status::OK();
 }
 
@@ -347,11 +420,16 @@ void AddStoreCommands(CLI::App& app, int* exit_code) {
 
   auto* info = cmd->add_subcommand("info", "Datasets, rows, files, symbols; or the latest timestamp of a symbol");
   info->add_option("store", args->root, "Store directory")->required();
-  info->add_option("--dataset", args->dataset, "With --symbol: print its latest timestamp");
+  info->add_option("--dataset", args->dataset, "Describe this dataset and its lineage; with --symbol: print its latest timestamp");
   info->add_option("--symbol", args->symbol, "With --dataset: print its latest timestamp");
   info->add_option("--version", args->version, "Describe this snapshot version");
   info->add_flag("--json", args->json, "Print JSON");
   info->callback(run(Info));
+
+  auto* log = cmd->add_subcommand("log", "List the commits, oldest first, with the lineage they recorded");
+  log->add_option("store", args->root, "Store directory")->required();
+  log->add_flag("--json", args->json, "Print JSON");
+  log->callback(run(Log));
 
   auto* compact = cmd->add_subcommand("compact", "Merge each partition's small files, one commit; rows unchanged");
   compact->add_option("store", args->root, "Store directory")->required();

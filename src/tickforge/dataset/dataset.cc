@@ -151,6 +151,16 @@ Result<std::map<std::string, std::string>> Discover(const std::filesystem::path&
   return found;
 }
 
+Result<std::map<std::string, std::string>> DiscoverFiles(const std::vector<std::string>& paths) {
+  std::map<std::string, std::string> found;
+  for (const auto& path : paths) {
+    auto symbol = SymbolOfFileName(std::filesystem::path(path).filename().string());
+    if (symbol) found[*std::move(symbol)] = path;
+  }
+  if (found.empty()) return Status::Invalid("no *", kFileSuffix, " files among ", paths.size(), " dataset files");
+  return found;
+}
+
 Result<std::shared_ptr<arrow::Table>> ReadBookRows(parquet::arrow::FileReader& reader, const std::string& path,
                                                    int64_t begin, int64_t end) {
   return ReadRowRange(reader, path, begin, end, dbn::BookColumnNames());

@@ -124,6 +124,11 @@ struct LabelMetadata {
 /// when `dir` is not a folder or holds no dataset.
 [[nodiscard]] Result<std::map<std::string, std::string>> Discover(const std::filesystem::path& dir);
 
+/// Return the datasets among `paths` (an explicit list, such as a store snapshot's files) as
+/// symbol -> path, by their file names; other names are skipped. An error when none is a
+/// dataset's.
+[[nodiscard]] Result<std::map<std::string, std::string>> DiscoverFiles(const std::vector<std::string>& paths);
+
 /// Read rows [begin, end) of the book columns (dbn::BookColumnNames) of the dataset at `path`,
 /// opened as `reader`, touching only the row groups that hold them.
 [[nodiscard]] Result<std::shared_ptr<arrow::Table>> ReadBookRows(parquet::arrow::FileReader& reader,

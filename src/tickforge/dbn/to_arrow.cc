@@ -6,6 +6,7 @@
 #include <arrow/builder.h>
 #include <arrow/type.h>
 #include <arrow/util/bit_util.h>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <map>
 
 namespace tickforge::dbn {
 namespace {
@@ -336,7 +338,7 @@ class DbnBatchReader : public arrow::RecordBatchReader {
         done_ = true;
         break;
       }
-      Accept(record);
+      ARROW_RETURN_NOT_OK(Accept(record));
     }
     if (builder_->rows() == 0) return Status::OK();
     ARROW_ASSIGN_OR_RAISE(*batch, builder_->Finish());
@@ -363,27 +365,53 @@ class DbnBatchReader : public arrow::RecordBatchReader {
                                  ": no schema in the metadata and no data records to infer one from");
         }
         if (!IsControlRecord(first->rtype) && LayoutOf(first->rtype) != nullptr) break;
-        Accept(first);
+        ARROW_RETURN_NOT_OK(Accept(first));
       }
       target_ = first->rtype == rtype::kOhlcvDeprecated ? rtype::kOhlcv1S : first->rtype;
+      inferred_ = true;
     }
     builder_ = std::make_unique<BatchBuilder>(*LayoutOf(target_), options_, metadata.ts_out, &symbols_);
-    if (first) Accept(first);
+    if (first) ARROW_RETURN_NOT_OK(Accept(first));
     return Status::OK();
   }
 
-  void Accept(const RecordHeader* record) {
+  Status Accept(const RecordHeader* record) {
     if (builder_ && Matches(target_, record->rtype)) {
       builder_->Append(record);
+      ++converted_;
     } else if (record->rtype == rtype::kSymbolMapping && options_.map_symbols) {
       symbols_.Insert(*reinterpret_cast<const SymbolMappingMsg*>(record));
+    } else if (builder_ && inferred_ && !IsControlRecord(record->rtype) && LayoutOf(record->rtype) != nullptr) {
+      return MixedSchemas(record->rtype);
     }
+    return Status::OK();
+  }
+
+  // A file of several record types read without a schema: converting the first type alone
+  // would drop the others silently, so count every type and ask for one.
+  Status MixedSchemas(uint8_t other) {
+    std::map<std::string, int64_t> counts;
+    counts[RTypeName(target_)] += converted_;
+    counts[RTypeName(other)] += 1;
+    while (true) {
+      ARROW_ASSIGN_OR_RAISE(const RecordHeader* record, decoder_->Next());
+      if (record == nullptr) break;
+      if (IsControlRecord(record->rtype) || LayoutOf(record->rtype) == nullptr) continue;
+      const uint8_t type = record->rtype == rtype::kOhlcvDeprecated ? rtype::kOhlcv1S : record->rtype;
+      counts[RTypeName(Matches(target_, record->rtype) ? target_ : type)] += 1;
+    }
+    std::string listed;
+    for (const auto& [name, count] : counts) listed += fmt::format("{}{}: {} records", listed.empty() ? "" : ", ", name, count);
+    return Status::Invalid(decoder_->path(), ": the file mixes record types (", listed,
+                           ") and names no schema; read one type by naming its schema (schema=...)");
   }
 
   std::unique_ptr<Decoder> decoder_;
   ArrowOptions options_;
   SymbolMap symbols_;
   uint8_t target_ = 0;
+  bool inferred_ = false;  // no schema given or in the metadata: the first record's type
+  int64_t converted_ = 0;
   std::unique_ptr<BatchBuilder> builder_;
   bool done_ = false;
 };

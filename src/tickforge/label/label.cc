@@ -4,8 +4,13 @@
 #include "tickforge/label/label.h"
 
 #include <fmt/format.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdlib>
+
+#include <atomic>
 #include <chrono>
 #include <set>
 
@@ -144,9 +149,43 @@ Status WriteJson(const std::filesystem::path& path, const nlohmann::ordered_json
   return file->Commit();
 }
 
-std::filesystem::path ScratchDir(const std::filesystem::path& near) {
-  static int counter = 0;
-  return near / fmt::format("_tickforge-label-{}-{}", ::getpid(), counter++);
+constexpr std::string_view kScratchPrefix = "_tickforge-label-";
+
+// Return whether process `pid` is gone (so what it named after itself is left over).
+bool ProcessGone(long pid) { return pid <= 0 || (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH); }
+
+// Remove what processes no longer running left beside `near` (killed runs): scratch folders
+// and the hidden temporary files of outputs they were writing (AtomicFile's ".NAME.tmp-PID-N").
+void RemoveStaleScratch(const std::filesystem::path& near) {
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator(near, ec); !ec && it != std::filesystem::directory_iterator();
+       it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    long pid = 0;
+    if (name.starts_with(kScratchPrefix)) {
+      pid = std::strtol(name.c_str() + kScratchPrefix.size(), nullptr, 10);
+    } else if (const auto tmp = name.rfind(".tmp-"); name.starts_with(".") && tmp != std::string::npos) {
+      pid = std::strtol(name.c_str() + tmp + 5, nullptr, 10);
+    } else {
+      continue;
+    }
+    if (ProcessGone(pid)) {
+      std::error_code ignored;
+      std::filesystem::remove_all(it->path(), ignored);
+    }
+  }
+}
+
+std::filesystem::path ScratchDir(const std::filesystem::path& near) { return ScratchDirNear(near); }
+
+// The build's scratch folder inside `out_dir`: `_intermediate` when kept (the previous one
+// replaced), else one per process, so a run killed before it could remove its own leaves a
+// folder the next run into `out_dir` removes.
+std::filesystem::path IntermediateDir(const std::filesystem::path& out_dir, bool keep) {
+  std::error_code ec;
+  std::filesystem::remove_all(out_dir / "_intermediate", ec);
+  RemoveStaleScratch(out_dir);
+  return keep ? out_dir / "_intermediate" : ScratchDir(out_dir);
 }
 
 // Thresholds decide how movements and classes are computed; a config that says otherwise is
@@ -182,45 +221,70 @@ Result<LabelConfig> ConfigForBuild(const nlohmann::ordered_json& thresholds, con
 }  // namespace
 
 
-Result<nlohmann::ordered_json> Fit(const std::vector<std::string>& inputs, const LabelConfig& config,
-                                   const std::filesystem::path& thresholds_path, const BuildOptions& options) {
+Result<nlohmann::ordered_json> FitInputs(const std::vector<InputFile>& files, const LabelConfig& config,
+                                         const std::filesystem::path& thresholds_path, const BuildOptions& options) {
   ARROW_RETURN_NOT_OK(config.Validate());
-  ARROW_ASSIGN_OR_RAISE(auto files, ListInputs(inputs));
   // Every file is split, not only the fit files: the seeded draws number symbols over all inputs.
+  // The fit reads only the columns labeling needs: no book beyond the best prices.
   LabelConfig scratch = config;
   scratch.keep_intermediate = false;
   const auto parent = thresholds_path.has_parent_path() ? thresholds_path.parent_path() : ".";
-  ARROW_ASSIGN_OR_RAISE(auto ws, Split(files, scratch, ScratchDir(parent), options));
+  ARROW_ASSIGN_OR_RAISE(auto ws, Split(files, scratch, ScratchDir(parent), options, internal::LabelColumns()));
   ARROW_ASSIGN_OR_RAISE(auto doc, FitOn(*ws, config));
   ARROW_RETURN_NOT_OK(WriteJson(thresholds_path, doc));
   return doc;
 }
 
-Result<nlohmann::ordered_json> Build(const std::vector<std::string>& inputs, const nlohmann::ordered_json& thresholds,
-                                     const LabelConfig& given, const std::filesystem::path& out_dir,
-                                     const BuildOptions& options) {
+Result<nlohmann::ordered_json> BuildInputs(const std::vector<InputFile>& files, const nlohmann::ordered_json& thresholds,
+                                           const LabelConfig& given, const std::filesystem::path& out_dir,
+                                           const BuildOptions& options) {
   const auto start = Clock::now();
   ARROW_ASSIGN_OR_RAISE(auto config, ConfigForBuild(thresholds, given));
   ARROW_RETURN_NOT_OK(config.Validate());
-  ARROW_ASSIGN_OR_RAISE(auto files, ListInputs(inputs));
-  ARROW_ASSIGN_OR_RAISE(auto ws, Split(files, config, out_dir / "_intermediate", options));
+  ARROW_ASSIGN_OR_RAISE(auto ws, Split(files, config, IntermediateDir(out_dir, config.keep_intermediate), options));
   ARROW_ASSIGN_OR_RAISE(auto report, BuildOn(*ws, thresholds, config, out_dir, start));
   ARROW_RETURN_NOT_OK(WriteJson(out_dir / "build_report.json", report));
   return report;
 }
 
-Result<nlohmann::ordered_json> Run(const std::vector<std::string>& inputs, const LabelConfig& config,
-                                   const std::filesystem::path& out_dir, const BuildOptions& options) {
+Result<nlohmann::ordered_json> RunInputs(const std::vector<InputFile>& files, const LabelConfig& config,
+                                         const std::filesystem::path& out_dir, const BuildOptions& options) {
   const auto start = Clock::now();
   ARROW_RETURN_NOT_OK(config.Validate());
-  ARROW_ASSIGN_OR_RAISE(auto files, ListInputs(inputs));
-  ARROW_ASSIGN_OR_RAISE(auto ws, Split(files, config, out_dir / "_intermediate", options));
+  ARROW_ASSIGN_OR_RAISE(auto ws, Split(files, config, IntermediateDir(out_dir, config.keep_intermediate), options));
   ARROW_ASSIGN_OR_RAISE(auto thresholds, FitOn(*ws, config));
   ARROW_RETURN_NOT_OK(WriteJson(out_dir / "thresholds.json", thresholds));
   ARROW_ASSIGN_OR_RAISE(auto report, BuildOn(*ws, thresholds, config, out_dir, start));
   report["thresholds"] = "thresholds.json";
   ARROW_RETURN_NOT_OK(WriteJson(out_dir / "build_report.json", report));
   return report;
+}
+
+Result<nlohmann::ordered_json> Fit(const std::vector<std::string>& inputs, const LabelConfig& config,
+                                   const std::filesystem::path& thresholds_path, const BuildOptions& options) {
+  ARROW_RETURN_NOT_OK(config.Validate());
+  ARROW_ASSIGN_OR_RAISE(auto files, ListInputs(inputs));
+  return FitInputs(files, config, thresholds_path, options);
+}
+
+Result<nlohmann::ordered_json> Build(const std::vector<std::string>& inputs, const nlohmann::ordered_json& thresholds,
+                                     const LabelConfig& given, const std::filesystem::path& out_dir,
+                                     const BuildOptions& options) {
+  ARROW_ASSIGN_OR_RAISE(auto files, ListInputs(inputs));
+  return BuildInputs(files, thresholds, given, out_dir, options);
+}
+
+Result<nlohmann::ordered_json> Run(const std::vector<std::string>& inputs, const LabelConfig& config,
+                                   const std::filesystem::path& out_dir, const BuildOptions& options) {
+  ARROW_RETURN_NOT_OK(config.Validate());
+  ARROW_ASSIGN_OR_RAISE(auto files, ListInputs(inputs));
+  return RunInputs(files, config, out_dir, options);
+}
+
+std::filesystem::path ScratchDirNear(const std::filesystem::path& near) {
+  static std::atomic<int> counter{0};
+  RemoveStaleScratch(near);
+  return near / fmt::format("{}{}-{}", kScratchPrefix, ::getpid(), counter++);
 }
 
 std::string Summarize(const nlohmann::ordered_json& report) {

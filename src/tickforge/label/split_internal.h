@@ -25,6 +25,10 @@ namespace tickforge::label::internal {
 inline const std::string& kBestBid = dbn::BookColumnName(dbn::BookField::kBidPx, 0);
 inline const std::string& kBestAsk = dbn::BookColumnName(dbn::BookField::kAskPx, 0);
 
+/// The scratch parts' extra column: each row's position in its input, so parts of one input
+/// merge back into the input's order where their keys tie. Readers of the series never see it.
+inline constexpr char kRowColumn[] = "_tickforge_row";
+
 /// A row's place in a symbol's series (ties after these: file index, then position in file).
 struct Key {
   int64_t ts_event;
@@ -32,7 +36,8 @@ struct Key {
   auto operator<=>(const Key&) const = default;
 };
 
-/// One symbol's valid rows of one file, sorted, in a scratch Arrow IPC file.
+/// Sorted valid rows of one symbol from one file, in a scratch Arrow IPC file: a file's rows of
+/// a symbol make one part, or several where they arrive out of key order (each part sorted).
 struct Part {
   int file;
   std::filesystem::path path;
@@ -48,7 +53,7 @@ struct SymbolInfo {
   int64_t valid = 0;
   int64_t first_ts = std::numeric_limits<int64_t>::max();
   int64_t last_ts = std::numeric_limits<int64_t>::min();
-  std::vector<Part> parts;  // in file order
+  std::vector<Part> parts;  // in file order; a file's parts in the order Split made them
 
   /// Return the symbol's valid rows in the files before `files`.
   int64_t ValidIn(int files) const {
@@ -93,12 +98,18 @@ const ArrayType& Column(const arrow::RecordBatch& batch, const std::string& name
 /// mid inside [min_price, max_price] where the config bounds it, compared in fixed point.
 [[nodiscard]] bool IsValidRow(int64_t bid, int64_t ask, const LabelConfig& config);
 
-/// Split `files` (from ListInputs) into scratch parts under `dir` (created). A file that fails
-/// is an error, or with options.skip_bad_files is recorded, leaves no parts, and takes no
-/// place in the file order.
+/// Split `files` (from ListInputs) into scratch parts under `dir` (created), reading each in
+/// batches of `columns` (all MBP-10 columns when empty; the columns labeling needs are always
+/// read), so memory does not grow with the size of a file. A file that fails is an error, or
+/// with options.skip_bad_files is recorded, leaves no parts, and takes no place in the file
+/// order.
 [[nodiscard]] Result<std::unique_ptr<Workspace>> Split(const std::vector<InputFile>& files,
                                                        const LabelConfig& config,
                                                        const std::filesystem::path& dir,
-                                                       const BuildOptions& options);
+                                                       const BuildOptions& options,
+                                                       const std::vector<std::string>& columns = {});
+
+/// The columns labeling itself reads: what orders, groups and validates rows and the mid.
+[[nodiscard]] const std::vector<std::string>& LabelColumns();
 
 }  // namespace tickforge::label::internal

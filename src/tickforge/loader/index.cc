@@ -98,7 +98,8 @@ RowBounds SplitBounds(std::string_view split, int64_t rows, int64_t window_rows,
 }
 
 Result<SampleIndex> BuildIndex(const LoaderOptions& options) {
-  ARROW_ASSIGN_OR_RAISE(auto found, dataset::Discover(options.parquet_dir));
+  ARROW_ASSIGN_OR_RAISE(auto found, options.dataset_files.empty() ? dataset::Discover(options.parquet_dir)
+                                                                   : dataset::DiscoverFiles(options.dataset_files));
   ARROW_ASSIGN_OR_RAISE(auto chosen, Choose(found, options.symbols, options.parquet_dir));
   SampleIndex index;
   index.all_ranks = options.sampling == Sampling::kNatural;

@@ -45,6 +45,8 @@ enum class Strictness {
 
 struct LoaderOptions {
   std::string parquet_dir;
+  /// The labeled dataset files to read instead of parquet_dir's (a store snapshot's, listed).
+  std::vector<std::string> dataset_files;
   int64_t batch_size = 32;
   features::ImageOptions image;
   bool shuffle = true;

@@ -17,6 +17,8 @@ const config::Table<LoaderConfig>& LoaderConfigTable() {
       return [member](LoaderConfig& c) -> auto& { return c.engine.*member; };
     };
     t->Field("parquet_dir", engine(&LoaderOptions::parquet_dir), "folder of labeled datasets")
+        .Field("dataset_files", engine(&LoaderOptions::dataset_files),
+               "labeled dataset files to read instead of parquet_dir's (a store snapshot's)")
         .Field("batch_size", engine(&LoaderOptions::batch_size), "samples per batch")
         .Include(features::ImageOptionsTable(), [](LoaderConfig& c) -> auto& { return c.engine.image; })
         .Custom(

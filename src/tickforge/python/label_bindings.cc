@@ -11,9 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "tickforge/label/commit.h"
 #include "tickforge/label/config.h"
 #include "tickforge/label/label.h"
 #include "tickforge/label/movement.h"
+#include "tickforge/label/source.h"
 #include "tickforge/python/bindings.h"
 #include "tickforge/python/errors.h"
 
@@ -53,6 +55,50 @@ std::string LabelRun(const std::vector<std::string>& inputs, const std::string& 
   return Unwrap(label::Run(inputs, config, out_dir, {skip_bad_files})).dump();
 }
 
+// Fit, build or run with a store snapshot as the input and/or a store commit as the output.
+// `request` (JSON): inputs (raw files) or store, dataset, version, symbols, start, end; out (a
+// folder; for fit the thresholds.json path) or into + name; thresholds (build only).
+std::string LabelStore(const std::string& verb, const std::string& request_text, std::optional<std::string> config_file,
+                       const std::string& overrides, bool skip_bad_files) {
+  auto config = LabelConfigFrom(config_file, overrides);
+  const auto request = nlohmann::ordered_json::parse(request_text);
+  nb::gil_scoped_release release;
+  std::vector<label::InputFile> files;
+  nlohmann::ordered_json source;
+  const bool into = request.contains("into");
+  if (request.contains("store")) {
+    label::StoreSelection selection;
+    selection.root = request.at("store").get<std::string>();
+    selection.dataset = request.value("dataset", selection.dataset);
+    if (request.contains("version")) selection.version = request.at("version").get<int64_t>();
+    selection.symbols = request.value("symbols", std::vector<std::string>{});
+    selection.start = request.value("start", std::string());
+    selection.end = request.value("end", std::string());
+    auto resolved = Unwrap(label::ListStoreInputs(selection));
+    files = std::move(resolved.files);
+    source = std::move(resolved.lineage);
+  } else {
+    files = Unwrap(label::ListInputs(request.at("inputs").get<std::vector<std::string>>()));
+    if (into) source = Unwrap(label::RawLineage(files));
+  }
+  const label::BuildOptions options{skip_bad_files};
+  if (verb == "fit") return Unwrap(label::FitInputs(files, config, request.at("out").get<std::string>(), options)).dump();
+  std::optional<nlohmann::ordered_json> thresholds;
+  if (verb == "build") thresholds = request.at("thresholds");
+  if (into) {
+    auto result = Unwrap(label::LabelIntoStore(files, thresholds ? &*thresholds : nullptr, config,
+                                               {request.at("into").get<std::string>(), request.at("name").get<std::string>()},
+                                               source, options));
+    auto doc = result.report;
+    doc["committed"] = {{"dataset", result.dataset}, {"version", result.version}, {"lineage", result.lineage}};
+    return doc.dump();
+  }
+  const std::string out = request.at("out").get<std::string>();
+  return Unwrap(thresholds ? label::BuildInputs(files, *thresholds, config, out, options)
+                           : label::RunInputs(files, config, out, options))
+      .dump();
+}
+
 // Movements and labels of one series held in memory (DESIGN.md §3.2-3.3), the kernel label
 // build runs per symbol: movement NaN and label -1 where undefined.
 nb::tuple ComputeLabels(nb::ndarray<const int64_t, nb::ndim<1>, nb::c_contig> bid,
@@ -81,6 +127,7 @@ void BindLabel(nb::module_& m) {
   m.def("label_fit", &LabelFit);
   m.def("label_build", &LabelBuild);
   m.def("label_run", &LabelRun);
+  m.def("label_store", &LabelStore);
   m.def("compute_labels", &ComputeLabels);
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "tickforge/label/commit.h"
 #include "tickforge/python/arrow_stream.h"
 #include "tickforge/python/bindings.h"
 #include "tickforge/python/errors.h"
@@ -201,6 +202,17 @@ void BindStore(nb::module_& m) {
           nb::gil_scoped_release release;
           return Unwrap(store::AppendSyntheticListing(root, options));
         });
+  // A labeled dataset's files at one committed version, and the lineage of its commit (JSON).
+  m.def("labeled_snapshot", [](const std::string& root, const std::string& dataset, std::optional<int64_t> version) {
+    label::LabeledSnapshot snapshot;
+    {
+      nb::gil_scoped_release release;
+      snapshot = Unwrap(label::ResolveLabeled(root, dataset, version));
+    }
+    nlohmann::ordered_json doc = {{"version", snapshot.version}, {"files", snapshot.files}};
+    doc["lineage"] = snapshot.lineage ? *snapshot.lineage : nlohmann::ordered_json();
+    return doc.dump();
+  });
 }
 
 }  // namespace tickforge::python
