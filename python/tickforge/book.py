@@ -1,5 +1,11 @@
-"""Order books rebuilt from Databento MBO files into MBP-10 rows: streamed, read whole, built
-into Parquet files, or replayed for their counts (the semantics: src/tickforge/book/mbo.h).
+"""Order books rebuilt from Databento MBO files, or from LOBSTER message and orderbook files,
+into MBP-10 rows: streamed, read whole, built into Parquet files, or replayed for their counts
+(the semantics: src/tickforge/book/mbo.h and src/tickforge/book/lobster.h; docs/books.md).
+
+A path named as a LOBSTER message file (``TICKER_YYYY-MM-DD_START_END_message_N.csv`` or
+``message.csv``) is read with its orderbook file (found beside it, or ``orderbook=``): one row per
+message, the book after it. ``date=`` gives the day when the name states none, ``symbol=`` the
+symbol.
 
 Rows have the columns ``read_dbn(price_type="fixed")`` gives an MBP-10 file: one row after
 each event (each record with F_LAST), prices in 1e-9 fixed point. Options left out take the
@@ -20,8 +26,9 @@ from ._streams import _translate_errors
 PathLike = str | os.PathLike
 
 
-def _options(levels: int | None, strict: bool | None, batch_rows: int | None) -> str:
-    given = dict(levels=levels, strict=strict, batch_rows=batch_rows)
+def _options(levels: int | None, strict: bool | None, batch_rows: int | None, **lobster) -> str:
+    given = dict(levels=levels, strict=strict, batch_rows=batch_rows, **lobster)
+    given = {k: os.fspath(v) if k == "orderbook" and v is not None else v for k, v in given.items()}
     return json.dumps({k: v for k, v in given.items() if v is not None})
 
 
@@ -31,11 +38,16 @@ def open_book(
     levels: int | None = None,
     strict: bool | None = None,
     batch_rows: int | None = None,
+    date: str | None = None,
+    symbol: str | None = None,
+    orderbook: PathLike | None = None,
 ) -> pa.RecordBatchReader:
-    """Stream the book rows of an MBO DBN file (raw or zstd) as record batches, without a
-    copy. ``strict`` raises TickforgeError at the first anomaly (an unknown order id, a level
-    going negative, a sequence going backwards), naming the file and the record."""
-    capsule = _tickforge.open_book(os.fspath(path), _options(levels, strict, batch_rows))
+    """Stream the book rows of an MBO DBN file (raw or zstd) or a LOBSTER message file as
+    record batches, without a copy. ``strict`` raises TickforgeError at the first anomaly (an
+    unknown order id, a level going negative, a sequence going backwards, a LOBSTER message
+    disagreeing with its orderbook row), naming the file and the record or line."""
+    options = _options(levels, strict, batch_rows, date=date, symbol=symbol, orderbook=orderbook)
+    capsule = _tickforge.open_book(os.fspath(path), options)
     reader = pa.RecordBatchReader._import_from_c_capsule(capsule)
     return pa.RecordBatchReader.from_batches(reader.schema, _translate_errors(reader))
 
@@ -52,16 +64,20 @@ def build_books(
     levels: int | None = None,
     strict: bool | None = None,
     batch_rows: int | None = None,
+    date: str | None = None,
+    symbol: str | None = None,
+    orderbook: PathLike | None = None,
     compression: str = "zstd",
     row_group_rows: int = 1 << 17,
 ) -> list[dict]:
-    """Rebuild each MBO file's books into ``out_dir/<name>.mbp-10.parquet`` (written
-    atomically); return one summary per file: messages, events, rows, books, crossed, trailing
-    and the anomalies by kind."""
+    """Rebuild each MBO or LOBSTER file's books into ``out_dir/<name>.mbp-10.parquet`` (written
+    atomically); return one summary per file: messages, events, rows, books, crossed, trailing,
+    halts (LOBSTER) and the anomalies by kind."""
     paths = [os.fspath(inputs)] if isinstance(inputs, (str, os.PathLike)) else [os.fspath(p) for p in inputs]
     return json.loads(
-        _tickforge.build_books(paths, os.fspath(out_dir), _options(levels, strict, batch_rows), compression,
-                               row_group_rows)
+        _tickforge.build_books(paths, os.fspath(out_dir),
+                               _options(levels, strict, batch_rows, date=date, symbol=symbol, orderbook=orderbook),
+                               compression, row_group_rows)
     )
 
 

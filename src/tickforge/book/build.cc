@@ -4,6 +4,7 @@
 #include <arrow/util/key_value_metadata.h>
 #include <fmt/format.h>
 
+#include "tickforge/book/lobster.h"
 #include "tickforge/dbn/to_arrow.h"
 #include "tickforge/util/prefetch.h"
 
@@ -16,8 +17,48 @@ std::string BookParquetNameFor(const std::filesystem::path& input, int levels) {
   return fmt::format("{}.mbp-{}.parquet", name, levels);
 }
 
+std::string BookParquetNameFor(const std::filesystem::path& input, const BookOptions& options) {
+  if (IsLobsterMessageFile(input)) return LobsterParquetNameFor(input, options);
+  return BookParquetNameFor(input, options.levels);
+}
+
+Result<std::shared_ptr<arrow::RecordBatchReader>> OpenBookReader(const std::string& input, const BookOptions& options) {
+  if (IsLobsterMessageFile(input)) return LobsterBookReader::Open(input, options);
+  return MboBookReader::Open(input, options);
+}
+
+namespace {
+
+// A LOBSTER pair's rows into one Parquet file; the schema keeps the metadata the rows are
+// described by, as for MBO input.
+Result<BookStats> BuildLobsterBookFile(const std::string& input, const std::filesystem::path& output,
+                                       const BuildOptions& options) {
+  ARROW_ASSIGN_OR_RAISE(auto reader, LobsterBookReader::Open(input, options.book));
+  const nlohmann::ordered_json build = {
+      {"source", std::filesystem::path(input).filename().string()},
+      {"source_orderbook", std::filesystem::path(reader->files().orderbook).filename().string()},
+      {"source_schema", "lobster"},
+      {"options", BookOptionsTable().ToJson(options.book)},
+  };
+  auto schema = reader->schema()->WithMetadata(arrow::KeyValueMetadata::Make(
+      {"dbn.metadata", "tickforge.book"}, {dbn::MetadataToJson(reader->metadata()), build.dump()}));
+  ARROW_ASSIGN_OR_RAISE(auto file, ParquetFile::Create(output, schema, options.parquet));
+  while (true) {
+    ARROW_ASSIGN_OR_RAISE(auto batch, reader->Next());
+    if (!batch) break;
+    ARROW_RETURN_NOT_OK(file->Write(*batch));
+  }
+  BookStats stats = reader->stats();
+  stats.output = output.string();
+  ARROW_ASSIGN_OR_RAISE(stats.output_bytes, file->Close());
+  return stats;
+}
+
+}  // namespace
+
 Result<BookStats> BuildBookFile(const std::string& input, const std::filesystem::path& output,
                                 const BuildOptions& options, const dbn::ProgressFn& progress) {
+  if (IsLobsterMessageFile(input)) return BuildLobsterBookFile(input, output, options);
   ARROW_ASSIGN_OR_RAISE(auto reader, MboBookReader::Open(input, options.book));
   dbn::Metadata metadata = reader->metadata();
   metadata.schema = options.book.levels == 1 ? dbn::Schema::kMbp1 : dbn::Schema::kMbp10;

@@ -8,7 +8,10 @@ const config::Table<BookOptions>& BookOptionsTable() {
     using O = BookOptions;
     t->Field("levels", &O::levels, "levels per side in each row (10: MBP-10)")
         .Field("strict", &O::strict, "fail on the first anomaly instead of counting it")
-        .Field("batch_rows", &O::batch_rows, "rows per record batch");
+        .Field("batch_rows", &O::batch_rows, "rows per record batch")
+        .Field("date", &O::date, "LOBSTER: the trading day when the file name states none")
+        .Field("symbol", &O::symbol, "LOBSTER: the symbol (default: the file name's ticker)")
+        .Field("orderbook", &O::orderbook, "LOBSTER: the orderbook file (default: found beside the message file)");
     return t;
   }();
   return *table;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "tickforge/dbn/schema.h"
 #include "tickforge/util/config.h"
@@ -16,9 +17,15 @@ struct BookOptions {
   bool strict = false;
   /// Rows per record batch.
   int64_t batch_rows = 1 << 16;
+  /// LOBSTER input: the trading day ("YYYY-MM-DD") when the file name states none (message.csv).
+  std::string date;
+  /// LOBSTER input: the symbol; "" takes the ticker of the file name (message.csv: its folder's name).
+  std::string symbol;
+  /// LOBSTER input: the orderbook file; "" finds it beside the message file by LOBSTER's naming.
+  std::string orderbook;
 };
 
-/// Return the keys of a book build: levels, strict, batch_rows.
+/// Return the keys of a book build: levels, strict, batch_rows, date, symbol, orderbook.
 [[nodiscard]] const config::Table<BookOptions>& BookOptionsTable();
 
 }  // namespace tickforge::book

@@ -37,10 +37,13 @@ std::string FormatAnomalies(const book::AnomalyCounts& anomalies) {
 }
 
 Status Build(BookArgs& args) {
+  if (!args.options.book.orderbook.empty() && args.files.size() != 1) {
+    return Status::Invalid("--orderbook names the orderbook file of one message file; ", args.files.size(), " given");
+  }
   ARROW_ASSIGN_OR_RAISE(args.options.parquet.compression, ParquetCompression(args.compression));
   const auto& files = args.files;
   for (size_t i = 0; i < files.size(); ++i) {
-    const auto output = std::filesystem::path(args.out_dir) / book::BookParquetNameFor(files[i], args.options.book.levels);
+    const auto output = std::filesystem::path(args.out_dir) / book::BookParquetNameFor(files[i], args.options.book);
     const auto start = std::chrono::steady_clock::now();
     Result<book::BookStats> stats;
     {
@@ -49,10 +52,10 @@ Status Build(BookArgs& args) {
     }
     ARROW_RETURN_NOT_OK(stats.status());
     const double seconds = SecondsSince(start);
-    fmt::print("{} -> {}: {} messages, {} events, {} rows, {} books, {} crossed, {} trailing, anomalies: {}; "
+    fmt::print("{} -> {}: {} messages, {} events, {} rows, {} books, {} crossed, {} trailing, {}anomalies: {}; "
                "{} -> {} in {:.2f} s ({:.1f} M messages/s)\n",
                files[i], stats->output, stats->messages, stats->events, stats->rows, stats->books, stats->crossed,
-               stats->trailing, FormatAnomalies(stats->anomalies), FormatBytes(static_cast<double>(stats->input_bytes)),
+               stats->trailing, stats->halts > 0 ? fmt::format("{} halts, ", stats->halts) : "", FormatAnomalies(stats->anomalies), FormatBytes(static_cast<double>(stats->input_bytes)),
                FormatBytes(static_cast<double>(stats->output_bytes)), seconds,
                seconds > 0 ? static_cast<double>(stats->messages) / seconds / 1e6 : 0.0);
   }
@@ -68,8 +71,10 @@ void AddBookCommands(CLI::App& app, int* exit_code) {
   auto args = std::make_shared<BookArgs>();
   auto& options = args->options;
   auto* build = book_cmd->add_subcommand(
-      "build", "Rebuild the books of Databento MBO files: one row per event (F_LAST), one Parquet file per input");
-  build->add_option("files", args->files, "MBO DBN files (.dbn or .dbn.zst)")->required()->check(CLI::ExistingFile);
+      "build",
+      "Rebuild the books of Databento MBO files (one row per event, F_LAST) or LOBSTER message files (one row per "
+      "message, with the orderbook file beside it): one Parquet file per input");
+  build->add_option("files", args->files, "MBO DBN files (.dbn or .dbn.zst) or LOBSTER message files (.csv)")->required()->check(CLI::ExistingFile);
   build->add_option("--out", args->out_dir, "Output directory")->required();
   build->add_option("--levels", options.book.levels, "Levels per side in each row (10: MBP-10)")
       ->check(CLI::Range(1, book::kMaxLevels))
@@ -77,6 +82,11 @@ void AddBookCommands(CLI::App& app, int* exit_code) {
   build->add_flag("--strict", options.book.strict,
                   "Fail on the first anomaly (unknown order id, negative level, sequence backwards), naming the "
                   "file and the record");
+  build->add_option("--date", options.book.date, "LOBSTER: the trading day (YYYY-MM-DD) when the name states none");
+  build->add_option("--symbol", options.book.symbol, "LOBSTER: the symbol (default: the file name's ticker)");
+  build->add_option("--orderbook", options.book.orderbook,
+                    "LOBSTER: the orderbook file of the one message file given (default: found beside it)")
+      ->check(CLI::ExistingFile);
   build->add_option("--compression", args->compression, "Parquet codec")
       ->check(CLI::IsMember({"zstd", "snappy", "lz4", "gzip", "brotli", "none"}))
       ->capture_default_str();

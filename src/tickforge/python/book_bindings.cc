@@ -1,4 +1,4 @@
-// Order books from Python: MBO files streamed as book rows, built into Parquet files, or
+// Order books from Python: MBO and LOBSTER files streamed as book rows, built into Parquet files, or
 // replayed for their counts alone.
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/string.h>
@@ -33,7 +33,7 @@ nb::capsule OpenBook(const std::string& path, const std::string& options_json) {
   std::shared_ptr<arrow::RecordBatchReader> reader;
   {
     nb::gil_scoped_release release;
-    reader = Unwrap(book::MboBookReader::Open(path, options));
+    reader = Unwrap(book::OpenBookReader(path, options));
   }
   return ExportReader(std::move(reader));
 }
@@ -47,7 +47,7 @@ std::string BuildBooks(const std::vector<std::string>& inputs, const std::string
   nb::gil_scoped_release release;
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (const auto& input : inputs) {
-    const auto output = std::filesystem::path(out_dir) / book::BookParquetNameFor(input, options.book.levels);
+    const auto output = std::filesystem::path(out_dir) / book::BookParquetNameFor(input, options.book);
     out.push_back(Unwrap(book::BuildBookFile(input, output, options)).ToJson());
   }
   return out.dump();
