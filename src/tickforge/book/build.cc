@@ -39,6 +39,7 @@ Result<BookStats> BuildLobsterBookFile(const std::string& input, const std::file
       {"source_orderbook", std::filesystem::path(reader->files().orderbook).filename().string()},
       {"source_schema", "lobster"},
       {"options", BookOptionsTable().ToJson(options.book)},
+      {"lobster_options", LobsterOptionsTable().ToJson(options.book.lobster)},
   };
   auto schema = reader->schema()->WithMetadata(arrow::KeyValueMetadata::Make(
       {"dbn.metadata", "tickforge.book"}, {dbn::MetadataToJson(reader->metadata()), build.dump()}));

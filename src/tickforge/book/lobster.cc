@@ -207,7 +207,7 @@ std::string LobsterParquetNameFor(const std::filesystem::path& message, const Bo
     return fmt::format("{}_{}_{}_{}.mbp-{}.parquet", match[1].str(), match[2].str(), match[3].str(), match[4].str(),
                        options.levels);
   }
-  const std::string symbol = options.symbol.empty() ? message.parent_path().filename().string() : options.symbol;
+  const std::string symbol = options.lobster.symbol.empty() ? message.parent_path().filename().string() : options.lobster.symbol;
   return fmt::format("{}{}message.mbp-{}.parquet", symbol, symbol.empty() ? "" : "_", options.levels);
 }
 
@@ -215,16 +215,16 @@ std::string LobsterParquetNameFor(const std::filesystem::path& message, const Bo
 class LobsterReplay {
  public:
   static Result<std::unique_ptr<LobsterReplay>> Start(const std::string& message, const BookOptions& options) {
-    ARROW_ASSIGN_OR_RAISE(auto files, FindLobsterFiles(message, options.orderbook));
-    if (!options.date.empty()) {
-      auto date = ParseIsoDate(options.date);
+    ARROW_ASSIGN_OR_RAISE(auto files, FindLobsterFiles(message, options.lobster.orderbook));
+    if (!options.lobster.date.empty()) {
+      auto date = ParseIsoDate(options.lobster.date);
       if (!date.ok()) return Status::Invalid("book option date: ", date.status().message());
       files.date = *date;
     }
     if (files.date == 0) {
       return Status::Invalid(message, ": the file name states no date; give it (option date, --date YYYY-MM-DD)");
     }
-    if (!options.symbol.empty()) files.ticker = options.symbol;
+    if (!options.lobster.symbol.empty()) files.ticker = options.lobster.symbol;
     if (files.ticker.empty()) files.ticker = std::filesystem::path(message).parent_path().filename().string();
     if (files.ticker.empty()) files.ticker = "LOBSTER";
     ARROW_ASSIGN_OR_RAISE(auto messages, LineReader::Open(files.message));

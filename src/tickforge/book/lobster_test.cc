@@ -86,7 +86,7 @@ TEST(LobsterNameTest, FindsTheOrderbookFileByLobsterNaming) {
   EXPECT_EQ(LobsterParquetNameFor("/d/AAPL_2012-06-21_34200000_57600000_message_10.csv", options),
             "AAPL_2012-06-21_34200000_57600000.mbp-10.parquet");
   EXPECT_EQ(LobsterParquetNameFor("/d/Amazon/message.csv", options), "Amazon_message.mbp-10.parquet");
-  options.symbol = "AMZN";
+  options.lobster.symbol = "AMZN";
   options.levels = 1;
   EXPECT_EQ(LobsterParquetNameFor("/d/Amazon/message.csv", options), "AMZN_message.mbp-1.parquet");
   EXPECT_EQ(BookParquetNameFor("/d/Amazon/message.csv", options), "AMZN_message.mbp-1.parquet");
@@ -201,8 +201,8 @@ TEST_F(LobsterTest, MessageCsvNeedsADate) {
   ASSERT_FALSE(failed.ok());
   EXPECT_NE(failed.status().message().find("date"), std::string::npos);
   BookOptions options;
-  options.date = "2012-06-21";
-  options.symbol = "XYZ";
+  options.lobster.date = "2012-06-21";
+  options.lobster.symbol = "XYZ";
   ASSERT_OK_AND_ASSIGN(auto reader, LobsterBookReader::Open(message, options));
   ASSERT_OK_AND_ASSIGN(auto table, reader->ToTable());
   EXPECT_EQ(Column(*table, "ts_recv").front(), kDay + 34200'500'000'000);

@@ -8,10 +8,19 @@ const config::Table<BookOptions>& BookOptionsTable() {
     using O = BookOptions;
     t->Field("levels", &O::levels, "levels per side in each row (10: MBP-10)")
         .Field("strict", &O::strict, "fail on the first anomaly instead of counting it")
-        .Field("batch_rows", &O::batch_rows, "rows per record batch")
-        .Field("date", &O::date, "LOBSTER: the trading day when the file name states none")
-        .Field("symbol", &O::symbol, "LOBSTER: the symbol (default: the file name's ticker)")
-        .Field("orderbook", &O::orderbook, "LOBSTER: the orderbook file (default: found beside the message file)");
+        .Field("batch_rows", &O::batch_rows, "rows per record batch");
+    return t;
+  }();
+  return *table;
+}
+
+const config::Table<LobsterOptions>& LobsterOptionsTable() {
+  static const auto* table = [] {
+    auto* t = new config::Table<LobsterOptions>();
+    using O = LobsterOptions;
+    t->Field("date", &O::date, "the trading day (YYYY-MM-DD) when the file name states none")
+        .Field("symbol", &O::symbol, "the symbol (default: the file name's ticker)")
+        .Field("orderbook", &O::orderbook, "the orderbook file (default: found beside the message file)");
     return t;
   }();
   return *table;

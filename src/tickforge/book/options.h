@@ -10,6 +10,17 @@
 
 namespace tickforge::book {
 
+/// What a LOBSTER input needs besides the book options (book/lobster.h): keys of their own, so
+/// the book keys stay those of every source.
+struct LobsterOptions {
+  /// The trading day ("YYYY-MM-DD") when the file name states none (message.csv).
+  std::string date;
+  /// The symbol; "" takes the ticker of the file name (message.csv: its folder's name).
+  std::string symbol;
+  /// The orderbook file; "" finds it beside the message file by LOBSTER's naming.
+  std::string orderbook;
+};
+
 struct BookOptions {
   /// Levels per side in each row: 10 gives the MBP-10 columns.
   int levels = dbn::kMbp10Levels;
@@ -17,15 +28,14 @@ struct BookOptions {
   bool strict = false;
   /// Rows per record batch.
   int64_t batch_rows = 1 << 16;
-  /// LOBSTER input: the trading day ("YYYY-MM-DD") when the file name states none (message.csv).
-  std::string date;
-  /// LOBSTER input: the symbol; "" takes the ticker of the file name (message.csv: its folder's name).
-  std::string symbol;
-  /// LOBSTER input: the orderbook file; "" finds it beside the message file by LOBSTER's naming.
-  std::string orderbook;
+  /// Read only for LOBSTER input; keys in LobsterOptionsTable().
+  LobsterOptions lobster;
 };
 
-/// Return the keys of a book build: levels, strict, batch_rows, date, symbol, orderbook.
+/// Return the keys of a book build: levels, strict, batch_rows.
 [[nodiscard]] const config::Table<BookOptions>& BookOptionsTable();
+
+/// Return the keys of LOBSTER input: date, symbol, orderbook.
+[[nodiscard]] const config::Table<LobsterOptions>& LobsterOptionsTable();
 
 }  // namespace tickforge::book

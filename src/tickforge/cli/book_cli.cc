@@ -37,7 +37,7 @@ std::string FormatAnomalies(const book::AnomalyCounts& anomalies) {
 }
 
 Status Build(BookArgs& args) {
-  if (!args.options.book.orderbook.empty() && args.files.size() != 1) {
+  if (!args.options.book.lobster.orderbook.empty() && args.files.size() != 1) {
     return Status::Invalid("--orderbook names the orderbook file of one message file; ", args.files.size(), " given");
   }
   ARROW_ASSIGN_OR_RAISE(args.options.parquet.compression, ParquetCompression(args.compression));
@@ -82,9 +82,9 @@ void AddBookCommands(CLI::App& app, int* exit_code) {
   build->add_flag("--strict", options.book.strict,
                   "Fail on the first anomaly (unknown order id, negative level, sequence backwards), naming the "
                   "file and the record");
-  build->add_option("--date", options.book.date, "LOBSTER: the trading day (YYYY-MM-DD) when the name states none");
-  build->add_option("--symbol", options.book.symbol, "LOBSTER: the symbol (default: the file name's ticker)");
-  build->add_option("--orderbook", options.book.orderbook,
+  build->add_option("--date", options.book.lobster.date, "LOBSTER: the trading day (YYYY-MM-DD) when the name states none");
+  build->add_option("--symbol", options.book.lobster.symbol, "LOBSTER: the symbol (default: the file name's ticker)");
+  build->add_option("--orderbook", options.book.lobster.orderbook,
                     "LOBSTER: the orderbook file of the one message file given (default: found beside it)")
       ->check(CLI::ExistingFile);
   build->add_option("--compression", args->compression, "Parquet codec")

@@ -22,9 +22,19 @@ namespace tickforge::python {
 namespace {
 
 // The options arrive as JSON holding only what the caller set; BookOptions holds the defaults.
+// The LOBSTER keys go to their own table.
 book::BookOptions ParseOptions(const std::string& options_json) {
   book::BookOptions options;
-  Check(book::BookOptionsTable().Apply(nlohmann::json::parse(options_json), &options, "book options"));
+  nlohmann::json given = nlohmann::json::parse(options_json);
+  nlohmann::json lobster = nlohmann::json::object();
+  for (const char* key : {"date", "symbol", "orderbook"}) {
+    if (given.contains(key)) {
+      lobster[key] = given[key];
+      given.erase(key);
+    }
+  }
+  Check(book::BookOptionsTable().Apply(given, &options, "book options"));
+  Check(book::LobsterOptionsTable().Apply(lobster, &options.lobster, "book options"));
   return options;
 }
 
