@@ -225,6 +225,17 @@ def test_bad_input_names_the_file_and_line_and_leaves_no_output(tmp_path, messag
     assert not out.exists() or not any(out.iterdir()), list(out.iterdir())
 
 
+def test_an_explicit_orderbook_file_belongs_to_one_message_file(tmp_path):
+    message = _pair(tmp_path, MESSAGES, ROWS)
+    other = tmp_path / "renamed-orderbook.csv"
+    _orderbook_path(message).rename(other)
+    with pytest.raises(tickforge.TickforgeError, match="orderbook_1.csv does not exist"):
+        tickforge.read_book(message)
+    assert tickforge.read_book(message, orderbook=other).num_rows == 4
+    with pytest.raises(tickforge.TickforgeError, match="one message file; 2 given"):
+        tickforge.build_books([message, message], tmp_path / "out", orderbook=other)
+
+
 def test_strict_fails_at_a_message_that_disagrees_with_its_row(tmp_path):
     message = _pair(tmp_path, MESSAGES.replace("34200.3,3,5,10", "34200.3,3,5,4"), ROWS)
     [summary] = tickforge.build_books([message], tmp_path / "out")

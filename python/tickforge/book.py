@@ -53,7 +53,7 @@ def open_book(
 
 
 def read_book(path: PathLike, levels: int | None = None, **kwargs) -> pa.Table:
-    """Read the book rows of an MBO file into a pyarrow Table; see :func:`open_book`."""
+    """Read the book rows of an MBO or LOBSTER file into a pyarrow Table; see :func:`open_book`."""
     return open_book(path, levels=levels, **kwargs).read_all()
 
 

@@ -54,6 +54,9 @@ std::string BuildBooks(const std::vector<std::string>& inputs, const std::string
   options.book = ParseOptions(options_json);
   options.parquet.compression = Unwrap(ParquetCompression(compression));
   options.parquet.row_group_rows = row_group_rows;
+  if (!options.book.lobster.orderbook.empty() && inputs.size() != 1) {
+    Check(Status::Invalid("orderbook names the orderbook file of one message file; ", inputs.size(), " given"));
+  }
   nb::gil_scoped_release release;
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (const auto& input : inputs) {
