@@ -186,8 +186,11 @@ Result<int64_t> ParseLobsterTime(std::string_view text) {
   const size_t dot = text.find('.');
   const std::string_view whole = text.substr(0, dot);
   const std::string_view fraction = dot == std::string_view::npos ? std::string_view() : text.substr(dot + 1);
-  auto all_digits = [](std::string_view s) { return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }); };
-  if (whole.empty() || !all_digits(whole) || !all_digits(fraction) || (dot != std::string_view::npos && fraction.empty())) {
+  auto all_digits = [](std::string_view s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  const bool empty_fraction = dot != std::string_view::npos && fraction.empty();
+  if (whole.empty() || !all_digits(whole) || !all_digits(fraction) || empty_fraction) {
     return Status::Invalid("'", text, "' is not a time in seconds after midnight");
   }
   if (fraction.size() > 9) return Status::Invalid("'", text, "' has more than 9 decimals (finer than a nanosecond)");
@@ -207,7 +210,8 @@ std::string LobsterParquetNameFor(const std::filesystem::path& message, const Bo
     return fmt::format("{}_{}_{}_{}.mbp-{}.parquet", match[1].str(), match[2].str(), match[3].str(), match[4].str(),
                        options.levels);
   }
-  const std::string symbol = options.lobster.symbol.empty() ? message.parent_path().filename().string() : options.lobster.symbol;
+  const std::string symbol =
+      options.lobster.symbol.empty() ? message.parent_path().filename().string() : options.lobster.symbol;
   return fmt::format("{}{}message.mbp-{}.parquet", symbol, symbol.empty() ? "" : "_", options.levels);
 }
 
@@ -342,7 +346,9 @@ class LobsterReplay {
     };
     if (!ParseInteger(fields_[1], &m->type) || m->type < 1 || m->type > 7) return bad("type", fields_[1], "1 to 7");
     if (!ParseInteger(fields_[2], &m->order_id)) return bad("order id", fields_[2], "an unsigned integer");
-    if (!ParseInteger(fields_[3], &m->size) || m->size < 0 || m->size > UINT32_MAX) return bad("size", fields_[3], "a size (0 to 2^32-1)");
+    if (!ParseInteger(fields_[3], &m->size) || m->size < 0 || m->size > UINT32_MAX) {
+      return bad("size", fields_[3], "a size (0 to 2^32-1)");
+    }
     if (!ParseInteger(fields_[4], &m->price) || m->price <= -kMaxPrice || m->price >= kMaxPrice) {
       return bad("price", fields_[4], "a price (an integer, USD x 10^4)");
     }

@@ -27,8 +27,11 @@ const std::filesystem::path& Dir() {
 void Run(std::string_view messages, std::string_view orderbook) {
   const auto message_path = Dir() / "FUZZ_2012-06-21_34200000_57600000_message_1.csv";
   const auto book_path = Dir() / "FUZZ_2012-06-21_34200000_57600000_orderbook_1.csv";
-  std::ofstream(message_path, std::ios::binary | std::ios::trunc).write(messages.data(), static_cast<std::streamsize>(messages.size()));
-  std::ofstream(book_path, std::ios::binary | std::ios::trunc).write(orderbook.data(), static_cast<std::streamsize>(orderbook.size()));
+  auto write = [](const std::filesystem::path& path, std::string_view text) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc).write(text.data(), static_cast<std::streamsize>(text.size()));
+  };
+  write(message_path, messages);
+  write(book_path, orderbook);
   tickforge::book::BookOptions options;
   options.batch_rows = 7;  // many small batches
   options.lobster.orderbook = book_path.string();  // any depth, not only the name's one level

@@ -94,7 +94,8 @@ class Generator {
   Result<SynthFile> WriteDay(const std::filesystem::path& path, int64_t days) {
     const uint32_t date = YmdFromDays(days);
     Rng rng(internal::DeriveSeed(options_.seed, date, 0x6d626f));  // "mbo"
-    ARROW_ASSIGN_OR_RAISE(encoder_, dbn::Encoder::Open(path, Metadata(days), dbn::EncoderOptions{.zstd = options_.zstd}));
+    ARROW_ASSIGN_OR_RAISE(encoder_,
+                          dbn::Encoder::Open(path, Metadata(days), dbn::EncoderOptions{.zstd = options_.zstd}));
     const uint64_t day_start = static_cast<uint64_t>(days) * static_cast<uint64_t>(kNanosPerDay);
     records_ = 0;
     last_recv_ = day_start;
@@ -111,7 +112,8 @@ class Generator {
     const size_t clear_venue = rng.Below(static_cast<uint32_t>(venues_.size()));
     int64_t written = 0;
     while (written < n) {
-      const auto offset = static_cast<uint64_t>(static_cast<unsigned __int128>(written) * span / static_cast<uint64_t>(n));
+      const auto offset =
+          static_cast<uint64_t>(static_cast<unsigned __int128>(written) * span / static_cast<uint64_t>(n));
       ts_event_ = day_start + kSecond + offset + rng.Below(static_cast<uint32_t>(std::min<uint64_t>(step, UINT32_MAX)));
       const int64_t before = records_;
       if (clear_at >= 0 && written >= clear_at) {
@@ -218,7 +220,9 @@ class Generator {
     if (rng.Chance(0.03)) inst.mid = std::max<int64_t>(inst.mid + (rng.Chance(0.5) ? 1 : -1), 10);
 
     const size_t live = venue.orders.size();
-    const double p_add = live == 0 ? 1.0 : std::clamp(0.45 * inst.target_orders / static_cast<double>(live), 0.05, 0.95);
+    // Adds grow more likely as the book thins, so it hovers around its target.
+    const double p_add =
+        live == 0 ? 1.0 : std::clamp(0.45 * inst.target_orders / static_cast<double>(live), 0.05, 0.95);
     const double r = rng.Uniform();
     if (r < p_add) return Add(rng, venue, inst);
     const double rest = (r - p_add) / (1.0 - p_add);
@@ -275,7 +279,8 @@ class Generator {
     for (size_t i = 0; i < venue.orders.size(); ++i) {
       if (venue.orders[i].side == resting && venue.orders[i].price == best) at_best_.push_back(i);
     }
-    std::sort(at_best_.begin(), at_best_.end(), [&](size_t a, size_t b) { return venue.orders[a].id < venue.orders[b].id; });
+    std::sort(at_best_.begin(), at_best_.end(),
+              [&](size_t a, size_t b) { return venue.orders[a].id < venue.orders[b].id; });
     uint64_t want = 1 + static_cast<uint64_t>(rng.Exp() * inst.order_size * 1.5);
     const size_t max_fills = static_cast<size_t>((room - 1) / 2);
     fills_.clear();
@@ -349,7 +354,8 @@ Status Validate(const MboSynthOptions& options) {
     return Status::Invalid("synth mbo: symbols must be between 1 and ", kMaxSymbols, ", got ", options.symbols);
   }
   if (options.publishers < 1 || options.publishers > kMaxPublishers) {
-    return Status::Invalid("synth mbo: publishers must be between 1 and ", kMaxPublishers, ", got ", options.publishers);
+    return Status::Invalid("synth mbo: publishers must be between 1 and ", kMaxPublishers, ", got ",
+                           options.publishers);
   }
   if (options.days < 1) return Status::Invalid("synth mbo: days must be at least 1, got ", options.days);
   if (options.messages_per_day < 1 || options.messages_per_day > kMaxMessagesPerDay) {
