@@ -76,7 +76,7 @@ class LineReader {
   [[nodiscard]] int64_t raw_size() const { return input_.raw_size; }
 
  private:
-  static constexpr size_t kChunk = 1 << 20;
+  static constexpr size_t kChunk = 1 << 16;
   LineReader(std::string path, InputFile input) : path_(std::move(path)), input_(std::move(input)) {}
   static std::string_view Trim(std::string_view s) {
     if (!s.empty() && s.back() == '\r') s.remove_suffix(1);

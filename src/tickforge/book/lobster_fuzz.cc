@@ -3,6 +3,7 @@
 // without one it is tried as each file beside a valid partner (hidden executions, which
 // change no level, and a one-level book), so single sample files seed both parsers.
 // Build with clang: cmake -DCMAKE_CXX_COMPILER=clang++ -DTICKFORGE_BUILD_FUZZERS=ON
+#include <arrow/table.h>
 #include <unistd.h>
 
 #include <algorithm>

@@ -5,6 +5,7 @@
 // Build with clang: cmake -DCMAKE_CXX_COMPILER=clang++ -DTICKFORGE_BUILD_FUZZERS=ON
 #include <arrow/buffer.h>
 #include <arrow/io/memory.h>
+#include <arrow/table.h>
 
 #include <cstring>
 
