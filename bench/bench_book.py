@@ -2,22 +2,24 @@
 974k messages/s, and end to end vs `tickforge dbn to-parquet` of as many MBP-10 rows.
 
 Uses the real ESH4 day of the shared test data (68,792 messages, Databento GLBX.MDP3 MBO,
-2023-12-25); for the long runs its records are repeated --copies times into one file (each copy
-starts with the day's snapshot, which rebuilds the book, so every copy replays cleanly).
-Prints DESIGN.md §5's ratios:
+2023-12-25), and for the long replay a `tickforge synth mbo` day of --messages records (default
+10 M: 4 instruments x 2 publishers, a snapshot, adds, cancels, modifies, trades and fills, raw and
+zstd); for the end-to-end build the real day's records are repeated --build-copies times into
+one file (each copy starts with the day's snapshot, which rebuilds the book, so every copy
+replays cleanly). Prints DESIGN.md §5's ratios:
 
 1. rows/s, tickforge read_book vs the reference book of tests/test_book.py (Databento's example
    style: dicts and sorted lists), both decoding the same file, on the one day;
 2. book updates alone (decode + apply, no rows), raw .dbn and .dbn.zst, on one core, against
-   974k messages/s (goal: >= 10 M/s), with peak RSS for 1 and for --copies copies (goal:
-   bounded by the live orders, not the file size);
+   974k messages/s (goal: >= 10 M/s), with peak RSS for the real day and for the synthetic
+   --messages day (goal: bounded by the live orders, not the file size);
 3. `tickforge book build` (MBO .zst -> MBP-10 Parquet) vs `tickforge dbn to-parquet
    --price-type fixed` of a synthetic MBP-10 .zst with the same number of rows (goal: <= 1.25x);
 4. depth streams: Binance capture lines/s (gzip lines -> synchronised book -> MBP-10 rows),
    tickforge read_book vs a Python dict replay of the same capture (json.loads, the same sync
    rules, levels in dicts, the ten best of each side per applied event), on each capture.
 
-    .venv/bin/python bench/bench_book.py [--copies 150] [--build-copies 30] [--repeat 5] [--depth-only]
+    .venv/bin/python bench/bench_book.py [--messages 10000000] [--build-copies 30] [--repeat 5] [--depth-only]
 
 Times are the best of --repeat runs (the machine is shared; slower runs measure the others).
 """
@@ -185,7 +187,8 @@ def depth_section(repeat: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--copies", type=int, default=150, help="copies of the day in the long file")
+    parser.add_argument("--messages", type=int, default=10_000_000,
+                        help="MBO records of the synthetic day (tickforge synth mbo) for the long replay")
     parser.add_argument("--build-copies", type=int, default=30, help="copies of the day for the end-to-end build")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--depth-only", action="store_true", help="run only section 4 (depth streams)")
@@ -231,10 +234,9 @@ def main() -> None:
         raw = _decompress(day)
         one = tmp / "day.mbo.dbn"
         one.write_bytes(raw)
-        long_raw = tmp / f"day-x{args.copies}.mbo.dbn"
-        _repeat(raw, args.copies, long_raw)
-        long_zst = tmp / f"day-x{args.copies}.mbo.dbn.zst"
-        _zstd(long_raw, long_zst)
+        synth = dict(symbols=4, publishers=2, days=1, messages_per_day=args.messages, seed=1)
+        long_raw = tickforge.synth_mbo(tmp / "synth-raw", zstd=False, **synth)[0]
+        long_zst = tickforge.synth_mbo(tmp / "synth-zst", zstd=True, **synth)[0]
         r_base = _in_child("baseline", one, 1)
         r_one = _in_child("replay", one, args.repeat)
         r_raw = _in_child("replay", long_raw, args.repeat)
@@ -242,7 +244,7 @@ def main() -> None:
         assert r_raw["anomalies"] == 0 and r_zst["anomalies"] == 0
         zstd_s = _timed_command(["zstd", "-d", "-c", "-q", str(long_zst)], args.repeat)
         print(f"2. book updates alone (decode + apply, no rows), one core, {r_raw['messages']:,} messages "
-              f"({args.copies} copies of the day)")
+              f"(a synth mbo day)")
         for label, r in ((".dbn", r_raw), (".dbn.zst", r_zst)):
             rate = r["messages"] / r["seconds"]
             print(f"   tickforge {label:<9} {rate:>14,.0f} msg/s   {rate / RUST_MSGS_PER_S:5.1f}x the Rust "
@@ -250,7 +252,7 @@ def main() -> None:
         print(f"   zstd -d alone on the .zst: {r_zst['messages'] / zstd_s:,.0f} msg/s equivalent")
         print(f"   peak RSS above the interpreter's {r_base['rss_mib']:.0f} MiB: "
               f"{r_one['rss_mib'] - r_base['rss_mib']:.0f} MiB for 1 day ({one.stat().st_size / 2**20:.0f} MiB of "
-              f"records), {r_raw['rss_mib'] - r_base['rss_mib']:.0f} MiB for {args.copies} days "
+              f"records), {r_raw['rss_mib'] - r_base['rss_mib']:.0f} MiB for the synthetic day "
               f"({long_raw.stat().st_size / 2**20:.0f} MiB)")
         one.unlink()
         long_raw.unlink()

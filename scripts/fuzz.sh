@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-60}
-py=${PY:-.venv/bin/python}
+py=${PY:-$PWD/.venv/bin/python}
 testdata=${TICKFORGE_TESTDATA:-../shared/testdata}
 .venv/bin/cmake -S . -B build/fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DPython_EXECUTABLE="$py" -DTICKFORGE_BUILD_PYTHON=OFF -DTICKFORGE_BUILD_TESTS=OFF \

@@ -32,6 +32,7 @@ __all__ = [
     "build_books",
     "replay_book",
     "synth_dbn",
+    "synth_mbo",
     "label_fit",
     "label_build",
     "label_run",
@@ -119,6 +120,28 @@ def synth_dbn(
     given = dict(symbols=symbols, days=days, rows_per_day=rows_per_day, seed=seed, start_date=start_date, zstd=zstd)
     options = {k: v for k, v in given.items() if v is not None}
     return [Path(p) for p in _tickforge.synth_dbn(os.fspath(out_dir), json.dumps(options))]
+
+
+def synth_mbo(
+    out_dir: PathLike,
+    *,
+    symbols: int | None = None,
+    publishers: int | None = None,
+    days: int | None = None,
+    messages_per_day: int | None = None,
+    seed: int | None = None,
+    start_date: str | None = None,
+    dataset: str | None = None,
+    zstd: bool | None = None,
+) -> list[Path]:
+    """Write synthetic order-level flow as Databento MBO DBN files, one per day: a start-of-day
+    snapshot of every (instrument, publisher) book, then adds, cancels, modifies, trades with
+    their fills and an occasional clear around a moving mid (src/tickforge/synth/mbo.h); return
+    their paths. Options left out take the engine's defaults (below)."""
+    given = dict(symbols=symbols, publishers=publishers, days=days, messages_per_day=messages_per_day, seed=seed,
+                 start_date=start_date, dataset=dataset, zstd=zstd)
+    options = {k: v for k, v in given.items() if v is not None}
+    return [Path(p) for p in _tickforge.synth_mbo(os.fspath(out_dir), json.dumps(options))]
 
 
 def _paths(inputs: PathLike | Iterable[PathLike]) -> list[str]:
@@ -359,4 +382,5 @@ document_defaults(render, "image")
 document_defaults(open_book, "book")
 document_defaults(build_books, "book")
 document_defaults(synth_dbn, "synth_dbn")
+document_defaults(synth_mbo, "synth_mbo")
 document_defaults(synth_binance, "synth_binance")

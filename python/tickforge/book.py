@@ -1,7 +1,13 @@
-"""Order books rebuilt from Databento MBO files, or from crypto depth streams (Binance spot,
-USD-M and COIN-M captures, Bybit orderbook files, Hyperliquid l2Book captures, Binance's
-order-book CSV), into MBP-10 rows: streamed, read whole, built into Parquet files, or (MBO)
-replayed for their counts (the semantics: src/tickforge/book/mbo.h, docs/books.md).
+"""Order books rebuilt from Databento MBO files, LOBSTER message and orderbook files, or crypto
+depth streams (Binance spot, USD-M and COIN-M captures, Bybit orderbook files, Hyperliquid
+l2Book captures, Binance's order-book CSV) into MBP-10 rows: streamed, read whole, built into
+Parquet files, or (MBO) replayed for their counts (the semantics: src/tickforge/book/mbo.h,
+src/tickforge/book/lobster.h; docs/books.md). ``format`` "auto" tells the inputs apart.
+
+A path named as a LOBSTER message file (``TICKER_YYYY-MM-DD_START_END_message_N.csv`` or
+``message.csv``) is read with its orderbook file (found beside it, or ``orderbook=``): one row per
+message, the book after it. ``date=`` gives the day when the name states none, ``symbol=`` the
+symbol.
 
 Rows have the columns ``read_dbn(price_type="fixed")`` gives an MBP-10 file: one row after
 each event (each record with F_LAST), prices in 1e-9 fixed point. Options left out take the
@@ -22,9 +28,9 @@ from ._streams import _translate_errors
 PathLike = str | os.PathLike
 
 
-def _options(levels: int | None, strict: bool | None, batch_rows: int | None, format: str | None = None,
-             size_scale: int | None = None) -> str:
-    given = dict(levels=levels, strict=strict, batch_rows=batch_rows, format=format, size_scale=size_scale)
+def _options(levels: int | None, strict: bool | None, batch_rows: int | None, **extra) -> str:
+    given = dict(levels=levels, strict=strict, batch_rows=batch_rows, **extra)
+    given = {k: os.fspath(v) if k == "orderbook" and v is not None else v for k, v in given.items()}
     return json.dumps({k: v for k, v in given.items() if v is not None})
 
 
@@ -36,20 +42,26 @@ def open_book(
     batch_rows: int | None = None,
     format: str | None = None,
     size_scale: int | None = None,
+    date: str | None = None,
+    symbol: str | None = None,
+    orderbook: PathLike | None = None,
 ) -> pa.RecordBatchReader:
-    """Stream the book rows of an MBO DBN file (raw or zstd) or a crypto depth stream
-    (Binance capture, Bybit orderbook lines, Hyperliquid l2Book capture; ``format`` "auto"
-    detects it) as record batches, without a copy. ``strict`` raises TickforgeError at the
-    first anomaly (an unknown order id, a level going negative, a sequence going backwards) or
-    depth-stream gap, naming the file and the record or line. Depth rows have uint64 sizes of
-    10^-size_scale units (schema metadata ``tickforge.size_scale``); see docs/books.md."""
-    capsule = _tickforge.open_book(os.fspath(path), _options(levels, strict, batch_rows, format, size_scale))
+    """Stream the book rows of an MBO DBN file (raw or zstd), a LOBSTER message file or a
+    crypto depth stream (Binance capture, Bybit orderbook lines, Hyperliquid l2Book capture;
+    ``format`` "auto" detects it) as record batches, without a copy. ``strict`` raises
+    TickforgeError at the first anomaly (an unknown order id, a level going negative, a sequence
+    going backwards, a LOBSTER message disagreeing with its orderbook row) or depth-stream gap,
+    naming the file and the record or line. Depth rows have uint64 sizes of 10^-size_scale units
+    (schema metadata ``tickforge.size_scale``); see docs/books.md."""
+    options = _options(levels, strict, batch_rows, format=format, size_scale=size_scale, date=date, symbol=symbol,
+                       orderbook=orderbook)
+    capsule = _tickforge.open_book(os.fspath(path), options)
     reader = pa.RecordBatchReader._import_from_c_capsule(capsule)
     return pa.RecordBatchReader.from_batches(reader.schema, _translate_errors(reader))
 
 
 def read_book(path: PathLike, levels: int | None = None, **kwargs) -> pa.Table:
-    """Read the book rows of an MBO file into a pyarrow Table; see :func:`open_book`."""
+    """Read the book rows of an MBO or LOBSTER file into a pyarrow Table; see :func:`open_book`."""
     return open_book(path, levels=levels, **kwargs).read_all()
 
 
@@ -62,18 +74,22 @@ def build_books(
     batch_rows: int | None = None,
     format: str | None = None,
     size_scale: int | None = None,
+    date: str | None = None,
+    symbol: str | None = None,
+    orderbook: PathLike | None = None,
     compression: str = "zstd",
     row_group_rows: int = 1 << 17,
 ) -> list[dict]:
-    """Rebuild each MBO file's books into ``out_dir/<name>.mbp-10.parquet`` (written
-    atomically); return one summary per file: messages, events, rows, books, crossed, trailing
-    and the anomalies by kind; for a depth stream (written as ``<name>.mbp-10.parquet``, the
-    ``.gz``/``.zip`` dropped): lines, messages, events, rows, snapshots, stale, unsynced,
-    skipped, gaps with their lines, and size_scale."""
+    """Rebuild each input's books into ``out_dir/<name>.mbp-10.parquet`` (written atomically);
+    return one summary per file. MBO and LOBSTER: messages, events, rows, books, crossed,
+    trailing, halts (LOBSTER) and the anomalies by kind; a depth stream (the ``.gz``/``.zip``
+    dropped from its name): lines, messages, events, rows, snapshots, stale, unsynced, skipped,
+    gaps with their lines, and size_scale."""
     paths = [os.fspath(inputs)] if isinstance(inputs, (str, os.PathLike)) else [os.fspath(p) for p in inputs]
+    options = _options(levels, strict, batch_rows, format=format, size_scale=size_scale, date=date, symbol=symbol,
+                       orderbook=orderbook)
     return json.loads(
-        _tickforge.build_books(paths, os.fspath(out_dir), _options(levels, strict, batch_rows, format, size_scale), compression,
-                               row_group_rows)
+        _tickforge.build_books(paths, os.fspath(out_dir), options, compression, row_group_rows)
     )
 
 

@@ -18,6 +18,7 @@ constexpr std::array<Names, kAnomalyKinds> kNames = {{
     {"side_change", "a Modify that moves an order to the other side"},
     {"no_side", "an Add or Modify without a side"},
     {"unknown_action", "an unknown action"},
+    {"lobster_mismatch", "a LOBSTER message whose levels differ from the orderbook file's row"},
 }};
 
 }  // namespace

@@ -20,8 +20,9 @@ enum class Anomaly : uint8_t {
   kSideChange,         ///< a Modify that moves an order to the other side (applied)
   kNoSide,             ///< an Add or Modify with side N (ignored)
   kUnknownAction,      ///< an action byte outside A, C, M, R, T, F, N (ignored)
+  kLobsterMismatch,    ///< a LOBSTER message whose levels differ from its orderbook row (book/lobster.h)
 };
-inline constexpr int kAnomalyKinds = 9;
+inline constexpr int kAnomalyKinds = 10;
 
 /// Return the anomaly's name as summaries and JSON spell it ("unknown_cancel"); "" for kNone.
 [[nodiscard]] std::string_view AnomalyName(Anomaly anomaly);

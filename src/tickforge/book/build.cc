@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "tickforge/book/depth_build.h"
+#include "tickforge/book/lobster.h"
 #include "tickforge/dbn/to_arrow.h"
 #include "tickforge/util/prefetch.h"
 
@@ -19,11 +20,64 @@ std::string BookParquetNameFor(const std::filesystem::path& input, int levels) {
 
 Result<InputFormat> ResolveBookFormat(const std::string& input, const BookOptions& options) {
   if (options.input.format != InputFormat::kAuto) return options.input.format;
+  // LOBSTER's files are plain CSV: their names tell them apart, not their first line.
+  if (IsLobsterMessageFile(input)) return InputFormat::kLobster;
   return DetectBookInput(input);
 }
 
+bool IsDepthFormat(InputFormat format) { return format != InputFormat::kMbo && format != InputFormat::kLobster; }
+
+Result<std::string> BookParquetNameFor(const std::filesystem::path& input, const BookOptions& options) {
+  ARROW_ASSIGN_OR_RAISE(const InputFormat format, ResolveBookFormat(input.string(), options));
+  if (format == InputFormat::kLobster) return LobsterParquetNameFor(input, options);
+  if (IsDepthFormat(format)) return DepthParquetNameFor(input, options.levels);
+  return BookParquetNameFor(input, options.levels);
+}
+
+Result<std::shared_ptr<arrow::RecordBatchReader>> OpenBookReader(const std::string& input, const BookOptions& options) {
+  ARROW_ASSIGN_OR_RAISE(const InputFormat format, ResolveBookFormat(input, options));
+  if (format == InputFormat::kLobster) return LobsterBookReader::Open(input, options);
+  if (IsDepthFormat(format)) return DepthBookReader::Open(input, options);
+  return MboBookReader::Open(input, options);
+}
+
+namespace {
+
+// A LOBSTER pair's rows into one Parquet file; the schema keeps the metadata the rows are
+// described by, as for MBO input.
+Result<BookStats> BuildLobsterBookFile(const std::string& input, const std::filesystem::path& output,
+                                       const BuildOptions& options) {
+  ARROW_ASSIGN_OR_RAISE(auto reader, LobsterBookReader::Open(input, options.book));
+  const nlohmann::ordered_json build = {
+      {"source", std::filesystem::path(input).filename().string()},
+      {"source_orderbook", std::filesystem::path(reader->files().orderbook).filename().string()},
+      {"source_schema", "lobster"},
+      {"options", BookOptionsTable().ToJson(options.book)},
+      {"lobster_options", LobsterOptionsTable().ToJson(options.book.lobster)},
+  };
+  auto schema = reader->schema()->WithMetadata(arrow::KeyValueMetadata::Make(
+      {"dbn.metadata", "tickforge.book"}, {dbn::MetadataToJson(reader->metadata()), build.dump()}));
+  ARROW_ASSIGN_OR_RAISE(auto file, ParquetFile::Create(output, schema, options.parquet));
+  while (true) {
+    ARROW_ASSIGN_OR_RAISE(auto batch, reader->Next());
+    if (!batch) break;
+    ARROW_RETURN_NOT_OK(file->Write(*batch));
+  }
+  BookStats stats = reader->stats();
+  stats.output = output.string();
+  ARROW_ASSIGN_OR_RAISE(stats.output_bytes, file->Close());
+  return stats;
+}
+
+}  // namespace
+
 Result<BookStats> BuildBookFile(const std::string& input, const std::filesystem::path& output,
                                 const BuildOptions& options, const dbn::ProgressFn& progress) {
+  ARROW_ASSIGN_OR_RAISE(const InputFormat format, ResolveBookFormat(input, options.book));
+  if (format == InputFormat::kLobster) return BuildLobsterBookFile(input, output, options);
+  if (IsDepthFormat(format)) {
+    return Status::Invalid(input, ": a depth stream, built by BuildDepthFile, not BuildBookFile");
+  }
   ARROW_ASSIGN_OR_RAISE(auto reader, MboBookReader::Open(input, options.book));
   dbn::Metadata metadata = reader->metadata();
   metadata.schema = options.book.levels == 1 ? dbn::Schema::kMbp1 : dbn::Schema::kMbp10;

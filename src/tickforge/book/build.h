@@ -17,7 +17,8 @@ struct BuildOptions {
   ParquetWriteOptions parquet;
 };
 
-/// Rebuild the books of one MBO file into one Parquet file of rows. The schema keeps the
+/// Rebuild the books of one MBO file (or a LOBSTER message file with its orderbook file, see
+/// book/lobster.h; told apart by IsLobsterMessageFile) into one Parquet file of rows. The schema keeps the
 /// input's DBN metadata as JSON under "dbn.metadata" (its schema set to the rows' mbp-10, or
 /// mbp-1 for one level) and the build under "tickforge.book". On any error, a strict
 /// anomaly included, nothing is left at `output`.
@@ -25,12 +26,23 @@ struct BuildOptions {
                                               const BuildOptions& options = {},
                                               const dbn::ProgressFn& progress = {});
 
-/// Return the kind of `input`: `options.format`, or what its content shows when that is kAuto
-/// (book/depth_build.h's DetectBookInput).
+/// Return the kind of `input`: `options.input.format`, or, when that is kAuto, LOBSTER for a
+/// LOBSTER message file name, else what its content shows (book/depth_build.h's DetectBookInput).
 [[nodiscard]] Result<InputFormat> ResolveBookFormat(const std::string& input, const BookOptions& options);
 
 /// Return the Parquet name of an MBO file's rows: ".mbo" becomes ".mbp-10" (".mbp-N" for
 /// other depths), else the depth is added: "x.mbo.dbn.zst" -> "x.mbp-10.parquet".
 [[nodiscard]] std::string BookParquetNameFor(const std::filesystem::path& input, int levels);
+
+/// Return whether `format` is a depth stream (built by BuildDepthFile, book/depth_build.h).
+[[nodiscard]] bool IsDepthFormat(InputFormat format);
+
+/// Return the Parquet name of any book input's rows: LOBSTER message files as
+/// LobsterParquetNameFor names them, depth streams as DepthParquetNameFor, MBO as above.
+[[nodiscard]] Result<std::string> BookParquetNameFor(const std::filesystem::path& input, const BookOptions& options);
+
+/// Open the rows of any book input (MBO DBN, a LOBSTER message file, a depth stream) as a stream.
+[[nodiscard]] Result<std::shared_ptr<arrow::RecordBatchReader>> OpenBookReader(const std::string& input,
+                                                                               const BookOptions& options = {});
 
 }  // namespace tickforge::book

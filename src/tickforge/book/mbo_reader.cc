@@ -14,7 +14,7 @@ nlohmann::ordered_json BookStats::ToJson() const {
   return {{"input", input},         {"output", output},     {"records", records},
           {"messages", messages},   {"events", events},     {"rows", rows},
           {"trailing", trailing},   {"crossed", crossed},   {"books", books},
-          {"orders", orders},       {"anomalies", anomalies.ToJson()},
+          {"orders", orders},       {"halts", halts},       {"anomalies", anomalies.ToJson()},
           {"anomaly_total", anomalies.total()},
           {"input_bytes", input_bytes}, {"output_bytes", output_bytes}};
 }

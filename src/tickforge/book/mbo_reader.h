@@ -31,6 +31,7 @@ struct BookStats {
   int64_t crossed = 0;     ///< events after which the book's best bid is at or above its best ask
   int64_t books = 0;       ///< (instrument_id, publisher_id) pairs seen
   int64_t orders = 0;      ///< orders resting at the end
+  int64_t halts = 0;       ///< LOBSTER trading-halt messages (type 7: halt, quote, resume)
   AnomalyCounts anomalies;
   int64_t input_bytes = 0;
   int64_t output_bytes = 0;

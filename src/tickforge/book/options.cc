@@ -26,10 +26,23 @@ const config::Table<BookInputOptions>& BookInputOptionsTable() {
                  {"binance", InputFormat::kBinance},
                  {"bybit", InputFormat::kBybit},
                  {"hyperliquid", InputFormat::kHyperliquid},
-                 {"binance-csv", InputFormat::kBinanceCsv}},
+                 {"binance-csv", InputFormat::kBinanceCsv},
+                 {"lobster", InputFormat::kLobster}},
                 "what the input is; auto detects it from the content")
         .Field("size_scale", &I::size_scale,
                "depth streams: decimals of the fixed-point sizes (-1: per file, from the data)");
+    return t;
+  }();
+  return *table;
+}
+
+const config::Table<LobsterOptions>& LobsterOptionsTable() {
+  static const auto* table = [] {
+    auto* t = new config::Table<LobsterOptions>();
+    using O = LobsterOptions;
+    t->Field("date", &O::date, "the trading day (YYYY-MM-DD) when the file name states none")
+        .Field("symbol", &O::symbol, "the symbol (default: the file name's ticker)")
+        .Field("orderbook", &O::orderbook, "the orderbook file (default: found beside the message file)");
     return t;
   }();
   return *table;
@@ -39,6 +52,7 @@ const config::Table<BookOptions>& BookBuildOptionsTable() {
   static const auto* table = [] {
     auto* t = new config::Table<BookOptions>(BookOptionsTable());
     t->Include(BookInputOptionsTable(), &BookOptions::input);
+    t->Include(LobsterOptionsTable(), &BookOptions::lobster);
     return t;
   }();
   return *table;

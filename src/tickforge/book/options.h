@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "tickforge/dbn/schema.h"
 #include "tickforge/util/config.h"
@@ -17,6 +18,7 @@ enum class InputFormat : uint8_t {
   kBybit,        ///< Bybit `orderbook.N` snapshot/delta JSON lines (`.data`, zipped or not)
   kHyperliquid,  ///< Hyperliquid `l2Book` capture: `<receive ns> <json>` lines
   kBinanceCsv,   ///< Binance's historical order-book CSV (snap and set rows)
+  kLobster,      ///< a LOBSTER message file with its orderbook file (book/lobster.h)
 };
 
 /// What a book build's input is and how its numbers are scaled (depth streams).
@@ -28,6 +30,17 @@ struct BookInputOptions {
   int size_scale = -1;
 };
 
+/// What a LOBSTER input needs besides the book options (book/lobster.h): keys of their own, so
+/// the book keys stay those of every source.
+struct LobsterOptions {
+  /// The trading day ("YYYY-MM-DD") when the file name states none (message.csv).
+  std::string date;
+  /// The symbol; "" takes the ticker of the file name (message.csv: its folder's name).
+  std::string symbol;
+  /// The orderbook file; "" finds it beside the message file by LOBSTER's naming.
+  std::string orderbook;
+};
+
 struct BookOptions {
   /// Levels per side in each row: 10 gives the MBP-10 columns.
   int levels = dbn::kMbp10Levels;
@@ -37,6 +50,8 @@ struct BookOptions {
   int64_t batch_rows = 1 << 16;
   /// The input's kind and scales; keys of their own (BookInputOptionsTable).
   BookInputOptions input;
+  /// Read only for LOBSTER input; keys in LobsterOptionsTable().
+  LobsterOptions lobster;
 };
 
 /// Return the keys of a book build: levels, strict, batch_rows.
@@ -45,8 +60,11 @@ struct BookOptions {
 /// Return the keys of a book input: format, size_scale.
 [[nodiscard]] const config::Table<BookInputOptions>& BookInputOptionsTable();
 
-/// Return every key a build takes (BookOptionsTable's and BookInputOptionsTable's), as the CLI
-/// and the Python functions read them.
+/// Return the keys of LOBSTER input: date, symbol, orderbook.
+[[nodiscard]] const config::Table<LobsterOptions>& LobsterOptionsTable();
+
+/// Return every key a build takes (BookOptionsTable's, BookInputOptionsTable's and
+/// LobsterOptionsTable's), as the CLI and the Python functions read them.
 [[nodiscard]] const config::Table<BookOptions>& BookBuildOptionsTable();
 
 }  // namespace tickforge::book

@@ -58,17 +58,21 @@ Status BuildDepth(const BookArgs& args, const std::string& file) {
 }
 
 Status Build(BookArgs& args) {
+  if (!args.options.book.lobster.orderbook.empty() && args.files.size() != 1) {
+    return Status::Invalid("--orderbook names the orderbook file of one message file; ", args.files.size(), " given");
+  }
   ARROW_ASSIGN_OR_RAISE(args.options.parquet.compression, ParquetCompression(args.compression));
   ARROW_RETURN_NOT_OK(
       book::BookInputOptionsTable().Apply(nlohmann::json{{"format", args.format}}, &args.options.book.input, "--format"));
   const auto& files = args.files;
   for (size_t i = 0; i < files.size(); ++i) {
     ARROW_ASSIGN_OR_RAISE(const auto format, book::ResolveBookFormat(files[i], args.options.book));
-    if (format != book::InputFormat::kMbo) {
+    if (book::IsDepthFormat(format)) {
       ARROW_RETURN_NOT_OK(BuildDepth(args, files[i]));
       continue;
     }
-    const auto output = std::filesystem::path(args.out_dir) / book::BookParquetNameFor(files[i], args.options.book.levels);
+    ARROW_ASSIGN_OR_RAISE(const std::string name, book::BookParquetNameFor(files[i], args.options.book));
+    const auto output = std::filesystem::path(args.out_dir) / name;
     const auto start = std::chrono::steady_clock::now();
     Result<book::BookStats> stats;
     {
@@ -77,10 +81,10 @@ Status Build(BookArgs& args) {
     }
     ARROW_RETURN_NOT_OK(stats.status());
     const double seconds = SecondsSince(start);
-    fmt::print("{} -> {}: {} messages, {} events, {} rows, {} books, {} crossed, {} trailing, anomalies: {}; "
+    fmt::print("{} -> {}: {} messages, {} events, {} rows, {} books, {} crossed, {} trailing, {}anomalies: {}; "
                "{} -> {} in {:.2f} s ({:.1f} M messages/s)\n",
                files[i], stats->output, stats->messages, stats->events, stats->rows, stats->books, stats->crossed,
-               stats->trailing, FormatAnomalies(stats->anomalies), FormatBytes(static_cast<double>(stats->input_bytes)),
+               stats->trailing, stats->halts > 0 ? fmt::format("{} halts, ", stats->halts) : "", FormatAnomalies(stats->anomalies), FormatBytes(static_cast<double>(stats->input_bytes)),
                FormatBytes(static_cast<double>(stats->output_bytes)), seconds,
                seconds > 0 ? static_cast<double>(stats->messages) / seconds / 1e6 : 0.0);
   }
@@ -98,13 +102,15 @@ void AddBookCommands(CLI::App& app, int* exit_code) {
   auto* build = book_cmd->add_subcommand(
       "build",
       "Rebuild books into MBP-10 rows, one Parquet file per input: Databento MBO files (one row per event, "
-      "F_LAST) or crypto depth streams (Binance, Bybit, Hyperliquid: one row per applied update)");
-  build->add_option("files", args->files, "MBO DBN files (.dbn or .dbn.zst) or depth-stream files")
+      "F_LAST), LOBSTER message files (one row per message, with the orderbook file beside it) or crypto depth "
+      "streams (Binance, Bybit, Hyperliquid: one row per applied update)");
+  build->add_option("files", args->files, "MBO DBN files (.dbn or .dbn.zst), LOBSTER message files (.csv) or depth-stream files")
       ->required()
       ->check(CLI::ExistingFile);
   build->add_option("--format", args->format,
-                    "Input kind: auto (detected from the content), mbo, binance, bybit, hyperliquid, binance-csv")
-      ->check(CLI::IsMember({"auto", "mbo", "binance", "bybit", "hyperliquid", "binance-csv"}))
+                    "Input kind: auto (detected from the name and content), mbo, lobster, binance, bybit, hyperliquid, "
+                    "binance-csv")
+      ->check(CLI::IsMember({"auto", "mbo", "lobster", "binance", "bybit", "hyperliquid", "binance-csv"}))
       ->capture_default_str();
   build->add_option("--size-scale", options.book.input.size_scale,
                     "Depth streams: decimals of the fixed-point sizes (-1: per file, from the data)")
@@ -117,6 +123,11 @@ void AddBookCommands(CLI::App& app, int* exit_code) {
   build->add_flag("--strict", options.book.strict,
                   "Fail on the first anomaly (unknown order id, negative level, sequence backwards) or depth-stream "
                   "gap, naming the file and the record or line");
+  build->add_option("--date", options.book.lobster.date, "LOBSTER: the trading day (YYYY-MM-DD) when the name states none");
+  build->add_option("--symbol", options.book.lobster.symbol, "LOBSTER: the symbol (default: the file name's ticker)");
+  build->add_option("--orderbook", options.book.lobster.orderbook,
+                    "LOBSTER: the orderbook file of the one message file given (default: found beside it)")
+      ->check(CLI::ExistingFile);
   build->add_option("--compression", args->compression, "Parquet codec")
       ->check(CLI::IsMember({"zstd", "snappy", "lz4", "gzip", "brotli", "none"}))
       ->capture_default_str();

@@ -12,6 +12,7 @@
 
 #include "tickforge/cli/format.h"
 #include "tickforge/synth/binance.h"
+#include "tickforge/synth/mbo.h"
 #include "tickforge/synth/synth.h"
 #include "tickforge/util/time.h"
 
@@ -44,6 +45,21 @@ Status SynthDbn(SynthDbnArgs& args) {
   args.options.zstd = !args.no_zstd;
   ARROW_ASSIGN_OR_RAISE(auto written, synth::WriteMbp10Days(args.out_dir, args.options));
   for (const auto& file : written) fmt::print("{}  {} rows\n", file.path, file.rows);
+  return Status::OK();
+}
+
+struct SynthMboArgs {
+  synth::MboSynthOptions options;
+  std::string start_date = FormatYmd(options.start_date);
+  bool no_zstd = !options.zstd;
+  std::string out_dir;
+};
+
+Status SynthMbo(SynthMboArgs& args) {
+  ARROW_ASSIGN_OR_RAISE(args.options.start_date, ParseIsoDate(args.start_date));
+  args.options.zstd = !args.no_zstd;
+  ARROW_ASSIGN_OR_RAISE(auto written, synth::WriteMboDays(args.out_dir, args.options));
+  for (const auto& file : written) fmt::print("{}  {} records\n", file.path, file.rows);
   return Status::OK();
 }
 
@@ -84,6 +100,24 @@ void AddSynthCommands(CLI::App& app, int* exit_code) {
   synth_dbn->add_flag("--no-zstd", dbn_args->no_zstd, "Write raw .dbn instead of .dbn.zst");
   synth_dbn->add_option("--out", dbn_args->out_dir, "Output directory")->required();
   synth_dbn->callback(RunCommand(exit_code, [dbn_args] { return SynthDbn(*dbn_args); }));
+
+  auto mbo_args = std::make_shared<SynthMboArgs>();
+  auto* synth_mbo = synth_cmd->add_subcommand(
+      "mbo", "Write realistic order-level flow (adds, cancels, modifies, trades, a start-of-day snapshot) as "
+             "Databento MBO DBN files, one per day");
+  synth_mbo->add_option("--symbols", mbo_args->options.symbols, "Instruments per file")->capture_default_str();
+  synth_mbo->add_option("--publishers", mbo_args->options.publishers, "Publishers (venues) per instrument")
+      ->capture_default_str();
+  synth_mbo->add_option("--days", mbo_args->options.days, "Days (one file each)")->capture_default_str();
+  synth_mbo->add_option("--messages-per-day", mbo_args->options.messages_per_day,
+                        "MBO records of live flow per file, after the snapshot")
+      ->capture_default_str();
+  synth_mbo->add_option("--seed", mbo_args->options.seed, "Random seed")->capture_default_str();
+  synth_mbo->add_option("--start-date", mbo_args->start_date, "First day (YYYY-MM-DD)")->capture_default_str();
+  synth_mbo->add_option("--dataset", mbo_args->options.dataset, "DBN dataset name")->capture_default_str();
+  synth_mbo->add_flag("--no-zstd", mbo_args->no_zstd, "Write raw .dbn instead of .dbn.zst");
+  synth_mbo->add_option("--out", mbo_args->out_dir, "Output directory")->required();
+  synth_mbo->callback(RunCommand(exit_code, [mbo_args] { return SynthMbo(*mbo_args); }));
 
   auto binance_args = std::make_shared<SynthBinanceArgs>();
   auto& options = binance_args->options;

@@ -1,4 +1,4 @@
-// Order books from Python: MBO files streamed as book rows, built into Parquet files, or
+// Order books from Python: MBO and LOBSTER files streamed as book rows, built into Parquet files, or
 // replayed for their counts alone.
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/string.h>
@@ -34,11 +34,7 @@ nb::capsule OpenBook(const std::string& path, const std::string& options_json) {
   std::shared_ptr<arrow::RecordBatchReader> reader;
   {
     nb::gil_scoped_release release;
-    if (Unwrap(book::ResolveBookFormat(path, options)) == book::InputFormat::kMbo) {
-      reader = Unwrap(book::MboBookReader::Open(path, options));
-    } else {
-      reader = Unwrap(book::DepthBookReader::Open(path, options));
-    }
+    reader = Unwrap(book::OpenBookReader(path, options));
   }
   return ExportReader(std::move(reader));
 }
@@ -49,15 +45,17 @@ std::string BuildBooks(const std::vector<std::string>& inputs, const std::string
   options.book = ParseOptions(options_json);
   options.parquet.compression = Unwrap(ParquetCompression(compression));
   options.parquet.row_group_rows = row_group_rows;
+  if (!options.book.lobster.orderbook.empty() && inputs.size() != 1) {
+    Check(Status::Invalid("orderbook names the orderbook file of one message file; ", inputs.size(), " given"));
+  }
   nb::gil_scoped_release release;
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (const auto& input : inputs) {
-    if (Unwrap(book::ResolveBookFormat(input, options.book)) != book::InputFormat::kMbo) {
-      const auto output = std::filesystem::path(out_dir) / book::DepthParquetNameFor(input, options.book.levels);
+    const auto output = std::filesystem::path(out_dir) / Unwrap(book::BookParquetNameFor(input, options.book));
+    if (book::IsDepthFormat(Unwrap(book::ResolveBookFormat(input, options.book)))) {
       out.push_back(Unwrap(book::BuildDepthFile(input, output, options.book, options.parquet)).ToJson());
       continue;
     }
-    const auto output = std::filesystem::path(out_dir) / book::BookParquetNameFor(input, options.book.levels);
     out.push_back(Unwrap(book::BuildBookFile(input, output, options)).ToJson());
   }
   // A file name need not be UTF-8; the summary must still be JSON.

@@ -31,10 +31,12 @@ std::string OptionDefaults(const std::string& name) {
   if (name == "vacuum") return store::ToJson(store::VacuumOptions{}).dump();
   if (name == "write") return store::ToJson(store::WriteOptions{}).dump();
   if (name == "synth_dbn") return synth::SynthOptionsTable().ToJson(synth::SynthOptions{}).dump();
+  if (name == "synth_mbo") return synth::MboSynthOptionsTable().ToJson(synth::MboSynthOptions{}).dump();
   if (name == "synth_binance") return synth::BinanceOptionsTable().ToJson(synth::BinanceOptions{}).dump();
   if (name == "book") return book::BookOptionsTable().ToJson(book::BookOptions{}).dump();
   throw nb::value_error(("no options named '" + name +
-                         "' (image, label, loader, panel, ingest, scan, compact, write, synth_dbn, synth_binance, book)")
+                         "' (image, label, loader, panel, ingest, scan, compact, write, synth_dbn, synth_mbo, synth_binance, "
+                         "book)")
                             .c_str());
 }
 

@@ -1,4 +1,4 @@
-// Synthetic data from Python: MBP-10 DBN days and Binance dumps.
+// Synthetic data from Python: MBP-10 and MBO DBN days and Binance dumps.
 #include <nanobind/nanobind.h>
 #include <nlohmann/json.hpp>
 #include <nanobind/stl/optional.h>
@@ -33,6 +33,15 @@ std::vector<std::string> SynthDbn(const std::string& out_dir, const std::string&
   return paths;
 }
 
+std::vector<std::string> SynthMbo(const std::string& out_dir, const std::string& options_json) {
+  synth::MboSynthOptions options;
+  Check(synth::MboSynthOptionsTable().Apply(nlohmann::json::parse(options_json), &options, "synth_mbo options"));
+  nb::gil_scoped_release release;
+  std::vector<std::string> paths;
+  for (const auto& file : Unwrap(synth::WriteMboDays(out_dir, options))) paths.push_back(file.path);
+  return paths;
+}
+
 std::vector<std::string> SynthBinance(const std::string& out_dir, const std::string& options_json) {
   synth::BinanceOptions options;
   Check(synth::BinanceOptionsTable().Apply(nlohmann::json::parse(options_json), &options, "synth_binance options"));
@@ -48,6 +57,7 @@ std::vector<std::string> SynthBinance(const std::string& out_dir, const std::str
 void BindSynth(nb::module_& m) {
   m.def("synth_dbn", &SynthDbn);
   m.def("synth_binance", &SynthBinance);
+  m.def("synth_mbo", &SynthMbo);
 }
 
 }  // namespace tickforge::python

@@ -44,6 +44,23 @@ const config::Table<SynthOptions>& SynthOptionsTable() {
   return *table;
 }
 
+const config::Table<MboSynthOptions>& MboSynthOptionsTable() {
+  static const auto* table = [] {
+    auto* t = new config::Table<MboSynthOptions>();
+    using O = MboSynthOptions;
+    t->Field("symbols", &O::symbols, "instruments per file")
+        .Field("publishers", &O::publishers, "publishers (venues) per instrument, one book each")
+        .Field("days", &O::days, "days, one file each")
+        .Field("messages_per_day", &O::messages_per_day, "MBO records of live flow per file, after the snapshot")
+        .Field("seed", &O::seed, "random seed");
+    AddDate(*t, "start_date", &O::start_date, "first day");
+    t->Field("dataset", &O::dataset, "the DBN dataset name")
+        .Field("zstd", &O::zstd, "write .dbn.zst instead of .dbn");
+    return t;
+  }();
+  return *table;
+}
+
 const config::Table<BinanceOptions>& BinanceOptionsTable() {
   static const auto* table = [] {
     auto* t = new config::Table<BinanceOptions>();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "tickforge/synth/binance.h"
+#include "tickforge/synth/mbo.h"
 #include "tickforge/synth/synth.h"
 #include "tickforge/util/config.h"
 
@@ -16,5 +17,9 @@ namespace tickforge::synth {
 /// ("YYYY-MM-DD"), market, kinds (a name or a list), interval, monthly, header (null: as
 /// Binance), zip, aggtrades_per_minute, seed.
 [[nodiscard]] const config::Table<BinanceOptions>& BinanceOptionsTable();
+
+/// Return the keys of `synth mbo`: symbols, publishers, days, messages_per_day, seed,
+/// start_date ("YYYY-MM-DD"), dataset, zstd.
+[[nodiscard]] const config::Table<MboSynthOptions>& MboSynthOptionsTable();
 
 }  // namespace tickforge::synth

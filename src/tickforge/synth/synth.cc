@@ -50,11 +50,29 @@ std::vector<int64_t> SplitRows(int64_t rows, const std::vector<double>& weights)
 // 1970-01-01 was a Thursday.
 int Weekday(int64_t days) { return static_cast<int>(((days % 7) + 7 + 4) % 7); }
 
+uint64_t DeriveSeed(uint64_t seed, uint64_t a, uint64_t b) {
+  return SplitMix64(SplitMix64(SplitMix64(seed) ^ (a * 0xD1B54A32D192ED03ULL)) ^ (b * 0x8CB92BA72F3D8DD7ULL));
+}
+
+std::string FilePrefix(const std::string& dataset) {
+  std::string prefix = dataset;
+  for (char& c : prefix) {
+    if (c == '.') {
+      c = '-';
+    } else if (c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+    }
+  }
+  return prefix;
+}
+
 }  // namespace internal
 
 namespace {
 
 using internal::BuildDay;
+using internal::DeriveSeed;
+using internal::FilePrefix;
 using internal::DayContext;
 using internal::InstrumentId;
 using internal::kExpiries;
@@ -72,23 +90,6 @@ constexpr uint8_t kStypeInstrumentId = 0;
 // The sequence field is 32 bits and gaps are added between records, so cap the row count
 // well below 2^32.
 constexpr int64_t kMaxRowsPerDay = 1'000'000'000;
-
-// Derive an independent stream seed from the run seed and a few labels.
-uint64_t DeriveSeed(uint64_t seed, uint64_t a, uint64_t b) {
-  return SplitMix64(SplitMix64(SplitMix64(seed) ^ (a * 0xD1B54A32D192ED03ULL)) ^ (b * 0x8CB92BA72F3D8DD7ULL));
-}
-
-std::string FilePrefix(const std::string& dataset) {
-  std::string prefix = dataset;
-  for (char& c : prefix) {
-    if (c == '.') {
-      c = '-';
-    } else if (c >= 'A' && c <= 'Z') {
-      c = static_cast<char>(c - 'A' + 'a');
-    }
-  }
-  return prefix;
-}
 
 [[nodiscard]] Status ValidateOptions(const SynthOptions& options) {
   if (options.symbols < 1 || options.symbols > kMaxSymbols) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace tickforge::synth::internal {
@@ -13,5 +14,11 @@ namespace tickforge::synth::internal {
 
 /// Return the day of the week of `days` since 1970-01-01: 0 = Sunday ... 6 = Saturday.
 [[nodiscard]] int Weekday(int64_t days);
+
+/// Derive an independent stream seed from the run seed and a few labels.
+[[nodiscard]] uint64_t DeriveSeed(uint64_t seed, uint64_t a, uint64_t b);
+
+/// Return a dataset's file-name prefix: "GLBX.MDP3" -> "glbx-mdp3".
+[[nodiscard]] std::string FilePrefix(const std::string& dataset);
 
 }  // namespace tickforge::synth::internal
