@@ -27,6 +27,7 @@ std::string_view FormatName(InputFormat format) {
     case InputFormat::kBybit: return "bybit";
     case InputFormat::kHyperliquid: return "hyperliquid";
     case InputFormat::kBinanceCsv: return "binance-csv";
+    case InputFormat::kLobster: return "lobster";
   }
   return "";
 }
