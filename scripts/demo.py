@@ -7,9 +7,12 @@
 3. fit thresholds on the early days of the store's mbp10 snapshot and commit labeled symbol
    datasets back into the store as `labeled/fx`, with their lineage (`tickforge label run
    --store ... --into ... --name fx`, `tickforge store log`);
-4. train a small CNN on depth images through the class-uniform loader for a few hundred steps
+4. order-level flow to labels: generate Databento MBO days (`tickforge synth mbo`), rebuild
+   their books into MBP-10 rows (`tickforge book build`), label those rows and draw a few
+   batches of depth images from them;
+5. train a small CNN on depth images through the class-uniform loader for a few hundred steps
    on the CPU, printing loss, throughput and per-batch class balance;
-5. write PNGs of sample depth images and of the class distribution.
+6. write PNGs of sample depth images and of the class distribution.
 """
 
 from __future__ import annotations
@@ -69,6 +72,19 @@ def main() -> None:
         "--into", str(store), "--name", "fx")
     run(cli, "store", "log", str(store))
     labeled = dict(store=store, dataset="labeled/fx")
+
+    # Order-level flow: MBO -> books -> labels -> the loader, on two generated instruments.
+    run(cli, "synth", "mbo", "--symbols", "2", "--publishers", "1", "--days", "3", "--messages-per-day", "300000",
+        "--seed", "5", "--out", str(OUT / "mbo"))
+    run(cli, "book", "build", *sorted(str(p) for p in (OUT / "mbo").glob("*.mbo.dbn.zst")), "--out", str(OUT / "books"))
+    (OUT / "label_mbo.json").write_text(json.dumps(dict(lookback_rows=500, lookforward_input=500,
+                                                        lookforward_offset=50, nbins=3, min_symbol_samples=1000)))
+    run(cli, "label", "run", "--config", str(OUT / "label_mbo.json"), "--input", str(OUT / "books"),
+        "--out", str(OUT / "labeled-mbo"))
+    from_books = tickforge.RepresentDataLoader(OUT / "labeled-mbo", 16, "volume", seed=1, **IMAGE)
+    for i, (features, labels) in zip(range(3), from_books):
+        print(f"books -> labels -> loader: batch {i} images {tuple(features.shape)} "
+              f"classes {np.bincount(labels.numpy(), minlength=from_books.num_classes).tolist()}")
 
     torch.manual_seed(0)
     train = tickforge.RepresentDataLoader(batch_size=32, features=["volume", "trade_counts"],

@@ -152,6 +152,10 @@ def test_into_store_commits_with_lineage(data, tmp_path):
         if f["path"].endswith("_dataset.parquet"):
             got = pq.read_table(target / f["path"])
             assert got.equals(pq.read_table(tmp_path / "folder" / Path(f["path"]).name))
+    # a scan of the labeled dataset reads its Parquet rows, not the JSON files beside them
+    scanned = tickforge.Store(target).read("labeled/fx", ["ts_event"])
+    folder_rows = sum(pq.ParquetFile(p).metadata.num_rows for p in datasets(tmp_path / "folder").values())
+    assert scanned.num_rows == folder_rows > 0
     # store log lists both commits, the label one with its lineage
     log = store_json("store", "log", target)
     assert [e["operation"] for e in log] == ["ingest", "label"]

@@ -243,6 +243,8 @@ Result<ScanPlan> Store::Plan(const std::string& dataset_name, const ScanOptions&
   const FilePruner pruner(*dataset, options.filters);
   for (const auto& file : dataset->files) {
     if (!only.empty() && !only.count(file.path)) continue;
+    // Side files a dataset lists with its data (a labeled dataset's thresholds.json) are no rows.
+    if (!file.path.ends_with(".parquet")) continue;
     if (pruner.RulesOut(file)) continue;
     ARROW_ASSIGN_OR_RAISE(bool may_match, MayMatch(file, *dataset, filters));
     if (!may_match) continue;
