@@ -43,11 +43,7 @@ struct CsvEvent {
 
 class BinanceCsvFeed : public DepthFeed {
  public:
-  explicit BinanceCsvFeed(const DepthFeedOptions& options) : options_(options) {
-    stats_.input = options.path;
-    stats_.format = "binance-csv";
-    stats_.size_scale = options.size_scale;
-  }
+  explicit BinanceCsvFeed(const DepthFeedOptions& options) : DepthFeed(options, "binance-csv") {}
 
   Status Line(std::string_view text, int64_t line) override {
     ++stats_.lines;
@@ -164,7 +160,6 @@ class BinanceCsvFeed : public DepthFeed {
     return stats_.snapshots > 0 || (has_ready_ && ready_.snapshot);
   }
 
-  DepthFeedOptions options_;
   BinanceSync sync_;
   CsvEvent current_, ready_;
   bool has_current_ = false, has_ready_ = false;

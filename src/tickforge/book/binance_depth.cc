@@ -94,11 +94,7 @@ struct BinanceEvent {
 
 class BinanceFeed : public DepthFeed {
  public:
-  explicit BinanceFeed(const DepthFeedOptions& options) : options_(options) {
-    stats_.input = options.path;
-    stats_.format = "binance";
-    stats_.size_scale = options.size_scale;
-  }
+  explicit BinanceFeed(const DepthFeedOptions& options) : DepthFeed(options, "binance") {}
 
   Status Line(std::string_view text, int64_t line) override {
     ++stats_.lines;
@@ -110,9 +106,8 @@ class BinanceFeed : public DepthFeed {
     }
     JsonContext cx{options_.path, line};
     od::document doc;
-    if (auto e = parser_.iterate(json.data(), json.size(), json.size() + kLinePadding).get(doc)) return cx.Fail(e, "JSON");
     od::object root;
-    if (auto e = doc.get_object().get(root)) return cx.Fail(e, "JSON message");
+    ARROW_RETURN_NOT_OK(ParseMessage(parser_, cx, json, &doc, &root));
     ++stats_.messages;
     BinanceEvent* event = nullptr;
     bool skip = false;
@@ -297,7 +292,6 @@ class BinanceFeed : public DepthFeed {
     for (const auto& c : snapshot_asks_) book_.asks.Set(c.price, c.size, 0);
   }
 
-  DepthFeedOptions options_;
   od::parser parser_;
   BinanceSync sync_;
   std::deque<BinanceEvent*> pending_;

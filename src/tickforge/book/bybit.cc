@@ -20,11 +20,7 @@ std::string_view SymbolOfTopic(std::string_view topic) {
 
 class BybitFeed : public DepthFeed {
  public:
-  explicit BybitFeed(const DepthFeedOptions& options) : options_(options) {
-    stats_.input = options.path;
-    stats_.format = "bybit";
-    stats_.size_scale = options.size_scale;
-  }
+  explicit BybitFeed(const DepthFeedOptions& options) : DepthFeed(options, "bybit") {}
 
   Status Line(std::string_view text, int64_t line) override {
     ++stats_.lines;
@@ -34,9 +30,8 @@ class BybitFeed : public DepthFeed {
     const bool has_recv = SplitReceiveLine(text, &recv, &json);
     JsonContext cx{options_.path, line};
     od::document doc;
-    if (auto e = parser_.iterate(json.data(), json.size(), json.size() + kLinePadding).get(doc)) return cx.Fail(e, "JSON");
     od::object root;
-    if (auto e = doc.get_object().get(root)) return cx.Fail(e, "JSON message");
+    ARROW_RETURN_NOT_OK(ParseMessage(parser_, cx, json, &doc, &root));
     ++stats_.messages;
     bids_.clear();
     asks_.clear();
@@ -136,7 +131,6 @@ class BybitFeed : public DepthFeed {
   }
 
  private:
-  DepthFeedOptions options_;
   od::parser parser_;
   std::vector<LevelChange> bids_, asks_;
   bool synced_ = false;

@@ -51,7 +51,8 @@ TEST(DepthBuildTest, BinanceEventsAreSynchronisedIntoRows) {
   EXPECT_EQ(i64("ask_px_00")->Value(0), 100'200'000'000);
   EXPECT_EQ(i64("bid_px_00")->Value(1), 100'000'000'000);  // 100.10 removed
   EXPECT_EQ(u64("ask_sz_00")->Value(2), 1000u);
-  EXPECT_EQ(i64("ts_event")->Value(2), 4'000'000);
+  EXPECT_EQ(std::static_pointer_cast<arrow::TimestampArray>(combined->GetColumnByName("ts_event"))->Value(2),
+            4'000'000);
   const auto& stats = reader->stats();
   EXPECT_EQ(stats.skipped, 1);
   EXPECT_EQ(stats.gaps, 0);

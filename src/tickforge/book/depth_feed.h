@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -52,6 +53,13 @@ struct DepthStats {
 
 /// One venue's parser and book. The reader hands it lines and then asks for rows until it has
 /// none, so a line that releases many buffered events yields them one at a time.
+/// The options every feed needs.
+struct DepthFeedOptions {
+  std::string path;      ///< named in every error
+  int size_scale = 8;
+  bool strict = false;   ///< a gap is an error naming the file and the line
+};
+
 class DepthFeed {
  public:
   virtual ~DepthFeed() = default;
@@ -67,6 +75,14 @@ class DepthFeed {
   [[nodiscard]] DepthStats& stats() { return stats_; }
 
  protected:
+  /// Start the counts of a `format` feed of `options.path`.
+  DepthFeed(DepthFeedOptions options, std::string format) : options_(std::move(options)) {
+    stats_.input = options_.path;
+    stats_.format = std::move(format);
+    stats_.size_scale = options_.size_scale;
+  }
+
+  DepthFeedOptions options_;
   Book book_;
   DepthStats stats_;
 };
@@ -80,12 +96,5 @@ class DepthFeed {
   }
   return out;
 }
-
-/// The options every feed needs.
-struct DepthFeedOptions {
-  std::string path;      ///< named in every error
-  int size_scale = 8;
-  bool strict = false;   ///< a gap is an error naming the file and the line
-};
 
 }  // namespace tickforge::book

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "tickforge/book/decimal.h"
+#include "tickforge/book/depth_lines.h"
 #include "tickforge/util/status.h"
 
 namespace tickforge::book {
@@ -28,6 +29,18 @@ struct JsonContext {
     return InputLineError(path, line, "malformed JSON at {}: {}", what, simdjson::error_message(error));
   }
 };
+
+/// Parse one line's JSON message into its root object (`doc` must outlive `root`); the line's
+/// buffer holds kLinePadding readable bytes past `json`, as simdjson needs.
+[[nodiscard]] inline Status ParseMessage(simdjson::ondemand::parser& parser, const JsonContext& cx,
+                                         std::string_view json, simdjson::ondemand::document* doc,
+                                         simdjson::ondemand::object* root) {
+  if (auto e = parser.iterate(json.data(), json.size(), json.size() + kLinePadding).get(*doc)) {
+    return cx.Fail(e, "JSON");
+  }
+  if (auto e = doc->get_object().get(*root)) return cx.Fail(e, "JSON message");
+  return Status::OK();
+}
 
 /// Parse a decimal string exactly, or fail naming the file, the line and the text.
 [[nodiscard]] inline Status ParseDecimalField(const JsonContext& cx, std::string_view text, int scale,

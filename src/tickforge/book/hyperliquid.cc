@@ -16,11 +16,7 @@ namespace od = simdjson::ondemand;
 
 class HyperliquidFeed : public DepthFeed {
  public:
-  explicit HyperliquidFeed(const DepthFeedOptions& options) : options_(options) {
-    stats_.input = options.path;
-    stats_.format = "hyperliquid";
-    stats_.size_scale = options.size_scale;
-  }
+  explicit HyperliquidFeed(const DepthFeedOptions& options) : DepthFeed(options, "hyperliquid") {}
 
   Status Line(std::string_view text, int64_t line) override {
     ++stats_.lines;
@@ -32,9 +28,8 @@ class HyperliquidFeed : public DepthFeed {
     }
     JsonContext cx{options_.path, line};
     od::document doc;
-    if (auto e = parser_.iterate(json.data(), json.size(), json.size() + kLinePadding).get(doc)) return cx.Fail(e, "JSON");
     od::object root;
-    if (auto e = doc.get_object().get(root)) return cx.Fail(e, "JSON message");
+    ARROW_RETURN_NOT_OK(ParseMessage(parser_, cx, json, &doc, &root));
     ++stats_.messages;
     bool is_book = false, has_levels = false;
     uint64_t ts = dbn::kUndefTimestamp;
@@ -143,7 +138,6 @@ class HyperliquidFeed : public DepthFeed {
     return Status::OK();
   }
 
-  DepthFeedOptions options_;
   od::parser parser_;
   std::vector<LevelChange> sides_[2];
   RowEvent row_;

@@ -113,6 +113,16 @@ struct Batch {
   std::vector<int64_t> ts_event;  ///< size
   std::vector<uint32_t> sequence; ///< size
   Status status;
+
+  /// Record which sample slot `i` holds (its label and where it comes from).
+  void Describe(int64_t i, const Sample& sample) {
+    const auto at = static_cast<size_t>(i);
+    labels[at] = sample.label;
+    symbols[at] = sample.symbol;
+    rows[at] = sample.row;
+    ts_event[at] = sample.ts_event;
+    sequence[at] = sample.sequence;
+  }
 };
 
 struct CacheStats {

@@ -55,6 +55,17 @@ Status RenderBatch(const SampleIndex& index, const LoaderOptions& options, Segme
       return MakeRawSegment(read, first, end - first, image, want_trades);
     });
   };
+  // Point the window's columns (its last bin `last`) at `segment`'s bins from `bin` on, hold
+  // the segment for the render, and return the next bin to find.
+  const auto Take = [&](std::shared_ptr<const Segment> segment, int64_t bin, int64_t last, int64_t* mid) {
+    const int64_t end = std::min(last, segment->first + segment->bins.bins() - 1);
+    for (int64_t b = bin; b <= end; ++b) {
+      columns[static_cast<size_t>(b - (last - T + 1))] = &segment->bins.at(b - segment->first, 0, 0);
+    }
+    if (end == last) *mid = segment->mids[static_cast<size_t>(last - segment->first)];
+    held.push_back(std::move(segment));
+    return end + 1;
+  };
   for (int64_t i = 0; i < batch.size; ++i) {
     const Sample& sample = index.samples[plan[i]];
     const auto& dataset = index.datasets[static_cast<size_t>(sample.symbol)];
@@ -73,13 +84,7 @@ Status RenderBatch(const SampleIndex& index, const LoaderOptions& options, Segme
           ARROW_ASSIGN_OR_RAISE(auto read, ReadBook(dataset.path, first * tpb, (first + bins) * tpb));
           return MakeBinSegment(read, first, bins, image);
         }));
-        const int64_t end = std::min(last, segment->first + segment->bins.bins() - 1);
-        for (int64_t b = bin; b <= end; ++b) {
-          columns[static_cast<size_t>(b - (last - T + 1))] = &segment->bins.at(b - segment->first, 0, 0);
-        }
-        if (end == last) mid = segment->mids[static_cast<size_t>(last - segment->first)];
-        held.push_back(std::move(segment));
-        bin = end + 1;
+        bin = Take(std::move(segment), bin, last, &mid);
       }
       features::RenderFromBinPointers(columns.data(), mid, image, out, scale);
     } else if (options.locality) {
@@ -126,13 +131,7 @@ Status RenderBatch(const SampleIndex& index, const LoaderOptions& options, Segme
             return made;
           }));
         }
-        const int64_t end = std::min(last, segment->first + segment->bins.bins() - 1);
-        for (int64_t b = bin; b <= end; ++b) {
-          columns[static_cast<size_t>(b - (last - T + 1))] = &segment->bins.at(b - segment->first, 0, 0);
-        }
-        if (end == last) mid = segment->mids[static_cast<size_t>(last - segment->first)];
-        held.push_back(std::move(segment));
-        bin = end + 1;
+        bin = Take(std::move(segment), bin, last, &mid);
       }
       features::RenderFromBinPointers(columns.data(), mid, image, out, scale);
     } else {
@@ -155,11 +154,7 @@ Status RenderBatch(const SampleIndex& index, const LoaderOptions& options, Segme
     if (options.normalization == Normalization::kZScore) {
       ApplyZScore(*zscore, int64_t{features::kImageRows} * T, out);
     }
-    batch.labels[static_cast<size_t>(i)] = sample.label;
-    batch.symbols[static_cast<size_t>(i)] = sample.symbol;
-    batch.rows[static_cast<size_t>(i)] = sample.row;
-    batch.ts_event[static_cast<size_t>(i)] = sample.ts_event;
-    batch.sequence[static_cast<size_t>(i)] = sample.sequence;
+    batch.Describe(i, sample);
   }
   return Status::OK();
 }

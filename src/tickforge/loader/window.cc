@@ -322,11 +322,7 @@ Status RenderWindows(const SampleIndex& index, const LoaderOptions& options, Seg
       out += (last - row + 1) * width;
       row = last + 1;
     }
-    batch.labels[static_cast<size_t>(i)] = sample.label;
-    batch.symbols[static_cast<size_t>(i)] = sample.symbol;
-    batch.rows[static_cast<size_t>(i)] = sample.row;
-    batch.ts_event[static_cast<size_t>(i)] = sample.ts_event;
-    batch.sequence[static_cast<size_t>(i)] = sample.sequence;
+    batch.Describe(i, sample);
   }
   return Status::OK();
 }
