@@ -100,14 +100,10 @@ class BinanceFeed : public DepthFeed {
     ++stats_.lines;
     if (text.empty()) return Status::OK();
     uint64_t recv = 0;
-    std::string_view json;
-    if (!SplitReceiveLine(text, &recv, &json)) {
-      return InputLineError(options_.path, line, "not a capture line '<receive ns> <json>'");
-    }
     JsonContext cx{options_.path, line};
     od::document doc;
     od::object root;
-    ARROW_RETURN_NOT_OK(ParseMessage(parser_, cx, json, &doc, &root));
+    ARROW_RETURN_NOT_OK(ParseCaptureLine(parser_, cx, text, &recv, &doc, &root));
     ++stats_.messages;
     BinanceEvent* event = nullptr;
     bool skip = false;

@@ -18,9 +18,9 @@ std::string_view SymbolOfTopic(std::string_view topic) {
   return dot == std::string_view::npos ? std::string_view() : topic.substr(dot + 1);
 }
 
-class BybitFeed : public DepthFeed {
+class BybitFeed : public OneRowPerMessageFeed {
  public:
-  explicit BybitFeed(const DepthFeedOptions& options) : DepthFeed(options, "bybit") {}
+  explicit BybitFeed(const DepthFeedOptions& options) : OneRowPerMessageFeed(options, "bybit") {}
 
   Status Line(std::string_view text, int64_t line) override {
     ++stats_.lines;
@@ -113,14 +113,6 @@ class BybitFeed : public DepthFeed {
     return Status::OK();
   }
 
-  Result<bool> Next(RowEvent* event) override {
-    if (!has_row_) return false;
-    has_row_ = false;
-    *event = row_;
-    ++stats_.rows;
-    stats_.crossed += book_.crossed();
-    return true;
-  }
 
   Status Finish(int64_t last_line) override {
     if (stats_.snapshots == 0 && stats_.events > 0) {
@@ -135,8 +127,6 @@ class BybitFeed : public DepthFeed {
   std::vector<LevelChange> bids_, asks_;
   bool synced_ = false;
   uint64_t prev_u_ = 0;
-  RowEvent row_;
-  bool has_row_ = false;
 };
 
 }  // namespace

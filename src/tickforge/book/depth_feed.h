@@ -87,6 +87,26 @@ class DepthFeed {
   DepthStats stats_;
 };
 
+/// A feed whose every applied message is one row (Bybit, Hyperliquid): Line() fills row_ and
+/// sets has_row_, Next() hands it out.
+class OneRowPerMessageFeed : public DepthFeed {
+ public:
+  [[nodiscard]] Result<bool> Next(RowEvent* event) override {
+    if (!has_row_) return false;
+    has_row_ = false;
+    *event = row_;
+    ++stats_.rows;
+    stats_.crossed += book_.crossed();
+    return true;
+  }
+
+ protected:
+  using DepthFeed::DepthFeed;
+
+  RowEvent row_;
+  bool has_row_ = false;
+};
+
 /// Return `symbol` with every byte outside printable ASCII replaced by '?': venue symbols are
 /// ASCII, and a symbol goes into UTF-8 columns and JSON that bad input must not break.
 [[nodiscard]] inline std::string CleanSymbol(std::string_view symbol) {

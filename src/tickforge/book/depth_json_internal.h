@@ -42,6 +42,17 @@ struct JsonContext {
   return Status::OK();
 }
 
+/// Split a capture line `<receive ns> <json>` into its receive time and its parsed JSON object.
+[[nodiscard]] inline Status ParseCaptureLine(simdjson::ondemand::parser& parser, const JsonContext& cx,
+                                             std::string_view text, uint64_t* recv,
+                                             simdjson::ondemand::document* doc, simdjson::ondemand::object* root) {
+  std::string_view json;
+  if (!SplitReceiveLine(text, recv, &json)) {
+    return InputLineError(cx.path, cx.line, "not a capture line '<receive ns> <json>'");
+  }
+  return ParseMessage(parser, cx, json, doc, root);
+}
+
 /// Parse a decimal string exactly, or fail naming the file, the line and the text.
 [[nodiscard]] inline Status ParseDecimalField(const JsonContext& cx, std::string_view text, int scale,
                                               std::string_view what, int64_t* out) {

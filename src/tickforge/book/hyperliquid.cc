@@ -14,22 +14,18 @@ namespace {
 
 namespace od = simdjson::ondemand;
 
-class HyperliquidFeed : public DepthFeed {
+class HyperliquidFeed : public OneRowPerMessageFeed {
  public:
-  explicit HyperliquidFeed(const DepthFeedOptions& options) : DepthFeed(options, "hyperliquid") {}
+  explicit HyperliquidFeed(const DepthFeedOptions& options) : OneRowPerMessageFeed(options, "hyperliquid") {}
 
   Status Line(std::string_view text, int64_t line) override {
     ++stats_.lines;
     if (text.empty()) return Status::OK();
     uint64_t recv = 0;
-    std::string_view json;
-    if (!SplitReceiveLine(text, &recv, &json)) {
-      return InputLineError(options_.path, line, "not a capture line '<receive ns> <json>'");
-    }
     JsonContext cx{options_.path, line};
     od::document doc;
     od::object root;
-    ARROW_RETURN_NOT_OK(ParseMessage(parser_, cx, json, &doc, &root));
+    ARROW_RETURN_NOT_OK(ParseCaptureLine(parser_, cx, text, &recv, &doc, &root));
     ++stats_.messages;
     bool is_book = false, has_levels = false;
     uint64_t ts = dbn::kUndefTimestamp;
@@ -82,14 +78,6 @@ class HyperliquidFeed : public DepthFeed {
     return Status::OK();
   }
 
-  Result<bool> Next(RowEvent* event) override {
-    if (!has_row_) return false;
-    has_row_ = false;
-    *event = row_;
-    ++stats_.rows;
-    stats_.crossed += book_.crossed();
-    return true;
-  }
 
   Status Finish(int64_t) override { return Status::OK(); }
 
@@ -140,8 +128,6 @@ class HyperliquidFeed : public DepthFeed {
 
   od::parser parser_;
   std::vector<LevelChange> sides_[2];
-  RowEvent row_;
-  bool has_row_ = false;
 };
 
 }  // namespace

@@ -39,10 +39,10 @@ std::string FormatAnomalies(const book::AnomalyCounts& anomalies) {
 }
 
 // A depth-stream file: its summary names the gaps, the first with its line.
-Status BuildDepth(const BookArgs& args, const std::string& file) {
-  const auto output = std::filesystem::path(args.out_dir) / book::DepthParquetNameFor(file, args.options.book.levels);
+Status BuildDepth(const BookArgs& args, const book::BuildOptions& options, const std::string& file) {
+  const auto output = std::filesystem::path(args.out_dir) / book::DepthParquetNameFor(file, options.book.levels);
   const auto start = std::chrono::steady_clock::now();
-  ARROW_ASSIGN_OR_RAISE(auto stats, book::BuildDepthFile(file, output, args.options.book, args.options.parquet));
+  ARROW_ASSIGN_OR_RAISE(auto stats, book::BuildDepthFile(file, output, options.book, options.parquet));
   const double seconds = SecondsSince(start);
   const std::string gaps =
       stats.gaps == 0 ? "0 gaps"
@@ -66,18 +66,20 @@ Status Build(BookArgs& args) {
       book::BookInputOptionsTable().Apply(nlohmann::json{{"format", args.format}}, &args.options.book.input, "--format"));
   const auto& files = args.files;
   for (size_t i = 0; i < files.size(); ++i) {
-    ARROW_ASSIGN_OR_RAISE(const auto format, book::ResolveBookFormat(files[i], args.options.book));
-    if (book::IsDepthFormat(format)) {
-      ARROW_RETURN_NOT_OK(BuildDepth(args, files[i]));
+    // The input's kind is found once (auto reads its first bytes) and handed on.
+    book::BuildOptions options = args.options;
+    ARROW_ASSIGN_OR_RAISE(options.book.input.format, book::ResolveBookFormat(files[i], options.book));
+    if (book::IsDepthFormat(options.book.input.format)) {
+      ARROW_RETURN_NOT_OK(BuildDepth(args, options, files[i]));
       continue;
     }
-    ARROW_ASSIGN_OR_RAISE(const std::string name, book::BookParquetNameFor(files[i], args.options.book));
+    ARROW_ASSIGN_OR_RAISE(const std::string name, book::BookParquetNameFor(files[i], options.book));
     const auto output = std::filesystem::path(args.out_dir) / name;
     const auto start = std::chrono::steady_clock::now();
     Result<book::BookStats> stats;
     {
       Progress progress(fmt::format("[{}/{}] {}", i + 1, files.size(), std::filesystem::path(files[i]).filename().string()));
-      stats = book::BuildBookFile(files[i], output, args.options, std::ref(progress));
+      stats = book::BuildBookFile(files[i], output, options, std::ref(progress));
     }
     ARROW_RETURN_NOT_OK(stats.status());
     const double seconds = SecondsSince(start);

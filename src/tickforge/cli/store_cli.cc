@@ -8,7 +8,8 @@
 #include <iostream>
 
 #include "tickforge/cli/format.h"
-#include "tickforge/quality/store_quality.h"
+#include "tickforge/quality/fail_on.h"
+#include "tickforge/store/quality.h"
 #include "tickforge/label/commit.h"
 #include "tickforge/store/convert.h"
 #include "tickforge/store/options.h"
@@ -315,12 +316,12 @@ constexpr int kExitQualityFailed = 2;
 Status Quality(const StoreArgs& args, int* exit_code) {
   ARROW_ASSIGN_OR_RAISE(auto store, Store::Open(args.root, /*create=*/false));
   ARROW_ASSIGN_OR_RAISE(auto fail_on, quality::ExpandFailOn(args.fail_on));
-  quality::QualityQuery query;
+  store::QualityQuery query;
   query.dataset = args.dataset;
   query.symbol = args.symbol;
   query.since = args.since;
   if (args.version >= 0) query.version = args.version;
-  ARROW_ASSIGN_OR_RAISE(auto report, quality::StoreQuality(store->paths(), query));
+  ARROW_ASSIGN_OR_RAISE(auto report, store::StoreQuality(store->paths(), query));
   const auto failing = quality::FailingChecks(report, fail_on);
   if (args.json) {
     std::cout << report.dump(1) << "\n";

@@ -51,12 +51,15 @@ std::string BuildBooks(const std::vector<std::string>& inputs, const std::string
   nb::gil_scoped_release release;
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (const auto& input : inputs) {
-    const auto output = std::filesystem::path(out_dir) / Unwrap(book::BookParquetNameFor(input, options.book));
-    if (book::IsDepthFormat(Unwrap(book::ResolveBookFormat(input, options.book)))) {
-      out.push_back(Unwrap(book::BuildDepthFile(input, output, options.book, options.parquet)).ToJson());
+    // The input's kind is found once (auto reads its first bytes) and handed on.
+    book::BuildOptions resolved = options;
+    resolved.book.input.format = Unwrap(book::ResolveBookFormat(input, resolved.book));
+    const auto output = std::filesystem::path(out_dir) / Unwrap(book::BookParquetNameFor(input, resolved.book));
+    if (book::IsDepthFormat(resolved.book.input.format)) {
+      out.push_back(Unwrap(book::BuildDepthFile(input, output, resolved.book, resolved.parquet)).ToJson());
       continue;
     }
-    out.push_back(Unwrap(book::BuildBookFile(input, output, options)).ToJson());
+    out.push_back(Unwrap(book::BuildBookFile(input, output, resolved)).ToJson());
   }
   // A file name need not be UTF-8; the summary must still be JSON.
   return out.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);

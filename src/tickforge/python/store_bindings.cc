@@ -15,7 +15,7 @@
 #include "tickforge/python/arrow_stream.h"
 #include "tickforge/python/bindings.h"
 #include "tickforge/python/errors.h"
-#include "tickforge/quality/store_quality.h"
+#include "tickforge/store/quality.h"
 #include "tickforge/store/convert.h"
 #include "tickforge/store/options.h"
 #include "tickforge/store/store.h"
@@ -124,9 +124,9 @@ class PyStore {
   int64_t ClearCache(bool expired_only) { return Unwrap(store_->ClearCache(expired_only)); }
 
   std::string Quality(const std::string& options) {
-    auto query = Unwrap(quality::QualityQueryFromJson(nlohmann::json::parse(options)));
+    auto query = Unwrap(store::QualityQueryFromJson(nlohmann::json::parse(options)));
     nb::gil_scoped_release release;
-    return Unwrap(quality::StoreQuality(store_->paths(), query)).dump();
+    return Unwrap(store::StoreQuality(store_->paths(), query)).dump();
   }
 
   std::string Info(std::optional<int64_t> version) {

@@ -8,7 +8,8 @@
 #include <filesystem>
 
 #include "tickforge/quality/report.h"
-#include "tickforge/quality/store_quality.h"
+#include "tickforge/quality/fail_on.h"
+#include "tickforge/store/quality.h"
 #include "tickforge/store/store.h"
 #include "tickforge/testing/assertions.h"
 
@@ -78,15 +79,15 @@ TEST_F(WriterHook, CommitRecordsItsFilesQuality) {
   ASSERT_OK_AND_ASSIGN(auto later, Write(s, {10, 11}, /*quality=*/false));
   ASSERT_OK_AND_ASSIGN(auto next, s->ReadSnapshot(later.version));
   EXPECT_FALSE(next.details.count("quality"));
-  ASSERT_OK_AND_ASSIGN(auto summary, StoreQuality(s->paths(), {}));
+  ASSERT_OK_AND_ASSIGN(auto summary, store::StoreQuality(s->paths(), {}));
   EXPECT_EQ(summary["datasets"]["klines"]["files"], 1);
   EXPECT_EQ(summary["datasets"]["klines"]["files_unchecked"], 1);
   EXPECT_EQ(summary["totals"]["missing_interval"], 1);
   EXPECT_EQ(summary["totals"]["duplicate_interval"], 1);
   // The first snapshot alone.
-  QualityQuery first;
+  store::QualityQuery first;
   first.version = info.version;
-  ASSERT_OK_AND_ASSIGN(auto at_first, StoreQuality(s->paths(), first));
+  ASSERT_OK_AND_ASSIGN(auto at_first, store::StoreQuality(s->paths(), first));
   EXPECT_EQ(at_first["datasets"]["klines"]["files_unchecked"], 0);
 }
 

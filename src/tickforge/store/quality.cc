@@ -1,5 +1,5 @@
-// A store's quality at a snapshot, from its commits' records (see store_quality.h).
-#include "tickforge/quality/store_quality.h"
+// A store's quality at a snapshot, from its commits' records (see quality.h).
+#include "tickforge/store/quality.h"
 
 #include <fmt/format.h>
 
@@ -11,7 +11,7 @@
 #include "tickforge/util/config.h"
 #include "tickforge/util/time.h"
 
-namespace tickforge::quality {
+namespace tickforge::store {
 
 using nlohmann::json;
 
@@ -33,7 +33,7 @@ const config::Table<QualityQuery>& QueryTable() {
 }
 
 /// The date of a file's partition as YYYYMMDD (0 when it has no year/month/day).
-uint32_t PartitionYmd(const store::FileEntry& file) {
+uint32_t PartitionYmd(const FileEntry& file) {
   uint32_t year = 0, month = 0, day = 0;
   for (const auto& [key, value] : file.partition) {
     if (key == "year") year = static_cast<uint32_t>(std::stoul(value));
@@ -43,7 +43,7 @@ uint32_t PartitionYmd(const store::FileEntry& file) {
   return year * 10000 + month * 100 + day;
 }
 
-std::string PartitionValue(const store::FileEntry& file, const std::string& key) {
+std::string PartitionValue(const FileEntry& file, const std::string& key) {
   for (const auto& [k, v] : file.partition) {
     if (k == key) return v;
   }
@@ -58,25 +58,25 @@ Result<QualityQuery> QualityQueryFromJson(const json& j) {
   return query;
 }
 
-Result<json> StoreQuality(const store::StorePaths& paths, const QualityQuery& query) {
+Result<json> StoreQuality(const StorePaths& paths, const QualityQuery& query) {
   uint32_t since = 0;
   if (!query.since.empty()) {
     auto parsed = ParseIsoDate(query.since);
     if (!parsed.ok()) return Status::Invalid("--since '", query.since, "': ", parsed.status().message());
     since = *parsed;
   }
-  ARROW_ASSIGN_OR_RAISE(auto snapshot, store::ReadSnapshot(paths, query.version));
+  ARROW_ASSIGN_OR_RAISE(auto snapshot, ReadSnapshot(paths, query.version));
   if (!query.dataset.empty()) ARROW_RETURN_NOT_OK(snapshot.Find(query.dataset).status());
   // Each commit's record, read once: version -> dataset -> report.
-  std::map<int64_t, std::map<std::string, Report>> commits;
-  auto commit_quality = [&](int64_t version) -> Result<const std::map<std::string, Report>*> {
+  std::map<int64_t, std::map<std::string, quality::Report>> commits;
+  auto commit_quality = [&](int64_t version) -> Result<const std::map<std::string, quality::Report>*> {
     auto it = commits.find(version);
     if (it != commits.end()) return &it->second;
-    ARROW_ASSIGN_OR_RAISE(auto entry, store::ReadSnapshot(paths, version));
+    ARROW_ASSIGN_OR_RAISE(auto entry, ReadSnapshot(paths, version));
     auto detail = entry.details.find("quality");
-    std::map<std::string, Report> parsed;
+    std::map<std::string, quality::Report> parsed;
     if (detail != entry.details.end()) {
-      ARROW_ASSIGN_OR_RAISE(parsed, CommitQualityFromJson(detail->second, paths.LogEntry(version).string()));
+      ARROW_ASSIGN_OR_RAISE(parsed, quality::CommitQualityFromJson(detail->second, paths.LogEntry(version).string()));
     }
     return &commits.emplace(version, std::move(parsed)).first->second;
   };
@@ -93,7 +93,7 @@ Result<json> StoreQuality(const store::StorePaths& paths, const QualityQuery& qu
       if (since != 0 && PartitionYmd(file) < since) continue;
       ARROW_ASSIGN_OR_RAISE(const auto* commit, commit_quality(file.version));
       auto report = commit->find(name);
-      const FileQuality* found = nullptr;
+      const quality::FileQuality* found = nullptr;
       if (report != commit->end()) {
         auto it = report->second.files.find(file.path);
         if (it != report->second.files.end()) found = &it->second;
@@ -134,54 +134,4 @@ Result<json> StoreQuality(const store::StorePaths& paths, const QualityQuery& qu
   return json{{"version", snapshot.version}, {"datasets", datasets}, {"totals", totals}};
 }
 
-const std::vector<std::string>& CheckNames() {
-  static const std::vector<std::string> names = {
-      "missing_interval", "duplicate_interval", "time_backwards", "off_grid",   "time_unit",
-      "non_positive_price", "ohlc_inconsistent", "id_gap",       "id_repeat",  "id_backwards",
-      "crossed",          "locked",             "undefined_level", "sequence_gap", "mid_jump",
-      "duplicate_record"};
-  return names;
-}
-
-Result<std::vector<std::string>> ExpandFailOn(const std::vector<std::string>& names) {
-  static const std::map<std::string, std::vector<std::string>> groups = {
-      {"gaps", {"missing_interval", "id_gap", "sequence_gap"}},
-      {"duplicates", {"duplicate_interval", "id_repeat", "duplicate_record"}},
-      {"time", {"time_backwards", "off_grid", "time_unit", "id_backwards"}},
-      {"prices", {"non_positive_price", "ohlc_inconsistent"}},
-      {"book", {"crossed", "locked", "undefined_level", "sequence_gap", "mid_jump"}},
-      {"all", CheckNames()},
-  };
-  std::vector<std::string> out;
-  for (const auto& name : names) {
-    if (name.empty()) continue;
-    auto group = groups.find(name);
-    if (group != groups.end()) {
-      out.insert(out.end(), group->second.begin(), group->second.end());
-    } else if (std::find(CheckNames().begin(), CheckNames().end(), name) != CheckNames().end()) {
-      out.push_back(name);
-    } else {
-      std::vector<std::string> known;
-      for (const auto& [g, _] : groups) known.push_back(g);
-      known.insert(known.end(), CheckNames().begin(), CheckNames().end());
-      return Status::Invalid("--fail-on: unknown check '", name, "' (known: ", fmt::format("{}", fmt::join(known, ", ")),
-                             ")");
-    }
-  }
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
-}
-
-std::vector<std::pair<std::string, int64_t>> FailingChecks(const json& quality, const std::vector<std::string>& checks) {
-  std::vector<std::pair<std::string, int64_t>> failing;
-  const auto& totals = quality.at("totals");
-  for (const auto& check : checks) {
-    if (totals.contains(check) && totals.at(check).get<int64_t>() > 0) {
-      failing.emplace_back(check, totals.at(check).get<int64_t>());
-    }
-  }
-  return failing;
-}
-
-}  // namespace tickforge::quality
+}  // namespace tickforge::store

@@ -1,6 +1,6 @@
 // A store's data quality at one snapshot: the quality each commit recorded for the files it
 // added (store writer, details["quality"]), summed over the files still live in the snapshot,
-// so a file a later compaction retired no longer counts. Also `--fail-on`'s check groups.
+// so a file a later compaction retired no longer counts.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -14,7 +14,7 @@
 #include "tickforge/store/manifest.h"
 #include "tickforge/util/status.h"
 
-namespace tickforge::quality {
+namespace tickforge::store {
 
 struct QualityQuery {
   /// Only this dataset; empty: all.
@@ -39,17 +39,6 @@ struct QualityQuery {
 /// "files_unchecked", "rows", "checks": {check: {"count", "examples": [{"file", "row"}]}},
 /// "notes"[, "by_file": {path: {"rows", "checked", "checks": {check: count}}}]}}, "totals":
 /// {check: count}}. by_file lists every selected file, unchecked ones too.
-[[nodiscard]] Result<nlohmann::json> StoreQuality(const store::StorePaths& paths, const QualityQuery& query);
+[[nodiscard]] Result<nlohmann::json> StoreQuality(const StorePaths& paths, const QualityQuery& query);
 
-/// Every check name the checkers use.
-[[nodiscard]] const std::vector<std::string>& CheckNames();
-
-/// Expand `--fail-on` names into check names: a check's own name, or a group (gaps, crossed,
-/// duplicates, time, prices, book, all). Unknown names are an error listing the known ones.
-[[nodiscard]] Result<std::vector<std::string>> ExpandFailOn(const std::vector<std::string>& names);
-
-/// Return (check, count) of the `checks` with defects in `quality` (StoreQuality's result).
-[[nodiscard]] std::vector<std::pair<std::string, int64_t>> FailingChecks(const nlohmann::json& quality,
-                                                                       const std::vector<std::string>& checks);
-
-}  // namespace tickforge::quality
+}  // namespace tickforge::store
