@@ -128,7 +128,10 @@ Result<SampleIndex> BuildIndex(const LoaderOptions& options) {
   // Pass 1: metadata only: row counts, schema, label horizon.
   int64_t horizon = -1;
   int nbins = 0;
-  for (const auto& [symbol, path] : std::map(chosen)) {
+  for (const auto& chosen_entry : std::map(chosen)) {
+    // Named references, not a structured binding: clang 14 (the fuzz build) cannot capture those.
+    const auto& symbol = chosen_entry.first;
+    const auto& path = chosen_entry.second;
     Status st = [&]() -> Status {
       ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquet(path, {.pool = ReadPool()}));
       std::shared_ptr<arrow::Schema> schema;
