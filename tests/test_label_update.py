@@ -200,3 +200,20 @@ def test_python_label_update(days, tmp_path):
     result = tickforge.label_update(store, "fx")
     assert result["method"] == "incremental" and result["version"] == run_json("store", "info", store)["version"]
     assert tickforge.label_update(store, "fx")["up_to_date"]
+
+
+def test_late_rows_in_files_of_many_row_groups(tmp_path):
+    """Datasets of several 32,768-row groups: the changed rows are found by row group statistics
+    (groups before and after them counted unread) and the splice still equals a rebuild."""
+    files = sorted(tickforge.synth_dbn(tmp_path / "dbn", symbols=2, days=4, rows_per_day=60000, seed=5,
+                                       start_date="2024-06-03"))
+    late = tickforge.synth_dbn(tmp_path / "late", symbols=2, days=1, rows_per_day=3000, seed=6,
+                               start_date="2024-06-04")
+    store, config_path = make_store(tmp_path, files, CONFIG)
+    sizes = [pq.ParquetFile(p).metadata.num_row_groups for n, p in labeled_files(store).items()
+             if n.endswith("_dataset.parquet")]
+    assert min(sizes) >= 3
+    run("store", "ingest", store, *late)
+    result = run_json("label", "update", "--store", store, "--name", "fx")
+    assert result["method"] == "incremental" and len(result["replaced"]) == 1
+    assert_equals_rebuild(store, rebuild_oracle(store, config_path, tmp_path / "oracle"))

@@ -9,6 +9,7 @@
 #include <arrow/ipc/api.h>
 #include <fmt/format.h>
 #include <parquet/arrow/reader.h>
+#include <parquet/statistics.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -269,25 +270,41 @@ Status ForRows(parquet::arrow::FileReader& reader, const std::string& path, int6
 }
 
 // Where a symbol's changed rows sit in its old file: rows [a, a + removed) are the old
-// changed rows, and no other old row has a key inside the changed rows' key range.
+// changed rows, and no other old row has a key inside the changed rows' key range. Row groups
+// whose ts_event statistics lie wholly outside the range are counted without being read.
 Result<std::optional<int64_t>> Locate(parquet::arrow::FileReader& reader, const std::string& path, int64_t rows,
                                       Key lo, Key hi, int64_t removed) {
-  int64_t below = 0, inside = 0;
+  const auto metadata = reader.parquet_reader()->metadata();
+  const int ts_column = metadata->schema()->ColumnIndex(std::string(dataset::kTsEventColumn));
+  int64_t below = 0, inside = 0, start = 0;
   Key previous{std::numeric_limits<int64_t>::min(), 0};
   bool sorted = true;
-  ARROW_RETURN_NOT_OK(ForRows(reader, path, 0, rows, {std::string(dataset::kTsEventColumn), std::string(dataset::kSequenceColumn)},
-                              [&](const arrow::RecordBatch& batch) -> Status {
-                                const int64_t* ts = Int64Values(*batch.column(0));
-                                const auto& seq = static_cast<const arrow::UInt32Array&>(*batch.column(1));
-                                for (int64_t i = 0; i < batch.num_rows(); ++i) {
-                                  const Key key{ts[i], seq.Value(i)};
-                                  sorted = sorted && previous <= key;
-                                  previous = key;
-                                  below += key < lo;
-                                  inside += lo <= key && key <= hi;
-                                }
-                                return Status::OK();
-                              }));
+  for (int g = 0; g < metadata->num_row_groups() && start < rows; ++g) {
+    const int64_t n = metadata->RowGroup(g)->num_rows();
+    std::shared_ptr<parquet::Statistics> stats;
+    if (ts_column >= 0) stats = metadata->RowGroup(g)->ColumnChunk(ts_column)->statistics();
+    const auto typed = std::dynamic_pointer_cast<parquet::Int64Statistics>(stats);
+    if (typed && typed->HasMinMax() && (typed->max() < lo.ts_event || typed->min() > hi.ts_event)) {
+      below += typed->max() < lo.ts_event ? n : 0;
+      start += n;
+      continue;
+    }
+    ARROW_RETURN_NOT_OK(ForRows(reader, path, start, std::min(rows, start + n),
+                                {std::string(dataset::kTsEventColumn), std::string(dataset::kSequenceColumn)},
+                                [&](const arrow::RecordBatch& batch) -> Status {
+                                  const int64_t* ts = Int64Values(*batch.column(0));
+                                  const auto& seq = static_cast<const arrow::UInt32Array&>(*batch.column(1));
+                                  for (int64_t i = 0; i < batch.num_rows(); ++i) {
+                                    const Key key{ts[i], seq.Value(i)};
+                                    sorted = sorted && previous <= key;
+                                    previous = key;
+                                    below += key < lo;
+                                    inside += lo <= key && key <= hi;
+                                  }
+                                  return Status::OK();
+                                }));
+    start += n;
+  }
   if (!sorted || inside != removed) return std::optional<int64_t>();
   return std::optional<int64_t>(below);
 }
@@ -359,7 +376,10 @@ struct SpliceInputs {
 
 // Splice one symbol: nullopt when its changed rows cannot be spliced (the caller rebuilds).
 Result<std::optional<Spliced>> SpliceSymbol(const SpliceInputs& in) {
-  ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquet(in.old_path));
+  // Decoding the copied rows is most of an update's work: spread it over the CPU pool.
+  ParquetReadOptions read_options;
+  read_options.use_threads = true;
+  ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquet(in.old_path, read_options));
   const int64_t old_rows = reader->parquet_reader()->metadata()->num_rows();
   const int64_t nb = in.removed ? in.removed->valid : 0;
   const int64_t nn = in.added ? in.added->valid : 0;
