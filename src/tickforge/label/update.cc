@@ -436,9 +436,10 @@ Result<std::optional<Spliced>> SpliceSymbol(const SpliceInputs& in) {
   }
   for (const auto& part : ctx.parts) ctx.valid += part.rows;
   const fs::path ctx_path = in.scratch / "context.parquet";
-  ARROW_ASSIGN_OR_RAISE(auto built, internal::BuildSymbol(ctx, boundaries, in.config, [](int32_t, int64_t) { return false; },
-                                                          in.base, ctx_path, mid));
-  (void)built;
+  // The counts BuildSymbol keeps cover the context rows too; the writer below counts the file's.
+  ARROW_RETURN_NOT_OK(internal::BuildSymbol(ctx, boundaries, in.config, [](int32_t, int64_t) { return false; },
+                                            in.base, ctx_path, mid)
+                          .status());
   ARROW_ASSIGN_OR_RAISE(auto ctx_reader, OpenParquet(ctx_path.string()));
   std::shared_ptr<arrow::Schema> schema;
   ARROW_RETURN_NOT_OK(WithPath(ctx_reader->GetSchema(&schema), ctx_path.string()));
@@ -552,6 +553,68 @@ Result<State> Load(const std::string& root, const std::string& name) {
   selection.version = source.at("version").get<int64_t>();
   ARROW_ASSIGN_OR_RAISE(state.before, ListStoreInputs(selection));
   return state;
+}
+
+// Commit the update: untouched symbols keep their files, the rewritten ones and the JSON files
+// in `outputs` are staged under labeled/<name>/v<version>/; return the version.
+Result<int64_t> CommitUpdate(const State& state, const fs::path& outputs, const nlohmann::ordered_json& symbols,
+                             const std::set<std::string>& rewritten, const nlohmann::ordered_json& lineage) {
+  ARROW_ASSIGN_OR_RAISE(auto txn, store::Transaction::Begin(state.paths, "label update"));
+  const auto base = txn->base().Find(state.dataset);
+  int64_t wrote = 0;
+  if (base.ok()) {
+    for (const auto& file : (*base)->files) wrote = std::max(wrote, file.version);
+  }
+  if (!base.ok() || wrote != state.labeled_version) {
+    return Status::Invalid(state.root, ": ", state.dataset, " changed while it was being updated (version ", wrote,
+                           " now, ", state.labeled_version, " before); run label update again");
+  }
+  const int64_t version = txn->version();
+  const std::string folder = fmt::format("{}/v{:06d}", state.dataset, version);
+  store::DatasetEntry entry = **base;
+  entry.files.clear();
+  std::set<std::string> replaced_names = {"thresholds.json", "build_report.json"};
+  for (const auto& symbol : rewritten) replaced_names.insert(symbols.at(symbol).at("output").get<std::string>());
+  for (const auto& file : (*base)->files) {
+    const std::string file_name = fs::path(file.path).filename().string();
+    if (replaced_names.count(file_name)) continue;
+    // A symbol the update dropped from the report keeps no file.
+    if (const auto symbol = dataset::SymbolOfFileName(file_name); symbol && !(symbols.contains(*symbol) &&
+                                                                             symbols.at(*symbol).contains("output"))) {
+      continue;
+    }
+    entry.files.push_back(file);
+  }
+  ARROW_RETURN_NOT_OK(store::EnsureDirectory(txn->staging()));
+  const auto stage = [&](const std::string& file_name, int64_t rows, int64_t min_time, int64_t max_time) -> Status {
+    store::FileEntry file;
+    file.path = folder + "/" + file_name;
+    file.rows = rows;
+    std::error_code ec;
+    file.bytes = static_cast<int64_t>(fs::file_size(outputs / file_name, ec));
+    if (ec) return Status::IOError((outputs / file_name).string(), ": ", ec.message());
+    file.min_time = min_time;
+    file.max_time = max_time;
+    file.version = version;
+    const fs::path from = outputs / file_name;
+    if (::rename(from.c_str(), state.paths.Staged(file).c_str()) != 0) {
+      return Status::IOError("cannot move ", from.string(), " to ", state.paths.Staged(file).string(), ": ",
+                             std::strerror(errno));
+    }
+    entry.files.push_back(std::move(file));
+    return Status::OK();
+  };
+  for (const auto& symbol : rewritten) {
+    const auto& e = symbols.at(symbol);
+    ARROW_RETURN_NOT_OK(stage(e.at("output").get<std::string>(), e.at("valid").get<int64_t>(),
+                              e.value("first_ts_event", int64_t{0}), e.value("last_ts_event", int64_t{0})));
+  }
+  ARROW_RETURN_NOT_OK(stage("thresholds.json", 0, 0, 0));
+  ARROW_RETURN_NOT_OK(stage("build_report.json", 0, 0, 0));
+  txn->next().datasets[state.dataset] = std::move(entry);
+  txn->next().details["lineage"] = lineage.dump();
+  ARROW_RETURN_NOT_OK(txn->Commit());
+  return version;
 }
 
 }  // namespace
@@ -708,63 +771,7 @@ Result<UpdateResult> UpdateLabeled(const std::string& root, const std::string& n
                       {"replaced", change.replaced},
                       {"removed", change.removed}}}};
 
-  // One commit: untouched symbols keep their files, the others and the JSON files are new.
-  ARROW_ASSIGN_OR_RAISE(auto txn, store::Transaction::Begin(state.paths, "label update"));
-  const auto base = txn->base().Find(state.dataset);
-  int64_t wrote = 0;
-  if (base.ok()) {
-    for (const auto& file : (*base)->files) wrote = std::max(wrote, file.version);
-  }
-  if (!base.ok() || wrote != state.labeled_version) {
-    return Status::Invalid(root, ": ", state.dataset, " changed while it was being updated (version ", wrote,
-                           " now, ", state.labeled_version, " before); run label update again");
-  }
-  const int64_t version = txn->version();
-  const std::string folder = fmt::format("{}/v{:06d}", state.dataset, version);
-  store::DatasetEntry entry = **base;
-  entry.files.clear();
-  std::set<std::string> replaced_names = {"thresholds.json", "build_report.json"};
-  for (const auto& symbol : rewritten) replaced_names.insert(symbols[symbol].at("output").get<std::string>());
-  for (const auto& file : (*base)->files) {
-    const std::string file_name = fs::path(file.path).filename().string();
-    if (replaced_names.count(file_name)) continue;
-    // A symbol the update dropped from the report keeps no file.
-    if (const auto symbol = dataset::SymbolOfFileName(file_name); symbol && !(symbols.contains(*symbol) &&
-                                                                             symbols[*symbol].contains("output"))) {
-      continue;
-    }
-    entry.files.push_back(file);
-  }
-  ARROW_RETURN_NOT_OK(store::EnsureDirectory(txn->staging()));
-  const auto stage = [&](const std::string& file_name, int64_t rows, int64_t min_time, int64_t max_time) -> Status {
-    store::FileEntry file;
-    file.path = folder + "/" + file_name;
-    file.rows = rows;
-    std::error_code ec;
-    file.bytes = static_cast<int64_t>(fs::file_size(outputs / file_name, ec));
-    if (ec) return Status::IOError((outputs / file_name).string(), ": ", ec.message());
-    file.min_time = min_time;
-    file.max_time = max_time;
-    file.version = version;
-    const fs::path from = outputs / file_name;
-    if (::rename(from.c_str(), state.paths.Staged(file).c_str()) != 0) {
-      return Status::IOError("cannot move ", from.string(), " to ", state.paths.Staged(file).string(), ": ",
-                             std::strerror(errno));
-    }
-    entry.files.push_back(std::move(file));
-    return Status::OK();
-  };
-  for (const auto& symbol : rewritten) {
-    const auto& e = symbols[symbol];
-    ARROW_RETURN_NOT_OK(stage(e.at("output").get<std::string>(), e.at("valid").get<int64_t>(),
-                              e.value("first_ts_event", int64_t{0}), e.value("last_ts_event", int64_t{0})));
-  }
-  ARROW_RETURN_NOT_OK(stage("thresholds.json", 0, 0, 0));
-  ARROW_RETURN_NOT_OK(stage("build_report.json", 0, 0, 0));
-  txn->next().datasets[state.dataset] = std::move(entry);
-  txn->next().details["lineage"] = result.lineage.dump();
-  ARROW_RETURN_NOT_OK(txn->Commit());
-  result.version = version;
+  ARROW_ASSIGN_OR_RAISE(result.version, CommitUpdate(state, outputs, symbols, rewritten, result.lineage));
   result.report = std::move(report);
   return result;
 }
