@@ -16,8 +16,16 @@ With --one-file 1000000,20000000 it only measures the CLI's peak RSS on a single
 each size (one day, --symbols instruments) and prints each against the smallest: labeling
 reads files in bounded batches, so the ratio should stay near 1 however large one file is.
 
+With --update it measures the store path instead, all on one set of --update-days daily files
+(--update-rows-per-day rows each): `label run` from the store snapshot of all days but the
+last against `label run` on the same days as raw DBN files (the peer), then, after the last
+day is ingested, `label update` of labeled/NAME against a full `label build` of the new
+snapshot with the same thresholds (the peer), checking the two give equal datasets; each CLI
+run in a fresh process with its peak RSS.
+
     .venv/bin/python bench/bench_label.py [--rows 5000000] [--symbols 4] [--days 5]
     .venv/bin/python bench/bench_label.py --one-file 1000000,5000000,20000000
+    .venv/bin/python bench/bench_label.py --update [--update-days 30] [--update-rows-per-day 200000]
 """
 
 from __future__ import annotations
@@ -59,6 +67,23 @@ def _child(cfg: str, inputs: str, out: str) -> None:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     print(json.dumps({"seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime,
                       "rss_mib": usage.ru_maxrss / 1024}))
+
+
+def _child_cmd(cli_args: str) -> None:
+    """Run the CLI with the JSON list of arguments from this fresh process; print its seconds
+    and peak RSS."""
+    start = time.perf_counter()
+    subprocess.run([str(tickforge.native_cli()), *json.loads(cli_args)], check=True, stdout=subprocess.DEVNULL)
+    seconds = time.perf_counter() - start
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(json.dumps({"seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                      "rss_mib": usage.ru_maxrss / 1024}))
+
+
+def measure_cmd(*cli_args) -> dict:
+    proc = subprocess.run([sys.executable, __file__, "--child-cmd", json.dumps([str(a) for a in cli_args])],
+                          check=True, capture_output=True, text=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def generate(out_dir: Path, rows: int, symbols: int, days: int, seed: int) -> int:
@@ -132,11 +157,19 @@ def main() -> None:
     parser.add_argument("--no-baseline", action="store_true",
                         help="skip the dbn_to_parquet context measurement")
     parser.add_argument("--workdir", type=Path, default=None, help="keep data and outputs here")
+    parser.add_argument("--update", action="store_true",
+                        help="measure label from the store vs raw files and label update vs a full rebuild")
+    parser.add_argument("--update-days", type=int, default=30, help="daily files of the --update run")
+    parser.add_argument("--update-rows-per-day", type=int, default=200_000, help="rows per day of the --update run")
     parser.add_argument("--child", nargs=3, metavar=("CFG", "INPUT", "OUT"),
                         help=argparse.SUPPRESS)
+    parser.add_argument("--child-cmd", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         _child(*args.child)
+        return
+    if args.child_cmd:
+        _child_cmd(args.child_cmd)
         return
 
     work = args.workdir or Path(tempfile.mkdtemp(prefix="tickforge-bench-label-"))
@@ -144,6 +177,8 @@ def main() -> None:
     try:
         if args.one_file:
             one_file_rss(args, work)
+        elif args.update:
+            store_update(args, work)
         else:
             run(args, work)
     finally:
@@ -174,6 +209,66 @@ def one_file_rss(args, work: Path) -> None:
     for total, size, res in results:
         print(f"| {total:,} | {size / 2**20:,.0f} | {res['seconds']:.1f} | {total / res['seconds']:,.0f} | "
               f"{res['rss_mib']:,.0f} | {res['rss_mib'] / base['rss_mib']:.2f}x | {total / base_rows:.0f}x |")
+
+
+def store_update(args, work: Path) -> None:
+    """Label from the store vs raw files, and label update of one new day vs a full rebuild."""
+    days = args.update_days
+    src = work / f"days-{days}"
+    start = time.perf_counter()
+    total = generate(src, args.update_rows_per_day * days, args.symbols, days, args.seed)
+    files = sorted(src.glob("*.dbn.zst"), key=lambda p: tickforge.read_dbn_metadata(p)["start"])
+    print(f"input: {total:,} MBP-10 rows in {len(files)} daily files, {args.symbols} symbols "
+          f"({time.perf_counter() - start:.1f} s to generate)", flush=True)
+    raw = work / "raw"
+    shutil.rmtree(raw, ignore_errors=True)
+    raw.mkdir()
+    for f in files[:-1]:
+        os.link(f, raw / f.name)
+    cfg = work / "label.json"
+    cfg.write_text(json.dumps({"currency": CURRENCY, **PRODUCTION}))
+    store = work / "store"
+    shutil.rmtree(store, ignore_errors=True)
+    rows_old = args.update_rows_per_day * (days - 1)
+
+    ingest = measure_cmd("store", "ingest", store, *files[:-1])
+    print(f"store ingest of {days - 1} days: {ingest['seconds']:.1f} s", flush=True)
+    from_store = measure_cmd("label", "run", "--config", cfg, "--store", store, "--into", store, "--name", "fx")
+    from_raw = measure_cmd("label", "run", "--config", cfg, "--input", raw, "--out", work / "raw-out")
+    shutil.rmtree(work / "raw-out", ignore_errors=True)
+    print(f"label run, {days - 1} days: from the store {from_store['seconds']:.1f} s, "
+          f"from raw files {from_raw['seconds']:.1f} s", flush=True)
+
+    measure_cmd("store", "ingest", store, files[-1])
+    update = measure_cmd("label", "update", "--store", store, "--name", "fx")
+    listed = tickforge.Store(store, create=False).files("labeled/fx")
+    thresholds = next(store / f["path"] for f in listed if f["path"].endswith("thresholds.json"))
+    rebuild = measure_cmd("label", "build", "--config", cfg, "--store", store, "--thresholds", thresholds,
+                          "--into", store, "--name", "fx_rebuild")
+    updated = {Path(f["path"]).name: store / f["path"] for f in listed if f["path"].endswith("_dataset.parquet")}
+    rebuilt = {Path(f["path"]).name: store / f["path"]
+               for f in tickforge.Store(store, create=False).files("labeled/fx_rebuild")
+               if f["path"].endswith("_dataset.parquet")}
+    identical = sorted(updated) == sorted(rebuilt) and all(
+        pq.read_table(updated[n]).equals(pq.read_table(rebuilt[n])) for n in rebuilt)
+    print()
+    print("| run | rows labeled | wall s | CPU s | peak RSS MiB | vs peer (wall) |")
+    print("|---|---:|---:|---:|---:|---:|")
+    print(f"| label run from the store snapshot ({days - 1} days) | {rows_old:,} | {from_store['seconds']:.2f} | "
+          f"{from_store['cpu_seconds']:.2f} | {from_store['rss_mib']:,.0f} | "
+          f"{from_raw['seconds'] / from_store['seconds']:.2f}x faster |")
+    print(f"| peer: label run from the same days as raw DBN files | {rows_old:,} | {from_raw['seconds']:.2f} | "
+          f"{from_raw['cpu_seconds']:.2f} | {from_raw['rss_mib']:,.0f} | 1x |")
+    print(f"| label update, one new day on {days - 1} labeled days | {total:,} | {update['seconds']:.2f} | "
+          f"{update['cpu_seconds']:.2f} | {update['rss_mib']:,.0f} | "
+          f"{rebuild['seconds'] / update['seconds']:.1f}x faster |")
+    print(f"| peer: label build of the new snapshot, same thresholds | {total:,} | {rebuild['seconds']:.2f} | "
+          f"{rebuild['cpu_seconds']:.2f} | {rebuild['rss_mib']:,.0f} | 1x |")
+    print()
+    print(f"store vs raw files: {from_raw['seconds'] / from_store['seconds']:.2f}x; update vs rebuild: "
+          f"{rebuild['seconds'] / update['seconds']:.1f}x; updated datasets equal the rebuild's: {identical}")
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} "
+          "(wall-clock ratios need an otherwise idle machine)")
 
 
 def run(args, work: Path) -> None:

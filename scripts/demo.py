@@ -1,12 +1,12 @@
 """The end-to-end demo `make demo` runs on generated data:
 
 1. write multi-symbol, multi-day MBP-10 DBN files (`tickforge synth dbn`);
-2. convert one day to Parquet and inspect it (`tickforge dbn inspect / to-parquet`); ingest
-   the DBN files and generated Binance dumps into the unified store, ingest them again (no
-   duplicates), and scan one symbol back (`tickforge synth binance`, `tickforge store ...`);
-3. fit thresholds on the early days of the store's mbp10 snapshot and commit labeled symbol
-   datasets back into the store as `labeled/fx`, with their lineage (`tickforge label run
-   --store ... --into ... --name fx`, `tickforge store log`);
+2. convert one day to Parquet and inspect it (`tickforge dbn inspect / to-parquet`);
+3. `tickforge pipeline run pipeline.yaml`: ingest three days and generated Binance dumps into
+   the unified store, fit thresholds on the early days of its mbp10 snapshot and commit labeled
+   symbol datasets back as `labeled/fx` with their lineage; run it again (nothing to do); then
+   a fourth day lands and the next run ingests it and extends `labeled/fx` with the recorded
+   thresholds (`label update`); scan one symbol back (`tickforge store ...`);
 4. order-level flow to labels: generate Databento MBO days (`tickforge synth mbo`), rebuild
    their books into MBP-10 rows (`tickforge book build`), label those rows and draw a few
    batches of depth images from them;
@@ -61,15 +61,23 @@ def main() -> None:
     run(cli, "dbn", "to-parquet", files[0], "--out", str(OUT / "parquet"))
     run(cli, "synth", "binance", "--out", str(OUT / "binance"), "--symbols", "3", "--days", "2",
         "--kinds", "klines,aggtrades", "--aggtrades-per-minute", "10", "--seed", "7")
-    run(cli, "store", "ingest", str(OUT / "store"), str(OUT / "binance"), *files)
-    run(cli, "store", "ingest", str(OUT / "store"), str(OUT / "binance"))  # again: nothing new
-    run(cli, "store", "info", str(OUT / "store"))
-    run(cli, "store", "scan", str(OUT / "store"), "klines", "--columns", "timestamp,close,symbol",
-        "--filter", "symbol=BTCUSDT", "--limit", "3")
+    # The pipeline file: what lands in inbox/ is ingested into the store, and labeled/fx is
+    # built from the store's mbp10 snapshot (first run) or updated with its thresholds.
+    inbox = OUT / "inbox"
+    inbox.mkdir(parents=True)
+    for f in files[:3]:
+        shutil.copy(f, inbox)
     (OUT / "label.json").write_text(json.dumps(LABEL, indent=2))
+    pipeline = OUT / "pipeline.yaml"
+    pipeline.write_text("store: store\ningest: [inbox, binance]\nname: fx\ndataset: mbp10\nlabel_config: label.json\n")
+    run(cli, "pipeline", "run", str(pipeline))  # ingest three days, fit and build labeled/fx
+    run(cli, "pipeline", "run", str(pipeline))  # again: nothing new, nothing to do
+    shutil.copy(files[3], inbox)  # a new day lands
+    run(cli, "pipeline", "run", str(pipeline))  # ingest it, extend labeled/fx (no refit)
     store = OUT / "store"
-    run(cli, "label", "run", "--config", str(OUT / "label.json"), "--store", str(store), "--dataset", "mbp10",
-        "--into", str(store), "--name", "fx")
+    run(cli, "store", "info", str(store))
+    run(cli, "store", "scan", str(store), "klines", "--columns", "timestamp,close,symbol",
+        "--filter", "symbol=BTCUSDT", "--limit", "3")
     run(cli, "store", "log", str(store))
     labeled = dict(store=store, dataset="labeled/fx")
 

@@ -37,6 +37,8 @@ __all__ = [
     "label_build",
     "label_run",
     "label_store",
+    "label_update",
+    "pipeline_run",
     "render",
     "option_defaults",
     "compute_labels",
@@ -252,6 +254,23 @@ def label_store(
             Path(thresholds).read_text())
     config_file, extra = _split_config(config, overrides)
     return json.loads(_tickforge.label_store(verb, json.dumps(request), config_file, extra, skip_bad_files))
+
+
+def label_update(store: PathLike, name: str, *, rebuild: bool = False) -> dict:
+    """``tickforge label update``: extend ``labeled/<name>`` of ``store`` to the newest snapshot of
+    the source its lineage names, with the thresholds it recorded (never refit), in one commit
+    (docs/labeling.md "Updating a labeled dataset"). Returns what was done: ``up_to_date``,
+    ``method`` ("incremental", "rebuild", "none"), ``version``, ``added``/``replaced``/``removed``
+    days, ``lineage`` and ``report``. ``rebuild=True`` labels every row again."""
+    return json.loads(_tickforge.label_update(os.fspath(store), name, rebuild))
+
+
+def pipeline_run(path: PathLike) -> dict:
+    """``tickforge pipeline run``: ingest the inputs the pipeline file names into its store,
+    then build ``labeled/<name>`` (first run) or update it (docs/pipeline.md). Returns
+    ``{"changed": bool, "stages": [{"stage", "changed", "summary", "detail"}]}``; a run with
+    no new input changes nothing."""
+    return json.loads(_tickforge.pipeline_run(os.fspath(path)))
 
 
 def compute_labels(bid_px_00, ask_px_00, boundaries, *, lookback_rows: int,

@@ -16,6 +16,7 @@
 #include "tickforge/label/commit.h"
 #include "tickforge/label/label.h"
 #include "tickforge/label/source.h"
+#include "tickforge/label/update.h"
 
 namespace tickforge::cli {
 namespace {
@@ -117,6 +118,21 @@ Status Label(const LabelArgs& args, Verb verb) {
   return Status::OK();
 }
 
+struct UpdateArgs {
+  std::string store, name;
+  bool rebuild = false, json = false;
+};
+
+Status Update(const UpdateArgs& args) {
+  ARROW_ASSIGN_OR_RAISE(auto result, label::UpdateLabeled(args.store, args.name, {.rebuild = args.rebuild}));
+  if (args.json) {
+    fmt::print("{}\n", label::UpdateJson(result).dump(2));
+  } else {
+    fmt::print("{}", label::SummarizeUpdate(result));
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 void AddLabelCommands(CLI::App& app, int* exit_code) {
@@ -153,6 +169,14 @@ void AddLabelCommands(CLI::App& app, int* exit_code) {
   label_run->add_option("--into", args->into, "Commit the datasets to this store as labeled/NAME instead");
   label_run->add_option("--name", args->name, "With --into: the labeled dataset's name");
   label_run->add_flag("--keep-intermediate", args->keep_intermediate, "Keep the per-file symbol splits");
+  auto update_args = std::make_shared<UpdateArgs>();
+  auto* label_update = label_cmd->add_subcommand(
+      "update", "Extend labeled/NAME to the newest source snapshot with its recorded thresholds (never refit)");
+  label_update->add_option("--store", update_args->store, "The store holding labeled/NAME")->required();
+  label_update->add_option("--name", update_args->name, "The labeled dataset's name")->required();
+  label_update->add_flag("--rebuild", update_args->rebuild, "Label every row again instead of the changed windows only");
+  label_update->add_flag("--json", update_args->json, "Print what was done as JSON");
+  label_update->callback(RunCommand(exit_code, [update_args] { return Update(*update_args); }));
 }
 
 }  // namespace tickforge::cli

@@ -9,6 +9,7 @@
 #include "tickforge/cli/features_cli.h"
 #include "tickforge/cli/label_cli.h"
 #include "tickforge/cli/panel_cli.h"
+#include "tickforge/cli/pipeline_cli.h"
 #include "tickforge/cli/store_cli.h"
 #include "tickforge/cli/synth_cli.h"
 #include "tickforge/api.h"  // the whole public API compiles as one unit
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
   AddFeaturesCommands(app, &exit_code);
   AddPanelCommands(app, &exit_code);
   AddStoreCommands(app, &exit_code);
+  AddPipelineCommands(app, &exit_code);
 
   CLI11_PARSE(app, argc, argv);
   return exit_code;

@@ -9,7 +9,10 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "tickforge/label/config.h"
 #include "tickforge/label/midprice.h"
@@ -23,6 +26,21 @@ struct MidColumn {
   MidLabelSpec spec;
   double alpha = 0;
 };
+
+/// Return the boundaries `thresholds` holds for `symbol`: the global set, or the symbol's own
+/// (a KeyError when it has none).
+[[nodiscard]] Result<std::vector<double>> BoundariesFrom(const nlohmann::ordered_json& thresholds,
+                                                         const std::string& symbol);
+
+/// Return the mid-price columns `thresholds` records, with `symbol`'s α; a KeyError when the
+/// symbol has no α of its own (per-symbol mode, too few fit rows).
+[[nodiscard]] Result<std::vector<MidColumn>> MidColumnsFrom(const nlohmann::ordered_json& thresholds,
+                                                            const LabelConfig& config, const std::string& symbol);
+
+/// Return `given` with the keys thresholds.json decides (windows, nbins, mode, price bounds,
+/// mid-price labels) taken from the fit; an error where `given` sets one explicitly to another value.
+[[nodiscard]] Result<LabelConfig> ConfigForThresholds(const nlohmann::ordered_json& thresholds,
+                                                      const LabelConfig& given);
 
 /// What building one symbol's dataset gave.
 struct SymbolResult {

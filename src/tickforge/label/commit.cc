@@ -88,7 +88,8 @@ Result<nlohmann::ordered_json> RawLineage(const std::vector<InputFile>& files) {
 
 Result<CommitResult> LabelIntoStore(const std::vector<InputFile>& files, const nlohmann::ordered_json* thresholds,
                                     const LabelConfig& config, const CommitTarget& target,
-                                    const nlohmann::ordered_json& source, const BuildOptions& options) {
+                                    const nlohmann::ordered_json& source, const BuildOptions& options,
+                                    const nlohmann::ordered_json& extra_lineage) {
   ARROW_ASSIGN_OR_RAISE(const std::string dataset_name, LabeledDatasetName(target.name));
   ARROW_ASSIGN_OR_RAISE(auto store_root, [&]() -> Result<fs::path> {
     std::error_code ec;
@@ -115,6 +116,9 @@ Result<CommitResult> LabelIntoStore(const std::vector<InputFile>& files, const n
                     {"thresholds_sha256", Sha256Text(thresholds_doc.dump())},
                     {"tickforge_version", std::string(kVersion)},
                     {"created_at", store::UtcNow()}};
+  if (extra_lineage.is_object()) {
+    for (const auto& [key, value] : extra_lineage.items()) result.lineage[key] = value;
+  }
 
   const store::StorePaths paths(store_root);
   ARROW_ASSIGN_OR_RAISE(auto txn, store::Transaction::Begin(paths, "label"));

@@ -43,13 +43,15 @@ struct CommitResult {
 /// into a scratch folder of the target store, then commit the datasets, thresholds.json and
 /// build_report.json as labeled/<name> (files under labeled/<name>/v<version>/, so earlier
 /// versions stay readable) with details["lineage"]: {"source": `source`, "config", "config_sha256",
-/// "thresholds_sha256", "tickforge_version", "created_at"}. A process killed at any point leaves
-/// the previous snapshot and the previous labeled/<name> version complete.
+/// "thresholds_sha256", "tickforge_version", "created_at"} and the keys of `extra_lineage` (an
+/// object, or null) after them. A process killed at any point leaves the previous snapshot and
+/// the previous labeled/<name> version complete.
 [[nodiscard]] Result<CommitResult> LabelIntoStore(const std::vector<InputFile>& files,
                                                   const nlohmann::ordered_json* thresholds,
                                                   const LabelConfig& config, const CommitTarget& target,
                                                   const nlohmann::ordered_json& source,
-                                                  const BuildOptions& options = {});
+                                                  const BuildOptions& options = {},
+                                                  const nlohmann::ordered_json& extra_lineage = nullptr);
 
 /// Return the lineage a commit of `dataset` recorded at `version` (the newest commit that
 /// changed it when absent), with "version" and "dataset" added; an error naming what is missing.

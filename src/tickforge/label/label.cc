@@ -21,14 +21,7 @@
 #include "tickforge/util/io.h"
 
 namespace tickforge::label {
-namespace {
-
-using internal::BuildSymbol;
-using internal::FitOn;
-using internal::Split;
-using internal::Workspace;
-
-using Clock = std::chrono::steady_clock;
+namespace internal {
 
 // Return the boundaries `thresholds` holds for `symbol`: the global set, or the symbol's own.
 Result<std::vector<double>> BoundariesFrom(const nlohmann::ordered_json& thresholds, const std::string& symbol) {
@@ -40,9 +33,9 @@ Result<std::vector<double>> BoundariesFrom(const nlohmann::ordered_json& thresho
 
 // Return the mid-price columns `thresholds` records, with `symbol`'s α; none when the symbol
 // has no α of its own (per-symbol mode, too few fit rows).
-Result<std::vector<internal::MidColumn>> MidColumnsFrom(const nlohmann::ordered_json& thresholds,
+Result<std::vector<MidColumn>> MidColumnsFrom(const nlohmann::ordered_json& thresholds,
                                                         const LabelConfig& config, const std::string& symbol) {
-  std::vector<internal::MidColumn> out;
+  std::vector<MidColumn> out;
   const auto specs = config.MidLabels();
   if (specs.empty()) return out;
   if (!thresholds.contains("midprice")) return Status::Invalid("thresholds.json has no mid-price labels (refit it)");
@@ -60,6 +53,50 @@ Result<std::vector<internal::MidColumn>> MidColumnsFrom(const nlohmann::ordered_
   }
   return out;
 }
+
+// Thresholds decide how movements and classes are computed; a config that says otherwise is
+// an error rather than silently losing to one side.
+Result<LabelConfig> ConfigForThresholds(const nlohmann::ordered_json& thresholds, const LabelConfig& given) {
+  LabelConfig fitted;
+  ARROW_RETURN_NOT_OK(ApplyJson(thresholds.at("config"), &fitted, "thresholds.json config"));
+  LabelConfig out = given;
+  for (const char* key : {"lookback_rows", "lookforward_input", "lookforward_offset", "nbins", "mode",
+                          "min_price", "max_price", "midprice_labels", "midprice_horizons", "midprice_alpha",
+                          "midprice_smoothing", "midprice_downsample"}) {
+    const auto theirs = fitted.ToJson()[key];
+    if (given.explicit_keys.count(key) && given.ToJson()[key] != theirs) {
+      return Status::Invalid("config sets ", key, " = ", given.ToJson()[key].dump(), " but thresholds.json was fitted with ",
+                             theirs.dump(), "; labels must use the fitted value");
+    }
+  }
+  out.lookback_rows = fitted.lookback_rows;
+  out.lookforward_input = fitted.lookforward_input;
+  out.lookforward_offset = fitted.lookforward_offset;
+  out.nbins = fitted.nbins;
+  out.mode = fitted.mode;
+  out.min_price = fitted.min_price;
+  out.max_price = fitted.max_price;
+  out.midprice_labels = fitted.midprice_labels;
+  out.midprice_horizons = fitted.midprice_horizons;
+  out.midprice_alpha = fitted.midprice_alpha;
+  out.midprice_smoothing = fitted.midprice_smoothing;
+  out.midprice_downsample = fitted.midprice_downsample;
+  return out;
+}
+
+}  // namespace internal
+
+namespace {
+
+using internal::BoundariesFrom;
+using internal::BuildSymbol;
+using internal::ConfigForThresholds;
+using internal::MidColumnsFrom;
+using internal::FitOn;
+using internal::Split;
+using internal::Workspace;
+
+using Clock = std::chrono::steady_clock;
 
 // Build the dataset of every symbol with enough valid rows and thresholds; return the report.
 Result<nlohmann::ordered_json> BuildOn(const Workspace& ws, const nlohmann::ordered_json& thresholds,
@@ -188,36 +225,6 @@ std::filesystem::path IntermediateDir(const std::filesystem::path& out_dir, bool
   return keep ? out_dir / "_intermediate" : ScratchDir(out_dir);
 }
 
-// Thresholds decide how movements and classes are computed; a config that says otherwise is
-// an error rather than silently losing to one side.
-Result<LabelConfig> ConfigForBuild(const nlohmann::ordered_json& thresholds, const LabelConfig& given) {
-  LabelConfig fitted;
-  ARROW_RETURN_NOT_OK(ApplyJson(thresholds.at("config"), &fitted, "thresholds.json config"));
-  LabelConfig out = given;
-  for (const char* key : {"lookback_rows", "lookforward_input", "lookforward_offset", "nbins", "mode",
-                          "min_price", "max_price", "midprice_labels", "midprice_horizons", "midprice_alpha",
-                          "midprice_smoothing", "midprice_downsample"}) {
-    const auto theirs = fitted.ToJson()[key];
-    if (given.explicit_keys.count(key) && given.ToJson()[key] != theirs) {
-      return Status::Invalid("config sets ", key, " = ", given.ToJson()[key].dump(), " but thresholds.json was fitted with ",
-                             theirs.dump(), "; labels must use the fitted value");
-    }
-  }
-  out.lookback_rows = fitted.lookback_rows;
-  out.lookforward_input = fitted.lookforward_input;
-  out.lookforward_offset = fitted.lookforward_offset;
-  out.nbins = fitted.nbins;
-  out.mode = fitted.mode;
-  out.min_price = fitted.min_price;
-  out.max_price = fitted.max_price;
-  out.midprice_labels = fitted.midprice_labels;
-  out.midprice_horizons = fitted.midprice_horizons;
-  out.midprice_alpha = fitted.midprice_alpha;
-  out.midprice_smoothing = fitted.midprice_smoothing;
-  out.midprice_downsample = fitted.midprice_downsample;
-  return out;
-}
-
 }  // namespace
 
 
@@ -239,7 +246,7 @@ Result<nlohmann::ordered_json> BuildInputs(const std::vector<InputFile>& files, 
                                            const LabelConfig& given, const std::filesystem::path& out_dir,
                                            const BuildOptions& options) {
   const auto start = Clock::now();
-  ARROW_ASSIGN_OR_RAISE(auto config, ConfigForBuild(thresholds, given));
+  ARROW_ASSIGN_OR_RAISE(auto config, ConfigForThresholds(thresholds, given));
   ARROW_RETURN_NOT_OK(config.Validate());
   ARROW_ASSIGN_OR_RAISE(auto ws, Split(files, config, IntermediateDir(out_dir, config.keep_intermediate), options));
   ARROW_ASSIGN_OR_RAISE(auto report, BuildOn(*ws, thresholds, config, out_dir, start));

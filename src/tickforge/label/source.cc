@@ -368,6 +368,8 @@ Result<StoreInputs> ListStoreInputs(const StoreSelection& selection) {
                  {"dataset", selection.dataset},
                  {"version", snapshot.version},
                  {"symbols", std::vector<std::string>(symbols_kept.begin(), symbols_kept.end())}};
+  // What was asked for, so `label update` selects the same symbols of later snapshots.
+  if (!selection.symbols.empty()) out.lineage["selected_symbols"] = selection.symbols;
   if (!selection.start.empty()) out.lineage["start"] = selection.start;
   if (!selection.end.empty()) out.lineage["end"] = selection.end;
   return out;

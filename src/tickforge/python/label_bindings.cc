@@ -1,4 +1,4 @@
-// Labeling from Python: fit, build and run over files, and the labels of a series in memory.
+// Labeling from Python: fit, build, run and update, the pipeline file, and the labels of a series in memory.
 #include <nanobind/nanobind.h>
 #include <nanobind/ndarray.h>
 #include <nanobind/stl/optional.h>
@@ -16,6 +16,9 @@
 #include "tickforge/label/label.h"
 #include "tickforge/label/movement.h"
 #include "tickforge/label/source.h"
+#include "tickforge/label/update.h"
+#include "tickforge/pipeline/config.h"
+#include "tickforge/pipeline/run.h"
 #include "tickforge/python/bindings.h"
 #include "tickforge/python/errors.h"
 
@@ -99,6 +102,19 @@ std::string LabelStore(const std::string& verb, const std::string& request_text,
       .dump();
 }
 
+// Extend labeled/<name> to the newest source snapshot (docs/labeling.md "Updating").
+std::string LabelUpdate(const std::string& root, const std::string& name, bool rebuild) {
+  nb::gil_scoped_release release;
+  return label::UpdateJson(Unwrap(label::UpdateLabeled(root, name, {.rebuild = rebuild}))).dump();
+}
+
+// Run a pipeline file: ingest, then label build or update (docs/pipeline.md).
+std::string PipelineRun(const std::string& path) {
+  nb::gil_scoped_release release;
+  const auto options = Unwrap(pipeline::LoadPipeline(path));
+  return pipeline::PipelineJson(Unwrap(pipeline::RunPipeline(options))).dump();
+}
+
 // Movements and labels of one series held in memory (DESIGN.md §3.2-3.3), the kernel label
 // build runs per symbol: movement NaN and label -1 where undefined.
 nb::tuple ComputeLabels(nb::ndarray<const int64_t, nb::ndim<1>, nb::c_contig> bid,
@@ -128,6 +144,8 @@ void BindLabel(nb::module_& m) {
   m.def("label_build", &LabelBuild);
   m.def("label_run", &LabelRun);
   m.def("label_store", &LabelStore);
+  m.def("label_update", &LabelUpdate);
+  m.def("pipeline_run", &PipelineRun);
   m.def("compute_labels", &ComputeLabels);
 }
 
