@@ -239,9 +239,12 @@ def check_labeled_consistent(store: Path) -> int:
             continue
         doc = json.loads(info.stdout)
         for f in doc["files"]:
-            path = store / f["path"]
-            if not path.exists():  # replaced by a later commit: retired, still readable there
-                path = store / "_tickforge" / "retired" / f["path"]
+            # In place; or committed by a run killed before it moved its files (the log entry is
+            # the commit point: readers take the staged file, the next writer moves it); or
+            # replaced by a later commit: retired, still readable there.
+            places = [store / f["path"], store / "_tickforge" / "staging" / str(f["version"]) / Path(f["path"]).name,
+                      store / "_tickforge" / "retired" / f["path"]]
+            path = next((p for p in places if p.exists()), places[0])
             assert path.exists(), f"{f['path']} of version {entry['version']} is gone"
             if f["path"].endswith(".parquet"):
                 assert pq.read_table(path).num_rows == f["rows"]
