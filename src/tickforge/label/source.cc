@@ -68,6 +68,9 @@ class DbnInput : public arrow::RecordBatchReader {
   std::shared_ptr<arrow::Schema> schema_;
 };
 
+// Return whether `name` is a size column of the MBP-10 rows (the event's or a level's).
+bool IsSizeColumn(const std::string& name) { return name == "size" || name.find("_sz_") != std::string::npos; }
+
 // Return the size scale a Parquet file's schema metadata records (a depth book's
 // "tickforge.size_scale"); 0 when it records none (DBN's integer sizes).
 Result<int> SizeScaleOf(const arrow::Schema& schema, const std::string& path) {
@@ -160,6 +163,10 @@ class ParquetInput : public arrow::RecordBatchReader {
         ARROW_ASSIGN_OR_RAISE(column, arrow::MakeArrayFromScalar(*scalar, batch.num_rows()));
       } else if (column->type()->id() == arrow::Type::UINT64 && field->type()->id() == arrow::Type::UINT32) {
         ARROW_ASSIGN_OR_RAISE(column, Narrow(static_cast<const arrow::UInt64Array&>(*column), field->name()));
+      } else if (file_scale_ != input_.size_scale && IsSizeColumn(field->name())) {
+        // Sizes of another scale stored narrow (a dataset whose first file had uint32 sizes).
+        ARROW_ASSIGN_OR_RAISE(auto wide, arrow::compute::Cast(*column, arrow::uint64()));
+        ARROW_ASSIGN_OR_RAISE(column, Narrow(static_cast<const arrow::UInt64Array&>(*wide), field->name()));
       } else if (!column->type()->Equals(*field->type())) {
         ARROW_ASSIGN_OR_RAISE(auto cast, arrow::compute::Cast(*column, field->type()));
         column = cast;
@@ -298,10 +305,15 @@ Result<int> CommonSizeScale(const std::vector<InputFile>& files) {
       uint64_t largest = 0;
       for (int c = 0; c < metadata->num_columns(); ++c) {
         const std::string name = metadata->schema()->Column(c)->name();
-        if (name != "size" && name.find("_sz_") == std::string::npos) continue;
+        if (!IsSizeColumn(name)) continue;
         for (int g = 0; g < metadata->num_row_groups(); ++g) {
-          auto stats = std::dynamic_pointer_cast<parquet::Int64Statistics>(metadata->RowGroup(g)->ColumnChunk(c)->statistics());
-          if (stats && stats->HasMinMax()) largest = std::max(largest, static_cast<uint64_t>(stats->max()));
+          const auto stats = metadata->RowGroup(g)->ColumnChunk(c)->statistics();
+          if (!stats || !stats->HasMinMax()) continue;
+          if (auto wide = std::dynamic_pointer_cast<parquet::Int64Statistics>(stats)) {
+            largest = std::max(largest, static_cast<uint64_t>(wide->max()));
+          } else if (auto narrow = std::dynamic_pointer_cast<parquet::Int32Statistics>(stats)) {
+            largest = std::max<uint64_t>(largest, static_cast<uint32_t>(narrow->max()));
+          }
         }
       }
       scales.emplace_back(path, file_scale, largest);

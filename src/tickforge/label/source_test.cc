@@ -150,6 +150,24 @@ TEST(SourceTest, FixedPointSizesComeDownToTheRunsScaleExactly) {
   EXPECT_NE(rounded.status().message().find(pq.string()), std::string::npos) << rounded.status().ToString();
   EXPECT_NE(rounded.status().message().find("is no whole uint32 at scale 0"), std::string::npos)
       << rounded.status().ToString();
+
+  // Sizes of a finer scale stored as uint32 come down as well: 10^-3 units padded with three
+  // zeros, read in whole units beside the DBN file, are the rows' own sizes.
+  std::shared_ptr<arrow::Table> milli = full->ReplaceSchemaMetadata(arrow::KeyValueMetadata::Make({"tickforge.size_scale"}, {"3"}));
+  for (int c = 0; c < milli->num_columns(); ++c) {
+    const std::string name = milli->field(c)->name();
+    if (name != "size" && name.find("_sz_") == std::string::npos) continue;
+    ASSERT_OK_AND_ASSIGN(auto scaled, arrow::compute::Multiply(milli->column(c), arrow::Datum(std::make_shared<arrow::UInt32Scalar>(1000))));
+    ASSERT_OK_AND_ASSIGN(milli, milli->SetColumn(c, milli->field(c), scaled.chunked_array()));
+  }
+  const auto milli_path = dir.path() / "milli.parquet";
+  ASSERT_OK(WriteParquet(*milli, milli_path));
+  InputFile narrow{milli_path.string(), "milli.parquet", 0, 0, 0, {ParquetPart{milli_path.string(), 0, 0, {}}}, {}};
+  ASSERT_OK_AND_ASSIGN(narrow.size_scale, CommonSizeScale({files[0], narrow}));
+  EXPECT_EQ(narrow.size_scale, 0);
+  ASSERT_OK_AND_ASSIGN(auto whole_units, ReadAll(narrow, {}, 500));
+  ASSERT_OK_AND_ASSIGN(whole_units, whole_units->CombineChunks());
+  EXPECT_TRUE(whole_units->Equals(*full));
 }
 
 TEST(SourceTest, StoreSelectionsThatDoNotExistNameWhatDoes) {
