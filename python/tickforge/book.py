@@ -67,8 +67,10 @@ def read_book(path: PathLike, levels: int | None = None, **kwargs) -> pa.Table:
 
 def build_books(
     inputs: PathLike | Iterable[PathLike],
-    out_dir: PathLike,
+    out_dir: PathLike | None = None,
     *,
+    into: PathLike | None = None,
+    dataset: str = "mbp10",
     levels: int | None = None,
     strict: bool | None = None,
     batch_rows: int | None = None,
@@ -84,10 +86,19 @@ def build_books(
     return one summary per file. MBO and LOBSTER: messages, events, rows, books, crossed,
     trailing, halts (LOBSTER) and the anomalies by kind; a depth stream (the ``.gz``/``.zip``
     dropped from its name): lines, messages, events, rows, snapshots, stale, unsynced, skipped,
-    gaps with their lines, and size_scale."""
+    gaps with their lines, and size_scale.
+
+    ``into=STORE`` writes every input's rows instead as one commit of the store's ``dataset``
+    (type mbp10, partitioned by dataset and symbol and day, rows it holds already dropped, so a
+    rerun adds nothing) and returns that commit's summary (version, rows_in, rows_written,
+    rows_duplicate, added, ...)."""
     paths = [os.fspath(inputs)] if isinstance(inputs, (str, os.PathLike)) else [os.fspath(p) for p in inputs]
     options = _options(levels, strict, batch_rows, format=format, size_scale=size_scale, date=date, symbol=symbol,
                        orderbook=orderbook)
+    if (out_dir is None) == (into is None):
+        raise ValueError("build_books needs out_dir or into=STORE, not both")
+    if into is not None:
+        return json.loads(_tickforge.build_books_into(paths, os.fspath(into), dataset, options, compression))
     return json.loads(
         _tickforge.build_books(paths, os.fspath(out_dir), options, compression, row_group_rows)
     )

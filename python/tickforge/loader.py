@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from typing import Iterator, Sequence
 
 from . import _tickforge
@@ -103,6 +104,8 @@ class RepresentDataLoader(_Base):
         self.return_index = bool(options["return_index"])
         self.pin_memory = bool(options["pin_memory"])
         self._engine = _tickforge.Loader.open(request)
+        for message in json.loads(self._engine.report()).get("warnings", []):
+            warnings.warn(message, UserWarning, stacklevel=2)
         self.symbols = list(self._engine.symbols)
         self.num_classes = self._engine.num_classes
         self.epoch = 0

@@ -66,7 +66,9 @@ class Store:
         """Ingest Binance files (CSV, zip, consolidated Parquet) and DBN files in one commit.
 
         Options: kind, symbol, exchange, verify_checksum, threads, compression,
-        max_rows_per_file, min_rows_per_group, max_rows_per_group, metadata, dedup.
+        max_rows_per_file, min_rows_per_group, max_rows_per_group, metadata, dedup,
+        derive_books (also write the rebuilt books of MBO, depth-stream and LOBSTER inputs, same
+        commit), books_dataset (their dataset, "mbp10"); see docs/books.md.
         """
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]

@@ -1,5 +1,5 @@
 // `tickforge book build`: MBO files to book rows, one Parquet file each, with a summary per
-// file of what the replay saw.
+// file of what the replay saw, or all of them into one store commit (--into).
 #include "tickforge/cli/book_cli.h"
 
 #include <fmt/format.h>
@@ -15,6 +15,7 @@
 #include "tickforge/book/depth_build.h"
 #include "tickforge/book/mbp_rows.h"
 #include "tickforge/cli/format.h"
+#include "tickforge/store/store.h"
 
 namespace tickforge::cli {
 namespace {
@@ -23,6 +24,8 @@ struct BookArgs {
   book::BuildOptions options;
   std::vector<std::string> files;
   std::string out_dir;
+  std::string into;
+  std::string dataset = "mbp10";
   std::string compression = "zstd";
   std::string format = "auto";
 };
@@ -57,6 +60,26 @@ Status BuildDepth(const BookArgs& args, const book::BuildOptions& options, const
   return Status::OK();
 }
 
+// --into: every input's rows as one commit of the store's dataset, deduplicated against what
+// it holds (a rerun adds nothing).
+Status BuildInto(const BookArgs& args) {
+  ARROW_ASSIGN_OR_RAISE(auto store, store::Store::Open(args.into));
+  store::IngestOptions options;
+  options.books.only = true;
+  options.books.dataset = args.dataset;
+  options.books.book = args.options.book;
+  options.write.compression = args.compression;
+  const auto start = std::chrono::steady_clock::now();
+  ARROW_ASSIGN_OR_RAISE(auto info, store->Ingest(args.files, options));
+  for (const auto& warning : info.warnings) fmt::print(stderr, "warning: {}\n", warning);
+  fmt::print("{} -> {} dataset {}: version {}, {} rows in, {} written, {} duplicates dropped, {} files added, "
+             "{:.2f} s\n",
+             args.files.size() == 1 ? args.files.front() : fmt::format("{} files", args.files.size()), args.into,
+             args.dataset, info.version, info.rows_in, info.rows_written, info.rows_duplicate, info.added.size(),
+             SecondsSince(start));
+  return Status::OK();
+}
+
 Status Build(BookArgs& args) {
   if (!args.options.book.lobster.orderbook.empty() && args.files.size() != 1) {
     return Status::Invalid("--orderbook names the orderbook file of one message file; ", args.files.size(), " given");
@@ -64,6 +87,7 @@ Status Build(BookArgs& args) {
   ARROW_ASSIGN_OR_RAISE(args.options.parquet.compression, ParquetCompression(args.compression));
   ARROW_RETURN_NOT_OK(
       book::BookInputOptionsTable().Apply(nlohmann::json{{"format", args.format}}, &args.options.book.input, "--format"));
+  if (!args.into.empty()) return BuildInto(args);
   const auto& files = args.files;
   for (size_t i = 0; i < files.size(); ++i) {
     // The input's kind is found once (auto reads its first bytes) and handed on.
@@ -118,7 +142,15 @@ void AddBookCommands(CLI::App& app, int* exit_code) {
                     "Depth streams: decimals of the fixed-point sizes (-1: per file, from the data)")
       ->check(CLI::Range(-1, 18))
       ->capture_default_str();
-  build->add_option("--out", args->out_dir, "Output directory")->required();
+  auto* out = build->add_option("--out", args->out_dir, "Output directory: one Parquet file per input");
+  auto* into = build->add_option("--into", args->into,
+                                 "Store directory (created if missing): all inputs' rows as one commit of --dataset, "
+                                 "rows the dataset holds already dropped");
+  out->excludes(into);
+  into->excludes(out);
+  build->add_option("--dataset", args->dataset, "--into: the store dataset the rows go to")
+      ->needs(into)
+      ->capture_default_str();
   build->add_option("--levels", options.book.levels, "Levels per side in each row (10: MBP-10)")
       ->check(CLI::Range(1, book::kMaxLevels))
       ->capture_default_str();
@@ -136,7 +168,10 @@ void AddBookCommands(CLI::App& app, int* exit_code) {
   build->add_option("--row-group-rows", options.parquet.row_group_rows, "Rows per Parquet row group")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  build->callback(RunCommand(exit_code, [args] { return Build(*args); }));
+  build->callback(RunCommand(exit_code, [args] {
+    if (args->out_dir.empty() && args->into.empty()) return Status::Invalid("book build needs --out DIR or --into STORE");
+    return Build(*args);
+  }));
 }
 
 }  // namespace tickforge::cli

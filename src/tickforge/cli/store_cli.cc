@@ -43,6 +43,8 @@ struct StoreArgs {
   std::string older_than = "7d";
   int64_t retain_versions = 0;
   bool dry_run = false;
+  bool derive_books = false;
+  std::string books_dataset = "mbp10";
 };
 
 Status Fail(const std::string& message) { return Status::Invalid(message); }
@@ -87,6 +89,8 @@ Status Ingest(const StoreArgs& args) {
   options.verify_checksum = !args.no_checksum;
   options.threads = args.threads;
   options.write = WriteOptionsOf(args);
+  options.books.derive = args.derive_books;
+  options.books.dataset = args.books_dataset;
   const auto start = std::chrono::steady_clock::now();
   ARROW_ASSIGN_OR_RAISE(auto info, store->Ingest(args.inputs, options));
   PrintCommit("ingest", info, SecondsSince(start), args.json);
@@ -399,6 +403,9 @@ void AddStoreCommands(CLI::App& app, int* exit_code) {
   ingest->add_option("--exchange", args->exchange, "Exchange partition value for Binance files");
   ingest->add_flag("--no-checksum", args->no_checksum, "Do not verify .CHECKSUM files");
   ingest->add_option("--threads", args->threads, "Files read at once (default: one per core)");
+  ingest->add_flag("--derive-books", args->derive_books,
+                   "Also rebuild the books of MBO, depth-stream and LOBSTER inputs into --books-dataset, same commit");
+  ingest->add_option("--books-dataset", args->books_dataset, "The dataset derived books go to")->capture_default_str();
   add_write(ingest);
   ingest->callback(run(Ingest));
 

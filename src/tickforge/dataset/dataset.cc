@@ -64,6 +64,8 @@ std::string LabelMetadata::ToJson() const {
                       {"alpha", m.alpha}});
     }
   }
+  if (size_scale != 0) doc["size_scale"] = size_scale;
+  if (micro_pip_size > 0) doc["micro_pip_size"] = micro_pip_size;
   return doc.dump();
 }
 
@@ -81,6 +83,8 @@ Result<std::optional<LabelMetadata>> LabelMetadata::FromSchema(const arrow::Sche
   ARROW_RETURN_NOT_OK(ReadField(doc, "nbins", path, out.nbins));
   ARROW_RETURN_NOT_OK(ReadField(doc, "mode", path, out.mode));
   ARROW_RETURN_NOT_OK(ReadField(doc, "features", path, out.features));
+  ARROW_RETURN_NOT_OK(ReadField(doc, "size_scale", path, out.size_scale));
+  ARROW_RETURN_NOT_OK(ReadField(doc, "micro_pip_size", path, out.micro_pip_size));
   if (const auto it = doc.find("midprice"); it != doc.end()) {
     const std::string where = path + ": " + std::string(kMetadataKey) + " metadata midprice";
     if (!it->is_array()) return config::WrongType(where, "midprice", "a list", *it);

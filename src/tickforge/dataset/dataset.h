@@ -5,7 +5,7 @@
 // A labeled dataset is one Parquet file per symbol, {currency}_{symbol}_dataset.parquet, whose
 // rows are the symbol's valid MBP-10 rows in series order (ts_event, then sequence): every
 // column the DBN records convert to (fixed-point prices, so the book columns are int64 prices
-// and uint32 sizes and counts), then price_movement (float64) and classification_label
+// and uint32 sizes and counts; sizes of 10^-size_scale units where the metadata says), then price_movement (float64) and classification_label
 // (uint8), both null where the movement is undefined, then the mid-price label columns the
 // metadata lists (label_<scheme>_k<k>, uint8 0..2, null where undefined; DESIGN.md §3.7). The
 // schema metadata holds the labeling parameters under kMetadataKey, and row groups hold
@@ -82,6 +82,13 @@ struct LabelMetadata {
   std::vector<std::string> features;
   /// The mid-price label columns (written under "midprice" only when there are some).
   std::vector<MidpriceColumn> midprice;
+  /// The sizes are integers of 10^-size_scale units (a depth book's fixed-point sizes, brought
+  /// to one scale by label build); 0, not written: whole units, as DBN's.
+  int size_scale = 0;
+  /// The price step of a depth image's rows for this data (label config micro_pip_size, e.g.
+  /// the instrument's tick size); what render and the loader use when their caller passes
+  /// none. 0, not written: not recorded (their default, 1e-5).
+  double micro_pip_size = 0;
 
   /// Return the mid-price column named `column`, or nullptr.
   [[nodiscard]] const MidpriceColumn* FindMidprice(std::string_view column) const {

@@ -18,7 +18,8 @@ namespace tickforge::label::internal {
 Result<SymbolResult> BuildSymbol(const SymbolInfo& info, const std::vector<double>& boundaries,
                                  const LabelConfig& config, const std::function<bool(int32_t, int64_t)>& in_fit,
                                  const std::shared_ptr<arrow::Schema>& base_schema,
-                                 const std::filesystem::path& path, const std::vector<MidColumn>& mid) {
+                                 const std::filesystem::path& path, const std::vector<MidColumn>& mid,
+                                 int size_scale) {
   // Readers need the label horizon the dataset was built with (the loader's purged splits) and
   // the features it is meant for (render's default).
   const dataset::LabelMetadata base_meta{.lookback_rows = config.lookback_rows,
@@ -28,6 +29,9 @@ Result<SymbolResult> BuildSymbol(const SymbolInfo& info, const std::vector<doubl
                                           .mode = std::string(ModeName(config.mode)),
                                           .features = config.features};
   dataset::LabelMetadata label_meta = base_meta;
+  // What the images need to read the sizes and prices in units (docs/books.md).
+  label_meta.size_scale = size_scale;
+  label_meta.micro_pip_size = config.micro_pip_size.value_or(0);
   for (const auto& m : mid) {
     label_meta.midprice.push_back({.column = m.spec.Column(),
                                    .scheme = std::string(MidSchemeName(m.spec.scheme)),

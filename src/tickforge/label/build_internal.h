@@ -62,6 +62,6 @@ struct SymbolResult {
                                                const std::function<bool(int32_t, int64_t)>& in_fit,
                                                const std::shared_ptr<arrow::Schema>& base_schema,
                                                const std::filesystem::path& path,
-                                               const std::vector<MidColumn>& mid = {});
+                                               const std::vector<MidColumn>& mid = {}, int size_scale = 0);
 
 }  // namespace tickforge::label::internal

@@ -1,5 +1,7 @@
 #include "tickforge/label/config.h"
 
+#include <cmath>
+
 #include "tickforge/label/midprice.h"
 
 namespace tickforge::label {
@@ -30,7 +32,9 @@ const config::Table<LabelConfig>& LabelConfigTable() {
         .Field("midprice_horizons", &C::midprice_horizons, "horizons k (rows) of the mid-price labels")
         .Field("midprice_alpha", &C::midprice_alpha, "class threshold of the mid-price labels (null: fit to balance)")
         .Field("midprice_smoothing", &C::midprice_smoothing, "rows h of each mid mean (0: the horizon)")
-        .Field("midprice_downsample", &C::midprice_downsample, "label every n-th valid row");
+        .Field("midprice_downsample", &C::midprice_downsample, "label every n-th valid row")
+        .Field("micro_pip_size", &C::micro_pip_size,
+               "depth images' price step recorded with the datasets, e.g. the tick size (null: not recorded)");
     return t;
   }();
   return *table;
@@ -67,6 +71,12 @@ Status LabelConfig::Validate() const {
   if (min_symbol_samples < 0) return fail("min_symbol_samples must be >= 0, got ", min_symbol_samples);
   if (min_price && max_price && *min_price > *max_price) return fail("min_price is above max_price");
   if (currency.empty() || currency.find('/') != std::string::npos) return fail("currency must be a plain name");
+  if (micro_pip_size) {
+    const double units = *micro_pip_size * 1e9;
+    if (!(units >= 1) || std::abs(units - std::round(units)) > 1e-6) {
+      return fail("micro_pip_size must be a positive multiple of 1e-9, got ", *micro_pip_size);
+    }
+  }
   for (const auto& feature : features) {
     if (feature != "volume" && feature != "variance" && feature != "trade_counts") {
       return fail("unknown feature '", feature, "' (volume, variance, trade_counts)");

@@ -46,6 +46,10 @@ struct LabelConfig {
   int64_t midprice_smoothing = 0;
   /// Label every n-th valid row (FI-2010 used 10); horizons count those rows.
   int64_t midprice_downsample = 1;
+  /// The depth images' price step for this data (e.g. the instrument's tick size: 0.1 for
+  /// BTCUSDT, 1e-5 for AUDUSD), recorded in each labeled dataset's metadata for render and the
+  /// loader; unset: not recorded (their default applies).
+  std::optional<double> micro_pip_size;
 
   /// The keys a file or caller set explicitly (so a conflict with thresholds.json is seen).
   std::set<std::string> explicit_keys;

@@ -140,7 +140,7 @@ Result<nlohmann::ordered_json> BuildOn(const Workspace& ws, const nlohmann::orde
       };
       const auto file_name = dataset::FileName(config.currency, name);
       ARROW_ASSIGN_OR_RAISE(auto result,
-                            BuildSymbol(info, *boundaries, config, in_fit, ws.schema, out_dir / file_name, *mid));
+                            BuildSymbol(info, *boundaries, config, in_fit, ws.schema, out_dir / file_name, *mid, ws.size_scale));
       entry["labeled"] = result.labeled;
       entry["classes_fit"] = result.classes_fit;
       entry["classes_rest"] = result.classes_rest;

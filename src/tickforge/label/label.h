@@ -36,6 +36,9 @@ struct InputFile {
   std::vector<ParquetPart> parquet;
   /// The store the parts belong to; empty for plain Parquet files.
   std::string store_root;
+  /// Sizes are read as integers of 10^-size_scale units: a depth book's fixed-point (uint64)
+  /// sizes of a finer scale are divided down to it, exactly (CommonSizeScale, label/source.h).
+  int size_scale = 0;
 };
 
 /// Expand directories (their *.dbn, *.dbn.zst and *.parquet files) and order everything by the

@@ -68,6 +68,24 @@ class DbnInput : public arrow::RecordBatchReader {
   std::shared_ptr<arrow::Schema> schema_;
 };
 
+// Return whether `name` is a size column of the MBP-10 rows (the event's or a level's).
+bool IsSizeColumn(const std::string& name) { return name == "size" || name.find("_sz_") != std::string::npos; }
+
+// Return the size scale a Parquet file's schema metadata records (a depth book's
+// "tickforge.size_scale"); 0 when it records none (DBN's integer sizes).
+Result<int> SizeScaleOf(const arrow::Schema& schema, const std::string& path) {
+  if (!schema.metadata()) return 0;
+  const auto found = schema.metadata()->Get("tickforge.size_scale");
+  if (!found.ok()) return 0;
+  int scale = -1;
+  const auto& text = *found;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), scale);
+  if (ec != std::errc() || end != text.data() + text.size() || scale < 0 || scale > 18) {
+    return Status::Invalid(path, ": tickforge.size_scale '", text, "' is no scale (0 to 18)");
+  }
+  return scale;
+}
+
 // MBP-10 Parquet files read one after the other, row group by row group, each batch given the
 // projected columns in MBP-10 order: columns the file lacks come from its constants (a store
 // file's partition values), types are cast where the file stored another.
@@ -116,6 +134,8 @@ class ParquetInput : public arrow::RecordBatchReader {
     ARROW_ASSIGN_OR_RAISE(file_, OpenParquet(path_, options));
     std::shared_ptr<arrow::Schema> file_schema;
     ARROW_RETURN_NOT_OK(WithPath(file_->GetSchema(&file_schema), path_));
+    ARROW_ASSIGN_OR_RAISE(file_scale_, SizeScaleOf(*file_schema, path_));
+    rows_read_ = 0;
     std::vector<int> indices;
     for (const auto& field : schema_->fields()) {
       const int i = file_schema->GetFieldIndex(field->name());
@@ -141,6 +161,12 @@ class ParquetInput : public arrow::RecordBatchReader {
       if (!column) {
         ARROW_ASSIGN_OR_RAISE(auto scalar, arrow::Scalar::Parse(field->type(), constants_->at(field->name())));
         ARROW_ASSIGN_OR_RAISE(column, arrow::MakeArrayFromScalar(*scalar, batch.num_rows()));
+      } else if (column->type()->id() == arrow::Type::UINT64 && field->type()->id() == arrow::Type::UINT32) {
+        ARROW_ASSIGN_OR_RAISE(column, Narrow(static_cast<const arrow::UInt64Array&>(*column), field->name()));
+      } else if (file_scale_ != input_.size_scale && IsSizeColumn(field->name())) {
+        // Sizes of another scale stored narrow (a dataset whose first file had uint32 sizes).
+        ARROW_ASSIGN_OR_RAISE(auto wide, arrow::compute::Cast(*column, arrow::uint64()));
+        ARROW_ASSIGN_OR_RAISE(column, Narrow(static_cast<const arrow::UInt64Array&>(*wide), field->name()));
       } else if (!column->type()->Equals(*field->type())) {
         ARROW_ASSIGN_OR_RAISE(auto cast, arrow::compute::Cast(*column, field->type()));
         column = cast;
@@ -148,7 +174,37 @@ class ParquetInput : public arrow::RecordBatchReader {
       columns.push_back(std::move(column));
     }
     *out = arrow::RecordBatch::Make(schema_, batch.num_rows(), std::move(columns));
+    rows_read_ += batch.num_rows();
     return Status::OK();
+  }
+
+  // A depth book's wide column as uint32: the sequence keeps its low 32 bits (as DBN's records
+  // do); a size is divided by 10^(file scale - input scale), and must divide exactly.
+  Result<std::shared_ptr<arrow::Array>> Narrow(const arrow::UInt64Array& wide, const std::string& name) const {
+    const int64_t n = wide.length();
+    ARROW_ASSIGN_OR_RAISE(auto buffer, arrow::AllocateBuffer(n * static_cast<int64_t>(sizeof(uint32_t))));
+    auto* out = reinterpret_cast<uint32_t*>(buffer->mutable_data());
+    const uint64_t* in = wide.raw_values();
+    if (name == "sequence") {
+      for (int64_t i = 0; i < n; ++i) out[i] = static_cast<uint32_t>(in[i]);
+    } else {
+      const int drop = file_scale_ - input_.size_scale;
+      if (drop < 0) return Status::Invalid(path_, ": size scale ", file_scale_, " is coarser than the run's ", input_.size_scale);
+      uint64_t divisor = 1;
+      for (int d = 0; d < drop; ++d) divisor *= 10;
+      for (int64_t i = 0; i < n; ++i) {
+        const uint64_t q = in[i] / divisor;
+        if (q * divisor != in[i] || q > std::numeric_limits<uint32_t>::max()) {
+          return Status::Invalid(path_, ": row ", rows_read_ + i, " column '", name, "' size ", in[i], " at scale ",
+                                 file_scale_, " is no whole uint32 at scale ", input_.size_scale,
+                                 " (the finest scale every input's sizes fit in uint32 at); label it alone or rebuild ",
+                                 "its book with a smaller --size-scale");
+        }
+        out[i] = static_cast<uint32_t>(q);
+      }
+    }
+    if (wide.null_count() > 0) return Status::Invalid(path_, ": column '", name, "' has nulls");
+    return std::make_shared<arrow::UInt32Array>(n, std::shared_ptr<arrow::Buffer>(std::move(buffer)));
   }
 
   InputFile input_;
@@ -156,6 +212,8 @@ class ParquetInput : public arrow::RecordBatchReader {
   int64_t batch_rows_;
   size_t next_part_ = 0;
   std::string path_;
+  int file_scale_ = 0;  // the part's tickforge.size_scale (0: integer sizes)
+  int64_t rows_read_ = 0;  // of the part, for errors
   const std::map<std::string, std::string>* constants_ = nullptr;
   std::unique_ptr<parquet::arrow::FileReader> file_;
   std::unique_ptr<arrow::RecordBatchReader> reader_;
@@ -216,6 +274,65 @@ const std::shared_ptr<arrow::Schema>& Mbp10Schema() {
   static const std::shared_ptr<arrow::Schema> schema =
       dbn::ArrowSchemaOf(*dbn::LayoutOf(dbn::RTypeOf(dbn::Schema::kMbp10)), LabelArrowOptions(), false);
   return schema;
+}
+
+Result<int> CommonSizeScale(const std::vector<InputFile>& files) {
+  // Every input's (scale, largest size); the run's scale is the finest all of them fit at.
+  std::vector<std::tuple<std::string, int, uint64_t>> scales;
+  int scale = std::numeric_limits<int>::max();
+  for (const auto& input : files) {
+    if (input.parquet.empty()) {
+      scale = 0;  // a DBN file: integer sizes
+      continue;
+    }
+    for (const auto& part : input.parquet) {
+      std::string path = part.path;
+      if (!input.store_root.empty()) {
+        store::FileEntry entry;
+        entry.path = part.path;
+        entry.version = part.version;
+        path = store::ResolveFile(store::StorePaths(input.store_root), entry).string();
+      }
+      ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquet(path));
+      std::shared_ptr<arrow::Schema> schema;
+      ARROW_RETURN_NOT_OK(WithPath(reader->GetSchema(&schema), path));
+      ARROW_ASSIGN_OR_RAISE(const int file_scale, SizeScaleOf(*schema, path));
+      scale = std::min(scale, file_scale);
+      if (file_scale == 0) continue;
+      // The largest uint64 size, from the row group statistics (none recorded: the file's scale
+      // stays, and a size too large for it is an error when read).
+      const auto metadata = reader->parquet_reader()->metadata();
+      uint64_t largest = 0;
+      for (int c = 0; c < metadata->num_columns(); ++c) {
+        const std::string name = metadata->schema()->Column(c)->name();
+        if (!IsSizeColumn(name)) continue;
+        for (int g = 0; g < metadata->num_row_groups(); ++g) {
+          const auto stats = metadata->RowGroup(g)->ColumnChunk(c)->statistics();
+          if (!stats || !stats->HasMinMax()) continue;
+          if (auto wide = std::dynamic_pointer_cast<parquet::Int64Statistics>(stats)) {
+            largest = std::max(largest, static_cast<uint64_t>(wide->max()));
+          } else if (auto narrow = std::dynamic_pointer_cast<parquet::Int32Statistics>(stats)) {
+            largest = std::max<uint64_t>(largest, static_cast<uint32_t>(narrow->max()));
+          }
+        }
+      }
+      scales.emplace_back(path, file_scale, largest);
+    }
+  }
+  if (scale == std::numeric_limits<int>::max()) return 0;
+  for (const auto& [path, file_scale, largest] : scales) {
+    uint64_t at = largest;
+    for (int s = file_scale; s > scale; --s) at /= 10;
+    while (at > std::numeric_limits<uint32_t>::max()) {
+      if (scale == 0) {
+        return Status::Invalid(path, ": its largest size, ", largest, " at scale ", file_scale,
+                               ", exceeds uint32 even in whole units");
+      }
+      --scale;
+      at /= 10;
+    }
+  }
+  return scale;
 }
 
 Result<std::shared_ptr<arrow::RecordBatchReader>> OpenInput(const InputFile& input,

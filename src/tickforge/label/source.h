@@ -49,10 +49,21 @@ struct StoreInputs {
 /// Return the Arrow schema labeling sees: DBN MBP-10 records converted with fixed-point prices.
 [[nodiscard]] const std::shared_ptr<arrow::Schema>& Mbp10Schema();
 
+/// Return the size scale a label run reads all of `files` at (InputFile::size_scale): the
+/// finest scale at which every input's sizes are whole numbers that fit in uint32, as the
+/// labeled dataset's columns are. DBN files and uint32 Parquet sizes have scale 0; a depth
+/// book's uint64 sizes have the scale its "tickforge.size_scale" metadata records, and their
+/// largest value (row group statistics) decides how far it must come down. An input whose
+/// sizes fit at no scale is an error naming it.
+[[nodiscard]] Result<int> CommonSizeScale(const std::vector<InputFile>& files);
+
 /// Open `input`'s rows as batches of at most `batch_rows` rows of `columns` (all of
 /// Mbp10Schema() when empty), in Mbp10Schema()'s order and types. Parquet files are read one
 /// after the other, row group by row group; a store file is found where ResolveFile says it is
 /// when the reader gets to it, so a snapshot stays readable while later commits retire files.
+/// A depth book's uint64 sizes are divided down to input.size_scale (a size with digits below
+/// it is an error naming the file, the column and the value, never rounded) and its uint64
+/// sequence keeps its low 32 bits, as DBN's MBP-10 records do.
 [[nodiscard]] Result<std::shared_ptr<arrow::RecordBatchReader>> OpenInput(const InputFile& input,
                                                                         const std::vector<std::string>& columns,
                                                                         int64_t batch_rows = 1 << 16);

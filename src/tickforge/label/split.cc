@@ -271,12 +271,21 @@ Result<std::unique_ptr<Workspace>> Split(const std::vector<InputFile>& files, co
   ws->dir = dir;
   ws->keep = config.keep_intermediate;
   ws->files = files;
+  // Sizes (uint32 in the labeled dataset) are read at one scale for all inputs: a depth book's
+  // fixed-point sizes come down to it. A read of the label columns alone needs none.
+  const bool reads_sizes = read.empty() || std::any_of(read.begin(), read.end(), [](const std::string& name) {
+                             return name == "size" || name.find("_sz_") != std::string::npos;
+                           });
+  if (reads_sizes) {
+    ARROW_ASSIGN_OR_RAISE(ws->size_scale, CommonSizeScale(files));
+    for (auto& file : ws->files) file.size_scale = ws->size_scale;
+  }
   ws->file_valid.assign(files.size(), 0);
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return Status::IOError(dir.string(), ": cannot create: ", ec.message());
   std::map<std::string, int> symbol_ids;
-  for (const auto& file : files) {
+  for (const auto& file : ws->files) {
     // A failed file must leave no parts behind: split into a copy and keep it only on success.
     auto before = ws->symbols;
     auto ids_before = symbol_ids;
@@ -301,7 +310,8 @@ Result<std::unique_ptr<Workspace>> Split(const std::vector<InputFile>& files, co
     std::vector<int> renumber(files.size(), -1);
     std::vector<InputFile> good;
     std::vector<int64_t> good_valid;
-    for (const auto& file : files) {
+    const std::vector<InputFile> all = ws->files;
+    for (const auto& file : all) {
       if (bad.count(file.path)) continue;
       renumber[static_cast<size_t>(file.index)] = static_cast<int>(good.size());
       good_valid.push_back(ws->file_valid[static_cast<size_t>(file.index)]);

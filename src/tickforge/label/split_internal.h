@@ -79,6 +79,7 @@ struct Workspace {
   std::map<std::string, SymbolInfo> symbols;  // sorted by name: the `sym` index of the spec
   std::vector<BadFile> bad_files;
   std::shared_ptr<arrow::Schema> schema;  // of intermediate parts and datasets (before labels)
+  int size_scale = 0;  // the sizes are integers of 10^-size_scale units (CommonSizeScale)
 
   ~Workspace() {
     if (!keep && !dir.empty()) {

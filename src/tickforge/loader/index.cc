@@ -8,7 +8,11 @@
 #include <climits>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <utility>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "tickforge/dataset/dataset.h"
 #include "tickforge/loader/read_internal.h"
@@ -53,6 +57,35 @@ Status AddTimeRange(const std::string& path, TimeRange& range) {
   }
   range.min = std::min(range.min, local.min);
   range.max = std::max(range.max, local.max);
+  return Status::OK();
+}
+
+// Return whether a dataset holds order counts: some bid_ct_00 or ask_ct_00 above 0 by the row
+// groups' statistics (a file without them is taken to hold counts). Depth streams that carry
+// none write 0 (docs/books.md).
+bool HasOrderCounts(const parquet::FileMetaData& metadata) {
+  for (const char* name : {"bid_ct_00", "ask_ct_00"}) {
+    const int column = metadata.schema()->ColumnIndex(name);
+    if (column < 0) return true;
+    for (int g = 0; g < metadata.num_row_groups(); ++g) {
+      auto stats = std::dynamic_pointer_cast<parquet::Int32Statistics>(metadata.RowGroup(g)->ColumnChunk(column)->statistics());
+      if (!stats || !stats->HasMinMax() || stats->max() != 0) return true;
+    }
+  }
+  return metadata.num_rows() == 0;
+}
+
+// Keep the micro_pip_size a dataset records; datasets that record different ones cannot share
+// one image grid, and that is an error naming two of them.
+Status NoteRecordedImage(const std::optional<dataset::LabelMetadata>& metadata, const std::string& path,
+                         std::string& recorded_by, SampleIndex& index) {
+  if (!metadata || metadata->micro_pip_size <= 0) return Status::OK();
+  if (index.micro_pip_size > 0 && index.micro_pip_size != metadata->micro_pip_size) {
+    return Status::Invalid(path, " records micro_pip_size ", metadata->micro_pip_size, ", ", recorded_by, " ",
+                           index.micro_pip_size, "; pass micro_pip_size to serve them together");
+  }
+  index.micro_pip_size = metadata->micro_pip_size;
+  recorded_by = path;
   return Status::OK();
 }
 
@@ -128,6 +161,11 @@ Result<SampleIndex> BuildIndex(const LoaderOptions& options) {
   // Pass 1: metadata only: row counts, schema, label horizon.
   int64_t horizon = -1;
   int nbins = 0;
+  std::string recorded_micro_pip;  // the dataset that recorded index.micro_pip_size
+  const bool wants_trade_counts =
+      !options.snapshots() && std::count(options.image.features.begin(), options.image.features.end(),
+                                         features::Feature::kTradeCounts) > 0;
+  std::vector<std::string> no_counts;  // symbols whose datasets hold no order counts
   for (const auto& chosen_entry : std::map(chosen)) {
     // Named references, not a structured binding: clang 14 (the fuzz build) cannot capture those.
     const auto& symbol = chosen_entry.first;
@@ -154,11 +192,19 @@ Result<SampleIndex> BuildIndex(const LoaderOptions& options) {
         horizon = std::max(horizon, label_metadata->horizon());
         nbins = std::max(nbins, label_metadata->nbins);
       }
+      ARROW_RETURN_NOT_OK(NoteRecordedImage(label_metadata, path, recorded_micro_pip, index));
+      if (wants_trade_counts && !HasOrderCounts(*reader->parquet_reader()->metadata())) no_counts.push_back(symbol);
       index.names.push_back(symbol);
       index.datasets.push_back({path, reader->parquet_reader()->metadata()->num_rows()});
       return Status::OK();
     }();
     if (!st.ok()) ARROW_RETURN_NOT_OK(skip(path, st));
+  }
+  if (!no_counts.empty()) {
+    index.warnings.push_back(fmt::format(
+        "trade_counts requested, but the datasets of {} hold no order counts (every bid_ct_00/ask_ct_00 is 0: "
+        "a depth stream without them, e.g. Binance or Bybit); that plane is all zeros there",
+        fmt::join(no_counts, ", ")));
   }
   // The purge covers the features' window and whatever of the past the label reads.
   const int64_t W = std::max(W_features, label_behind + 1);

@@ -39,6 +39,10 @@ struct SampleIndex {
   /// Whether samples holds every rank's samples (natural sampling shards batches, not samples).
   bool all_ranks = false;
   std::vector<SkippedDataset> skipped;   ///< datasets left out (lenient strictness only)
+  /// The micro_pip_size the datasets record (label config micro_pip_size); 0: none does.
+  double micro_pip_size = 0;
+  /// What the caller should know of the data (trade_counts asked of data without order counts).
+  std::vector<std::string> warnings;
   std::shared_ptr<const WindowStats> window_stats;  ///< snapshots: normalization statistics
 
   /// Return the bytes the index holds (its arrays' capacity).

@@ -70,6 +70,11 @@ Result<std::unique_ptr<Loader>> Loader::Open(LoaderOptions options) {
   auto impl = std::make_unique<Impl>();
   impl->options = std::move(options);
   ARROW_ASSIGN_OR_RAISE(impl->index, internal::BuildIndex(impl->options));
+  // The datasets' own price step (label config micro_pip_size) unless the caller set one.
+  if (impl->index.micro_pip_size > 0 && !impl->options.explicit_keys.count("micro_pip_size")) {
+    impl->options.image.micro_pip_size = impl->index.micro_pip_size;
+    ARROW_RETURN_NOT_OK(impl->options.image.Validate());
+  }
   // Building the index read every label column: hand what the allocator kept of those reads
   // back to the system rather than carry it through training.
   if (impl->options.normalization == Normalization::kZScore && !impl->options.snapshots()) {
@@ -201,7 +206,9 @@ nlohmann::ordered_json Loader::Report() const {
             {"bytes", cache.bytes},
             {"entries", cache.entries},
             {"evictions", cache.evictions}}},
-          {"skipped", skipped}};
+          {"skipped", skipped},
+          {"micro_pip_size", o.image.micro_pip_size},
+          {"warnings", index.warnings}};
 }
 
 }  // namespace tickforge::loader

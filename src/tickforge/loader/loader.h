@@ -12,6 +12,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -80,6 +81,9 @@ struct LoaderOptions {
   int levels = 10;                   ///< snapshots: L, book levels per row (1..10)
   std::string label_column;          ///< the label served; empty: classification_label
   bool channel_dim = false;          ///< snapshots: batches (B, 1, T, 4·L), DeepLOB's input
+  /// The keys the caller set (ApplyLoaderJson records them): an image key left unset takes
+  /// what the datasets record (micro_pip_size).
+  std::set<std::string> explicit_keys;
 
   [[nodiscard]] Status Validate() const;
   [[nodiscard]] bool snapshots() const { return representation == "snapshots"; }

@@ -103,11 +103,11 @@ Status ApplyLoaderJson(const nlohmann::json& json, LoaderConfig* config, std::st
       if (!file->is_string()) return config::WrongType(source, "config", "a file path", *file);
       const std::string path = file->get<std::string>();
       ARROW_ASSIGN_OR_RAISE(auto keys, config::LoadFile(path));
-      ARROW_RETURN_NOT_OK(LoaderConfigTable().Apply(keys, config, path));
+      ARROW_RETURN_NOT_OK(LoaderConfigTable().Apply(keys, config, path, &config->engine.explicit_keys));
     }
     rest.erase(file);
   }
-  return LoaderConfigTable().Apply(rest, config, source);
+  return LoaderConfigTable().Apply(rest, config, source, &config->engine.explicit_keys);
 }
 
 }  // namespace tickforge::loader

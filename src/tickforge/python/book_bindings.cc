@@ -16,6 +16,8 @@
 #include "tickforge/python/arrow_stream.h"
 #include "tickforge/python/bindings.h"
 #include "tickforge/python/errors.h"
+#include "tickforge/store/options.h"
+#include "tickforge/store/store.h"
 
 namespace nb = nanobind;
 
@@ -65,6 +67,19 @@ std::string BuildBooks(const std::vector<std::string>& inputs, const std::string
   return out.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
+// All inputs' rows as one commit of `dataset` in the store at `root` (book build --into).
+std::string BuildBooksInto(const std::vector<std::string>& inputs, const std::string& root, const std::string& dataset,
+                           const std::string& options_json, const std::string& compression) {
+  store::IngestOptions options;
+  options.books.only = true;
+  options.books.dataset = dataset;
+  options.books.book = ParseOptions(options_json);
+  options.write.compression = compression;
+  nb::gil_scoped_release release;
+  auto opened = Unwrap(store::Store::Open(root));
+  return store::ToJson(Unwrap(opened->Ingest(inputs, options))).dump();
+}
+
 std::string ReplayBook(const std::string& path, const std::string& options_json) {
   const auto options = ParseOptions(options_json);
   nb::gil_scoped_release release;
@@ -76,6 +91,7 @@ std::string ReplayBook(const std::string& path, const std::string& options_json)
 void BindBook(nb::module_& m) {
   m.def("open_book", &OpenBook);
   m.def("build_books", &BuildBooks);
+  m.def("build_books_into", &BuildBooksInto);
   m.def("replay_book", &ReplayBook);
 }
 

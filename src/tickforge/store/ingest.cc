@@ -6,6 +6,11 @@
 #include <algorithm>
 
 #include "tickforge/binance/binance.h"
+#include "tickforge/book/build.h"
+#include "tickforge/book/decimal.h"
+#include "tickforge/book/depth_build.h"
+#include "tickforge/book/lobster.h"
+#include "tickforge/book/mbo_reader.h"
 #include "tickforge/dbn/decoder.h"
 #include "tickforge/dbn/schema.h"
 #include "tickforge/dbn/to_arrow.h"
@@ -112,6 +117,50 @@ Result<IngestSource> OpenBinance(const std::string& path, const IngestOptions& o
   return source;
 }
 
+// LOBSTER's orderbook files are read with their message file, never alone.
+bool IsLobsterOrderbookFile(const std::string& path) {
+  const std::string name = std::filesystem::path(path).filename().string();
+  return name.ends_with(".csv") && (name == "orderbook.csv" || name.find("_orderbook_") != std::string::npos);
+}
+
+// The rebuilt books of one MBO, depth-stream or LOBSTER input, as rows of an mbp10 dataset:
+// partitioned by the data's dataset (the DBN dataset, "LOBSTER", or the depth venue) and
+// symbol; a depth book's files record its size scale.
+Result<IngestSource> OpenBookSource(const std::string& path, const BookIngestOptions& books, book::InputFormat format) {
+  book::BookOptions options = books.book;
+  options.input.format = format;
+  IngestSource source;
+  source.path = path;
+  source.dataset = books.dataset;
+  source.type = "mbp10";
+  source.time_column = "ts_recv";
+  // The reader is opened here for the schema (and the venue, the scale) and again by the writer.
+  if (format == book::InputFormat::kLobster) {
+    ARROW_ASSIGN_OR_RAISE(auto reader, book::LobsterBookReader::Open(path, options));
+    source.constants["dataset"] = reader->metadata().dataset;
+    source.schema = reader->schema();
+  } else if (book::IsDepthFormat(format)) {
+    ARROW_ASSIGN_OR_RAISE(auto reader, book::DepthBookReader::Open(path, options));
+    source.constants["dataset"] = reader->stats().format;
+    source.metadata["tickforge.size_scale"] = std::to_string(reader->stats().size_scale);
+    source.metadata["tickforge.price_scale"] = std::to_string(book::kPriceScale);
+    // The scale found in this file is the one the writer's reopen must use.
+    options.input.size_scale = reader->stats().size_scale;
+    source.schema = reader->schema();
+  } else {
+    ARROW_ASSIGN_OR_RAISE(auto reader, book::MboBookReader::Open(path, options));
+    if (reader->metadata().dataset.empty()) return Status::Invalid(path, ": the DBN metadata names no dataset");
+    source.constants["dataset"] = reader->metadata().dataset;
+    source.schema = reader->schema();
+  }
+  source.schema = source.schema->RemoveMetadata();
+  source.open = [path, options]() -> Result<std::shared_ptr<arrow::RecordBatchReader>> {
+    ARROW_ASSIGN_OR_RAISE(auto reader, book::OpenBookReader(path, options));
+    return std::make_shared<SymbolFill>(std::move(reader));
+  };
+  return source;
+}
+
 }  // namespace
 
 bool IsDbnPath(const std::string& path) {
@@ -121,6 +170,34 @@ bool IsDbnPath(const std::string& path) {
 Result<IngestSource> OpenIngestSource(const std::string& path, const IngestOptions& options, bool single_input) {
   if (IsDbnPath(path)) return OpenDbn(path);
   return OpenBinance(path, options, single_input);
+}
+
+Result<std::vector<IngestSource>> OpenIngestSources(const std::string& path, const IngestOptions& options,
+                                                   bool single_input) {
+  const BookIngestOptions& books = options.books;
+  if (!books.derive && !books.only) {
+    ARROW_ASSIGN_OR_RAISE(auto source, OpenIngestSource(path, options, single_input));
+    return std::vector<IngestSource>{std::move(source)};
+  }
+  if (IsLobsterOrderbookFile(path)) return std::vector<IngestSource>{};
+  std::vector<IngestSource> sources;
+  if (!books.only && !IsDbnPath(path) && !book::IsLobsterMessageFile(path) && binance::InferFileInfo(path).ok()) {
+    // A Binance file has no book to rebuild: its rows alone.
+    ARROW_ASSIGN_OR_RAISE(auto source, OpenIngestSource(path, options, single_input));
+    sources.push_back(std::move(source));
+    return sources;
+  }
+  ARROW_ASSIGN_OR_RAISE(const auto format, book::ResolveBookFormat(path, books.book));
+  if (format == book::InputFormat::kMbo && !books.only) {
+    ARROW_ASSIGN_OR_RAISE(auto raw, OpenIngestSource(path, options, single_input));
+    const bool is_mbo = raw.type == "mbo";
+    sources.push_back(std::move(raw));
+    // Other DBN schemas (trades, mbp-10, ...) are ingested as they are; only MBO has a book.
+    if (!is_mbo) return sources;
+  }
+  ARROW_ASSIGN_OR_RAISE(auto book, OpenBookSource(path, books, format));
+  sources.push_back(std::move(book));
+  return sources;
 }
 
 }  // namespace tickforge::store

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tickforge/store/store.h"
 #include "tickforge/util/status.h"
@@ -26,6 +27,8 @@ struct IngestSource {
   std::map<std::string, std::string> constants;
   /// The columns the reader will have.
   std::shared_ptr<arrow::Schema> schema;
+  /// Key-value metadata for the files its rows go to (a depth book's tickforge.size_scale).
+  std::map<std::string, std::string> metadata;
   /// Open the rows; called when a writer thread reaches the file, so thousands of inputs do
   /// not hold their buffers at once.
   std::function<Result<std::shared_ptr<arrow::RecordBatchReader>>()> open;
@@ -45,5 +48,12 @@ struct LazySource {
 /// lone file use the thread pool for parsing.
 [[nodiscard]] Result<IngestSource> OpenIngestSource(const std::string& path, const IngestOptions& options,
                                                     bool single_input = false);
+
+/// Open every source one input gives: OpenIngestSource's, and with options.books.derive (or
+/// .only) the rebuilt books of an MBO, depth-stream or LOBSTER input (store/book_source.h);
+/// none for a LOBSTER orderbook file, which its message file reads.
+[[nodiscard]] Result<std::vector<IngestSource>> OpenIngestSources(const std::string& path,
+                                                                  const IngestOptions& options,
+                                                                  bool single_input = false);
 
 }  // namespace tickforge::store

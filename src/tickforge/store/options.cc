@@ -96,6 +96,17 @@ const config::Table<ScanOptions>& ScanTable() {
   return *table;
 }
 
+const config::Table<BookIngestOptions>& BookIngestTable() {
+  static const auto* table = [] {
+    auto* t = new config::Table<BookIngestOptions>();
+    t->Field("derive_books", &BookIngestOptions::derive,
+             "also write the rebuilt books of MBO, depth-stream and LOBSTER inputs, same commit")
+        .Field("books_dataset", &BookIngestOptions::dataset, "the dataset the derived books go to");
+    return t;
+  }();
+  return *table;
+}
+
 const config::Table<IngestOptions>& IngestTable() {
   static const auto* table = [] {
     auto* t = new config::Table<IngestOptions>();
@@ -106,6 +117,7 @@ const config::Table<IngestOptions>& IngestTable() {
         .Field("verify_checksum", &IngestOptions::verify_checksum, "check <file>.CHECKSUM when present")
         .Field("threads", &IngestOptions::threads, "files ingested at once (0: ARROW_NUM_THREADS or cores)");
     t->Include(WriteTable(), &IngestOptions::write);
+    t->Include(BookIngestTable(), &IngestOptions::books);
     return t;
   }();
   return *table;

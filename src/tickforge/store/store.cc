@@ -162,8 +162,8 @@ Result<CommitInfo> Store::Ingest(const std::vector<std::string>& inputs, const I
   // before any row is written; rows are read later, a few files at a time.
   std::map<std::string, std::vector<IngestSource>> by_dataset;
   for (const auto& path : files) {
-    ARROW_ASSIGN_OR_RAISE(auto source, OpenIngestSource(path, options, files.size() == 1));
-    by_dataset[source.dataset].push_back(std::move(source));
+    ARROW_ASSIGN_OR_RAISE(auto sources, OpenIngestSources(path, options, files.size() == 1));
+    for (auto& source : sources) by_dataset[source.dataset].push_back(std::move(source));
   }
   ARROW_ASSIGN_OR_RAISE(auto txn, Transaction::Begin(paths_, "ingest", options_, cache_.get()));
   CommitInfo info;
@@ -182,11 +182,16 @@ Result<CommitInfo> Store::Ingest(const std::vector<std::string>& inputs, const I
     ARROW_RETURN_NOT_OK(PrepareDataset(dataset, rules, arrow::Schema(fields), is_new));
     // Constant partition values (exchange, symbol, dataset, timeframe) per source: group the
     // sources by them, one writer per group.
-    std::map<std::map<std::string, std::string>, std::vector<LazySource>> groups;
-    for (auto& source : sources) groups[source.constants].push_back(LazySource{source.path, std::move(source.open)});
-    for (auto& [constants, readers] : groups) {
+    // (A source's file metadata, such as a depth book's size scale, keeps its own group too.)
+    using GroupKey = std::pair<std::map<std::string, std::string>, std::map<std::string, std::string>>;
+    std::map<GroupKey, std::vector<LazySource>> groups;
+    for (auto& source : sources) {
+      groups[{source.constants, source.metadata}].push_back(LazySource{source.path, std::move(source.open)});
+    }
+    for (auto& [key, readers] : groups) {
       WriteOptions write = options.write;
-      for (const auto& [k, v] : constants) write.constants[k] = v;
+      for (const auto& [k, v] : key.first) write.constants[k] = v;
+      for (const auto& [k, v] : key.second) write.metadata[k] = v;
       ARROW_RETURN_NOT_OK(write.Validate());
       ARROW_RETURN_NOT_OK(WriteReaders(paths_, *txn, dataset, write, readers, DefaultThreads(options.threads), &info));
     }

@@ -14,6 +14,7 @@
 #include <variant>
 #include <vector>
 
+#include "tickforge/book/options.h"
 #include "tickforge/store/manifest.h"
 #include "tickforge/util/status.h"
 
@@ -121,6 +122,19 @@ struct ScanPlan {
   std::vector<std::filesystem::path> locations;
 };
 
+/// Books an ingest rebuilds from MBO, depth-stream and LOBSTER inputs (book/, docs/books.md).
+struct BookIngestOptions {
+  /// Also write each such input's rebuilt MBP-10 rows into `dataset`, in the same commit as
+  /// its raw rows (MBO's `mbo` dataset; depth streams and LOBSTER have books only).
+  bool derive = false;
+  /// Write the books alone (`book build --into`): MBO's raw rows are not written.
+  bool only = false;
+  /// The dataset the book rows go to (type mbp10).
+  std::string dataset = "mbp10";
+  /// How the books are rebuilt.
+  book::BookOptions book;
+};
+
 struct IngestOptions {
   /// Binance data type (klines, aggtrades, funding); inferred from each file name when empty.
   std::string kind;
@@ -131,6 +145,7 @@ struct IngestOptions {
   /// Files read at once; 0: Arrow's thread count (cores, or $ARROW_NUM_THREADS).
   int threads = 0;
   WriteOptions write;
+  BookIngestOptions books;
 };
 
 struct CompactOptions {
@@ -204,7 +219,8 @@ class Store {
                                          arrow::RecordBatchReader& reader,
                                          const WriteOptions& options = {});
 
-  /// Ingest Binance files (CSV, zip, consolidated Parquet) and DBN files, one commit for all.
+  /// Ingest Binance files (CSV, zip, consolidated Parquet) and DBN files, one commit for all;
+  /// with options.books, also (or only) the books of MBO, depth-stream and LOBSTER inputs.
   [[nodiscard]] Result<CommitInfo> Ingest(const std::vector<std::string>& paths,
                                           const IngestOptions& options = {});
 
