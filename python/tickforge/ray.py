@@ -266,7 +266,8 @@ def ingest(store: Store | PathLike, paths: Sequence[PathLike] | PathLike, *, ski
            max_retries: int = 3, _after_stage: Callable[[str, str, float], None] | None = None,
            **options) -> dict:
     """Ingest files as ``Store.ingest`` does (same options), one Ray task per input file, and
-    commit them once: return the commit's summary.
+    commit them once: return the commit's summary, plus ``tasks`` and the driver's ``seconds``
+    waiting for the tasks, committing and removing the job's staging folder.
 
     Each task writes its file's rows, partitioned and deduplicated, to its own attempt folder
     under ``STORE/_tickforge/staging/job-<id>/`` and returns the attempt's manifest; the driver
@@ -285,16 +286,21 @@ def ingest(store: Store | PathLike, paths: Sequence[PathLike] | PathLike, *, ski
     remote = ray.remote(_stage_task).options(**_task_options(num_cpus, memory, max_retries))
     calls = [(root, job, f"{i:06d}", source, options, skip_bad_files, _after_stage)
              for i, source in enumerate(sources)]
+    start = time.perf_counter()
     try:
         results = _run_tasks(remote, calls, max_in_flight, num_cpus)
+        tasks_done = time.perf_counter()
         manifests = [r["manifest"] for r in results if "manifest" in r]
         info = json.loads(opened._native.commit_staged(job, manifests, json.dumps(options)))
-    except BaseException:
-        # Nothing was committed; a task still running may leave files (a later vacuum's).
+        committed = time.perf_counter()
+    finally:
+        # After the commit, or when nothing was committed. A folder left behind (a driver
+        # killed first) goes with a later vacuum.
         with contextlib.suppress(Exception):
             opened._native.discard_staged_job(job)
-        raise
     info["tasks"] = len(calls)
+    info["seconds"] = {"tasks": tasks_done - start, "commit": committed - tasks_done,
+                       "cleanup": time.perf_counter() - committed}
     if skip_bad_files:
         info["bad_files"] = [r["bad"] for r in results if "bad" in r]
     return info

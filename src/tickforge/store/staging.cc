@@ -280,9 +280,6 @@ Result<CommitInfo> CommitStaged(const StorePaths& paths, const StoreOptions& opt
       for (const auto& file : info.added) write.file_visitor(file);
     }
   }
-  txn.reset();
-  // The commit stands; a folder that cannot be removed now goes with a later vacuum.
-  if (auto removed = DiscardStagedJob(paths, job); !removed.ok()) info.warnings.push_back(removed.message());
   return info;
 }
 

@@ -46,14 +46,14 @@ struct StagedTask {
 /// left is ignored) as one ingest: partitions only one attempt wrote and the store does not
 /// hold yet take the staged files as they are; the others are written again through the
 /// store's writer, attempts in the given order, dropping rows whose natural key the store or an
-/// earlier attempt holds. A failure commits nothing and leaves the staged files in place. After
-/// the commit the job's folder is removed. Quality checks are not run (`write.quality` is
-/// ignored).
+/// earlier attempt holds. A failure commits nothing and leaves the staged files in place; the
+/// job's folder stays either way (DiscardStagedJob removes it: thousands of small deletes, kept
+/// out of the commit). Quality checks are not run (`write.quality` is ignored).
 [[nodiscard]] Result<CommitInfo> CommitStaged(const StorePaths& paths, const StoreOptions& options,
                                               const std::string& job, const std::vector<std::string>& manifests,
                                               const WriteOptions& write = {});
 
-/// Remove the staging folder of `job` (a failed or abandoned job).
+/// Remove the staging folder of `job` (after its commit, or of a failed job).
 [[nodiscard]] Status DiscardStagedJob(const StorePaths& paths, const std::string& job);
 
 /// Remove job folders nothing was written to for `older_than_seconds` (jobs whose driver died
