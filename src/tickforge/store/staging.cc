@@ -156,6 +156,16 @@ Result<StagedTask> ParseStagedTask(const StorePaths& paths, const std::string& j
   }
   task.dir = paths.root / given;
   ARROW_ASSIGN_OR_RAISE(task.snapshot, SnapshotFromJson(snapshot.dump(), (task.dir / "manifest.json").string()));
+  // Staged files lie inside the attempt's folder: no listed path climbs out of it.
+  for (const auto& [name, dataset] : task.snapshot.datasets) {
+    for (const auto& file : dataset.files) {
+      const fs::path path(file.path);
+      if (path.is_absolute() || std::any_of(path.begin(), path.end(), [](const fs::path& p) { return p == ".."; })) {
+        return Status::Invalid("staged manifest of task '", task.task, "': file '", file.path,
+                               "' is not inside its attempt folder");
+      }
+    }
+  }
   return task;
 }
 

@@ -144,6 +144,16 @@ TEST_F(StagingTest, ManifestsMustNameAnAttemptOfTheJob) {
   std::string moved = manifests[0];
   moved.replace(moved.find("_tickforge/staging/job-j/"), 25, "_tickforge/staging/job-j/../../../");
   EXPECT_FALSE(CommitStaged(staged->paths(), staged->options(), "j", {moved}).ok());
+  // A listed file must lie inside the attempt's folder.
+  std::string climbing = manifests[0];
+  const std::string key = "\"path\":\"klines/";
+  const auto at = climbing.find(key);
+  ASSERT_NE(at, std::string::npos) << climbing;
+  climbing.replace(at, key.size(), "\"path\":\"../../klines/");
+  auto outside = CommitStaged(staged->paths(), staged->options(), "j", {climbing});
+  ASSERT_FALSE(outside.ok());
+  EXPECT_NE(outside.status().message().find("is not inside its attempt folder"), std::string::npos)
+      << outside.status().message();
   EXPECT_FALSE(StageIngest(root_ / "store", "../x", "0", {inputs[0]}).ok());
   EXPECT_FALSE(StageIngest(root_ / "nostore", "j", "0", {inputs[0]}).ok());
   // An unreadable input fails its task with the file named.
