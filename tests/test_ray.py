@@ -232,3 +232,148 @@ def test_loader_under_torchrun(labeled, tmp_path):
                            str(script)], env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     check_ranks(tmp_path, 2)
+
+
+# -- ingest and book building as Ray tasks ------------------------------------------------------
+
+def store_rows(root, dataset: str = "klines") -> pa.Table:
+    """Every row of a dataset in a fixed order: a snapshot's contents, whatever its files."""
+    table = tickforge.Store(root, create=False).read(dataset)
+    return table.sort_by([(c, "ascending") for c in table.column_names])
+
+
+def staging_jobs(root) -> list[str]:
+    staging = Path(root) / "_tickforge" / "staging"
+    return sorted(p.name for p in staging.iterdir() if p.name.startswith("job-")) if staging.exists() else []
+
+
+@pytest.fixture(scope="module")
+def dumps(tmp_path_factory) -> list[Path]:
+    """Daily 1m klines and aggTrades of two symbols over two days: eight files; plus a copy of one
+    in another folder, so one partition gets rows from two tasks (all duplicates)."""
+    out = tmp_path_factory.mktemp("dumps")
+    files = tickforge.synth_binance(out / "data", symbols=2, days=2, kinds=["klines", "aggtrades"],
+                                    aggtrades_per_minute=2)
+    (out / "copy").mkdir()
+    copy = out / "copy" / files[1].name
+    copy.write_bytes(files[1].read_bytes())
+    return sorted(files) + [copy]
+
+
+def test_ingest_on_ray_equals_a_local_ingest(ray_cluster, dumps, tmp_path):
+    local = tickforge.Store(tmp_path / "local")
+    on_ray = tmp_path / "ray"
+    # Both stores hold the first file already: the partitions it fills take the writer's path.
+    local.ingest(dumps[0])
+    tickforge.Store(on_ray).ingest(dumps[0])
+    expected = local.ingest(dumps)
+    got = tray.ingest(on_ray, dumps, max_in_flight=3)
+    assert got["tasks"] == len(dumps)
+    for key in ("version", "rows_in", "rows_written", "rows_duplicate"):
+        assert got[key] == expected[key], key
+    assert got["rows_duplicate"] > 0
+    for dataset in ("klines", "aggtrades"):
+        assert store_rows(on_ray, dataset).equals(store_rows(tmp_path / "local", dataset)), dataset
+    assert staging_jobs(on_ray) == []
+    # The same files again add nothing and make no version, as locally.
+    again = tray.ingest(on_ray, dumps)
+    assert again["version"] == got["version"] and again["rows_written"] == 0
+
+
+def test_ingest_takes_file_uris_for_files_folders_and_the_store(ray_cluster, dumps, tmp_path):
+    folder = next(p for p in dumps[0].parents if p.name == "data")
+    local = tickforge.Store(tmp_path / "local")
+    expected = local.ingest([folder, dumps[-1]])
+    got = tray.ingest((tmp_path / "ray").as_uri(), [folder.as_uri(), dumps[-1].as_uri()])
+    assert got["tasks"] == len(dumps)
+    assert got["rows_written"] == expected["rows_written"]
+    for dataset in ("klines", "aggtrades"):
+        assert store_rows(tmp_path / "ray", dataset).equals(store_rows(tmp_path / "local", dataset))
+
+
+def test_a_task_killed_after_writing_is_retried_and_the_store_equals_a_clean_run(ray_cluster, dumps, tmp_path):
+    marker = tmp_path / "killed"
+
+    def die_once(task: str, manifest: str, started: float) -> None:
+        # The first attempt of task 2 has written its files and manifest, then its worker dies.
+        if task == "000002" and not marker.exists():
+            marker.write_text(json.loads(manifest)["dir"])
+            os._exit(1)
+
+    clean = tray.ingest(tmp_path / "clean", dumps)
+    got = tray.ingest(tmp_path / "ray", dumps, _after_stage=die_once)
+    assert marker.exists()  # the kill happened; Ray ran the task again
+    assert got["rows_written"] == clean["rows_written"] and got["rows_duplicate"] == clean["rows_duplicate"]
+    for dataset in ("klines", "aggtrades"):
+        assert store_rows(tmp_path / "ray", dataset).equals(store_rows(tmp_path / "clean", dataset))
+    # The dead attempt's folder went with the job's; its files were never listed.
+    assert staging_jobs(tmp_path / "ray") == []
+    files = tickforge.Store(tmp_path / "ray").files("klines")
+    assert len({f["path"] for f in files}) == len(files)
+
+
+def test_an_unreadable_file_fails_the_job_and_commits_nothing(ray_cluster, dumps, tmp_path):
+    bad = tmp_path / "BTCUSDT-1m-2024-03-01.csv"
+    bad.write_text("1709251200000,not a price\n")
+    root = tmp_path / "ray"
+    tickforge.Store(root).ingest(dumps[0])
+    with pytest.raises(Exception, match=bad.name):
+        tray.ingest(root, [*dumps, bad], max_in_flight=2)
+    assert tickforge.Store(root).info()["version"] == 1
+    assert staging_jobs(root) == []
+    got = tray.ingest(root, [*dumps, bad], skip_bad_files=True)
+    assert [b["path"] for b in got["bad_files"]] == [str(bad)]
+    assert bad.name in got["bad_files"][0]["error"]
+    local = tickforge.Store(tmp_path / "local")
+    local.ingest(dumps)
+    for dataset in ("klines", "aggtrades"):
+        assert store_rows(root, dataset).equals(store_rows(tmp_path / "local", dataset))
+
+
+def test_a_driver_killed_before_the_commit_leaves_the_store_as_it_was(ray_cluster, dumps, tmp_path):
+    root = tmp_path / "ray"
+    tickforge.Store(root).ingest(dumps[0])
+    before = store_rows(root, "aggtrades")
+    script = textwrap.dedent(f"""
+        import os, ray
+        import tickforge.ray as tray
+        ray.init(address={ray.get_runtime_context().gcs_address!r}, log_to_driver=False)
+        run = tray._run_tasks
+        def run_then_die(*args, **kwargs):
+            run(*args, **kwargs)  # every task staged its file ...
+            os._exit(9)           # ... and the driver dies before its commit
+        tray._run_tasks = run_then_die
+        tray.ingest({str(root)!r}, {[str(p) for p in dumps]!r})
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 9, done.stderr[-3000:]
+    store = tickforge.Store(root)
+    assert store.info()["version"] == 1
+    assert store_rows(root, "aggtrades").equals(before)
+    assert len(staging_jobs(root)) == 1  # its leftovers, until a vacuum
+    store.write("extra", klines("ZZZ", 9), type="klines")  # another commit leaves them alone
+    assert len(staging_jobs(root)) == 1
+    store.vacuum(older_than=0)
+    assert staging_jobs(root) == []
+
+
+def test_build_books_on_ray_equals_the_local_build(ray_cluster, tmp_path):
+    inputs = tickforge.synth_mbo(tmp_path / "mbo", symbols=2, days=3, messages_per_day=3000)
+    assert len(inputs) == 3
+    local = tickforge.build_books(inputs, tmp_path / "local", levels=5)
+    got = tray.build_books(inputs, (tmp_path / "ray").as_uri(), levels=5, max_in_flight=2)
+    assert [g.pop("output") for g in got] == [str(tmp_path / "ray" / Path(lo.pop("output")).name) for lo in local]
+    assert got == local
+    names = sorted(p.name for p in (tmp_path / "local").iterdir())
+    assert names == sorted(p.name for p in (tmp_path / "ray").iterdir()) and len(names) == 3
+    for name in names:
+        assert pq_read(tmp_path / "ray" / name).equals(pq_read(tmp_path / "local" / name)), name
+    bad = tmp_path / "nope.dbn"
+    bad.write_bytes(b"DBN\x02 not really")
+    with pytest.raises(Exception, match="nope.dbn"):
+        tray.build_books([*inputs, bad], tmp_path / "bad")
+
+
+def pq_read(path: Path) -> pa.Table:
+    import pyarrow.parquet as pq
+    return pq.read_table(path)

@@ -1,5 +1,5 @@
-"""tickforge on Ray: a store snapshot as a Ray Dataset, a Ray Dataset as one store commit, and
-the loader inside Ray Train workers.
+"""tickforge on Ray: a store snapshot as a Ray Dataset, a Ray Dataset as one store commit, the
+loader inside Ray Train workers, and ingest and book building as one Ray task per input file.
 
 Ray is an optional extra (``pip install tickforge[ray]``); ``import tickforge`` never imports
 this module. Reads go through the store's own scan (its filters, partition columns and types),
@@ -9,20 +9,50 @@ written later, uncommitted or retired by a later commit are never seen.
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from typing import Iterable, Iterator, Sequence
+import json
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import pyarrow as pa
+import pyarrow.fs as pafs
+import ray
 import ray.data
 from ray.data.block import BlockMetadata
 from ray.data.datasource import Datasource, ReadTask
 
+from . import _tickforge
+from .book import build_books as _build_books_local
 from .loader import RepresentDataLoader
 from .store import Filter, PathLike, Store
 
 
 def _open(store: Store | PathLike, create: bool = False) -> Store:
-    return store if isinstance(store, Store) else Store(store, create=create)
+    return store if isinstance(store, Store) else Store(_local_root(store), create=create)
+
+
+def _filesystem(location: PathLike) -> tuple[pafs.FileSystem, str]:
+    """Return Arrow's filesystem for a path or URI (file://, s3://, gs://, ...) and the path in it;
+    a plain path is local (or NFS), made absolute so that workers elsewhere find it."""
+    text = os.fspath(location)
+    if "://" in text:
+        return pafs.FileSystem.from_uri(text)
+    return pafs.LocalFileSystem(), os.path.abspath(text)
+
+
+def _local_root(root: PathLike) -> str:
+    # The commit renames staged files into place, so the store lies on a filesystem every
+    # worker mounts (local, NFS); a file:// URI names one.
+    filesystem, path = _filesystem(root)
+    if not isinstance(filesystem, pafs.LocalFileSystem):
+        raise ValueError(f"{os.fspath(root)}: a store root must be a local or mounted (NFS) path or a file:// URI; "
+                         f"inputs may be on any filesystem Arrow opens")
+    return path
 
 
 def _read_files(root: str, dataset: str, version: int, columns, filters, paths) -> Iterator[pa.Table]:
@@ -122,4 +152,185 @@ def loader_for_worker(*args, **kwargs) -> RepresentDataLoader:
                                **kwargs)
 
 
-__all__ = ["read_store", "write_store", "loader_for_worker"]
+# -- ingest and book building, one Ray task per input file ---------------------------------------
+
+def _expand(inputs: PathLike | Iterable[PathLike]) -> list[str]:
+    """Replace folders by the files under them (sorted; hidden, temporary and .CHECKSUM files and
+    hidden folders left out), as ``Store.ingest`` does, through Arrow's filesystem layer so
+    that any filesystem Arrow opens serves; URIs stay URIs."""
+    items = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
+    files: list[str] = []
+    for item in items:
+        text = os.fspath(item)
+        filesystem, path = _filesystem(text)
+        info = filesystem.get_file_info(path)
+        if info.type == pafs.FileType.NotFound:
+            raise FileNotFoundError(f"{text}: no such file or directory")
+        if info.type != pafs.FileType.Directory:
+            files.append(text if "://" in text else path)
+            continue
+        found = []
+        for entry in filesystem.get_file_info(pafs.FileSelector(path, recursive=True)):
+            relative = entry.path[len(path):].lstrip("/").split("/")
+            if entry.type != pafs.FileType.File or any(p.startswith((".", "_")) for p in relative):
+                continue
+            if entry.base_name.endswith(".CHECKSUM"):
+                continue
+            found.append(entry.path)
+        scheme = text[: text.index("://") + 3] if "://" in text else ""
+        files.extend(scheme + p for p in sorted(found))
+    if not files:
+        raise ValueError("no input files")
+    return files
+
+
+@contextlib.contextmanager
+def _readable_here(source: str) -> Iterator[str]:
+    """Yield a local path for ``source``: itself for a local file or file:// URI, else a copy in
+    this worker's temporary folder made through Arrow's filesystem (the name kept: it says the
+    symbol and kind of a Binance file)."""
+    filesystem, path = _filesystem(source)
+    if isinstance(filesystem, pafs.LocalFileSystem):
+        yield path
+        return
+    folder = tempfile.mkdtemp(prefix="tickforge-ray-")
+    try:
+        local = os.path.join(folder, os.path.basename(path))
+        pafs.copy_files(path, local, source_filesystem=filesystem,
+                        destination_filesystem=pafs.LocalFileSystem())
+        yield local
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _named(error: BaseException, source: str) -> _tickforge.TickforgeError:
+    message = str(error)
+    return _tickforge.TickforgeError(message if source in message else f"{source}: {message}")
+
+
+def _stage_task(root: str, job: str, task: str, source: str, options: dict, skip_bad_files: bool,
+                after_stage: Callable[[str, str, float], None] | None) -> dict:
+    # Runs in a Ray worker: one input into its own attempt folder of the job.
+    started = time.time()
+    try:
+        with _readable_here(source) as path:
+            manifest = _tickforge.stage_ingest(root, job, task, [path], json.dumps(options))
+    except (_tickforge.TickforgeError, OSError) as error:
+        if skip_bad_files:
+            return {"bad": {"path": source, "error": str(error)}}
+        raise _named(error, source) from None
+    if after_stage is not None:
+        after_stage(task, manifest, started)  # tests: a worker dying after it wrote everything
+    return {"manifest": manifest}
+
+
+def _run_tasks(remote, calls: list[tuple], max_in_flight: int | None, num_cpus: float) -> list:
+    """Run ``remote(*call)`` for every call, at most ``max_in_flight`` at once (default: twice the
+    tasks the cluster's CPUs hold); return the results in call order. The first failure cancels
+    the tasks not done, waits for those already running to stop (so that none writes after the
+    caller cleans up) and is raised."""
+    if max_in_flight is None:
+        cpus = ray.cluster_resources().get("CPU", 1)
+        max_in_flight = max(1, int(2 * cpus / max(num_cpus, 1e-3)))
+    if max_in_flight < 1:
+        raise ValueError(f"max_in_flight must be at least 1, not {max_in_flight}")
+    results: list[Any] = [None] * len(calls)
+    pending: dict = {}
+    submitted = 0
+    try:
+        while submitted < len(calls) or pending:
+            while submitted < len(calls) and len(pending) < max_in_flight:
+                pending[remote.remote(*calls[submitted])] = submitted
+                submitted += 1
+            done, _ = ray.wait(list(pending), num_returns=1)
+            for ref in done:
+                results[pending.pop(ref)] = ray.get(ref)
+    except BaseException:
+        for ref in pending:
+            ray.cancel(ref)
+        if pending:
+            ray.wait(list(pending), num_returns=len(pending), timeout=600)
+        raise
+    return results
+
+
+def _task_options(num_cpus: float, memory: int | None, max_retries: int) -> dict:
+    options: dict = {"num_cpus": num_cpus, "max_retries": max_retries}
+    if memory is not None:
+        options["memory"] = memory
+    return options
+
+
+def ingest(store: Store | PathLike, paths: Sequence[PathLike] | PathLike, *, skip_bad_files: bool = False,
+           num_cpus: float = 1, memory: int | None = None, max_in_flight: int | None = None,
+           max_retries: int = 3, _after_stage: Callable[[str, str, float], None] | None = None,
+           **options) -> dict:
+    """Ingest files as ``Store.ingest`` does (same options), one Ray task per input file, and
+    commit them once: return the commit's summary, plus ``tasks`` and the driver's ``seconds``
+    waiting for the tasks, committing and removing the job's staging folder.
+
+    Each task writes its file's rows, partitioned and deduplicated, to its own attempt folder
+    under ``STORE/_tickforge/staging/job-<id>/`` and returns the attempt's manifest; the driver
+    commits exactly the attempts it received (dropping rows whose natural key the store or an
+    earlier file holds), so a task killed midway and retried by Ray, or a failed job, never
+    leaves duplicates or half a commit. Inputs may be on any filesystem Arrow opens (local,
+    NFS, ``file://``, ``s3://``, ``gs://``); the store must be on one every worker mounts.
+    An unreadable file fails the job with the file named and commits nothing, or with
+    ``skip_bad_files`` is listed under ``bad_files`` and the others are committed.
+    ``num_cpus`` and ``memory`` go to each task; at most ``max_in_flight`` run at once.
+    """
+    opened = _open(store, create=True)
+    root = os.path.abspath(opened.root)
+    sources = _expand(paths)
+    job = uuid.uuid4().hex
+    remote = ray.remote(_stage_task).options(**_task_options(num_cpus, memory, max_retries))
+    calls = [(root, job, f"{i:06d}", source, options, skip_bad_files, _after_stage)
+             for i, source in enumerate(sources)]
+    start = time.perf_counter()
+    try:
+        results = _run_tasks(remote, calls, max_in_flight, num_cpus)
+        tasks_done = time.perf_counter()
+        manifests = [r["manifest"] for r in results if "manifest" in r]
+        info = json.loads(opened._native.commit_staged(job, manifests, json.dumps(options)))
+        committed = time.perf_counter()
+    finally:
+        # After the commit, or when nothing was committed. A folder left behind (a driver
+        # killed first) goes with a later vacuum.
+        with contextlib.suppress(Exception):
+            opened._native.discard_staged_job(job)
+    info["tasks"] = len(calls)
+    info["seconds"] = {"tasks": tasks_done - start, "commit": committed - tasks_done,
+                       "cleanup": time.perf_counter() - committed}
+    if skip_bad_files:
+        info["bad_files"] = [r["bad"] for r in results if "bad" in r]
+    return info
+
+
+def _book_task(source: str, out_dir: str, options: dict) -> list[dict]:
+    # Runs in a Ray worker: one input's books, written atomically into out_dir.
+    try:
+        with _readable_here(source) as path:
+            return _build_books_local([path], out_dir, **options)
+    except (_tickforge.TickforgeError, OSError) as error:
+        raise _named(error, source) from None
+
+
+def build_books(inputs: PathLike | Iterable[PathLike], out_dir: PathLike, *, num_cpus: float = 1,
+                memory: int | None = None, max_in_flight: int | None = None, max_retries: int = 3,
+                **options) -> list[dict]:
+    """Rebuild each input's books as ``tickforge.build_books`` does (same options), one Ray task
+    per input file; return the summaries in input order.
+
+    Every output file is written atomically by its task, so a task killed midway and retried
+    leaves no partial file. ``out_dir`` must be on a filesystem every worker mounts (a
+    ``file://`` URI names a local one); inputs may be on any filesystem Arrow opens.
+    """
+    sources = _expand(inputs)
+    out = _local_root(out_dir)
+    os.makedirs(out, exist_ok=True)
+    remote = ray.remote(_book_task).options(**_task_options(num_cpus, memory, max_retries))
+    results = _run_tasks(remote, [(source, out, options) for source in sources], max_in_flight, num_cpus)
+    return [summary for result in results for summary in result]
+
+
+__all__ = ["read_store", "write_store", "loader_for_worker", "ingest", "build_books"]

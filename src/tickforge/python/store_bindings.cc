@@ -18,6 +18,7 @@
 #include "tickforge/store/quality.h"
 #include "tickforge/store/convert.h"
 #include "tickforge/store/options.h"
+#include "tickforge/store/staging.h"
 #include "tickforge/store/store.h"
 #include "tickforge/store/synthetic.h"
 
@@ -39,6 +40,19 @@ class PyStore {
     auto parsed = Unwrap(store::IngestOptionsFromJson(nlohmann::json::parse(options)));
     nb::gil_scoped_release release;
     return store::ToJson(Unwrap(store_->Ingest(paths, parsed))).dump();
+  }
+
+  // One commit of the attempts a staged job's tasks returned (staging.h); options as ingest's.
+  std::string CommitStaged(const std::string& job, const std::vector<std::string>& manifests,
+                           const std::string& options) {
+    auto parsed = Unwrap(store::IngestOptionsFromJson(nlohmann::json::parse(options)));
+    nb::gil_scoped_release release;
+    return store::ToJson(Unwrap(store::CommitStaged(store_->paths(), store_->options(), job, manifests,
+                                                    parsed.write))).dump();
+  }
+
+  void DiscardStagedJob(const std::string& job) {
+    Check(store::DiscardStagedJob(store_->paths(), job));
   }
 
   std::string Write(const std::string& dataset, const std::string& type, nb::capsule capsule,
@@ -187,7 +201,17 @@ void BindStore(nb::module_& m) {
       .def("info", &PyStore::Info)
       .def("quality", &PyStore::Quality)
       .def("files", &PyStore::Files)
-      .def("vacuum", &PyStore::Vacuum);
+      .def("vacuum", &PyStore::Vacuum)
+      .def("commit_staged", &PyStore::CommitStaged)
+      .def("discard_staged_job", &PyStore::DiscardStagedJob);
+  // A task of a staged ingest (tickforge.ray): its inputs into an attempt folder of the job;
+  // returns the attempt's manifest (JSON text) for the driver's commit.
+  m.def("stage_ingest", [](const std::string& root, const std::string& job, const std::string& task,
+                           const std::vector<std::string>& paths, const std::string& options) {
+    auto parsed = Unwrap(store::IngestOptionsFromJson(nlohmann::json::parse(options)));
+    nb::gil_scoped_release release;
+    return Unwrap(store::StageIngest(root, job, task, paths, parsed));
+  });
   m.def("convert_consolidated", &ConvertConsolidated);
   m.def("memory_pool_stats", [] { return store::MemoryPoolJson().dump(); });
   m.def("write_flat_parquet", &WriteFlatParquet);

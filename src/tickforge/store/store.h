@@ -210,6 +210,7 @@ class Store {
   Store& operator=(const Store&) = delete;
 
   [[nodiscard]] const StorePaths& paths() const { return paths_; }
+  [[nodiscard]] const StoreOptions& options() const { return options_; }
 
   /// Return the snapshot of `version` (the newest when absent).
   [[nodiscard]] Result<Snapshot> ReadSnapshot(std::optional<int64_t> version = std::nullopt) const;

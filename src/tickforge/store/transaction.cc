@@ -15,6 +15,7 @@
 #include "tickforge/store/checkpoint_internal.h"
 #include "tickforge/store/options.h"
 #include "tickforge/store/rules_internal.h"
+#include "tickforge/store/staging.h"
 #include "tickforge/util/io.h"
 
 namespace tickforge::store {
@@ -174,6 +175,8 @@ Status Transaction::Recover() {
   if (!fs::exists(staging_root, ec)) return Status::OK();
   ARROW_ASSIGN_OR_RAISE(int64_t latest, LatestVersion(paths_));
   for (const auto& entry : fs::directory_iterator(staging_root, ec)) {
+    // A staged job's attempts wait for their driver's commit (staging.h), not for this one.
+    if (IsJobStagingName(entry.path().filename().string())) continue;
     int64_t version = -1;
     try {
       version = std::stoll(entry.path().filename().string());

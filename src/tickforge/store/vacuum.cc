@@ -10,6 +10,7 @@
 
 #include "tickforge/store/log_internal.h"
 #include "tickforge/store/store.h"
+#include "tickforge/store/staging.h"
 #include "tickforge/store/transaction_internal.h"
 #include "tickforge/util/io.h"
 
@@ -60,6 +61,8 @@ Result<VacuumReport> Store::Vacuum(const VacuumOptions& options) {
   const int64_t staging = CountStaging(paths_);
   if (!options.dry_run) {
     ARROW_ASSIGN_OR_RAISE(txn, Transaction::Begin(paths_, "vacuum", options_));
+    // Staged jobs whose driver died before its commit (staging.h), idle past the window.
+    ARROW_RETURN_NOT_OK(RemoveStaleJobs(paths_, options.older_than_seconds).status());
     report.staging_removed = staging - CountStaging(paths_);
     report.latest_version = txn->base().version;
   } else {
