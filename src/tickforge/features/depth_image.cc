@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "tickforge/dataset/dataset.h"
+#include "tickforge/features/depth_image_internal.h"
 #include "tickforge/features/options.h"
 #include "tickforge/dbn/records.h"
 #include "tickforge/dbn/schema.h"
@@ -68,17 +69,6 @@ float Median(uint32_t* v, size_t n, uint32_t lo, uint32_t hi, uint32_t* counts) 
   return static_cast<float>((lower + upper) / 2);
 }
 
-// Sample variance (ddof 1) by the two-pass formula, summing in row order.
-float SampleVariance(const uint32_t* v, size_t n) {
-  if (n < 2) return 0;
-  double mean = 0;
-  for (size_t i = 0; i < n; ++i) mean += v[i];
-  mean /= static_cast<double>(n);
-  double sq = 0;
-  for (size_t i = 0; i < n; ++i) sq += (v[i] - mean) * (v[i] - mean);
-  return static_cast<float>(sq / static_cast<double>(n - 1));
-}
-
 template <typename ArrayType>
 Result<const typename ArrayType::value_type*> ValuesOf(const arrow::RecordBatch& batch, const std::string& name,
                                                        const std::shared_ptr<arrow::DataType>& type,
@@ -95,6 +85,20 @@ Result<const typename ArrayType::value_type*> ValuesOf(const arrow::RecordBatch&
 }
 
 }  // namespace
+
+namespace internal {
+
+float SampleVariance(const uint32_t* v, size_t n) {
+  if (n < 2) return 0;
+  double mean = 0;
+  for (size_t i = 0; i < n; ++i) mean += v[i];
+  mean /= static_cast<double>(n);
+  double sq = 0;
+  for (size_t i = 0; i < n; ++i) sq += (v[i] - mean) * (v[i] - mean);
+  return static_cast<float>(sq / static_cast<double>(n - 1));
+}
+
+}  // namespace internal
 
 Result<Feature> FeatureFromName(const std::string& name) {
   if (name == "volume") return Feature::kVolume;
@@ -277,7 +281,7 @@ void AggregateBins(const std::vector<const Book*>& chunks, const std::vector<int
         if (acc.n == 0) continue;
         cell.price = FloorDiv(acc.price_sum, static_cast<int64_t>(acc.n));
         // Unrequested features stay 0: they are never rendered.
-        if (want_variance) cell.variance = SampleVariance(sizes, acc.n);
+        if (want_variance) cell.variance = internal::SampleVariance(sizes, acc.n);
         if (want_volume) cell.volume = Median(sizes, acc.n, acc.lo, acc.hi, counts);  // may reorder sizes: last
         cell.trade_counts = static_cast<float>(acc.trades);
       }

@@ -66,6 +66,50 @@ Status RenderBatch(const SampleIndex& index, const LoaderOptions& options, Segme
     held.push_back(std::move(segment));
     return end + 1;
   };
+  // A window off the grid under the default shuffle: its bins start at rows first_row + k·tpb,
+  // each looked up in the sliding segment holding that start (made from one row group and the
+  // next's first tpb - 1 rows) rather than aggregated from 50,000 rows. Return false, leaving
+  // the window to the raw rows, where a segment's prices are too wide for its offsets.
+  Status sliding_status;
+  const auto SlidingWindow = [&](const Sample& sample, float* out) -> bool {
+    const auto& dataset = index.datasets[static_cast<size_t>(sample.symbol)];
+    const int64_t first_row = sample.row - W + 1;
+    const int64_t last_start = dataset.rows - tpb;  // the last start of a whole bin
+    held.clear();
+    window_bins.cells.resize(static_cast<size_t>(T * 2 * features::kLevels));
+    int64_t mid = 0;
+    for (int64_t k = 0; k < T;) {
+      const int64_t c = (first_row + k * tpb) / kSlideSegmentRows;
+      const uint64_t key = MixSeeds({static_cast<uint64_t>(sample.symbol), 3, static_cast<uint64_t>(c)});
+      const int64_t first = c * kSlideSegmentRows;
+      const int64_t starts = std::min(kSlideSegmentRows, last_start + 1 - first);
+      const int64_t rows = starts + tpb - 1;
+      // The read (sized as a raw segment's is) and the raw copy of its rows that SlideBins reads.
+      auto segment = cache.Get(key, ReadBytes(kSlideSegmentRows + tpb) + rows * kBookRowBytes,
+                               [&]() -> Result<std::shared_ptr<const Segment>> {
+                                 ARROW_ASSIGN_OR_RAISE(auto read, ReadBook(dataset.path, first, first + rows));
+                                 return MakeSlidingSegment(read, first, starts, image);
+                               });
+      if (!segment.ok()) {
+        sliding_status = segment.status();
+        return true;
+      }
+      const Segment& seg = **segment;
+      if (!seg.sliding) return false;
+      const int64_t base = seg.book.micro_pip_base;
+      const bool variance = !seg.slide_variance.empty(), trades = !seg.slide_trades.empty();
+      for (; k < T && first_row + k * tpb < first + starts; ++k) {
+        const auto at = static_cast<size_t>((first_row + k * tpb - first) * 2 * features::kLevels);
+        features::ExpandSlidingBin(&seg.slide_cells[at], variance ? &seg.slide_variance[at] : nullptr,
+                                   trades ? &seg.slide_trades[at] : nullptr, base,
+                                   &window_bins.cells[static_cast<size_t>(k * 2 * features::kLevels)]);
+        if (k == T - 1) mid = seg.mids[static_cast<size_t>(first_row + k * tpb - first)];
+      }
+      held.push_back(std::move(*segment));
+    }
+    features::RenderFromBins(window_bins, T - 1, mid, image, out, scale);
+    return true;
+  };
   for (int64_t i = 0; i < batch.size; ++i) {
     const Sample& sample = index.samples[plan[i]];
     const auto& dataset = index.datasets[static_cast<size_t>(sample.symbol)];
@@ -134,6 +178,8 @@ Status RenderBatch(const SampleIndex& index, const LoaderOptions& options, Segme
         bin = Take(std::move(segment), bin, last, &mid);
       }
       features::RenderFromBinPointers(columns.data(), mid, image, out, scale);
+    } else if (SlidingWindow(sample, out)) {
+      // Rendered from the bins of sliding segments (below), where their prices fit.
     } else {
       // Raw rows are cached in disjoint chunks (none held twice, unlike overlapping windows);
       // the window's bins are aggregated across the chunks it spans.
@@ -151,6 +197,7 @@ Status RenderBatch(const SampleIndex& index, const LoaderOptions& options, Segme
       const int64_t mid = held.back()->mids[static_cast<size_t>(sample.row - starts.back())];
       features::RenderFromBins(window_bins, T - 1, mid, image, out, scale);
     }
+    ARROW_RETURN_NOT_OK(sliding_status);
     if (options.normalization == Normalization::kZScore) {
       ApplyZScore(*zscore, int64_t{features::kImageRows} * T, out);
     }

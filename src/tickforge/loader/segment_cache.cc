@@ -82,6 +82,35 @@ std::shared_ptr<Segment> MakeRawSegment(const ChunkedBook& read, int64_t first, 
   return made;
 }
 
+std::shared_ptr<Segment> MakeSlidingSegment(const ChunkedBook& read, int64_t first, int64_t starts,
+                                            const features::ImageOptions& image) {
+  const auto wants = [&](features::Feature f) {
+    return std::find(image.features.begin(), image.features.end(), f) != image.features.end();
+  };
+  const bool want_variance = wants(features::Feature::kVariance);
+  const bool want_trades = wants(features::Feature::kTradeCounts);
+  // The rows as a raw segment first (prices rounded to int32 offsets once), dropped at return.
+  const auto raw = MakeRawSegment(read, first, starts + image.ticks_per_bin - 1, image, want_trades);
+  auto made = std::make_shared<Segment>();
+  made->first = first;
+  made->sliding = raw->book.micro_pip_prices;
+  if (!made->sliding) return made;
+  made->book.micro_pip_base = raw->book.micro_pip_base;
+  const auto cells = static_cast<size_t>(starts * 2 * kLevels);
+  made->slide_cells.resize(cells);
+  if (want_variance) made->slide_variance.resize(cells);
+  if (want_trades) made->slide_trades.resize(cells);
+  features::SlideBins(raw->book, starts, image,
+                      {made->slide_cells.data(), want_variance ? made->slide_variance.data() : nullptr,
+                       want_trades ? made->slide_trades.data() : nullptr});
+  made->mids.resize(static_cast<size_t>(starts));
+  std::copy_n(raw->mids.begin() + (image.ticks_per_bin - 1), starts, made->mids.begin());
+  made->bytes = static_cast<int64_t>(cells * sizeof(features::SlidingCell) +
+                                     (made->slide_variance.size() + made->slide_trades.size()) * sizeof(float)) +
+                starts * 8;
+  return made;
+}
+
 void SegmentCache::Evict(size_t keep) {
   while (live_ + reading_ > budget_ && order_.size() > keep) {
     auto& victim = order_.back();

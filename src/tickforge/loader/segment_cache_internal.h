@@ -18,6 +18,7 @@
 
 #include "tickforge/dataset/dataset.h"
 #include "tickforge/features/depth_image.h"
+#include "tickforge/features/sliding_bins.h"
 #include "tickforge/loader/loader.h"
 #include "tickforge/loader/read_internal.h"
 #include "tickforge/util/status.h"
@@ -75,6 +76,12 @@ struct Segment {
   MappedVector<int64_t> prices;      ///< prices in fixed point
   MappedVector<uint32_t> counts;     ///< sizes and (when rendered) trade counts
   MappedVector<float> window_rows;   ///< snapshots: each row's 4·levels normalized cells
+  /// Sliding segments: per start row, its bin's cells (features::SlideBins) and, where
+  /// rendered, variance and trade counts; prices as offsets from book.micro_pip_base. Empty
+  /// where the rows' prices span too wide a range for int32 offsets (sliding is false).
+  bool sliding = false;
+  MappedVector<features::SlidingCell> slide_cells;
+  MappedVector<float> slide_variance, slide_trades;
   int64_t bytes = 0;                 ///< what the segment holds, as the budget counts it
 };
 
@@ -88,6 +95,16 @@ struct Segment {
 /// price range is too wide for them, trade counts only when rendered.
 [[nodiscard]] std::shared_ptr<Segment> MakeRawSegment(const ChunkedBook& read, int64_t first, int64_t n,
                                                       const features::ImageOptions& image, bool want_trades);
+
+/// Rows per sliding segment: the starts of the bins it holds, one row group's worth.
+inline constexpr int64_t kSlideSegmentRows = dataset::kRowGroupRows;
+
+/// Make a sliding segment from `read`, which holds rows [first, first + starts + ticks_per_bin
+/// - 1): the aggregates of the bins starting at rows first..first + starts - 1, each bin's
+/// mid (of its last row) in mids, for windows off the bin grid to look their bins up. Where
+/// the rows' micro-pip prices do not fit int32 offsets it holds nothing and sliding is false.
+[[nodiscard]] std::shared_ptr<Segment> MakeSlidingSegment(const ChunkedBook& read, int64_t first, int64_t starts,
+                                                          const features::ImageOptions& image);
 
 /// Segments by key under a byte budget, shared by the render threads.
 class SegmentCache {
