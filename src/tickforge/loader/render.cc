@@ -66,7 +66,7 @@ Status RenderBatch(const SampleIndex& index, const LoaderOptions& options, Segme
     held.push_back(std::move(segment));
     return end + 1;
   };
-  // A window off the grid under the default shuffle: its bins start at rows first_row + k·tpb,
+  // A window off the grid: its bins start at rows first_row + k·tpb,
   // each looked up in the sliding segment holding that start (made from one row group and the
   // next's first tpb - 1 rows) rather than aggregated from 50,000 rows. Return false, leaving
   // the window to the raw rows, where a segment's prices are too wide for its offsets.
@@ -75,7 +75,6 @@ Status RenderBatch(const SampleIndex& index, const LoaderOptions& options, Segme
     const auto& dataset = index.datasets[static_cast<size_t>(sample.symbol)];
     const int64_t first_row = sample.row - W + 1;
     const int64_t last_start = dataset.rows - tpb;  // the last start of a whole bin
-    held.clear();
     window_bins.cells.resize(static_cast<size_t>(T * 2 * features::kLevels));
     int64_t mid = 0;
     for (int64_t k = 0; k < T;) {
@@ -105,7 +104,6 @@ Status RenderBatch(const SampleIndex& index, const LoaderOptions& options, Segme
                                    &window_bins.cells[static_cast<size_t>(k * 2 * features::kLevels)]);
         if (k == T - 1) mid = seg.mids[static_cast<size_t>(first_row + k * tpb - first)];
       }
-      held.push_back(std::move(*segment));
     }
     features::RenderFromBins(window_bins, T - 1, mid, image, out, scale);
     return true;
@@ -131,55 +129,9 @@ Status RenderBatch(const SampleIndex& index, const LoaderOptions& options, Segme
         bin = Take(std::move(segment), bin, last, &mid);
       }
       features::RenderFromBinPointers(columns.data(), mid, image, out, scale);
-    } else if (options.locality) {
-      // shuffle='local' draws a class's samples segment block by segment block, so windows of
-      // one phase (row offset mod ticks_per_bin) come close together and share most bins:
-      // aggregate each phase's grid once, in small cached segments made from the raw ones,
-      // and render from them as on the default grid. Each bin aggregates the same rows as
-      // the raw path would, so the images are the same.
-      const int64_t phase = (sample.row + 1) % tpb;
-      const int64_t last = (sample.row + 1 - phase) / tpb - 1;
-      const int64_t phase_bins = (dataset.rows - phase) / tpb;
-      held.clear();
-      int64_t mid = 0;
-      for (int64_t bin = last - T + 1; bin <= last;) {
-        const int64_t seg = bin / kPhaseBinsPerSegment;
-        const uint64_t key = MixSeeds({static_cast<uint64_t>(sample.symbol), 2, static_cast<uint64_t>(phase),
-                                       static_cast<uint64_t>(seg)});
-        std::shared_ptr<const Segment> segment = cache.Find(key);
-        if (!segment) {
-          const int64_t first = seg * kPhaseBinsPerSegment;
-          const int64_t bins = std::min(kPhaseBinsPerSegment, phase_bins - first);
-          const int64_t row0 = phase + first * tpb;
-          const int64_t row1 = row0 + bins * tpb;
-          std::vector<std::shared_ptr<const Segment>> raw;
-          books.clear();
-          starts.clear();
-          for (int64_t c = row0 / kRawSegmentRows; c <= (row1 - 1) / kRawSegmentRows; ++c) {
-            ARROW_ASSIGN_OR_RAISE(auto chunk, RawSegment(sample.symbol, c));
-            books.push_back(&chunk->book);
-            starts.push_back(chunk->first);
-            raw.push_back(std::move(chunk));
-          }
-          ARROW_ASSIGN_OR_RAISE(segment, cache.Get(key, 0, [&]() -> Result<std::shared_ptr<const Segment>> {
-            auto made = std::make_shared<Segment>();
-            made->first = first;
-            features::AggregateChunks(books, starts, row0, bins, image, made->bins);
-            made->mids.resize(static_cast<size_t>(bins));
-            for (int64_t b = 0; b < bins; ++b) {
-              const int64_t row = row0 + (b + 1) * tpb - 1;
-              const auto& chunk = raw[static_cast<size_t>(row / kRawSegmentRows - row0 / kRawSegmentRows)];
-              made->mids[static_cast<size_t>(b)] = chunk->mids[static_cast<size_t>(row - chunk->first)];
-            }
-            made->bytes = static_cast<int64_t>(made->bins.cells.size() * sizeof(BinCell) + made->mids.size() * 8);
-            return made;
-          }));
-        }
-        bin = Take(std::move(segment), bin, last, &mid);
-      }
-      features::RenderFromBinPointers(columns.data(), mid, image, out, scale);
     } else if (SlidingWindow(sample, out)) {
-      // Rendered from the bins of sliding segments (below), where their prices fit.
+      // Rendered from the bins of sliding segments, where their prices fit. shuffle='local'
+      // draws a class's samples segment block by segment block, so its windows find them cached.
     } else {
       // Raw rows are cached in disjoint chunks (none held twice, unlike overlapping windows);
       // the window's bins are aggregated across the chunks it spans.

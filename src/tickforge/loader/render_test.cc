@@ -112,8 +112,9 @@ TEST(RenderBatchTest, SlidingSegmentsOfEveryPhaseEqualRenderingFromTheRows) {
   EXPECT_EQ(stats.entries, 3);
 }
 
-// shuffle='local' off the bin grid renders from per-phase aggregates made of raw segments:
-// windows across phase segments, raw segments and every phase render as the rows do.
+// shuffle='local' off the bin grid renders from the same sliding segments: windows across
+// 640-row blocks (once phase segments of 64 bins), raw segments and every phase render as the
+// rows do.
 TEST(RenderBatchTest, PhaseSegmentsOfLocalShuffleEqualRenderingFromTheRows) {
   ScopedTempDir dir("loader_render_phase");
   DatasetSpec spec;
@@ -129,7 +130,7 @@ TEST(RenderBatchTest, PhaseSegmentsOfLocalShuffleEqualRenderingFromTheRows) {
   o.locality = true;
   ASSERT_OK_AND_ASSIGN(auto index, BuildIndex(o));
   const int64_t W = o.image.window_rows();
-  const int64_t phase_rows = kPhaseBinsPerSegment * o.image.ticks_per_bin;  // 640
+  const int64_t phase_rows = 64 * o.image.ticks_per_bin;  // 640
   std::vector<int64_t> rows = {W - 1, kRawSegmentRows - 1, kRawSegmentRows + 5, kRawSegmentRows + W - 2,
                                69999, phase_rows + 3, phase_rows + W - 7};
   for (int64_t phase = 0; phase < 10; ++phase) rows.push_back(3 * phase_rows + phase + 30);  // every phase

@@ -27,10 +27,6 @@ namespace tickforge::loader::internal {
 
 /// Bins per aggregates segment: 51,200 rows at 100 a bin, so the read to build one stays small.
 inline constexpr int64_t kBinsPerSegment = 512;
-/// Bins per phase segment: aggregates on the bin grid of one phase (row offset mod
-/// ticks_per_bin) off the default grid, made from cached raw segments. Small, so a window
-/// that finds none of its phase's segments cached aggregates few bins beyond its own.
-inline constexpr int64_t kPhaseBinsPerSegment = 64;
 /// Rows per raw segment: one row group of the dataset, the least a read decodes.
 inline constexpr int64_t kRawSegmentRows = dataset::kRowGroupRows;
 /// The bytes of one row of book columns, decoded.

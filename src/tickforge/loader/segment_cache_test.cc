@@ -177,5 +177,40 @@ TEST_F(SegmentsTest, RawSegmentAggregatesLikeItsRows) {
   }
 }
 
+TEST_F(SegmentsTest, SlidingSegmentHoldsTheBinOfEveryStartAndItsMid) {
+  ASSERT_OK_AND_ASSIGN(auto all, ReadBook(path_.string(), 0, 3000));
+  // Starts 1000..1899: rows 1000..1903 read (the last bin's rows end tpb - 1 rows later).
+  ASSERT_OK_AND_ASSIGN(auto read, ReadBook(path_.string(), 1000, 1904));
+  const auto segment = MakeSlidingSegment(read, 1000, 900, image_);
+  ASSERT_TRUE(segment->sliding);
+  EXPECT_EQ(segment->first, 1000);
+  constexpr size_t kCells = 2 * features::kLevels;
+  ASSERT_EQ(segment->slide_cells.size(), 900 * kCells);
+  // 8 bytes a cell, variance and trade counts 4 each, and a mid per start.
+  EXPECT_EQ(segment->bytes, 900 * (static_cast<int64_t>(kCells) * 16 + 8));
+  for (int64_t s = 0; s < 900; s += 7) {
+    const auto want = features::Aggregate(all.books[0], 1000 + s, 1, image_);
+    features::BinAggregates got;
+    got.cells.resize(kCells);
+    const size_t at = static_cast<size_t>(s) * kCells;
+    features::ExpandSlidingBin(&segment->slide_cells[at], &segment->slide_variance[at], &segment->slide_trades[at],
+                               segment->book.micro_pip_base, got.cells.data());
+    ASSERT_TRUE(SameCells(got, 0, want, 0, 1)) << "start " << 1000 + s;
+    ASSERT_EQ(segment->mids[static_cast<size_t>(s)], features::MidMicroPips(all.books[0], 1000 + s + 4, image_));
+  }
+}
+
+TEST_F(SegmentsTest, SlidingSegmentOfPricesTooWideForOffsetsHoldsNothing) {
+  ASSERT_OK_AND_ASSIGN(auto read, ReadBook(path_.string(), 0, 104));
+  // One ask level far above the rest: more micro-pips apart than an int32 holds.
+  std::vector<int64_t> wide(read.books[0].ask_px[9], read.books[0].ask_px[9] + 104);
+  wide[50] = int64_t{1} << 62;
+  read.books[0].ask_px[9] = wide.data();
+  const auto segment = MakeSlidingSegment(read, 0, 100, image_);
+  EXPECT_FALSE(segment->sliding);  // the render falls back to the raw rows
+  EXPECT_TRUE(segment->slide_cells.empty());
+  EXPECT_EQ(segment->bytes, 0);
+}
+
 }  // namespace
 }  // namespace tickforge::loader::internal
