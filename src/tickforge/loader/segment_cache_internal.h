@@ -1,6 +1,6 @@
-// The loader's cache (DESIGN.md §3.5): per-bin aggregates (for windows on the bin grid) or raw
-// rows (for other windows), by symbol and segment, least recently used first out once over
-// the byte budget.
+// The loader's cache (DESIGN.md §3.5): per-bin aggregates (for windows on the bin grid), sliding
+// bins (for other windows) or raw rows (where sliding bins cannot be used), by symbol and
+// segment, least recently used first out once over the byte budget.
 #pragma once
 
 #include <sys/mman.h>
@@ -62,9 +62,9 @@ using MappedVector = std::vector<T, MappedAllocator<T>>;
 
 /// One cached piece of a symbol's rows.
 struct Segment {
-  int64_t first = 0;                 ///< first bin (aggregates) or first row (raw)
+  int64_t first = 0;                 ///< first bin (aggregates), start row (sliding) or row (raw)
   features::BinAggregates bins;      ///< aggregates segments
-  MappedVector<int64_t> mids;        ///< mid of each bin's last row (aggregates) or of each row (raw)
+  MappedVector<int64_t> mids;        ///< mid of each bin's last row (aggregates, sliding) or each row (raw)
   features::Book book;
   /// Raw segments own compact copies of their rows: a slice of the Parquet read would keep
   /// whole row groups (and every column chunk's buffers) alive, beyond the bytes accounted.
