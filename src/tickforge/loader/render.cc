@@ -66,44 +66,68 @@ Status RenderBatch(const SampleIndex& index, const LoaderOptions& options, Segme
     held.push_back(std::move(segment));
     return end + 1;
   };
-  // A window off the grid: its bins start at rows first_row + k·tpb,
-  // each looked up in the sliding segment holding that start (made from one row group and the
-  // next's first tpb - 1 rows) rather than aggregated from 50,000 rows. Return false, leaving
-  // the window to the raw rows, where a segment's prices are too wide for its offsets.
+  // A window off the grid: its bins start at rows first_row + k·tpb, each looked up in the
+  // sliding segment of the row group holding that start, or, for the one bin (at most) that
+  // straddles two row groups, aggregated from the first one's tail rows and the second one's
+  // head rows; not from 50,000 rows. Return false, leaving the window to the raw rows, where a
+  // row group's prices are too wide for its offsets (or bins are longer than half a group).
   Status sliding_status;
+  features::BinAggregates straddle;  // one bin
+  std::vector<const Book*> edge_books(2);
+  std::vector<int64_t> edge_starts(2);
   const auto SlidingWindow = [&](const Sample& sample, float* out) -> bool {
+    if (2 * tpb > kSlideSegmentRows) return false;
     const auto& dataset = index.datasets[static_cast<size_t>(sample.symbol)];
     const int64_t first_row = sample.row - W + 1;
-    const int64_t last_start = dataset.rows - tpb;  // the last start of a whole bin
+    held.clear();  // the window's segments, by row group from the first one's on
+    const int64_t first_group = first_row / kSlideSegmentRows;
+    // Return row group c's segment, or null with sliding_status set, or one without sliding bins.
+    const auto Group = [&](int64_t c) -> const Segment* {
+      while (static_cast<int64_t>(held.size()) <= c - first_group) {
+        const int64_t g = first_group + static_cast<int64_t>(held.size());
+        const uint64_t key = MixSeeds({static_cast<uint64_t>(sample.symbol), 3, static_cast<uint64_t>(g)});
+        const int64_t first = g * kSlideSegmentRows;
+        const int64_t rows = std::min(kSlideSegmentRows, dataset.rows - first);
+        // The read and the raw copy of its rows that SlideBins reads.
+        auto segment = cache.Get(key, ReadBytes(kSlideSegmentRows) + kSlideSegmentRows * kBookRowBytes,
+                                 [&]() -> Result<std::shared_ptr<const Segment>> {
+                                   ARROW_ASSIGN_OR_RAISE(auto read, ReadBook(dataset.path, first, first + rows));
+                                   return MakeSlidingSegment(read, first, image);
+                                 });
+        if (!segment.ok()) {
+          sliding_status = segment.status();
+          return nullptr;
+        }
+        held.push_back(std::move(*segment));
+      }
+      return held[static_cast<size_t>(c - first_group)].get();
+    };
     window_bins.cells.resize(static_cast<size_t>(T * 2 * features::kLevels));
     int64_t mid = 0;
-    for (int64_t k = 0; k < T;) {
-      const int64_t c = (first_row + k * tpb) / kSlideSegmentRows;
-      const uint64_t key = MixSeeds({static_cast<uint64_t>(sample.symbol), 3, static_cast<uint64_t>(c)});
-      const int64_t first = c * kSlideSegmentRows;
-      const int64_t starts = std::min(kSlideSegmentRows, last_start + 1 - first);
-      const int64_t rows = starts + tpb - 1;
-      // The read (sized as a raw segment's is) and the raw copy of its rows that SlideBins reads.
-      auto segment = cache.Get(key, ReadBytes(kSlideSegmentRows + tpb) + rows * kBookRowBytes,
-                               [&]() -> Result<std::shared_ptr<const Segment>> {
-                                 ARROW_ASSIGN_OR_RAISE(auto read, ReadBook(dataset.path, first, first + rows));
-                                 return MakeSlidingSegment(read, first, starts, image);
-                               });
-      if (!segment.ok()) {
-        sliding_status = segment.status();
-        return true;
+    for (int64_t k = 0; k < T; ++k) {
+      const int64_t start = first_row + k * tpb;
+      const int64_t c = start / kSlideSegmentRows;
+      const Segment* seg = Group(c);
+      if (seg == nullptr) return true;
+      if (!seg->sliding) return false;
+      BinCell* cells = &window_bins.cells[static_cast<size_t>(k * 2 * features::kLevels)];
+      const int64_t at = start - seg->first;
+      if (at < static_cast<int64_t>(seg->mids.size())) {
+        const auto i = static_cast<size_t>(at * 2 * features::kLevels);
+        features::ExpandSlidingBin(&seg->slide_cells[i], seg->slide_variance.empty() ? nullptr : &seg->slide_variance[i],
+                                   seg->slide_trades.empty() ? nullptr : &seg->slide_trades[i],
+                                   seg->book.micro_pip_base, cells);
+        if (k == T - 1) mid = seg->mids[static_cast<size_t>(at)];
+        continue;
       }
-      const Segment& seg = **segment;
-      if (!seg.sliding) return false;
-      const int64_t base = seg.book.micro_pip_base;
-      const bool variance = !seg.slide_variance.empty(), trades = !seg.slide_trades.empty();
-      for (; k < T && first_row + k * tpb < first + starts; ++k) {
-        const auto at = static_cast<size_t>((first_row + k * tpb - first) * 2 * features::kLevels);
-        features::ExpandSlidingBin(&seg.slide_cells[at], variance ? &seg.slide_variance[at] : nullptr,
-                                   trades ? &seg.slide_trades[at] : nullptr, base,
-                                   &window_bins.cells[static_cast<size_t>(k * 2 * features::kLevels)]);
-        if (k == T - 1) mid = seg.mids[static_cast<size_t>(first_row + k * tpb - first)];
-      }
+      const Segment* next = Group(c + 1);
+      if (next == nullptr) return true;
+      if (!next->sliding) return false;
+      edge_books = {&seg->tail->book, &next->head->book};
+      edge_starts = {seg->tail->first, next->head->first};
+      features::AggregateChunks(edge_books, edge_starts, start, 1, image, straddle);
+      std::copy(straddle.cells.begin(), straddle.cells.end(), cells);
+      if (k == T - 1) mid = next->head->mids[static_cast<size_t>(start + tpb - 1 - next->head->first)];
     }
     features::RenderFromBins(window_bins, T - 1, mid, image, out, scale);
     return true;

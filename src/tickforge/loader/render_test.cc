@@ -71,9 +71,9 @@ TEST(RenderBatchTest, WindowsAcrossSegmentsEqualRenderingFromTheRows) {
 }
 
 // Off the bin grid under the default shuffle, windows look their bins up in sliding segments
-// (a bin per start row): windows of every phase, whose bins straddle a sliding segment's end
-// (the segment holds the next row group's first rows for them), that end at the dataset's
-// last row, or start at its first, render as the rows do, with all three features.
+// (a bin per start row): windows of every phase, with a bin that straddles two row groups
+// (aggregated from the edge rows the segments keep), that end at the dataset's last row, or
+// start at its first, render as the rows do, with all three features.
 TEST(RenderBatchTest, SlidingSegmentsOfEveryPhaseEqualRenderingFromTheRows) {
   ScopedTempDir dir("loader_render_sliding");
   DatasetSpec spec;
@@ -91,6 +91,8 @@ TEST(RenderBatchTest, SlidingSegmentsOfEveryPhaseEqualRenderingFromTheRows) {
   std::vector<int64_t> rows = {W - 1, spec.rows - 1, spec.rows - 2, kSlideSegmentRows - 1, 2 * kSlideSegmentRows + W};
   // Every phase of a window whose bins cross the first segment's end.
   for (int64_t phase = 0; phase < 7; ++phase) rows.push_back(kSlideSegmentRows + 20 + phase);
+  // Windows whose last bin straddles it (its mid is in the next row group's head rows).
+  for (int64_t row = kSlideSegmentRows; row < kSlideSegmentRows + 6; ++row) rows.push_back(row);
   o.batch_size = static_cast<int64_t>(rows.size());
   std::vector<uint32_t> plan;
   for (const int64_t row : rows) plan.push_back(static_cast<uint32_t>(row - (W - 1)));  // stride 1: row order

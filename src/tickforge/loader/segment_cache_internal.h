@@ -78,6 +78,7 @@ struct Segment {
   bool sliding = false;
   MappedVector<features::SlidingCell> slide_cells;
   MappedVector<float> slide_variance, slide_trades;
+  std::shared_ptr<const Segment> head, tail;  ///< raw: the first and last tpb - 1 rows
   int64_t bytes = 0;                 ///< what the segment holds, as the budget counts it
 };
 
@@ -92,14 +93,17 @@ struct Segment {
 [[nodiscard]] std::shared_ptr<Segment> MakeRawSegment(const ChunkedBook& read, int64_t first, int64_t n,
                                                       const features::ImageOptions& image, bool want_trades);
 
-/// Rows per sliding segment: the starts of the bins it holds, one row group's worth.
+/// Rows per sliding segment: one row group, the least a read decodes.
 inline constexpr int64_t kSlideSegmentRows = dataset::kRowGroupRows;
 
-/// Make a sliding segment from `read`, which holds rows [first, first + starts + ticks_per_bin
-/// - 1): the aggregates of the bins starting at rows first..first + starts - 1, each bin's
-/// mid (of its last row) in mids, for windows off the bin grid to look their bins up. Where
-/// the rows' micro-pip prices do not fit int32 offsets it holds nothing and sliding is false.
-[[nodiscard]] std::shared_ptr<Segment> MakeSlidingSegment(const ChunkedBook& read, int64_t first, int64_t starts,
+/// Make a sliding segment from `read`, the n rows of one row group from row `first` on: the
+/// aggregates of the bins wholly inside it (starting at rows first..first + n - tpb), each
+/// bin's mid (of its last row) in mids, for windows off the bin grid to look their bins up;
+/// and compact raw copies of its first and last tpb - 1 rows (head, tail), from which a bin
+/// that straddles two row groups is aggregated (this one's tail, the next one's head) without
+/// decoding the next row group. Where the rows' micro-pip prices do not fit int32 offsets it
+/// holds nothing and sliding is false.
+[[nodiscard]] std::shared_ptr<Segment> MakeSlidingSegment(const ChunkedBook& read, int64_t first,
                                                           const features::ImageOptions& image);
 
 /// Segments by key under a byte budget, shared by the render threads.
