@@ -114,8 +114,9 @@ TEST(SlidingBinsTest, OnlyTheRequestedFeaturesAreComputed) {
   const Book book = owned.View(0);
   ImageOptions options;
   options.ticks_per_bin = 10;
-  for (const auto& features : std::vector<std::vector<Feature>>{
-           {Feature::kVolume}, {Feature::kVariance}, {Feature::kTradeCounts}, {Feature::kVolume, Feature::kTradeCounts}}) {
+  const std::vector<std::vector<Feature>> choices = {
+      {Feature::kVolume}, {Feature::kVariance}, {Feature::kTradeCounts}, {Feature::kVolume, Feature::kTradeCounts}};
+  for (const auto& features : choices) {
     options.features = features;
     EXPECT_TRUE(SlidesLikeAggregate(book, options));
   }

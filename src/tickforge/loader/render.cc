@@ -114,9 +114,9 @@ Status RenderBatch(const SampleIndex& index, const LoaderOptions& options, Segme
       const int64_t at = start - seg->first;
       if (at < static_cast<int64_t>(seg->mids.size())) {
         const auto i = static_cast<size_t>(at * 2 * features::kLevels);
-        features::ExpandSlidingBin(&seg->slide_cells[i], seg->slide_variance.empty() ? nullptr : &seg->slide_variance[i],
-                                   seg->slide_trades.empty() ? nullptr : &seg->slide_trades[i],
-                                   seg->book.micro_pip_base, cells);
+        const float* variance = seg->slide_variance.empty() ? nullptr : &seg->slide_variance[i];
+        const float* trades = seg->slide_trades.empty() ? nullptr : &seg->slide_trades[i];
+        features::ExpandSlidingBin(&seg->slide_cells[i], variance, trades, seg->book.micro_pip_base, cells);
         if (k == T - 1) mid = seg->mids[static_cast<size_t>(at)];
         continue;
       }
