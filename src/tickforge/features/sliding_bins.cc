@@ -144,7 +144,11 @@ void SlideBins(const Book& book, int64_t starts, const ImageOptions& options, co
         if (out.trade_counts) out.trade_counts[i] = 0;
         if (n == 0) continue;
         // floor(Σ(offset + base) / n) = floor(Σ offset / n) + base, so the offset mean suffices.
-        cell.price = static_cast<int32_t>(FloorDiv(price_sum, static_cast<int64_t>(n)));
+        // Offsets are from the smallest price, so the sum is usually a small non-negative number:
+        // a 32-bit division then (the floor of a non-negative quotient), a fraction of a 64-bit one.
+        cell.price = price_sum >= 0 && price_sum <= UINT32_MAX
+                         ? static_cast<int32_t>(static_cast<uint32_t>(price_sum) / n)
+                         : static_cast<int32_t>(FloorDiv(price_sum, static_cast<int64_t>(n)));
         if (want_volume) {
           // Aggregate's median: the middle size, or the mean of the two middle ones, in double.
           const uint32_t lower_k = (n - 1) / 2, upper_k = n / 2;

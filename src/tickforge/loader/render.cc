@@ -88,8 +88,9 @@ Status RenderBatch(const SampleIndex& index, const LoaderOptions& options, Segme
         const uint64_t key = MixSeeds({static_cast<uint64_t>(sample.symbol), 3, static_cast<uint64_t>(g)});
         const int64_t first = g * kSlideSegmentRows;
         const int64_t rows = std::min(kSlideSegmentRows, dataset.rows - first);
-        // The read and the raw copy of its rows that SlideBins reads.
-        auto segment = cache.Get(key, ReadBytes(kSlideSegmentRows) + kSlideSegmentRows * kBookRowBytes,
+        // The read's estimate covers the raw copy of its rows that SlideBins reads too: it allows
+        // for two more row groups than the one decoded.
+        auto segment = cache.Get(key, ReadBytes(kSlideSegmentRows),
                                  [&]() -> Result<std::shared_ptr<const Segment>> {
                                    ARROW_ASSIGN_OR_RAISE(auto read, ReadBook(dataset.path, first, first + rows));
                                    return MakeSlidingSegment(read, first, image);
