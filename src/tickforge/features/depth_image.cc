@@ -7,9 +7,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "tickforge/dataset/dataset.h"
+#include "tickforge/features/depth_image_internal.h"
 #include "tickforge/features/options.h"
 #include "tickforge/dbn/records.h"
 #include "tickforge/dbn/schema.h"
@@ -68,17 +73,6 @@ float Median(uint32_t* v, size_t n, uint32_t lo, uint32_t hi, uint32_t* counts) 
   return static_cast<float>((lower + upper) / 2);
 }
 
-// Sample variance (ddof 1) by the two-pass formula, summing in row order.
-float SampleVariance(const uint32_t* v, size_t n) {
-  if (n < 2) return 0;
-  double mean = 0;
-  for (size_t i = 0; i < n; ++i) mean += v[i];
-  mean /= static_cast<double>(n);
-  double sq = 0;
-  for (size_t i = 0; i < n; ++i) sq += (v[i] - mean) * (v[i] - mean);
-  return static_cast<float>(sq / static_cast<double>(n - 1));
-}
-
 template <typename ArrayType>
 Result<const typename ArrayType::value_type*> ValuesOf(const arrow::RecordBatch& batch, const std::string& name,
                                                        const std::shared_ptr<arrow::DataType>& type,
@@ -95,6 +89,20 @@ Result<const typename ArrayType::value_type*> ValuesOf(const arrow::RecordBatch&
 }
 
 }  // namespace
+
+namespace internal {
+
+float SampleVariance(const uint32_t* v, size_t n) {
+  if (n < 2) return 0;
+  double mean = 0;
+  for (size_t i = 0; i < n; ++i) mean += v[i];
+  mean /= static_cast<double>(n);
+  double sq = 0;
+  for (size_t i = 0; i < n; ++i) sq += (v[i] - mean) * (v[i] - mean);
+  return static_cast<float>(sq / static_cast<double>(n - 1));
+}
+
+}  // namespace internal
 
 Result<Feature> FeatureFromName(const std::string& name) {
   if (name == "volume") return Feature::kVolume;
@@ -277,7 +285,7 @@ void AggregateBins(const std::vector<const Book*>& chunks, const std::vector<int
         if (acc.n == 0) continue;
         cell.price = FloorDiv(acc.price_sum, static_cast<int64_t>(acc.n));
         // Unrequested features stay 0: they are never rendered.
-        if (want_variance) cell.variance = SampleVariance(sizes, acc.n);
+        if (want_variance) cell.variance = internal::SampleVariance(sizes, acc.n);
         if (want_volume) cell.volume = Median(sizes, acc.n, acc.lo, acc.hi, counts);  // may reorder sizes: last
         cell.trade_counts = static_cast<float>(acc.trades);
       }
@@ -384,6 +392,28 @@ int PlaceSide(const BinCell* cells, int64_t mid, const Feature* planes, int num_
   return n;
 }
 
+// Copy n floats to dst bypassing the caches where the processor can (SSE2 streaming stores,
+// part of x86-64's baseline): an image is written once and read by the consumer much later,
+// so ordinary stores would first read every line of it from memory (read for ownership) and
+// then evict it, twice the memory traffic of the write itself. Call StreamFence after.
+inline void StreamFloats(const float* src, float* dst, int n) {
+#if defined(__SSE2__)
+  int i = 0;
+  for (; i < n && (reinterpret_cast<uintptr_t>(dst + i) & 15) != 0; ++i) dst[i] = src[i];
+  for (; i + 4 <= n; i += 4) _mm_stream_ps(dst + i, _mm_loadu_ps(src + i));
+  for (; i < n; ++i) dst[i] = src[i];
+#else
+  std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
+#endif
+}
+
+// Order the streaming stores before whatever follows (a lock handing the batch on).
+inline void StreamFence() {
+#if defined(__SSE2__)
+  _mm_sfence();
+#endif
+}
+
 }  // namespace
 
 void RenderFromBinPointers(const BinCell* const* bins, int64_t mid, const ImageOptions& options, float* out,
@@ -480,6 +510,11 @@ void RenderFromBinPointers(const BinCell* const* bins, int64_t mid, const ImageO
       events[static_cast<size_t>(fill[static_cast<size_t>(start_in[p])]++)] = k * kMaxPieces + p;
     }
   }
+  // Each image row is the row above with the pieces starting there changed: built in one
+  // row of scratch (in L1) and streamed out.
+  thread_local std::vector<float> row_buffer;
+  row_buffer.resize(static_cast<size_t>(T));
+  float* const row = row_buffer.data();
   for (int f = 0; f < num_planes; ++f) {
     // Unscaled, value × 1.0f is float(value): the combined grid's own float32.
     const float scale = plane_scale == PlaneScale::kNone ? 1.0f
@@ -488,17 +523,18 @@ void RenderFromBinPointers(const BinCell* const* bins, int64_t mid, const ImageO
     const double* values = &piece_value[f * plane_stride];
     float* dst = out + static_cast<ptrdiff_t>(f) * kImageRows * T;
     for (int k = 0; k < T; ++k) {
-      dst[k] = static_cast<float>(values[static_cast<size_t>(k) * kMaxPieces]) * scale;
+      row[k] = static_cast<float>(values[static_cast<size_t>(k) * kMaxPieces]) * scale;
     }
+    StreamFloats(row, dst, T);
     for (int y = 1; y < kImageRows; ++y) {
-      float* row = dst + static_cast<ptrdiff_t>(y) * T;
-      std::memcpy(row, row - T, static_cast<size_t>(T) * sizeof(float));
       for (int32_t e = row_first[static_cast<size_t>(y)]; e < row_first[static_cast<size_t>(y) + 1]; ++e) {
         const int32_t event = events[static_cast<size_t>(e)];
         row[event / kMaxPieces] = static_cast<float>(values[event]) * scale;
       }
+      StreamFloats(row, dst + static_cast<ptrdiff_t>(y) * T, T);
     }
   }
+  StreamFence();
 }
 
 void RenderFromBins(const BinAggregates& bins, int64_t last_bin, int64_t mid, const ImageOptions& options,

@@ -66,6 +66,73 @@ Status RenderBatch(const SampleIndex& index, const LoaderOptions& options, Segme
     held.push_back(std::move(segment));
     return end + 1;
   };
+  // A window off the grid: its bins start at rows first_row + k·tpb, each looked up in the
+  // sliding segment of the row group holding that start, or, for the one bin (at most) that
+  // straddles two row groups, aggregated from the first one's tail rows and the second one's
+  // head rows; not from 50,000 rows. Return false, leaving the window to the raw rows, where a
+  // row group's prices are too wide for its offsets (or bins are longer than half a group).
+  Status sliding_status;
+  features::BinAggregates straddle;  // one bin
+  std::vector<const Book*> edge_books(2);
+  std::vector<int64_t> edge_starts(2);
+  const auto SlidingWindow = [&](const Sample& sample, float* out) -> bool {
+    if (2 * tpb > kSlideSegmentRows) return false;
+    const auto& dataset = index.datasets[static_cast<size_t>(sample.symbol)];
+    const int64_t first_row = sample.row - W + 1;
+    held.clear();  // the window's segments, by row group from the first one's on
+    const int64_t first_group = first_row / kSlideSegmentRows;
+    // Return row group c's segment, or null with sliding_status set, or one without sliding bins.
+    const auto Group = [&](int64_t c) -> const Segment* {
+      while (static_cast<int64_t>(held.size()) <= c - first_group) {
+        const int64_t g = first_group + static_cast<int64_t>(held.size());
+        const uint64_t key = MixSeeds({static_cast<uint64_t>(sample.symbol), 3, static_cast<uint64_t>(g)});
+        const int64_t first = g * kSlideSegmentRows;
+        const int64_t rows = std::min(kSlideSegmentRows, dataset.rows - first);
+        // The read's estimate covers the raw copy of its rows that SlideBins reads too: it allows
+        // for two more row groups than the one decoded.
+        auto segment = cache.Get(key, ReadBytes(kSlideSegmentRows),
+                                 [&]() -> Result<std::shared_ptr<const Segment>> {
+                                   ARROW_ASSIGN_OR_RAISE(auto read, ReadBook(dataset.path, first, first + rows));
+                                   return MakeSlidingSegment(read, first, image);
+                                 });
+        if (!segment.ok()) {
+          sliding_status = segment.status();
+          return nullptr;
+        }
+        held.push_back(std::move(*segment));
+      }
+      return held[static_cast<size_t>(c - first_group)].get();
+    };
+    window_bins.cells.resize(static_cast<size_t>(T * 2 * features::kLevels));
+    int64_t mid = 0;
+    for (int64_t k = 0; k < T; ++k) {
+      const int64_t start = first_row + k * tpb;
+      const int64_t c = start / kSlideSegmentRows;
+      const Segment* seg = Group(c);
+      if (seg == nullptr) return true;
+      if (!seg->sliding) return false;
+      BinCell* cells = &window_bins.cells[static_cast<size_t>(k * 2 * features::kLevels)];
+      const int64_t at = start - seg->first;
+      if (at < static_cast<int64_t>(seg->mids.size())) {
+        const auto i = static_cast<size_t>(at * 2 * features::kLevels);
+        const float* variance = seg->slide_variance.empty() ? nullptr : &seg->slide_variance[i];
+        const float* trades = seg->slide_trades.empty() ? nullptr : &seg->slide_trades[i];
+        features::ExpandSlidingBin(&seg->slide_cells[i], variance, trades, seg->book.micro_pip_base, cells);
+        if (k == T - 1) mid = seg->mids[static_cast<size_t>(at)];
+        continue;
+      }
+      const Segment* next = Group(c + 1);
+      if (next == nullptr) return true;
+      if (!next->sliding) return false;
+      edge_books = {&seg->tail->book, &next->head->book};
+      edge_starts = {seg->tail->first, next->head->first};
+      features::AggregateChunks(edge_books, edge_starts, start, 1, image, straddle);
+      std::copy(straddle.cells.begin(), straddle.cells.end(), cells);
+      if (k == T - 1) mid = next->head->mids[static_cast<size_t>(start + tpb - 1 - next->head->first)];
+    }
+    features::RenderFromBins(window_bins, T - 1, mid, image, out, scale);
+    return true;
+  };
   for (int64_t i = 0; i < batch.size; ++i) {
     const Sample& sample = index.samples[plan[i]];
     const auto& dataset = index.datasets[static_cast<size_t>(sample.symbol)];
@@ -87,53 +154,9 @@ Status RenderBatch(const SampleIndex& index, const LoaderOptions& options, Segme
         bin = Take(std::move(segment), bin, last, &mid);
       }
       features::RenderFromBinPointers(columns.data(), mid, image, out, scale);
-    } else if (options.locality) {
-      // shuffle='local' draws a class's samples segment block by segment block, so windows of
-      // one phase (row offset mod ticks_per_bin) come close together and share most bins:
-      // aggregate each phase's grid once, in small cached segments made from the raw ones,
-      // and render from them as on the default grid. Each bin aggregates the same rows as
-      // the raw path would, so the images are the same.
-      const int64_t phase = (sample.row + 1) % tpb;
-      const int64_t last = (sample.row + 1 - phase) / tpb - 1;
-      const int64_t phase_bins = (dataset.rows - phase) / tpb;
-      held.clear();
-      int64_t mid = 0;
-      for (int64_t bin = last - T + 1; bin <= last;) {
-        const int64_t seg = bin / kPhaseBinsPerSegment;
-        const uint64_t key = MixSeeds({static_cast<uint64_t>(sample.symbol), 2, static_cast<uint64_t>(phase),
-                                       static_cast<uint64_t>(seg)});
-        std::shared_ptr<const Segment> segment = cache.Find(key);
-        if (!segment) {
-          const int64_t first = seg * kPhaseBinsPerSegment;
-          const int64_t bins = std::min(kPhaseBinsPerSegment, phase_bins - first);
-          const int64_t row0 = phase + first * tpb;
-          const int64_t row1 = row0 + bins * tpb;
-          std::vector<std::shared_ptr<const Segment>> raw;
-          books.clear();
-          starts.clear();
-          for (int64_t c = row0 / kRawSegmentRows; c <= (row1 - 1) / kRawSegmentRows; ++c) {
-            ARROW_ASSIGN_OR_RAISE(auto chunk, RawSegment(sample.symbol, c));
-            books.push_back(&chunk->book);
-            starts.push_back(chunk->first);
-            raw.push_back(std::move(chunk));
-          }
-          ARROW_ASSIGN_OR_RAISE(segment, cache.Get(key, 0, [&]() -> Result<std::shared_ptr<const Segment>> {
-            auto made = std::make_shared<Segment>();
-            made->first = first;
-            features::AggregateChunks(books, starts, row0, bins, image, made->bins);
-            made->mids.resize(static_cast<size_t>(bins));
-            for (int64_t b = 0; b < bins; ++b) {
-              const int64_t row = row0 + (b + 1) * tpb - 1;
-              const auto& chunk = raw[static_cast<size_t>(row / kRawSegmentRows - row0 / kRawSegmentRows)];
-              made->mids[static_cast<size_t>(b)] = chunk->mids[static_cast<size_t>(row - chunk->first)];
-            }
-            made->bytes = static_cast<int64_t>(made->bins.cells.size() * sizeof(BinCell) + made->mids.size() * 8);
-            return made;
-          }));
-        }
-        bin = Take(std::move(segment), bin, last, &mid);
-      }
-      features::RenderFromBinPointers(columns.data(), mid, image, out, scale);
+    } else if (SlidingWindow(sample, out)) {
+      // Rendered from the bins of sliding segments, where their prices fit. shuffle='local'
+      // draws a class's samples segment block by segment block, so its windows find them cached.
     } else {
       // Raw rows are cached in disjoint chunks (none held twice, unlike overlapping windows);
       // the window's bins are aggregated across the chunks it spans.
@@ -151,6 +174,7 @@ Status RenderBatch(const SampleIndex& index, const LoaderOptions& options, Segme
       const int64_t mid = held.back()->mids[static_cast<size_t>(sample.row - starts.back())];
       features::RenderFromBins(window_bins, T - 1, mid, image, out, scale);
     }
+    ARROW_RETURN_NOT_OK(sliding_status);
     if (options.normalization == Normalization::kZScore) {
       ApplyZScore(*zscore, int64_t{features::kImageRows} * T, out);
     }

@@ -82,6 +82,74 @@ std::shared_ptr<Segment> MakeRawSegment(const ChunkedBook& read, int64_t first, 
   return made;
 }
 
+namespace {
+
+// Return a view of rows [begin, end) of a read (its chunks cut to them, starts from begin).
+ChunkedBook SliceRows(const ChunkedBook& read, int64_t begin, int64_t end) {
+  ChunkedBook out;
+  for (size_t k = 0; k < read.books.size(); ++k) {
+    const int64_t from = std::max(begin, read.starts[k]);
+    const int64_t to = std::min(end, read.starts[k] + read.books[k].rows);
+    if (from >= to) continue;
+    Book view = read.books[k];
+    const int64_t skip = from - read.starts[k];
+    view.rows = to - from;
+    for (int l = 0; l < kLevels; ++l) {
+      view.bid_px[l] += skip;
+      view.ask_px[l] += skip;
+      view.bid_sz[l] += skip;
+      view.ask_sz[l] += skip;
+      if (view.bid_ct[l]) view.bid_ct[l] += skip;
+      if (view.ask_ct[l]) view.ask_ct[l] += skip;
+    }
+    out.books.push_back(std::move(view));
+    out.starts.push_back(from - begin);
+  }
+  for (const auto& book : out.books) out.chunks.push_back(&book);
+  return out;
+}
+
+}  // namespace
+
+std::shared_ptr<Segment> MakeSlidingSegment(const ChunkedBook& read, int64_t first,
+                                            const features::ImageOptions& image) {
+  const auto wants = [&](features::Feature f) {
+    return std::find(image.features.begin(), image.features.end(), f) != image.features.end();
+  };
+  const bool want_variance = wants(features::Feature::kVariance);
+  const bool want_trades = wants(features::Feature::kTradeCounts);
+  const int64_t n = read.starts.empty() ? 0 : read.starts.back() + read.books.back().rows;
+  const int64_t tpb = image.ticks_per_bin;
+  const int64_t starts = std::max<int64_t>(0, n - tpb + 1);
+  // The rows as a raw segment first (prices rounded to int32 offsets once), dropped at return.
+  const auto raw = MakeRawSegment(read, first, n, image, want_trades);
+  auto made = std::make_shared<Segment>();
+  made->first = first;
+  made->sliding = raw->book.micro_pip_prices;
+  if (!made->sliding) return made;
+  made->book.micro_pip_base = raw->book.micro_pip_base;
+  const auto cells = static_cast<size_t>(starts * 2 * kLevels);
+  made->slide_cells.resize(cells);
+  if (want_variance) made->slide_variance.resize(cells);
+  if (want_trades) made->slide_trades.resize(cells);
+  if (starts > 0) {
+    features::SlideBins(raw->book, starts, image,
+                        {made->slide_cells.data(), want_variance ? made->slide_variance.data() : nullptr,
+                         want_trades ? made->slide_trades.data() : nullptr});
+  }
+  made->mids.resize(static_cast<size_t>(starts));
+  std::copy_n(raw->mids.begin() + (tpb - 1), starts, made->mids.begin());
+  const int64_t edge = std::min(tpb - 1, n);
+  if (edge > 0) {
+    made->head = MakeRawSegment(SliceRows(read, 0, edge), first, edge, image, want_trades);
+    made->tail = MakeRawSegment(SliceRows(read, n - edge, n), first + n - edge, edge, image, want_trades);
+  }
+  made->bytes = static_cast<int64_t>(cells * sizeof(features::SlidingCell) +
+                                     (made->slide_variance.size() + made->slide_trades.size()) * sizeof(float)) +
+                starts * 8 + (made->head ? made->head->bytes + made->tail->bytes : 0);
+  return made;
+}
+
 void SegmentCache::Evict(size_t keep) {
   while (live_ + reading_ > budget_ && order_.size() > keep) {
     auto& victim = order_.back();

@@ -1,6 +1,6 @@
-// The loader's cache (DESIGN.md §3.5): per-bin aggregates (for windows on the bin grid) or raw
-// rows (for other windows), by symbol and segment, least recently used first out once over
-// the byte budget.
+// The loader's cache (DESIGN.md §3.5): per-bin aggregates (for windows on the bin grid), sliding
+// bins (for other windows) or raw rows (where sliding bins cannot be used), by symbol and
+// segment, least recently used first out once over the byte budget.
 #pragma once
 
 #include <sys/mman.h>
@@ -18,6 +18,7 @@
 
 #include "tickforge/dataset/dataset.h"
 #include "tickforge/features/depth_image.h"
+#include "tickforge/features/sliding_bins.h"
 #include "tickforge/loader/loader.h"
 #include "tickforge/loader/read_internal.h"
 #include "tickforge/util/status.h"
@@ -26,10 +27,6 @@ namespace tickforge::loader::internal {
 
 /// Bins per aggregates segment: 51,200 rows at 100 a bin, so the read to build one stays small.
 inline constexpr int64_t kBinsPerSegment = 512;
-/// Bins per phase segment: aggregates on the bin grid of one phase (row offset mod
-/// ticks_per_bin) off the default grid, made from cached raw segments. Small, so a window
-/// that finds none of its phase's segments cached aggregates few bins beyond its own.
-inline constexpr int64_t kPhaseBinsPerSegment = 64;
 /// Rows per raw segment: one row group of the dataset, the least a read decodes.
 inline constexpr int64_t kRawSegmentRows = dataset::kRowGroupRows;
 /// The bytes of one row of book columns, decoded.
@@ -65,9 +62,9 @@ using MappedVector = std::vector<T, MappedAllocator<T>>;
 
 /// One cached piece of a symbol's rows.
 struct Segment {
-  int64_t first = 0;                 ///< first bin (aggregates) or first row (raw)
+  int64_t first = 0;                 ///< first bin (aggregates), start row (sliding) or row (raw)
   features::BinAggregates bins;      ///< aggregates segments
-  MappedVector<int64_t> mids;        ///< mid of each bin's last row (aggregates) or of each row (raw)
+  MappedVector<int64_t> mids;        ///< mid of each bin's last row (aggregates, sliding) or each row (raw)
   features::Book book;
   /// Raw segments own compact copies of their rows: a slice of the Parquet read would keep
   /// whole row groups (and every column chunk's buffers) alive, beyond the bytes accounted.
@@ -75,6 +72,13 @@ struct Segment {
   MappedVector<int64_t> prices;      ///< prices in fixed point
   MappedVector<uint32_t> counts;     ///< sizes and (when rendered) trade counts
   MappedVector<float> window_rows;   ///< snapshots: each row's 4·levels normalized cells
+  /// Sliding segments: per start row, its bin's cells (features::SlideBins) and, where
+  /// rendered, variance and trade counts; prices as offsets from book.micro_pip_base. Empty
+  /// where the rows' prices span too wide a range for int32 offsets (sliding is false).
+  bool sliding = false;
+  MappedVector<features::SlidingCell> slide_cells;
+  MappedVector<float> slide_variance, slide_trades;
+  std::shared_ptr<const Segment> head, tail;  ///< raw: the first and last tpb - 1 rows
   int64_t bytes = 0;                 ///< what the segment holds, as the budget counts it
 };
 
@@ -88,6 +92,19 @@ struct Segment {
 /// price range is too wide for them, trade counts only when rendered.
 [[nodiscard]] std::shared_ptr<Segment> MakeRawSegment(const ChunkedBook& read, int64_t first, int64_t n,
                                                       const features::ImageOptions& image, bool want_trades);
+
+/// Rows per sliding segment: one row group, the least a read decodes.
+inline constexpr int64_t kSlideSegmentRows = dataset::kRowGroupRows;
+
+/// Make a sliding segment from `read`, the n rows of one row group from row `first` on: the
+/// aggregates of the bins wholly inside it (starting at rows first..first + n - tpb), each
+/// bin's mid (of its last row) in mids, for windows off the bin grid to look their bins up;
+/// and compact raw copies of its first and last tpb - 1 rows (head, tail), from which a bin
+/// that straddles two row groups is aggregated (this one's tail, the next one's head) without
+/// decoding the next row group. Where the rows' micro-pip prices do not fit int32 offsets it
+/// holds nothing and sliding is false.
+[[nodiscard]] std::shared_ptr<Segment> MakeSlidingSegment(const ChunkedBook& read, int64_t first,
+                                                          const features::ImageOptions& image);
 
 /// Segments by key under a byte budget, shared by the render threads.
 class SegmentCache {

@@ -177,5 +177,56 @@ TEST_F(SegmentsTest, RawSegmentAggregatesLikeItsRows) {
   }
 }
 
+TEST_F(SegmentsTest, SlidingSegmentHoldsTheBinOfEveryStartAndItsMid) {
+  ASSERT_OK_AND_ASSIGN(auto all, ReadBook(path_.string(), 0, 3000));
+  // Rows 1000..1903 as if a row group: the bins wholly inside start at 1000..1899.
+  ASSERT_OK_AND_ASSIGN(auto read, ReadBook(path_.string(), 1000, 1904));
+  const auto segment = MakeSlidingSegment(read, 1000, image_);
+  ASSERT_TRUE(segment->sliding);
+  EXPECT_EQ(segment->first, 1000);
+  constexpr size_t kCells = 2 * features::kLevels;
+  ASSERT_EQ(segment->slide_cells.size(), 900 * kCells);
+  ASSERT_EQ(segment->mids.size(), 900u);
+  // Its first and last tpb - 1 rows, raw, for the bins that straddle it and a neighbour.
+  ASSERT_TRUE(segment->head && segment->tail);
+  EXPECT_EQ(segment->head->first, 1000);
+  EXPECT_EQ(segment->head->book.rows, 4);
+  EXPECT_EQ(segment->tail->first, 1900);
+  EXPECT_EQ(segment->tail->book.rows, 4);
+  // 8 bytes a cell, variance and trade counts 4 each, a mid per start, and the edges.
+  EXPECT_EQ(segment->bytes,
+            900 * (static_cast<int64_t>(kCells) * 16 + 8) + segment->head->bytes + segment->tail->bytes);
+  // A bin across the tail and the next rows' head aggregates like the rows.
+  ASSERT_OK_AND_ASSIGN(auto after, ReadBook(path_.string(), 1904, 2808));
+  const auto next = MakeSlidingSegment(after, 1904, image_);
+  for (const int64_t start : {1900, 1901, 1903}) {
+    features::BinAggregates across;
+    features::AggregateChunks({&segment->tail->book, &next->head->book}, {1900, 1904}, start, 1, image_, across);
+    ASSERT_TRUE(SameCells(across, 0, features::Aggregate(all.books[0], start, 1, image_), 0, 1)) << start;
+  }
+  for (int64_t s = 0; s < 900; s += 7) {
+    const auto want = features::Aggregate(all.books[0], 1000 + s, 1, image_);
+    features::BinAggregates got;
+    got.cells.resize(kCells);
+    const size_t at = static_cast<size_t>(s) * kCells;
+    features::ExpandSlidingBin(&segment->slide_cells[at], &segment->slide_variance[at], &segment->slide_trades[at],
+                               segment->book.micro_pip_base, got.cells.data());
+    ASSERT_TRUE(SameCells(got, 0, want, 0, 1)) << "start " << 1000 + s;
+    ASSERT_EQ(segment->mids[static_cast<size_t>(s)], features::MidMicroPips(all.books[0], 1000 + s + 4, image_));
+  }
+}
+
+TEST_F(SegmentsTest, SlidingSegmentOfPricesTooWideForOffsetsHoldsNothing) {
+  ASSERT_OK_AND_ASSIGN(auto read, ReadBook(path_.string(), 0, 104));
+  // One ask level far above the rest: more micro-pips apart than an int32 holds.
+  std::vector<int64_t> wide(read.books[0].ask_px[9], read.books[0].ask_px[9] + 104);
+  wide[50] = int64_t{1} << 62;
+  read.books[0].ask_px[9] = wide.data();
+  const auto segment = MakeSlidingSegment(read, 0, image_);
+  EXPECT_FALSE(segment->sliding);  // the render falls back to the raw rows
+  EXPECT_TRUE(segment->slide_cells.empty());
+  EXPECT_EQ(segment->bytes, 0);
+}
+
 }  // namespace
 }  // namespace tickforge::loader::internal
