@@ -45,7 +45,7 @@ test-python: build
 test-asan: setup
 	$(VENV)/bin/cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug \
 	  -DPython_EXECUTABLE=$(abspath $(PY)) -DTICKFORGE_BUILD_PYTHON=OFF \
-	  -DTICKFORGE_SANITIZE=address,undefined > /dev/null
+	  -DTICKFORGE_SANITIZE=address,undefined -DTICKFORGE_UNITY_BUILD=ON > /dev/null
 	$(VENV)/bin/cmake --build $(ASAN_BUILD)
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j2
 
@@ -56,7 +56,7 @@ ASAN_PKG := build/asan-python
 test-asan-python: setup
 	$(VENV)/bin/cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug \
 	  -DPython_EXECUTABLE=$(abspath $(PY)) -DTICKFORGE_BUILD_PYTHON=ON \
-	  -DTICKFORGE_SANITIZE=address,undefined > /dev/null
+	  -DTICKFORGE_SANITIZE=address,undefined -DTICKFORGE_UNITY_BUILD=ON > /dev/null
 	$(VENV)/bin/cmake --build $(ASAN_BUILD) --target _tickforge tickforge
 	rm -rf $(ASAN_PKG) && mkdir -p $(ASAN_PKG) && cp -r python/tickforge $(ASAN_PKG)/
 	rm -f $(ASAN_PKG)/tickforge/_tickforge*.so && cp $(ASAN_BUILD)/src/tickforge/_tickforge*.so $(ASAN_PKG)/tickforge/

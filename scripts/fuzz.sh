@@ -10,7 +10,7 @@ py=${PY:-$PWD/.venv/bin/python}
 testdata=${TICKFORGE_TESTDATA:-../shared/testdata}
 .venv/bin/cmake -S . -B build/fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DPython_EXECUTABLE="$py" -DTICKFORGE_BUILD_PYTHON=OFF -DTICKFORGE_BUILD_TESTS=OFF \
-  -DTICKFORGE_BUILD_FUZZERS=ON > /dev/null
+  -DTICKFORGE_BUILD_FUZZERS=ON -DTICKFORGE_UNITY_BUILD=ON > /dev/null
 targets=("$@")
 if ((${#targets[@]} == 0)); then
   for source in src/tickforge/*/*_fuzz.cc; do targets+=("$(basename "$source" .cc)"); done

@@ -18,7 +18,7 @@ namespace tickforge::book {
 namespace {
 
 // USD x 10^4 to 1e-9 fixed point.
-constexpr int64_t kPriceScale = 100'000;
+constexpr int64_t kLobsterPriceToFixed = 100'000;
 // LOBSTER's prices of empty levels (with size 0).
 constexpr int64_t kDummyAsk = 9'999'999'999;
 constexpr int64_t kDummyBid = -9'999'999'999;
@@ -404,7 +404,7 @@ class LobsterReplay {
           continue;
         }
         const Side side = s == 0 ? Side::kAsk : Side::kBid;
-        const int64_t scaled = price * kPriceScale;
+        const int64_t scaled = price * kLobsterPriceToFixed;
         if (!levels.empty() && !(AtLeastAsGood(side, levels.back().price, scaled) && levels.back().price != scaled)) {
           return InputLineError(files_.orderbook, line, "field {}: level {} is not behind level {}", at + 1, level + 1,
                                 level);
@@ -433,7 +433,7 @@ class LobsterReplay {
   void Apply(const Message& m, bool undo) {
     if (m.type > 4 || m.size == 0) return;  // hidden executions, crosses and halts change no level
     PriceLevels& levels = book_.side(SideOfDirection(m.direction));
-    const int64_t price = m.price * kPriceScale;
+    const int64_t price = m.price * kLobsterPriceToFixed;
     const auto size = static_cast<uint64_t>(m.size);
     if ((m.type == 1) != undo) {
       levels.Add(price, size, 0);
@@ -487,7 +487,7 @@ class LobsterReplay {
     }
     const Side side = SideOfDirection(m.direction);
     e.side = side == Side::kBid ? 'B' : 'A';
-    e.price = m.price * kPriceScale;
+    e.price = m.price * kLobsterPriceToFixed;
     e.size = static_cast<uint32_t>(m.size);
     if (m.type <= 4) e.depth = static_cast<uint8_t>(std::min<size_t>(out_.side(side).CountBetter(e.price), UINT8_MAX));
     return e;

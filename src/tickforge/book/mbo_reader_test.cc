@@ -16,8 +16,6 @@ namespace {
 
 using dbn::flag::kLast;
 
-constexpr int64_t P0 = kMid, P1 = kMid + kTick, M1 = kMid - kTick;
-
 Result<std::shared_ptr<arrow::Table>> ReadRows(const std::string& path, BookOptions options = {},
                                                BookStats* stats = nullptr) {
   ARROW_ASSIGN_OR_RAISE(auto reader, MboBookReader::Open(path, options));

@@ -13,12 +13,6 @@ using dbn::flag::kLast;
 using dbn::flag::kSnapshot;
 using dbn::flag::kTob;
 
-std::vector<Level> Levels(const PriceLevels& side) {
-  std::vector<Level> out;
-  for (size_t i = 0; i < side.size(); ++i) out.push_back(side[i]);
-  return out;
-}
-
 // Apply the records in order; return the anomaly each raised.
 std::vector<Anomaly> Apply(MboBooks& books, const std::vector<Mbo>& records) {
   std::vector<Anomaly> out;
@@ -26,7 +20,7 @@ std::vector<Anomaly> Apply(MboBooks& books, const std::vector<Mbo>& records) {
   return out;
 }
 
-constexpr int64_t P0 = kMid, P1 = kMid + kTick, P2 = kMid + 2 * kTick, M1 = kMid - kTick;
+constexpr int64_t P2 = kMid + 2 * kTick;
 
 TEST(MboBooksTest, AddsAggregateIntoSortedLevels) {
   MboBooks books;

@@ -6,16 +6,11 @@
 #include <limits>
 #include <map>
 
+#include "tickforge/book/test_common.h"
 #include "tickforge/util/random.h"
 
 namespace tickforge::book {
 namespace {
-
-std::vector<Level> Levels(const PriceLevels& side) {
-  std::vector<Level> out;
-  for (size_t i = 0; i < side.size(); ++i) out.push_back(side[i]);
-  return out;
-}
 
 TEST(PriceLevelsTest, BidsDescendAsksAscend) {
   PriceLevels bids(Side::kBid), asks(Side::kAsk);

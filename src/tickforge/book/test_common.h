@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tickforge/dbn/encoder.h"
+#include "tickforge/book/price_levels.h"
 #include "tickforge/dbn/records.h"
 
 namespace tickforge::book {
@@ -18,6 +19,8 @@ namespace tickforge::book {
 inline constexpr uint64_t kT0 = 1'703'462'400'000'000'000ULL;  // 2023-12-25 00:00 UTC
 inline constexpr int64_t kTick = 250'000'000;                   // 0.25 in DBN fixed point
 inline constexpr int64_t kMid = 4'800 * dbn::kFixedPriceScale;
+/// The mid, one tick above it and one below.
+inline constexpr int64_t P0 = kMid, P1 = kMid + kTick, M1 = kMid - kTick;
 
 /// One MBO record; the fields a test does not name get F_LAST-free defaults.
 struct Mbo {
@@ -87,5 +90,12 @@ class BookTest : public ::testing::Test {
 
   std::filesystem::path dir_;
 };
+
+/// One side's levels, best first.
+inline std::vector<Level> Levels(const PriceLevels& side) {
+  std::vector<Level> out;
+  for (size_t i = 0; i < side.size(); ++i) out.push_back(side[i]);
+  return out;
+}
 
 }  // namespace tickforge::book

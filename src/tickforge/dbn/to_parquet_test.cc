@@ -13,7 +13,7 @@
 namespace tickforge::dbn {
 namespace {
 
-constexpr uint64_t k20240403 = 1'712'102'400'000'000'000ULL;
+constexpr uint64_t kApril3 = 1'712'102'400'000'000'000ULL;
 
 std::filesystem::path WriteSample(const std::filesystem::path& dir, int rows) {
   Metadata m;
@@ -28,7 +28,7 @@ std::filesystem::path WriteSample(const std::filesystem::path& dir, int rows) {
   for (int i = 0; i < rows; ++i) {
     Mbp10Msg r;
     std::memset(&r, 0, sizeof r);
-    r.hd = {LengthOf<Mbp10Msg>(), rtype::kMbp10, 1, 42, k20240403 + static_cast<uint64_t>(i)};
+    r.hd = {LengthOf<Mbp10Msg>(), rtype::kMbp10, 1, 42, kApril3 + static_cast<uint64_t>(i)};
     r.ts_recv = r.hd.ts_event;
     for (int l = 0; l < 10; ++l) r.levels[l] = {650'000'000 - l, 650'000'010 + l, 1, 2, 3, 4};
     r.action = 'A';

@@ -9,12 +9,11 @@
 
 #include "tickforge/dbn/records.h"
 #include "tickforge/testing/assertions.h"
+#include "tickforge/quality/test_common.h"
 
 namespace tickforge::quality {
 namespace {
 
-constexpr int64_t kMinute = 60'000;
-constexpr int64_t k20240101 = 1704067200000LL;
 
 std::shared_ptr<arrow::Array> Ints(const std::vector<int64_t>& values) {
   arrow::Int64Builder b;

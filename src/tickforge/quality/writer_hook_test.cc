@@ -12,14 +12,13 @@
 #include "tickforge/store/quality.h"
 #include "tickforge/store/store.h"
 #include "tickforge/testing/assertions.h"
+#include "tickforge/quality/test_common.h"
 
 namespace tickforge::quality {
 namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int64_t kMinute = 60'000;
-constexpr int64_t k20240101 = 1704067200000LL;
 
 std::shared_ptr<arrow::RecordBatch> Klines(const std::vector<int64_t>& minutes) {
   arrow::Int64Builder ts;

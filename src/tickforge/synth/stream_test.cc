@@ -16,7 +16,7 @@ namespace {
 using dbn::Mbp10Msg;
 
 constexpr uint64_t kNsPerDay = 24 * static_cast<uint64_t>(kNsPerHour);
-constexpr uint64_t kMonday = 19814ULL * kNsPerDay;  // 2024-04-01
+constexpr uint64_t kStreamMonday = 19814ULL * kNsPerDay;  // 2024-04-01
 
 // Run instrument `index` through Monday to Friday, `rows` records a day, and hand each record
 // to fn(record, day, friday).
@@ -29,7 +29,7 @@ void RunWeek(int index, int64_t rows, uint64_t seed,
   for (int d = 0; d < 5; ++d) {
     const bool friday = d == 4;
     Rng rng(seed * 100 + static_cast<uint64_t>(d));
-    BuildDay(kMonday + static_cast<uint64_t>(d) * kNsPerDay, friday, market, rng, day);
+    BuildDay(kStreamMonday + static_cast<uint64_t>(d) * kNsPerDay, friday, market, rng, day);
     stream.BeginDay(day, rows, seed * 1000 + static_cast<uint64_t>(d));
     int64_t n = 0;
     while (stream.Advance()) {
