@@ -1,8 +1,10 @@
 """DBN MBP-10 .dbn.zst -> Parquet: tickforge vs Databento's Python path vs `zstd -d` alone.
 
 Runs every contender on the same generated file, each in a fresh process (so peak RSS is its
-own), several times, and prints the median seconds, peak RSS and the ratios DESIGN.md §5 names:
-tickforge should be >= 3x faster than DBNStore.to_parquet / to_df and within 2x of zstd -d.
+own), several times, and prints the median wall seconds, the median CPU seconds (user + system,
+all threads: the fairer figure on a busy machine), peak RSS, the output's size and the ratios
+DESIGN.md §5 names: tickforge should be >= 3x faster than DBNStore.to_parquet / to_df and
+within 2x of zstd -d.
 
     .venv/bin/python bench/bench_dbn_to_parquet.py [--rows 2000000] [--repeat 3]
 """
@@ -24,9 +26,15 @@ from pathlib import Path
 import tickforge
 
 
+def _cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _child(name: str, path: str, out: str) -> None:
-    """Run one contender in this (fresh) process and print its time and peak RSS."""
+    """Run one contender in this (fresh) process and print its time, CPU time and peak RSS."""
     start = time.perf_counter()
+    self_cpu = _cpu(resource.RUSAGE_SELF)
     if name == "tickforge":
         subprocess.run([str(tickforge.native_cli()), "dbn", "to-parquet", path, "--out", out],
                        check=True, stdout=subprocess.DEVNULL)
@@ -48,7 +56,11 @@ def _child(name: str, path: str, out: str) -> None:
         else:
             store.to_df()
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"seconds": time.perf_counter() - start, "rss_mib": rss / 1024}))
+    seconds = time.perf_counter() - start
+    # The contender's CPU alone: the command run, or this process since the start (not the
+    # interpreter's start-up and imports).
+    cpu = _cpu(resource.RUSAGE_CHILDREN) + _cpu(resource.RUSAGE_SELF) - self_cpu
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "rss_mib": rss / 1024}))
 
 
 def _measure(name: str, path: Path, out: Path, repeat: int) -> dict:
@@ -58,10 +70,14 @@ def _measure(name: str, path: Path, out: Path, repeat: int) -> dict:
         out.mkdir(parents=True)
         proc = subprocess.run([sys.executable, __file__, "--child", name, str(path), str(out)],
                               check=True, capture_output=True, text=True)
-        runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+        run = json.loads(proc.stdout.strip().splitlines()[-1])
+        run["mib"] = sum(p.stat().st_size for p in out.rglob("*.parquet")) / 2**20
+        runs.append(run)
     return {
         "seconds": statistics.median(r["seconds"] for r in runs),
+        "cpu": statistics.median(r["cpu"] for r in runs),
         "rss_mib": max(r["rss_mib"] for r in runs),
+        "mib": runs[-1]["mib"],
     }
 
 
@@ -86,15 +102,21 @@ def main() -> None:
         contenders = ["tickforge", "zstd -d", "databento to_parquet", "databento to_df"]
         results = {name: _measure(name, path, tmp / "out", args.repeat) for name in contenders}
 
-    print(f"\n{'contender':<22} {'seconds':>9} {'rows/s':>13} {'peak RSS':>10}")
+    print(f"\n{'contender':<22} {'seconds':>9} {'CPU s':>7} {'rows/s':>13} {'peak RSS':>10} {'MiB out':>8}")
     for name, r in results.items():
-        print(f"{name:<22} {r['seconds']:>9.3f} {args.rows / r['seconds']:>13,.0f} "
-              f"{r['rss_mib']:>7.0f} MiB")
-    tf = results["tickforge"]["seconds"]
-    print("\nratios (higher is better for tickforge):")
-    print(f"  databento to_parquet / tickforge = {results['databento to_parquet']['seconds'] / tf:6.2f}x  (goal >= 3)")
-    print(f"  databento to_df      / tickforge = {results['databento to_df']['seconds'] / tf:6.2f}x  (goal >= 3)")
-    print(f"  tickforge / zstd -d              = {tf / results['zstd -d']['seconds']:6.2f}x  (goal <= 2)")
+        size = f"{r['mib']:8.1f}" if r["mib"] else f"{'':8}"
+        print(f"{name:<22} {r['seconds']:>9.3f} {r['cpu']:>7.2f} {args.rows / r['seconds']:>13,.0f} "
+              f"{r['rss_mib']:>7.0f} MiB {size}")
+    tf = results["tickforge"]
+    zstd = results["zstd -d"]
+    peer = results["databento to_parquet"]
+    print("\nratios (wall; CPU in brackets):")
+    print(f"  dbn to-parquet / zstd -d              = {tf['seconds'] / zstd['seconds']:6.2f}x "
+          f"[{tf['cpu'] / zstd['cpu']:5.2f}x]  (goal <= 2)")
+    print(f"  dbn to-parquet / databento to_parquet = {tf['seconds'] / peer['seconds']:6.2f}x "
+          f"[{tf['cpu'] / peer['cpu']:5.2f}x]  (goal <= 0.33)")
+    print(f"  databento to_parquet / tickforge      = {peer['seconds'] / tf['seconds']:6.2f}x  (goal >= 3)")
+    print(f"  databento to_df      / tickforge      = {results['databento to_df']['seconds'] / tf['seconds']:6.2f}x  (goal >= 3)")
 
 
 if __name__ == "__main__":

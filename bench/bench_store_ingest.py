@@ -15,9 +15,14 @@
      `dataset.write_dataset` with Hive partitioning, zstd
 3. Prints rows/s, wall and CPU ratios (tickforge against each peer; above 1x: tickforge is
    faster) and peak RSS.
+4. DBN MBP-10 (DESIGN.md §5: within 2x of `zstd -d`): generates one .dbn.zst of --dbn-rows
+   rows with `tickforge synth dbn` and runs, the same way, `Store(out).ingest([file])` (prices
+   in fixed point, partitions dataset/symbol/year/month/day, dedup and quality on),
+   `tickforge dbn to-parquet`, `zstd -d` alone and databento's `DBNStore.to_parquet`; prints
+   the store ingest's ratio against `zstd -d` and against databento (below 1x: faster).
 
     .venv/bin/python bench/bench_store_ingest.py [--symbols 50] [--days 30] [--repeat 2] [--workdir DIR]
-        [--contenders tickforge,tickforge-noquality,polars,pyarrow]
+        [--contenders tickforge,tickforge-noquality,polars,pyarrow] [--dbn-rows 2000000]
 """
 
 from __future__ import annotations
@@ -126,10 +131,85 @@ def run_pyarrow(files: list[Path], out: Path) -> None:
                            file_options=pads.ParquetFileFormat().make_write_options(compression="zstd"))
 
 
+DBN_CONTENDERS = ["tickforge-dbn", "dbn to-parquet", "zstd -d", "databento to_parquet"]
+
+
+def generate_dbn(out: Path, rows: int, seed: int) -> Path:
+    stamp = out / "_stamp.json"
+    want = {"rows": rows, "seed": seed}
+    if not (stamp.exists() and json.loads(stamp.read_text()) == want):
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir(parents=True)
+        import tickforge
+
+        subprocess.run([str(tickforge.native_cli()), "synth", "dbn", "--out", str(out), "--symbols", "4", "--days", "1",
+                        "--rows-per-day", str(rows), "--seed", str(seed)], check=True, stdout=subprocess.DEVNULL)
+        stamp.write_text(json.dumps(want))
+    [path] = sorted(out.glob("*.dbn.zst"))
+    return path
+
+
+def run_dbn(name: str, path: Path, out: Path) -> None:
+    """Run one DBN contender and print its wall and CPU time alone (not the interpreter's
+    start-up and imports): the command run, or this process's work."""
+    import resource
+
+    def cpu() -> float:
+        return sum(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_SELF),
+                                                      resource.getrusage(resource.RUSAGE_CHILDREN)))
+
+    if name == "databento to_parquet":
+        import databento  # noqa: F401  (imported before the clock starts, as tickforge is)
+    import tickforge  # noqa: F401
+
+    start, start_cpu = time.perf_counter(), cpu()
+    run_dbn_contender(name, path, out)
+    print(json.dumps({"wall": time.perf_counter() - start, "cpu": cpu() - start_cpu}))
+
+
+def run_dbn_contender(name: str, path: Path, out: Path) -> None:
+    if name == "tickforge-dbn":
+        import tickforge
+
+        info = tickforge.Store(out).ingest([path])
+        assert info["rows_duplicate"] == 0
+    elif name == "dbn to-parquet":
+        import tickforge
+
+        subprocess.run([str(tickforge.native_cli()), "dbn", "to-parquet", str(path), "--out", str(out)], check=True,
+                       stdout=subprocess.DEVNULL)
+    elif name == "zstd -d":
+        with open(os.devnull, "wb") as sink:
+            subprocess.run(["zstd", "-d", "-c", str(path)], check=True, stdout=sink)
+    else:
+        import warnings
+
+        import databento as db
+
+        warnings.simplefilter("ignore")  # pandas deprecation notices from inside databento
+        out.mkdir(parents=True, exist_ok=True)
+        db.DBNStore.from_file(path).to_parquet(out / "databento.parquet")
+
+
 def child(name: str, src: Path, out: Path) -> None:
+    if name in DBN_CONTENDERS:
+        run_dbn(name, src, out)
+        return
     files = sorted(src.rglob("*.csv"))
     {"tickforge": run_tickforge, "tickforge-noquality": run_tickforge_noquality, "polars": run_polars,
      "pyarrow": run_pyarrow}[name](files, out)
+
+
+def measure_dbn(name: str, path: Path, work: Path) -> dict:
+    out = work / f"out-{name.replace(' ', '_')}"
+    shutil.rmtree(out, ignore_errors=True)
+    proc = subprocess.run([sys.executable, __file__, "--child", name, str(path), str(out)], check=True,
+                          capture_output=True, text=True)
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["files"] = sum(1 for _ in out.rglob("*.parquet"))
+    result["mib"] = sum(p.stat().st_size for p in out.rglob("*.parquet")) / 2**20
+    shutil.rmtree(out, ignore_errors=True)
+    return result
 
 
 def measure(name: str, src: Path, work: Path) -> dict:
@@ -160,7 +240,39 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "tickforge-bench-store")
     parser.add_argument("--contenders", default=",".join(CONTENDERS),
                         help="comma-separated subset of " + ", ".join(CONTENDERS) + " (tickforge always runs)")
+    parser.add_argument("--dbn-rows", type=int, default=2_000_000,
+                        help="MBP-10 rows of the DBN part (0: skip it)")
+    parser.add_argument("--no-binance", action="store_true", help="run the DBN part only")
     args = parser.parse_args()
+    if not args.no_binance:
+        bench_binance(args)
+    if args.dbn_rows > 0:
+        bench_dbn(args)
+
+
+def bench_dbn(args) -> None:
+    path = generate_dbn(args.workdir / f"dbn-{args.dbn_rows}", args.dbn_rows, args.seed)
+    print(f"\nDBN: {path.name}, {args.dbn_rows:,} MBP-10 rows, {path.stat().st_size / 2**20:.1f} MiB zstd")
+    best: dict[str, dict] = {}
+    for _ in range(args.repeat):
+        for name in DBN_CONTENDERS:
+            result = measure_dbn(name, path, args.workdir)
+            have = best.setdefault(name, result)
+            have["wall"] = min(have["wall"], result["wall"])
+            have["cpu"] = min(have["cpu"], result["cpu"])
+    print(f"{'contender':<21} {'wall s':>8} {'CPU s':>8} {'rows/s':>12} {'files':>6} {'MiB out':>8}")
+    for name in DBN_CONTENDERS:
+        r = best[name]
+        print(f"{name:<21} {r['wall']:>8.2f} {r['cpu']:>8.2f} {args.dbn_rows / r['wall']:>12,.0f} "
+              f"{r['files']:>6} {r['mib']:>8.1f}")
+    ours = best["tickforge-dbn"]
+    for peer, goal in [("zstd -d", "goal <= 2"), ("databento to_parquet", "goal <= 0.33"), ("dbn to-parquet", "")]:
+        r = best[peer]
+        print(f"  store ingest (DBN) / {peer:<20} = {ours['wall'] / r['wall']:6.2f}x wall, "
+              f"{ours['cpu'] / r['cpu']:6.2f}x CPU  {goal}")
+
+
+def bench_binance(args) -> None:
     contenders = ["tickforge"] + [c for c in args.contenders.split(",") if c in CONTENDERS and c != "tickforge"]
     src = args.workdir / f"binance-{args.symbols}x{args.days}"
     files, rows = generate(src, args.symbols, args.days, args.seed)

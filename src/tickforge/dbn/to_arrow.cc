@@ -15,9 +15,72 @@
 #include <cstring>
 #include <limits>
 #include <map>
+#include <mutex>
 
 namespace tickforge::dbn {
+
+// The column memory of one batch is one slab; when every array of the batch is released the
+// slab comes back here and the next batch is written into it. A fresh allocation of this size
+// is mapped anew by the allocator, and faulting in and zeroing its pages took a third of the
+// decoding thread's time on MBP-10.
+class SlabCache : public std::enable_shared_from_this<SlabCache> {
+ public:
+  /// Return a slab of at least `size` bytes that comes back here when its last user lets go
+  /// (or is freed, if this cache is gone by then).
+  Result<std::shared_ptr<arrow::Buffer>> Get(int64_t size) {
+    std::unique_ptr<arrow::Buffer> slab;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (size_t i = 0; i < free_.size(); ++i) {
+        if (free_[i]->size() < size) continue;
+        slab = std::move(free_[i]);
+        free_.erase(free_.begin() + static_cast<std::ptrdiff_t>(i));
+        break;
+      }
+    }
+    if (!slab) {
+      ARROW_ASSIGN_OR_RAISE(slab, arrow::AllocateBuffer(size));
+    }
+    std::weak_ptr<SlabCache> home = weak_from_this();
+    return std::shared_ptr<arrow::Buffer>(slab.release(), [home](arrow::Buffer* released) {
+      std::unique_ptr<arrow::Buffer> owned(released);
+      if (auto cache = home.lock()) cache->Put(std::move(owned));
+    });
+  }
+
+ private:
+  // Batches in flight: one being built, the prefetched ones, one being written.
+  static constexpr size_t kMaxFree = 4;
+
+  void Put(std::unique_ptr<arrow::Buffer> slab) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (free_.size() < kMaxFree) free_.push_back(std::move(slab));
+  }
+
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<arrow::Buffer>> free_;
+};
+
 namespace {
+
+constexpr int64_t kSlabAlignment = 64;
+
+int64_t Aligned(int64_t size) { return (size + kSlabAlignment - 1) / kSlabAlignment * kSlabAlignment; }
+
+// Hands out 64-byte aligned pieces of one slab, each keeping the slab alive.
+class SlabCarver {
+ public:
+  explicit SlabCarver(std::shared_ptr<arrow::Buffer> slab) : slab_(std::move(slab)) {}
+  std::shared_ptr<arrow::Buffer> Take(int64_t size) {
+    auto piece = arrow::SliceMutableBuffer(slab_, at_, size);
+    at_ += Aligned(size);
+    return piece;
+  }
+
+ private:
+  std::shared_ptr<arrow::Buffer> slab_;
+  int64_t at_ = 0;
+};
 
 constexpr int64_t kBlockRows = 2048;  // rows gathered per field before moving on (stays in L2)
 
@@ -86,12 +149,12 @@ struct Column {
   int64_t undef = 0;
 };
 
-// Builds a string column straight into offset and data buffers: c_char fields hold 0 or 1
-// byte, c-strings up to `width` bytes up to their NUL.
-Result<std::shared_ptr<arrow::Array>> MakeStrings(const uint8_t* rows, size_t stride, size_t offset,
-                                                  size_t width, int64_t n) {
-  ARROW_ASSIGN_OR_RAISE(auto offsets, arrow::AllocateBuffer((n + 1) * sizeof(int32_t)));
-  ARROW_ASSIGN_OR_RAISE(auto data, arrow::AllocateResizableBuffer(n * static_cast<int64_t>(width)));
+// Builds a string column straight into offset and data buffers carved from `slab`: c_char
+// fields hold 0 or 1 byte, c-strings up to `width` bytes up to their NUL.
+std::shared_ptr<arrow::Array> MakeStrings(const uint8_t* rows, size_t stride, size_t offset, size_t width,
+                                          int64_t n, SlabCarver& slab) {
+  auto offsets = slab.Take((n + 1) * static_cast<int64_t>(sizeof(int32_t)));
+  auto data = slab.Take(n * static_cast<int64_t>(width));
   auto* out_offsets = reinterpret_cast<int32_t*>(offsets->mutable_data());
   auto* out = reinterpret_cast<char*>(data->mutable_data());
   int32_t at = 0;
@@ -103,15 +166,12 @@ Result<std::shared_ptr<arrow::Array>> MakeStrings(const uint8_t* rows, size_t st
     at += static_cast<int32_t>(len);
     out_offsets[i + 1] = at;
   }
-  ARROW_RETURN_NOT_OK(data->Resize(at));
-  return arrow::MakeArray(arrow::ArrayData::Make(arrow::utf8(), n, {nullptr, std::move(offsets), std::move(data)}, 0));
+  return arrow::MakeArray(arrow::ArrayData::Make(arrow::utf8(), n, {nullptr, std::move(offsets), arrow::SliceBuffer(data, 0, at)}, 0));
 }
 
-Result<std::shared_ptr<arrow::Buffer>> ValidityFor(const uint64_t* values, int64_t n) {
-  ARROW_ASSIGN_OR_RAISE(auto bitmap, arrow::AllocateBitmap(n));
-  uint8_t* bits = bitmap->mutable_data();
+void FillValidity(const uint64_t* values, int64_t n, uint8_t* bits) {
+  if (n > 0) bits[(n - 1) / 8] = 0;  // the bits past the end stay defined
   for (int64_t i = 0; i < n; ++i) arrow::bit_util::SetBitTo(bits, i, values[i] != kUndefTimestamp);
-  return bitmap;
 }
 
 }  // namespace
@@ -122,6 +182,7 @@ Result<std::shared_ptr<arrow::Buffer>> ValidityFor(const uint64_t* values, int64
 void SymbolMap::Add(uint32_t instrument_id, int64_t start_day, int64_t end_day, const std::string& symbol) {
   auto [it, inserted] = symbol_index_.try_emplace(symbol, static_cast<uint32_t>(symbols_.size()));
   if (inserted) symbols_.push_back(symbol);
+  max_symbol_size_ = std::max(max_symbol_size_, symbol.size());
   auto& intervals = by_instrument_[instrument_id];
   intervals.push_back(Interval{start_day, end_day, it->second});
   std::stable_sort(intervals.begin(), intervals.end(),
@@ -214,17 +275,43 @@ Result<std::shared_ptr<arrow::RecordBatch>> BatchBuilder::Finish() {
   std::vector<FieldDesc> ts_out_field;
   if (ts_out_) ts_out_field.push_back({"ts_out", static_cast<uint16_t>(layout_.size), 8, FieldKind::kTimestamp});
 
-  // Fixed-width columns are gathered block by block so the rows stay in cache.
+  // Every buffer of the batch is a piece of one slab: values, string offsets and data, and
+  // the bitmaps of timestamps (which need one only when a value is UNDEF) and symbols.
   std::vector<Column> columns;
+  int64_t slab_size = 0;
   for (const std::vector<FieldDesc>* fields : {&layout_.fields, static_cast<const std::vector<FieldDesc>*>(&ts_out_field)}) {
     for (const auto& field : *fields) {
-      Column column{&field, field.offset, nullptr};
-      if (field.kind != FieldKind::kChar && field.kind != FieldKind::kCStr) {
-        ARROW_ASSIGN_OR_RAISE(column.values, arrow::AllocateBuffer(n * field.width));
+      columns.push_back(Column{&field, field.offset, nullptr});
+      if (field.kind == FieldKind::kChar || field.kind == FieldKind::kCStr) {
+        slab_size += Aligned((n + 1) * 4) + Aligned(n * field.width);
+      } else {
+        slab_size += Aligned(n * field.width);
+        if (field.kind == FieldKind::kTimestamp) slab_size += Aligned(arrow::bit_util::BytesForBits(n));
       }
-      columns.push_back(std::move(column));
     }
   }
+  const int64_t symbol_size = symbols_ ? static_cast<int64_t>(symbols_->max_symbol_size()) : 0;
+  int64_t widest = symbol_size;
+  for (const auto& c : columns) {
+    if (c.field->kind == FieldKind::kChar || c.field->kind == FieldKind::kCStr) widest = std::max<int64_t>(widest, c.field->width);
+  }
+  // String columns take 32-bit offsets.
+  if (n * widest > std::numeric_limits<int32_t>::max()) {
+    return Status::Invalid("batch_size ", options_.batch_size, " is too large for 32-bit string offsets");
+  }
+  if (options_.map_symbols) {
+    slab_size += Aligned((n + 1) * 4) + Aligned(n * symbol_size) + Aligned(arrow::bit_util::BytesForBits(n));
+  }
+  if (!slabs_) slabs_ = std::make_shared<SlabCache>();
+  ARROW_ASSIGN_OR_RAISE(auto slab_buffer, slabs_->Get(std::max<int64_t>(slab_size, 1)));
+  SlabCarver slab(std::move(slab_buffer));
+  for (auto& column : columns) {
+    if (column.field->kind != FieldKind::kChar && column.field->kind != FieldKind::kCStr) {
+      column.values = slab.Take(n * column.field->width);
+    }
+  }
+
+  // Fixed-width columns are gathered block by block so the rows stay in cache.
   for (int64_t begin = 0; begin < n; begin += kBlockRows) {
     const int64_t end = std::min(n, begin + kBlockRows);
     for (auto& c : columns) {
@@ -259,23 +346,33 @@ Result<std::shared_ptr<arrow::RecordBatch>> BatchBuilder::Finish() {
     const Column& c = columns[i];
     const auto& type = schema_->field(static_cast<int>(i))->type();
     if (!c.values) {
-      ARROW_ASSIGN_OR_RAISE(auto array, MakeStrings(rows, stride_, c.offset, c.field->width, n));
-      arrays.push_back(std::move(array));
+      arrays.push_back(MakeStrings(rows, stride_, c.offset, c.field->width, n, slab));
       continue;
     }
     std::shared_ptr<arrow::Buffer> validity;
     int64_t nulls = 0;
     if (c.field->kind == FieldKind::kTimestamp && options_.pretty_ts && c.undef > 0) {
-      ARROW_ASSIGN_OR_RAISE(validity, ValidityFor(reinterpret_cast<const uint64_t*>(c.values->data()), n));
+      validity = slab.Take(arrow::bit_util::BytesForBits(n));
+      FillValidity(reinterpret_cast<const uint64_t*>(c.values->data()), n, validity->mutable_data());
       nulls = c.undef;
     }
     arrays.push_back(arrow::MakeArray(arrow::ArrayData::Make(type, n, {validity, c.values}, nulls)));
   }
   if (options_.map_symbols) {
+    // Written straight into the slab: rows come in runs of one instrument and day, so a symbol
+    // is resolved only where the run changes.
     const FieldDesc& index = layout_.fields.front();
     const size_t id_offset = offsetof(RecordHeader, instrument_id);
-    arrow::StringBuilder builder;
-    ARROW_RETURN_NOT_OK(builder.Reserve(n));
+    auto offsets = slab.Take((n + 1) * 4);
+    auto data = slab.Take(n * symbol_size);
+    auto validity = slab.Take(arrow::bit_util::BytesForBits(n));
+    auto* out_offsets = reinterpret_cast<int32_t*>(offsets->mutable_data());
+    auto* out = reinterpret_cast<char*>(data->mutable_data());
+    uint8_t* bits = validity->mutable_data();
+    if (n > 0) bits[(n - 1) / 8] = 0;
+    int32_t at = 0;
+    int64_t nulls = 0;
+    out_offsets[0] = 0;
     const std::string* last = nullptr;
     uint32_t last_id = 0;
     int64_t last_day = std::numeric_limits<int64_t>::min();
@@ -291,14 +388,17 @@ Result<std::shared_ptr<arrow::RecordBatch>> BatchBuilder::Finish() {
         last_id = id;
         last_day = day;
       }
+      arrow::bit_util::SetBitTo(bits, i, last != nullptr);
       if (last) {
-        ARROW_RETURN_NOT_OK(builder.Append(*last));
+        std::memcpy(out + at, last->data(), last->size());
+        at += static_cast<int32_t>(last->size());
       } else {
-        ARROW_RETURN_NOT_OK(builder.AppendNull());
+        ++nulls;
       }
+      out_offsets[i + 1] = at;
     }
-    ARROW_ASSIGN_OR_RAISE(auto array, builder.Finish());
-    arrays.push_back(std::move(array));
+    arrays.push_back(arrow::MakeArray(arrow::ArrayData::Make(
+        arrow::utf8(), n, {nulls > 0 ? validity : nullptr, std::move(offsets), arrow::SliceBuffer(data, 0, at)}, nulls)));
   }
   staging_.clear();
   rows_ = 0;
@@ -329,6 +429,7 @@ class DbnBatchReader : public arrow::RecordBatchReader {
   }
 
   std::shared_ptr<arrow::Schema> schema() const override { return builder_->schema(); }
+  const RecordLayout& layout() const { return *LayoutOf(target_); }
 
   Status ReadNext(std::shared_ptr<arrow::RecordBatch>* batch) override {
     *batch = nullptr;
@@ -423,6 +524,11 @@ Result<std::shared_ptr<arrow::RecordBatchReader>> OpenDbnReader(std::unique_ptr<
   if (options.batch_size <= 0) return Status::Invalid("batch_size must be positive");
   ARROW_ASSIGN_OR_RAISE(auto reader, DbnBatchReader::Make(std::move(decoder), options));
   return reader;
+}
+
+const RecordLayout* ConvertedLayout(const arrow::RecordBatchReader& reader) {
+  const auto* dbn = dynamic_cast<const DbnBatchReader*>(&reader);
+  return dbn ? &dbn->layout() : nullptr;
 }
 
 Result<std::shared_ptr<arrow::RecordBatchReader>> OpenDbnReader(const std::string& path, ArrowOptions options,

@@ -44,6 +44,8 @@ class SymbolMap {
   /// Return the symbol of `instrument_id` at `ts` (ns since the epoch), or nullptr.
   [[nodiscard]] const std::string* Resolve(uint32_t instrument_id, uint64_t ts) const;
   [[nodiscard]] bool empty() const { return by_instrument_.empty(); }
+  /// Return the length of the longest symbol Resolve() may return.
+  [[nodiscard]] size_t max_symbol_size() const { return max_symbol_size_; }
 
  private:
   struct Interval {
@@ -56,11 +58,14 @@ class SymbolMap {
   std::unordered_map<uint32_t, std::vector<Interval>> by_instrument_;
   std::vector<std::string> symbols_;
   std::unordered_map<std::string, uint32_t> symbol_index_;
+  size_t max_symbol_size_ = 0;
 };
 
 /// Return the Arrow schema of converted records of `layout`.
 [[nodiscard]] std::shared_ptr<arrow::Schema> ArrowSchemaOf(const RecordLayout& layout,
                                                            const ArrowOptions& options, bool ts_out);
+
+class SlabCache;
 
 /// Collect records of one layout and turn them into a column-major record batch.
 class BatchBuilder {
@@ -83,6 +88,8 @@ class BatchBuilder {
   size_t stride_;
   std::vector<uint64_t> staging_;  // rows_ records, stride_ bytes each, 8-byte aligned
   int64_t rows_ = 0;
+  /// Column memory of released batches, reused by the next (see SlabCache in to_arrow.cc).
+  std::shared_ptr<SlabCache> slabs_;
 };
 
 /// Open a DBN file as a stream of record batches of one record type.
@@ -92,6 +99,10 @@ class BatchBuilder {
 /// Open an already created decoder as a stream of record batches.
 [[nodiscard]] Result<std::shared_ptr<arrow::RecordBatchReader>> OpenDbnReader(
     std::unique_ptr<Decoder> decoder, ArrowOptions options = {});
+
+/// Return the layout of the records a reader from OpenDbnReader converts, or nullptr for
+/// another reader.
+[[nodiscard]] const RecordLayout* ConvertedLayout(const arrow::RecordBatchReader& reader);
 
 /// Return the metadata as JSON (the shape of databento_dbn's Metadata, dates as YYYYMMDD).
 [[nodiscard]] std::string MetadataToJson(const Metadata& metadata);

@@ -117,6 +117,60 @@ TEST(BatchBuilderTest, ConvertsValuesLikeToDf) {
   EXPECT_EQ(builder.rows(), 0);
 }
 
+// Batches share recycled memory: one still held must keep its values while later ones are
+// built, and a batch built in memory a released one gave back must hold only its own rows.
+TEST(BatchBuilderTest, HeldBatchesKeepTheirValuesWhileLaterOnesReuseMemory) {
+  const RecordLayout& layout = *LayoutOf(rtype::kMbp1);
+  Metadata m;
+  m.stype_in = 1;
+  m.stype_out = 0;
+  m.mappings = {{"M6AM4", {{20240403, 20240404, "42"}}}, {"LONGERSYMBOL", {{20240403, 20240404, "44"}}}};
+  SymbolMap symbols;
+  ASSERT_TRUE(symbols.Insert(m).ok());
+  BatchBuilder builder(layout, ArrowOptions{}, false, &symbols);
+  // Batch k holds rows of price 1000 * k + i, instruments cycling 42 (mapped), 43 (not), 44.
+  auto build = [&](int k, int rows) {
+    for (int i = 0; i < rows; ++i) {
+      Mbp1Msg r;
+      std::memset(&r, 0, sizeof r);
+      r.hd = {LengthOf<Mbp1Msg>(), rtype::kMbp1, 1, static_cast<uint32_t>(42 + i % 3), k20240403 + static_cast<uint64_t>(i)};
+      r.ts_recv = i % 5 == 0 ? kUndefTimestamp : r.hd.ts_event;
+      r.price = (1000 * k + i) * 1'000'000'000LL;
+      r.action = "ACT"[i % 3];
+      r.side = 'B';
+      builder.Append(&r.hd);
+    }
+    auto batch = builder.Finish();
+    EXPECT_TRUE(batch.ok()) << batch.status().ToString();
+    return *batch;
+  };
+  auto check = [](const arrow::RecordBatch& b, int k, int rows) {
+    ASSERT_EQ(b.num_rows(), rows);
+    ASSERT_TRUE(b.ValidateFull().ok());
+    auto price = std::static_pointer_cast<arrow::DoubleArray>(b.GetColumnByName("price"));
+    auto action = std::static_pointer_cast<arrow::StringArray>(b.GetColumnByName("action"));
+    auto ts_recv = b.GetColumnByName("ts_recv");
+    auto symbol = std::static_pointer_cast<arrow::StringArray>(b.GetColumnByName("symbol"));
+    for (int i = 0; i < rows; ++i) {
+      ASSERT_EQ(price->Value(i), 1000.0 * k + i) << "batch " << k << " row " << i;
+      ASSERT_EQ(action->GetString(i), std::string(1, "ACT"[i % 3]));
+      ASSERT_EQ(ts_recv->IsNull(i), i % 5 == 0);
+      if (i % 5 == 0 || i % 3 == 1) {
+        ASSERT_TRUE(symbol->IsNull(i)) << i;  // UNDEF index timestamp, or an unmapped instrument
+      } else {
+        ASSERT_EQ(symbol->GetString(i), i % 3 == 0 ? "M6AM4" : "LONGERSYMBOL");
+      }
+    }
+  };
+  auto first = build(1, 700);
+  auto second = build(2, 700);
+  check(*first, 1, 700);
+  first.reset();  // its memory goes back for the next batch
+  auto third = build(3, 300);
+  check(*second, 2, 700);
+  check(*third, 3, 300);
+}
+
 TEST(ReaderTest, StreamsBatchesOfTheMetadataSchema) {
   const auto path = std::filesystem::path(::testing::TempDir()) / "reader.dbn.zst";
   Metadata m;

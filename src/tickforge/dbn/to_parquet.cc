@@ -18,6 +18,31 @@ std::string ParquetNameFor(const std::filesystem::path& input) {
   return name + ".parquet";
 }
 
+std::map<std::string, ParquetColumnCoding> ParquetColumnsOf(const RecordLayout& layout) {
+  std::map<std::string, ParquetColumnCoding> columns;
+  for (const auto& field : layout.fields) {
+    ParquetColumnCoding& coding = columns[field.name];
+    switch (field.kind) {
+      case FieldKind::kPrice:
+      case FieldKind::kU8: case FieldKind::kI8:
+      case FieldKind::kU16: case FieldKind::kI16:
+        coding.dictionary = true;
+        break;
+      case FieldKind::kU32: case FieldKind::kI32:
+      case FieldKind::kU64: case FieldKind::kI64:
+      case FieldKind::kTimestamp:
+        // A file holds few instruments; their ids interleave, which delta encoding does badly.
+        if (field.name == "instrument_id") coding.dictionary = true;
+        else coding.fast_codec = true;
+        break;
+      case FieldKind::kChar: case FieldKind::kCStr:
+        break;  // strings are dictionary-encoded anyway
+    }
+  }
+  columns["ts_out"].fast_codec = true;
+  return columns;
+}
+
 Result<ConvertStats> ConvertToParquet(const std::string& input, const std::filesystem::path& output,
                                       const ParquetOptions& options, const ProgressFn& progress) {
   ARROW_ASSIGN_OR_RAISE(auto decoder, Decoder::Open(input, options.decoder));
@@ -25,10 +50,12 @@ Result<ConvertStats> ConvertToParquet(const std::string& input, const std::files
   const std::string metadata_json = MetadataToJson(decoder->metadata());
   ArrowOptions arrow_options = options.arrow;
   ARROW_ASSIGN_OR_RAISE(auto reader, OpenDbnReader(std::move(decoder), arrow_options));
+  ParquetWriteOptions parquet = options.parquet;
+  if (const RecordLayout* layout = ConvertedLayout(*reader)) parquet.columns.merge(ParquetColumnsOf(*layout));
 
   auto schema = reader->schema()->WithMetadata(
       arrow::KeyValueMetadata::Make({"dbn.metadata"}, {metadata_json}));
-  ARROW_ASSIGN_OR_RAISE(auto file, ParquetFile::Create(output, schema, options.parquet));
+  ARROW_ASSIGN_OR_RAISE(auto file, ParquetFile::Create(output, schema, parquet));
   ConvertStats stats{input, output.string(), 0, decoder_view->raw_size(), 0};
   // Decoding runs one batch ahead on its own thread while this one encodes Parquet.
   BatchPrefetcher prefetcher(reader, /*depth=*/2, [decoder_view] { return decoder_view->raw_position(); });

@@ -4,6 +4,10 @@
 #include <arrow/io/file.h>
 #include <gtest/gtest.h>
 #include <parquet/arrow/reader.h>
+#include <parquet/file_reader.h>
+#include <parquet/metadata.h>
+
+#include <algorithm>
 
 #include <cstring>
 #include <fstream>
@@ -70,6 +74,51 @@ TEST(ToParquetTest, WritesEveryRowWithMetadata) {
   auto json = metadata->Get("dbn.metadata");
   ASSERT_TRUE(json.ok());
   EXPECT_NE(json->find("\"dataset\":\"GLBX.MDP3\""), std::string::npos);
+}
+
+// Encodings per column (DESIGN.md §5): prices, flags and instrument ids dictionary-encoded,
+// sizes and timestamps delta-encoded; a coding the caller names wins; values are unchanged.
+TEST(ToParquetTest, CodesColumnsByWhatTheyHold) {
+  const auto dir = std::filesystem::path(::testing::TempDir()) / "to_parquet_codings";
+  std::filesystem::remove_all(dir);
+  const auto input = WriteSample(dir, 3000);
+  auto encodings_of = [](const std::filesystem::path& path, const std::string& column) {
+    auto file = parquet::ParquetFileReader::OpenFile(path.string());
+    auto group = file->metadata()->RowGroup(0);
+    const int index = file->metadata()->schema()->ColumnIndex(column);
+    EXPECT_GE(index, 0) << column;
+    return group->ColumnChunk(index)->encodings();
+  };
+  auto has = [](const std::vector<parquet::Encoding::type>& encodings, parquet::Encoding::type e) {
+    return std::find(encodings.begin(), encodings.end(), e) != encodings.end();
+  };
+  ParquetOptions options;
+  ASSERT_TRUE(ConvertToParquet(input.string(), dir / "out.parquet", options).ok());
+  for (const char* column : {"bid_px_00", "ask_px_09", "price", "flags", "depth", "instrument_id", "action", "symbol"}) {
+    EXPECT_TRUE(has(encodings_of(dir / "out.parquet", column), parquet::Encoding::RLE_DICTIONARY)) << column;
+  }
+  for (const char* column : {"bid_sz_00", "ask_ct_09", "ts_recv", "ts_event", "sequence", "ts_in_delta"}) {
+    const auto encodings = encodings_of(dir / "out.parquet", column);
+    EXPECT_TRUE(has(encodings, parquet::Encoding::DELTA_BINARY_PACKED)) << column;
+    EXPECT_FALSE(has(encodings, parquet::Encoding::RLE_DICTIONARY)) << column;
+  }
+  auto table = ReadParquet(dir / "out.parquet");
+  ASSERT_TRUE(table.ok()) << table.status().ToString();
+  auto combined = (*table)->CombineChunksToBatch();
+  ASSERT_TRUE(combined.ok());
+  auto bid = std::static_pointer_cast<arrow::DoubleArray>((*combined)->GetColumnByName("bid_px_03"));
+  auto ask_sz = std::static_pointer_cast<arrow::UInt32Array>((*combined)->GetColumnByName("ask_sz_03"));
+  auto ts = std::static_pointer_cast<arrow::TimestampArray>((*combined)->GetColumnByName("ts_event"));
+  for (int64_t i = 0; i < 3000; ++i) {
+    ASSERT_EQ(bid->Value(i), (650'000'000 - 3) / 1e9);
+    ASSERT_EQ(ask_sz->Value(i), 2u);
+    ASSERT_EQ(static_cast<uint64_t>(ts->Value(i)), k20240403 + static_cast<uint64_t>(i));
+  }
+
+  options.parquet.columns["bid_px_00"] = ParquetColumnCoding{};
+  ASSERT_TRUE(ConvertToParquet(input.string(), dir / "plain.parquet", options).ok());
+  EXPECT_FALSE(has(encodings_of(dir / "plain.parquet", "bid_px_00"), parquet::Encoding::RLE_DICTIONARY));
+  EXPECT_TRUE(has(encodings_of(dir / "plain.parquet", "bid_px_01"), parquet::Encoding::RLE_DICTIONARY));
 }
 
 TEST(ToParquetTest, FailureLeavesNothingBehind) {

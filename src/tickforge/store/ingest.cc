@@ -14,6 +14,7 @@
 #include "tickforge/dbn/decoder.h"
 #include "tickforge/dbn/schema.h"
 #include "tickforge/dbn/to_arrow.h"
+#include "tickforge/dbn/to_parquet.h"
 
 namespace tickforge::store {
 
@@ -45,6 +46,15 @@ class SymbolFill : public arrow::RecordBatchReader {
   std::shared_ptr<arrow::RecordBatchReader> input_;
 };
 
+/// Return the store's dataset type of a DBN schema: its name without dashes, every OHLCV
+/// interval one type.
+std::string DbnType(dbn::Schema schema) {
+  std::string name(dbn::SchemaName(schema));
+  name.erase(std::remove(name.begin(), name.end(), '-'), name.end());
+  if (name.rfind("ohlcv", 0) == 0) name = "ohlcv";
+  return name;
+}
+
 Result<IngestSource> OpenDbn(const std::string& path) {
   ARROW_ASSIGN_OR_RAISE(auto decoder, dbn::Decoder::Open(path));
   const auto& metadata = decoder->metadata();
@@ -53,9 +63,7 @@ Result<IngestSource> OpenDbn(const std::string& path) {
   }
   IngestSource source;
   source.path = path;
-  std::string name(dbn::SchemaName(*metadata.schema));
-  name.erase(std::remove(name.begin(), name.end(), '-'), name.end());
-  if (name.rfind("ohlcv", 0) == 0) name = "ohlcv";
+  const std::string name = DbnType(*metadata.schema);
   source.dataset = name;
   source.type = name;
   if (metadata.dataset.empty()) return Status::Invalid(path, ": the DBN metadata names no dataset");
@@ -162,6 +170,15 @@ Result<IngestSource> OpenBookSource(const std::string& path, const BookIngestOpt
 }
 
 }  // namespace
+
+std::map<std::string, ParquetColumnCoding> ParquetColumnsFor(const std::string& type) {
+  for (uint16_t i = 0; i < dbn::kSchemaCount; ++i) {
+    const auto schema = static_cast<dbn::Schema>(i);
+    if (DbnType(schema) != type) continue;
+    if (const dbn::RecordLayout* layout = dbn::LayoutOf(dbn::RTypeOf(schema))) return dbn::ParquetColumnsOf(*layout);
+  }
+  return {};
+}
 
 bool IsDbnPath(const std::string& path) {
   return EndsWith(path, ".dbn") || EndsWith(path, ".dbn.zst");

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tickforge/store/store.h"
+#include "tickforge/util/parquet.h"
 #include "tickforge/util/status.h"
 
 namespace tickforge::store {
@@ -39,6 +40,10 @@ struct LazySource {
   std::string name;
   std::function<Result<std::shared_ptr<arrow::RecordBatchReader>>()> open;
 };
+
+/// Return the Parquet column codings for files of a dataset type: those of `dbn to-parquet`
+/// for a DBN type (mbp10, mbo, ohlcv, ...), none (the type defaults) for others.
+[[nodiscard]] std::map<std::string, ParquetColumnCoding> ParquetColumnsFor(const std::string& type);
 
 /// Return true when `path` names a DBN file (.dbn, .dbn.zst).
 [[nodiscard]] bool IsDbnPath(const std::string& path);

@@ -99,6 +99,7 @@ class PartitionedWriter {
     parquet_.row_group_rows = options.max_rows_per_group;
     parquet_.use_threads = writer_threads;
     parquet_.atomic = false;  // staging is private to the transaction until the commit
+    parquet_.columns = ParquetColumnsFor(dataset.type);
     for (const auto& field : dataset.schema->fields()) {
       if (std::find(dataset.partition_keys.begin(), dataset.partition_keys.end(), field->name()) ==
           dataset.partition_keys.end()) {
