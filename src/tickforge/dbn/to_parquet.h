@@ -10,6 +10,7 @@
 
 #include "tickforge/dbn/to_arrow.h"
 #include "tickforge/util/parquet.h"
+#include "tickforge/util/progress.h"
 
 namespace tickforge::dbn {
 
@@ -27,8 +28,9 @@ struct ConvertStats {
   int64_t output_bytes = 0;
 };
 
-/// Called with (raw bytes read, raw bytes in total) as a conversion goes.
-using ProgressFn = std::function<void(int64_t, int64_t)>;
+/// Called with (raw bytes read, raw bytes in total) as a conversion goes; new code takes a
+/// tickforge::ProgressFn and hands ProgressReporter::ForFile here (util/progress.h).
+using ProgressFn = ByteProgressFn;
 
 /// Convert one DBN file to one Parquet file. The DBN metadata is kept as JSON under the
 /// key "dbn.metadata"; on any error nothing is left at `output`.

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tickforge/label/config.h"
+#include "tickforge/util/progress.h"
 #include "tickforge/util/status.h"
 
 namespace tickforge::label {
@@ -45,6 +46,9 @@ struct InputFile {
 struct BuildOptions {
   /// Record unreadable files in the report and go on, instead of failing the build.
   bool skip_bad_files = false;
+  /// Told how the stages go: "split" (files and rows read), "fit", "build" (one file per
+  /// symbol). A callback that throws stops the work; its outputs are not written.
+  ProgressFn progress;
 };
 
 /// Fit thresholds on the early files and write them to `thresholds_path`; return the document.

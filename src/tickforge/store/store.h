@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "tickforge/store/manifest.h"
+#include "tickforge/util/progress.h"
 #include "tickforge/util/status.h"
 
 namespace tickforge::store {
@@ -131,6 +132,9 @@ struct IngestOptions {
   /// Files read at once; 0: Arrow's thread count (cores, or $ARROW_NUM_THREADS).
   int threads = 0;
   WriteOptions write;
+  /// Told the files and rows read as the ingest goes (stage "ingest"); a callback that throws
+  /// stops it with nothing committed.
+  ProgressFn progress;
 };
 
 struct CompactOptions {
