@@ -23,6 +23,7 @@ from typing import Iterable
 import pyarrow as pa
 
 from . import _tickforge
+from ._progress import progress_callback
 from ._streams import _translate_errors
 
 PathLike = str | os.PathLike
@@ -79,18 +80,21 @@ def build_books(
     orderbook: PathLike | None = None,
     compression: str = "zstd",
     row_group_rows: int = 1 << 17,
+    progress=None,
 ) -> list[dict]:
     """Rebuild each input's books into ``out_dir/<name>.mbp-10.parquet`` (written atomically);
     return one summary per file. MBO and LOBSTER: messages, events, rows, books, crossed,
     trailing, halts (LOBSTER) and the anomalies by kind; a depth stream (the ``.gz``/``.zip``
     dropped from its name): lines, messages, events, rows, snapshots, stale, unsynced, skipped,
-    gaps with their lines, and size_scale."""
+    gaps with their lines, and size_scale. ``progress``: a callable given one dict per update
+    (stage "build": files, rows, bytes), or True for a tqdm bar (tickforge._progress)."""
     paths = [os.fspath(inputs)] if isinstance(inputs, (str, os.PathLike)) else [os.fspath(p) for p in inputs]
     options = _options(levels, strict, batch_rows, format=format, size_scale=size_scale, date=date, symbol=symbol,
                        orderbook=orderbook)
-    return json.loads(
-        _tickforge.build_books(paths, os.fspath(out_dir), options, compression, row_group_rows)
-    )
+    with progress_callback(progress) as callback:
+        return json.loads(
+            _tickforge.build_books(paths, os.fspath(out_dir), options, compression, row_group_rows, callback)
+        )
 
 
 def replay_book(path: PathLike, *, strict: bool | None = None) -> dict:
