@@ -46,8 +46,9 @@ struct InputFile {
 struct BuildOptions {
   /// Record unreadable files in the report and go on, instead of failing the build.
   bool skip_bad_files = false;
-  /// Told how the stages go: "split" (files and rows read), "fit", "build" (one file per
-  /// symbol). A callback that throws stops the work; its outputs are not written.
+  /// Told how the stages go: "split" (files and rows read), "fit" (the fit samples), "build"
+  /// (one file per symbol, valid rows). A callback that throws stops the work with Cancelled;
+  /// a stopped build removes the datasets it wrote and writes no report.
   ProgressFn progress;
 };
 
