@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from . import _tickforge
 from ._options import document_defaults, option_defaults
+from ._progress import progress_callback
 from ._streams import _translate_errors
 from ._tickforge import TickforgeError
 from .book import build_books, open_book, read_book, replay_book
@@ -95,16 +96,21 @@ def dbn_to_parquet(
     map_symbols: bool = True,
     compression: str = "zstd",
     row_group_rows: int = 1 << 17,
+    progress=None,
 ) -> list[dict]:
-    """Convert DBN files to Parquet files in ``out_dir``; return one stats dict per file."""
+    """Convert DBN files to Parquet files in ``out_dir``; return one stats dict per file.
+
+    ``progress``: a callable given one dict per update (stage "to-parquet"), or True for a
+    tqdm bar (tickforge._progress)."""
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
     paths = [os.fspath(p) for p in inputs]
-    return json.loads(
-        _tickforge.dbn_to_parquet(
-            paths, os.fspath(out_dir), price_type, map_symbols, compression, row_group_rows
+    with progress_callback(progress) as callback:
+        return json.loads(
+            _tickforge.dbn_to_parquet(
+                paths, os.fspath(out_dir), price_type, map_symbols, compression, row_group_rows, callback
+            )
         )
-    )
 
 
 def synth_dbn(
@@ -166,16 +172,19 @@ def label_fit(
     *,
     config: PathLike | dict | None = None,
     skip_bad_files: bool = False,
+    progress=None,
     **overrides,
 ) -> dict:
     """Fit quantile thresholds on the early files and write ``out`` (thresholds.json).
 
     Keys as in docs/labeling.md (``nbins=21``, ``lookback_rows=5000``, ...); unknown keys raise.
+    ``progress``: a callable given one dict per update, or True for a tqdm bar (_progress.py).
     """
     config_file, extra = _split_config(config, overrides)
-    return json.loads(
-        _tickforge.label_fit(_paths(inputs), os.fspath(out), config_file, extra, skip_bad_files)
-    )
+    with progress_callback(progress) as callback:
+        return json.loads(
+            _tickforge.label_fit(_paths(inputs), os.fspath(out), config_file, extra, skip_bad_files, callback)
+        )
 
 
 def label_build(
@@ -185,17 +194,20 @@ def label_build(
     *,
     config: PathLike | dict | None = None,
     skip_bad_files: bool = False,
+    progress=None,
     **overrides,
 ) -> dict:
     """Label every file with fitted thresholds into one dataset per symbol; return the report."""
     if not isinstance(thresholds, dict):
         thresholds = json.loads(Path(thresholds).read_text())
     config_file, extra = _split_config(config, overrides)
-    return json.loads(
-        _tickforge.label_build(
-            _paths(inputs), json.dumps(thresholds), os.fspath(out_dir), config_file, extra, skip_bad_files
+    with progress_callback(progress) as callback:
+        return json.loads(
+            _tickforge.label_build(
+                _paths(inputs), json.dumps(thresholds), os.fspath(out_dir), config_file, extra, skip_bad_files,
+                callback,
+            )
         )
-    )
 
 
 def label_run(
@@ -204,13 +216,15 @@ def label_run(
     config: PathLike | dict | None = None,
     *,
     skip_bad_files: bool = False,
+    progress=None,
     **overrides,
 ) -> dict:
     """Fit and build in one go: thresholds.json, datasets and build_report.json in ``out_dir``."""
     config_file, extra = _split_config(config, overrides)
-    return json.loads(
-        _tickforge.label_run(_paths(inputs), os.fspath(out_dir), config_file, extra, skip_bad_files)
-    )
+    with progress_callback(progress) as callback:
+        return json.loads(
+            _tickforge.label_run(_paths(inputs), os.fspath(out_dir), config_file, extra, skip_bad_files, callback)
+        )
 
 
 def label_store(
@@ -229,6 +243,7 @@ def label_store(
     thresholds: PathLike | dict | None = None,
     config: PathLike | dict | None = None,
     skip_bad_files: bool = False,
+    progress=None,
     **overrides,
 ) -> dict:
     """``label fit|build|run`` with a store snapshot as the input (``store=``, ``dataset=``
@@ -253,7 +268,9 @@ def label_store(
         request["thresholds"] = thresholds if isinstance(thresholds, dict) else json.loads(
             Path(thresholds).read_text())
     config_file, extra = _split_config(config, overrides)
-    return json.loads(_tickforge.label_store(verb, json.dumps(request), config_file, extra, skip_bad_files))
+    with progress_callback(progress) as callback:
+        return json.loads(
+            _tickforge.label_store(verb, json.dumps(request), config_file, extra, skip_bad_files, callback))
 
 
 def label_update(store: PathLike, name: str, *, rebuild: bool = False) -> dict:

@@ -23,6 +23,7 @@ from typing import Iterable
 import pyarrow as pa
 
 from . import _tickforge
+from ._progress import progress_callback
 from ._streams import _translate_errors
 
 PathLike = str | os.PathLike
@@ -81,12 +82,14 @@ def build_books(
     orderbook: PathLike | None = None,
     compression: str = "zstd",
     row_group_rows: int = 1 << 17,
+    progress=None,
 ) -> list[dict]:
     """Rebuild each input's books into ``out_dir/<name>.mbp-10.parquet`` (written atomically);
     return one summary per file. MBO and LOBSTER: messages, events, rows, books, crossed,
     trailing, halts (LOBSTER) and the anomalies by kind; a depth stream (the ``.gz``/``.zip``
     dropped from its name): lines, messages, events, rows, snapshots, stale, unsynced, skipped,
-    gaps with their lines, and size_scale.
+    gaps with their lines, and size_scale. ``progress``: a callable given one dict per update
+    (stage "build": files, rows, bytes), or True for a tqdm bar (tickforge._progress).
 
     ``into=STORE`` writes every input's rows instead as one commit of the store's ``dataset``
     (type mbp10, partitioned by dataset and symbol and day, rows it holds already dropped, so a
@@ -97,11 +100,13 @@ def build_books(
                        orderbook=orderbook)
     if (out_dir is None) == (into is None):
         raise ValueError("build_books needs out_dir or into=STORE, not both")
-    if into is not None:
-        return json.loads(_tickforge.build_books_into(paths, os.fspath(into), dataset, options, compression))
-    return json.loads(
-        _tickforge.build_books(paths, os.fspath(out_dir), options, compression, row_group_rows)
-    )
+    with progress_callback(progress) as callback:
+        if into is not None:
+            return json.loads(_tickforge.build_books_into(paths, os.fspath(into), dataset, options, compression,
+                                                          callback))
+        return json.loads(
+            _tickforge.build_books(paths, os.fspath(out_dir), options, compression, row_group_rows, callback)
+        )
 
 
 def replay_book(path: PathLike, *, strict: bool | None = None) -> dict:

@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from . import _tickforge
 from ._options import document_defaults
+from ._progress import progress_callback
 from ._streams import _arrow_stream, _translate_errors
 from ._tickforge import TickforgeError
 
@@ -62,10 +63,14 @@ class Panel:
         return self.collect().to_pandas(**options)
 
     def sink_parquet(
-        self, path: PathLike, *, compression: str = "zstd", row_group_rows: int = 1 << 17
+        self, path: PathLike, *, compression: str = "zstd", row_group_rows: int = 1 << 17, progress=None
     ) -> dict:
-        """Write the panel to one Parquet file (it appears only when complete); return the report."""
-        return json.loads(self._builder.write_parquet(os.fspath(path), compression, row_group_rows))
+        """Write the panel to one Parquet file (it appears only when complete); return the report.
+
+        ``progress``: a callable given one dict per update (stage "build", rows written), or
+        True for a tqdm bar (tickforge._progress)."""
+        with progress_callback(progress) as callback:
+            return json.loads(self._builder.write_parquet(os.fspath(path), compression, row_group_rows, callback))
 
 
 def streaming_concat(

@@ -13,6 +13,7 @@ from typing import Any, Iterable, Sequence
 import pyarrow as pa
 
 from . import _tickforge
+from ._progress import progress_callback
 from ._streams import _arrow_stream
 
 PathLike = str | os.PathLike
@@ -62,17 +63,20 @@ class Store:
         self.root = os.fspath(root)
         self._native = _tickforge.Store(self.root, create, json.dumps(options))
 
-    def ingest(self, paths: Sequence[PathLike] | PathLike, **options) -> dict:
+    def ingest(self, paths: Sequence[PathLike] | PathLike, *, progress=None, **options) -> dict:
         """Ingest Binance files (CSV, zip, consolidated Parquet) and DBN files in one commit.
 
         Options: kind, symbol, exchange, verify_checksum, threads, compression,
         max_rows_per_file, min_rows_per_group, max_rows_per_group, metadata, dedup,
         derive_books (also write the rebuilt books of MBO, depth-stream and LOBSTER inputs, same
         commit), books_dataset (their dataset, "mbp10"); see docs/books.md.
+        ``progress``: a callable given one dict per update (stage "ingest": files, rows, bytes),
+        or True for a tqdm bar; an exception it raises stops the ingest with nothing committed.
         """
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
-        return json.loads(self._native.ingest([os.fspath(p) for p in paths], json.dumps(options)))
+        with progress_callback(progress) as callback:
+            return json.loads(self._native.ingest([os.fspath(p) for p in paths], json.dumps(options), callback))
 
     def write(self, dataset: str, data, *, type: str = "generic", **options) -> dict:
         """Write a pandas DataFrame, Arrow table or stream into ``dataset`` with ``type``'s rules.

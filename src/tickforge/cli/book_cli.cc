@@ -3,11 +3,15 @@
 #include "tickforge/cli/book_cli.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <iostream>
 
 #include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -28,6 +32,7 @@ struct BookArgs {
   std::string dataset = "mbp10";
   std::string compression = "zstd";
   std::string format = "auto";
+  bool json = false;
 };
 
 // "none", or each anomaly that occurred with its count.
@@ -42,10 +47,15 @@ std::string FormatAnomalies(const book::AnomalyCounts& anomalies) {
 }
 
 // A depth-stream file: its summary names the gaps, the first with its line.
-Status BuildDepth(const BookArgs& args, const book::BuildOptions& options, const std::string& file) {
+Status BuildDepth(const BookArgs& args, const book::BuildOptions& options, const std::string& file,
+                  ProgressReporter& progress, int64_t bytes, nlohmann::ordered_json* summary) {
   const auto output = std::filesystem::path(args.out_dir) / book::DepthParquetNameFor(file, options.book.levels);
   const auto start = std::chrono::steady_clock::now();
   ARROW_ASSIGN_OR_RAISE(auto stats, book::BuildDepthFile(file, output, options.book, options.parquet));
+  if (args.json) {
+    summary->push_back(stats.ToJson());
+    return progress.Add(stats.rows, bytes, 1);
+  }
   const double seconds = SecondsSince(start);
   const std::string gaps =
       stats.gaps == 0 ? "0 gaps"
@@ -57,7 +67,7 @@ Status BuildDepth(const BookArgs& args, const book::BuildOptions& options, const
              stats.snapshots, stats.stale, stats.unsynced, stats.skipped, stats.crossed, gaps, stats.size_scale,
              FormatBytes(static_cast<double>(stats.input_bytes)), FormatBytes(static_cast<double>(stats.output_bytes)),
              seconds, seconds > 0 ? static_cast<double>(stats.lines) / seconds / 1e3 : 0.0);
-  return Status::OK();
+  return progress.Add(stats.rows, bytes, 1);
 }
 
 // --into: every input's rows as one commit of the store's dataset, deduplicated against what
@@ -70,7 +80,17 @@ Status BuildInto(const BookArgs& args) {
   options.books.book = args.options.book;
   options.write.compression = args.compression;
   const auto start = std::chrono::steady_clock::now();
-  ARROW_ASSIGN_OR_RAISE(auto info, store->Ingest(args.files, options));
+  Result<store::CommitInfo> result;
+  {
+    ProgressLine line("book ");
+    options.progress = line.Fn();
+    result = store->Ingest(args.files, options);
+  }
+  ARROW_ASSIGN_OR_RAISE(auto info, std::move(result));
+  if (args.json) {
+    std::cout << store::ToJson(info).dump(1) << "\n";
+    return Status::OK();
+  }
   for (const auto& warning : info.warnings) fmt::print(stderr, "warning: {}\n", warning);
   fmt::print("{} -> {} dataset {}: version {}, {} rows in, {} written, {} duplicates dropped, {} files added, "
              "{:.2f} s\n",
@@ -89,23 +109,36 @@ Status Build(BookArgs& args) {
       book::BookInputOptionsTable().Apply(nlohmann::json{{"format", args.format}}, &args.options.book.input, "--format"));
   if (!args.into.empty()) return BuildInto(args);
   const auto& files = args.files;
+  // One line for all files: their bytes make the ETA.
+  const std::vector<int64_t> sizes = FileSizes(files);
+  const int64_t bytes_total = std::accumulate(sizes.begin(), sizes.end(), int64_t{0});
+  ProgressLine line("book ");
+  ProgressReporter progress(line.Fn());
+  ARROW_RETURN_NOT_OK(progress.Begin("build", static_cast<int64_t>(files.size()), -1, bytes_total));
+  auto summary = nlohmann::ordered_json::array();
+  int64_t base = 0;
   for (size_t i = 0; i < files.size(); ++i) {
+    if (i > 0) base += sizes[i - 1];
     // The input's kind is found once (auto reads its first bytes) and handed on.
     book::BuildOptions options = args.options;
     ARROW_ASSIGN_OR_RAISE(options.book.input.format, book::ResolveBookFormat(files[i], options.book));
     if (book::IsDepthFormat(options.book.input.format)) {
-      ARROW_RETURN_NOT_OK(BuildDepth(args, options, files[i]));
+      line.Clear();
+      ARROW_RETURN_NOT_OK(BuildDepth(args, options, files[i], progress, sizes[i], &summary));
       continue;
     }
     ARROW_ASSIGN_OR_RAISE(const std::string name, book::BookParquetNameFor(files[i], options.book));
     const auto output = std::filesystem::path(args.out_dir) / name;
     const auto start = std::chrono::steady_clock::now();
-    Result<book::BookStats> stats;
-    {
-      Progress progress(fmt::format("[{}/{}] {}", i + 1, files.size(), std::filesystem::path(files[i]).filename().string()));
-      stats = book::BuildBookFile(files[i], output, options, std::ref(progress));
-    }
+    const Result<book::BookStats> stats = book::BuildBookFile(files[i], output, options, progress.ForFile(base));
     ARROW_RETURN_NOT_OK(stats.status());
+    ARROW_RETURN_NOT_OK(progress.Add(stats->rows, 0, 1));
+    ARROW_RETURN_NOT_OK(progress.SetBytes(base + sizes[i]));
+    if (args.json) {
+      summary.push_back(stats->ToJson());
+      continue;
+    }
+    line.Clear();
     const double seconds = SecondsSince(start);
     fmt::print("{} -> {}: {} messages, {} events, {} rows, {} books, {} crossed, {} trailing, {}anomalies: {}; "
                "{} -> {} in {:.2f} s ({:.1f} M messages/s)\n",
@@ -113,6 +146,15 @@ Status Build(BookArgs& args) {
                stats->trailing, stats->halts > 0 ? fmt::format("{} halts, ", stats->halts) : "", FormatAnomalies(stats->anomalies), FormatBytes(static_cast<double>(stats->input_bytes)),
                FormatBytes(static_cast<double>(stats->output_bytes)), seconds,
                seconds > 0 ? static_cast<double>(stats->messages) / seconds / 1e6 : 0.0);
+  }
+  ARROW_RETURN_NOT_OK(progress.End());
+  line.Close();
+  if (args.json) {
+    int64_t rows = 0;
+    for (const auto& file : summary) rows += file.value("rows", int64_t{0});
+    const nlohmann::ordered_json doc = {{"files", summary}, {"rows", rows}};
+    // A file name need not be UTF-8; the summary must still be JSON.
+    fmt::print("{}\n", doc.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
   }
   return Status::OK();
 }
@@ -168,6 +210,7 @@ void AddBookCommands(CLI::App& app, int* exit_code) {
   build->add_option("--row-group-rows", options.parquet.row_group_rows, "Rows per Parquet row group")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  build->add_flag("--json", args->json, "Print one JSON object: each file's summary and the rows in all");
   build->callback(RunCommand(exit_code, [args] {
     if (args->out_dir.empty() && args->into.empty()) return Status::Invalid("book build needs --out DIR or --into STORE");
     return Build(*args);

@@ -2,6 +2,7 @@
 #include "tickforge/cli/dbn_cli.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -9,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -25,7 +27,7 @@ struct DbnArgs {
   std::string out_dir;
   std::string price_type = "float";
   std::string compression = "zstd";
-  bool no_symbols = false;
+  bool no_symbols = false, json = false;
   int64_t row_group_rows = 1 << 17;
 };
 
@@ -93,20 +95,39 @@ Status ToParquet(const DbnArgs& args) {
   options.parquet.row_group_rows = args.row_group_rows;
   options.decoder = DecoderOptionsFor(args.fragment_version);
   const auto& files = args.files;
+  // One line for all files: their bytes make the ETA.
+  const std::vector<int64_t> sizes = FileSizes(files);
+  const int64_t bytes_total = std::accumulate(sizes.begin(), sizes.end(), int64_t{0});
+  ProgressLine line("dbn ");
+  ProgressReporter progress(line.Fn());
+  ARROW_RETURN_NOT_OK(progress.Begin("to-parquet", static_cast<int64_t>(files.size()), -1, bytes_total));
+  auto summary = nlohmann::ordered_json::array();
+  int64_t base = 0, rows = 0;
   for (size_t i = 0; i < files.size(); ++i) {
+    if (i > 0) base += sizes[i - 1];
     const auto output = std::filesystem::path(args.out_dir) / dbn::ParquetNameFor(files[i]);
     const auto start = std::chrono::steady_clock::now();
-    Result<dbn::ConvertStats> stats;
-    {
-      Progress progress(fmt::format("[{}/{}] {}", i + 1, files.size(),
-                                    std::filesystem::path(files[i]).filename().string()));
-      stats = dbn::ConvertToParquet(files[i], output, options, std::ref(progress));
-    }
+    const Result<dbn::ConvertStats> stats = dbn::ConvertToParquet(files[i], output, options, progress.ForFile(base));
     ARROW_RETURN_NOT_OK(stats.status());
+    ARROW_RETURN_NOT_OK(progress.Add(stats->rows, 0, 1));
+    ARROW_RETURN_NOT_OK(progress.SetBytes(base + sizes[i]));
+    rows += stats->rows;
+    if (args.json) {
+      summary.push_back({{"input", stats->input}, {"output", stats->output}, {"rows", stats->rows},
+                         {"input_bytes", stats->input_bytes}, {"output_bytes", stats->output_bytes}});
+      continue;
+    }
+    line.Clear();
     const double seconds = SecondsSince(start);
     fmt::print("{} -> {}: {} rows, {} -> {} in {:.2f} s\n", files[i], stats->output, stats->rows,
                FormatBytes(static_cast<double>(stats->input_bytes)),
                FormatBytes(static_cast<double>(stats->output_bytes)), seconds);
+  }
+  ARROW_RETURN_NOT_OK(progress.End());
+  line.Close();
+  if (args.json) {
+    const nlohmann::ordered_json doc = {{"files", summary}, {"rows", rows}};
+    fmt::print("{}\n", doc.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
   }
   return Status::OK();
 }
@@ -133,6 +154,7 @@ void AddDbnCommands(CLI::App& app, int* exit_code) {
   to_parquet->add_option("--row-group-rows", args->row_group_rows, "Rows per Parquet row group")
       ->check(CLI::PositiveNumber);
   to_parquet->add_flag("--no-symbols", args->no_symbols, "Do not add the resolved `symbol` column");
+  to_parquet->add_flag("--json", args->json, "Print one JSON object: each file's summary and the rows in all");
   to_parquet->add_option("--fragment-version", args->fragment_version, "Read headerless record streams of this DBN version");
   to_parquet->callback(RunCommand(exit_code, [args] { return ToParquet(*args); }));
 }

@@ -1,12 +1,14 @@
 // What every `tickforge` command prints the same way: errors and exit codes, byte sizes,
-// timestamps, elapsed times and the progress bar.
+// timestamps, elapsed times and the progress line.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
+#include "tickforge/util/progress.h"
 #include "tickforge/util/status.h"
 
 namespace tickforge::cli {
@@ -29,23 +31,48 @@ int ReportError(const Status& status);
 /// Return the seconds elapsed since `start`.
 [[nodiscard]] double SecondsSince(std::chrono::steady_clock::time_point start);
 
-/// A one-line progress display on a terminal; silent when stderr is not a terminal. Its call
-/// operator is a dbn::ProgressFn (bytes done, bytes total); the line is erased on destruction.
-class Progress {
- public:
-  explicit Progress(std::string label);
-  ~Progress();
-  Progress(const Progress&) = delete;
-  Progress& operator=(const Progress&) = delete;
+/// Format a count as "812", "12.3k", "1.2M" or "3.4G".
+[[nodiscard]] std::string FormatCount(double count);
 
-  void operator()(int64_t done, int64_t total);
+/// Format seconds as "0:42", "12:05" or "1:02:03".
+[[nodiscard]] std::string FormatDuration(double seconds);
+
+/// Return the progress line of `update` after `prefix` (e.g. "label "): the stage, files and
+/// rows done of total, the rows (or bytes) per second and the ETA (from bytes, else files,
+/// else rows), e.g. "label build  [12/48 files] 1.2M rows  310k rows/s  ETA 0:42".
+[[nodiscard]] std::string FormatProgress(std::string_view prefix, const ProgressUpdate& update);
+
+/// The terminal view of a ProgressFn: one line on stderr rewritten in place (with \r) when
+/// stderr is a terminal, nothing otherwise. When shown, the line is ended with a newline on
+/// destruction, so what the command prints next starts on a clean line.
+class ProgressLine {
+ public:
+  /// Show updates after `prefix`; `enabled` says whether to draw (default: stderr is a terminal).
+  explicit ProgressLine(std::string prefix, bool enabled = IsTerminal());
+  ~ProgressLine();
+  ProgressLine(const ProgressLine&) = delete;
+  ProgressLine& operator=(const ProgressLine&) = delete;
+
+  /// Return the ProgressFn that draws on this line (empty when not enabled, so the work
+  /// skips its reports).
+  [[nodiscard]] ProgressFn Fn();
+
+  /// Erase the line so text printed now starts at the left; the next update draws it again.
+  void Clear();
+
+  /// End the line (a newline when one was drawn) before the command prints its result; later
+  /// updates are not drawn.
+  void Close();
+
+  /// Return whether stderr is a terminal.
+  [[nodiscard]] static bool IsTerminal();
 
  private:
-  std::string label_;
+  void Draw(const ProgressUpdate& update);
+
+  std::string prefix_;
   bool enabled_;
-  bool shown_ = false;
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-  std::chrono::steady_clock::time_point last_{};
+  size_t shown_width_ = 0;
 };
 
 }  // namespace tickforge::cli

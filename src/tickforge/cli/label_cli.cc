@@ -24,7 +24,7 @@ namespace {
 struct LabelArgs {
   std::string config_file, thresholds_path, out_dir;
   std::vector<std::string> inputs, assignments;
-  bool skip_bad_files = false, keep_intermediate = false;
+  bool skip_bad_files = false, keep_intermediate = false, json = false;
   // A store snapshot as the input, instead of --input.
   std::string store, dataset = "mbp10", start, end;
   int64_t version = -1;
@@ -76,7 +76,18 @@ Result<label::LabelConfig> ConfigOf(const LabelArgs& args) {
 
 Status Fit(const LabelArgs& args, const label::LabelConfig& config, const label::BuildOptions& options) {
   ARROW_ASSIGN_OR_RAISE(auto inputs, InputsOf(args, false));
-  ARROW_ASSIGN_OR_RAISE(auto doc, label::FitInputs(inputs.files, config, args.thresholds_path, options));
+  Result<nlohmann::ordered_json> fitted;
+  {
+    ProgressLine line("label ");
+    label::BuildOptions reported = options;
+    reported.progress = line.Fn();
+    fitted = label::FitInputs(inputs.files, config, args.thresholds_path, reported);
+  }
+  ARROW_ASSIGN_OR_RAISE(auto doc, std::move(fitted));
+  if (args.json) {
+    fmt::print("{}\n", doc.dump());
+    return Status::OK();
+  }
   fmt::print("{}: {} boundaries from {} fit samples ({} mode)\n", args.thresholds_path,
              doc["nbins"].get<int>() + 1, doc["sample_size"].get<int64_t>(), doc["mode"].get<std::string>());
   for (const auto& warning : doc["warnings"]) fmt::print(stderr, "warning: {}\n", warning.get<std::string>());
@@ -85,7 +96,8 @@ Status Fit(const LabelArgs& args, const label::LabelConfig& config, const label:
 
 Status Label(const LabelArgs& args, Verb verb) {
   ARROW_ASSIGN_OR_RAISE(auto config, ConfigOf(args));
-  const label::BuildOptions options{args.skip_bad_files};
+  label::BuildOptions options;
+  options.skip_bad_files = args.skip_bad_files;
   if (verb == Verb::kFit) return Fit(args, config, options);
   if (args.into.empty() == args.out_dir.empty()) {
     return Status::Invalid("give the output as --out DIR or as --into STORE --name NAME (not both)");
@@ -102,9 +114,18 @@ Status Label(const LabelArgs& args, Verb verb) {
     }
   }
   const auto* given = verb == Verb::kBuild ? &thresholds : nullptr;
+  ProgressLine line("label ");
+  options.progress = line.Fn();
   if (!args.into.empty()) {
-    ARROW_ASSIGN_OR_RAISE(auto result, label::LabelIntoStore(inputs.files, given, config, {args.into, args.name},
-                                                              inputs.source, options));
+    auto committed = label::LabelIntoStore(inputs.files, given, config, {args.into, args.name}, inputs.source, options);
+    line.Close();
+    ARROW_ASSIGN_OR_RAISE(auto result, std::move(committed));
+    if (args.json) {
+      auto doc = result.report;
+      doc["committed"] = {{"dataset", result.dataset}, {"version", result.version}};
+      fmt::print("{}\n", doc.dump());
+      return Status::OK();
+    }
     fmt::print("{}", label::Summarize(result.report));
     fmt::print("committed {} as version {} of {}\n", result.dataset, result.version, args.into);
     return Status::OK();
@@ -112,7 +133,12 @@ Status Label(const LabelArgs& args, Verb verb) {
   Result<nlohmann::ordered_json> report =
       given ? label::BuildInputs(inputs.files, *given, config, args.out_dir, options)
             : label::RunInputs(inputs.files, config, args.out_dir, options);
+  line.Close();
   ARROW_RETURN_NOT_OK(report.status());
+  if (args.json) {
+    fmt::print("{}\n", report->dump());
+    return Status::OK();
+  }
   fmt::print("{}", label::Summarize(*report));
   fmt::print("wrote {}/build_report.json\n", args.out_dir);
   return Status::OK();
@@ -150,6 +176,7 @@ void AddLabelCommands(CLI::App& app, int* exit_code) {
     cmd->add_option("--end", args->end, "With --store: the day after the last, YYYY-MM-DD");
     cmd->add_option("--set", args->assignments, "Override a config key, e.g. --set nbins=21 (repeatable)");
     cmd->add_flag("--skip-bad-files", args->skip_bad_files, "Record unreadable files in the report instead of failing");
+    cmd->add_flag("--json", args->json, "Print the result (thresholds or build report) as one JSON object");
     cmd->footer("Config keys (--config FILE, --set key=value) and their defaults:\n" + label::LabelConfigTable().Help());
     cmd->callback(RunCommand(exit_code, [args, verb] { return Label(*args, verb); }));
   };

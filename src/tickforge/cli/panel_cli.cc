@@ -23,7 +23,7 @@ struct PanelArgs {
   std::string out, config, target, time, symbol, order, spill;
   int64_t min_cs = 0, max_cs = 0;
   uint64_t seed = 0;
-  bool no_float32 = false;
+  bool no_float32 = false, json = false;
   std::string compression = "zstd";
   int64_t row_group_rows = 1 << 17;
   // The options given on the command line; only these override the config file and --set.
@@ -63,8 +63,20 @@ Status Build(const PanelArgs& args) {
   write.compression = ParquetCompression(args.compression).ValueOrDie();
   write.row_group_rows = args.row_group_rows;
   const auto start = std::chrono::steady_clock::now();
-  ARROW_ASSIGN_OR_RAISE(auto report, builder.WriteParquet(args.out, write));
+  Result<panel::PanelReport> written;
+  {
+    ProgressLine line("panel ");
+    written = builder.WriteParquet(args.out, write, line.Fn());
+  }
+  ARROW_ASSIGN_OR_RAISE(auto report, std::move(written));
   const double seconds = SecondsSince(start);
+  if (args.json) {
+    auto doc = report.ToJson();
+    doc["output"] = args.out;
+    doc["seconds"] = seconds;
+    fmt::print("{}\n", doc.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+    return Status::OK();
+  }
   for (const auto& skipped : report.skipped) {
     fmt::print(stderr, "skipped {}: {}\n", skipped.symbol, skipped.reason);
   }
@@ -112,6 +124,7 @@ void AddPanelCommands(CLI::App& app, int* exit_code) {
   panel_build->add_option("--compression", a.compression, "Parquet codec")
       ->check(CLI::IsMember({"zstd", "snappy", "lz4", "gzip", "brotli", "none"}));
   panel_build->add_option("--row-group-rows", a.row_group_rows, "Rows per Parquet row group")->check(CLI::PositiveNumber);
+  panel_build->add_flag("--json", a.json, "Print the report as one JSON object");
   panel_build->callback(RunCommand(exit_code, [args] { return Build(*args); }));
 }
 

@@ -92,8 +92,14 @@ Status Ingest(const StoreArgs& args) {
   options.books.derive = args.derive_books;
   options.books.dataset = args.books_dataset;
   const auto start = std::chrono::steady_clock::now();
-  ARROW_ASSIGN_OR_RAISE(auto info, store->Ingest(args.inputs, options));
-  PrintCommit("ingest", info, SecondsSince(start), args.json);
+  Result<store::CommitInfo> info;
+  {
+    ProgressLine line("store ");
+    options.progress = line.Fn();
+    info = store->Ingest(args.inputs, options);
+  }
+  ARROW_RETURN_NOT_OK(info.status());
+  PrintCommit("ingest", *info, SecondsSince(start), args.json);
   return Status::OK();
 }
 

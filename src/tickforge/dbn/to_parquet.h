@@ -11,6 +11,7 @@
 
 #include "tickforge/dbn/to_arrow.h"
 #include "tickforge/util/parquet.h"
+#include "tickforge/util/progress.h"
 
 namespace tickforge::dbn {
 
@@ -28,8 +29,9 @@ struct ConvertStats {
   int64_t output_bytes = 0;
 };
 
-/// Called with (raw bytes read, raw bytes in total) as a conversion goes.
-using ProgressFn = std::function<void(int64_t, int64_t)>;
+/// Called with (raw bytes read, raw bytes in total) as a conversion goes; new code takes a
+/// tickforge::ProgressFn and hands ProgressReporter::ForFile here (util/progress.h).
+using ProgressFn = ByteProgressFn;
 
 /// Return the Parquet codings measured best on MBP-10 for the columns of converted records of
 /// `layout`: prices, narrow integers and instrument ids dictionary-encoded (few distinct values

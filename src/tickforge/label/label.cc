@@ -98,10 +98,17 @@ using internal::Workspace;
 
 using Clock = std::chrono::steady_clock;
 
+// Remove `paths` (what a stopped build wrote) and return `status`.
+Status RemoveWritten(const std::vector<std::filesystem::path>& paths, const Status& status) {
+  std::error_code ec;
+  for (const auto& path : paths) std::filesystem::remove(path, ec);
+  return status;
+}
+
 // Build the dataset of every symbol with enough valid rows and thresholds; return the report.
 Result<nlohmann::ordered_json> BuildOn(const Workspace& ws, const nlohmann::ordered_json& thresholds,
                                        const LabelConfig& config, const std::filesystem::path& out_dir,
-                                       Clock::time_point start) {
+                                       Clock::time_point start, const BuildOptions& options) {
   std::set<std::string> fit_names;
   for (const auto& f : thresholds.at("fit_files")) fit_names.insert(f.at("name").get<std::string>());
   std::vector<bool> file_in_fit(ws.files.size());
@@ -111,6 +118,14 @@ Result<nlohmann::ordered_json> BuildOn(const Workspace& ws, const nlohmann::orde
   nlohmann::ordered_json report;
   auto symbols = nlohmann::ordered_json::object();
   int64_t rows_in = 0, valid = 0, labeled = 0, datasets = 0;
+  ProgressReporter progress(options.progress);
+  // A stop asked for by the progress callback takes back the datasets this build wrote.
+  std::vector<std::filesystem::path> written;
+  if (progress.enabled()) {
+    int64_t valid_total = 0;
+    for (const auto& [name, info] : ws.symbols) valid_total += info.valid;
+    ARROW_RETURN_NOT_OK(progress.Begin("build", static_cast<int64_t>(ws.symbols.size()), valid_total));
+  }
   for (const auto& [name, info] : ws.symbols) {
     nlohmann::ordered_json entry = {{"rows_in", info.rows_in}, {"valid", info.valid}};
     if (info.valid > 0) {
@@ -159,7 +174,10 @@ Result<nlohmann::ordered_json> BuildOn(const Workspace& ws, const nlohmann::orde
       ++datasets;
     }
     symbols[name] = entry;
+    if (entry.contains("output")) written.push_back(out_dir / entry["output"].get<std::string>());
+    if (Status status = progress.Add(info.valid, 0, 1); !status.ok()) return RemoveWritten(written, status);
   }
+  if (Status status = progress.End(); !status.ok()) return RemoveWritten(written, status);
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   report["mode"] = std::string(ModeName(config.mode));
   report["nbins"] = config.nbins;
@@ -177,6 +195,16 @@ Result<nlohmann::ordered_json> BuildOn(const Workspace& ws, const nlohmann::orde
   report["rows_per_second"] = seconds > 0 ? static_cast<double>(rows_in) / seconds : 0.0;
   report["config"] = config.ToJson();
   return report;
+}
+
+// Fit the thresholds as a "fit" stage: its rows are the fit samples.
+Result<nlohmann::ordered_json> FitStage(const Workspace& ws, const LabelConfig& config, const BuildOptions& options) {
+  ProgressReporter progress(options.progress);
+  ARROW_RETURN_NOT_OK(progress.Begin("fit"));
+  ARROW_ASSIGN_OR_RAISE(auto doc, FitOn(ws, config));
+  ARROW_RETURN_NOT_OK(progress.Add(doc.value("sample_size", int64_t{0})));
+  ARROW_RETURN_NOT_OK(progress.End());
+  return doc;
 }
 
 Status WriteJson(const std::filesystem::path& path, const nlohmann::ordered_json& doc) {
@@ -237,7 +265,7 @@ Result<nlohmann::ordered_json> FitInputs(const std::vector<InputFile>& files, co
   scratch.keep_intermediate = false;
   const auto parent = thresholds_path.has_parent_path() ? thresholds_path.parent_path() : ".";
   ARROW_ASSIGN_OR_RAISE(auto ws, Split(files, scratch, ScratchDir(parent), options, internal::LabelColumns()));
-  ARROW_ASSIGN_OR_RAISE(auto doc, FitOn(*ws, config));
+  ARROW_ASSIGN_OR_RAISE(auto doc, FitStage(*ws, config, options));
   ARROW_RETURN_NOT_OK(WriteJson(thresholds_path, doc));
   return doc;
 }
@@ -249,7 +277,7 @@ Result<nlohmann::ordered_json> BuildInputs(const std::vector<InputFile>& files, 
   ARROW_ASSIGN_OR_RAISE(auto config, ConfigForThresholds(thresholds, given));
   ARROW_RETURN_NOT_OK(config.Validate());
   ARROW_ASSIGN_OR_RAISE(auto ws, Split(files, config, IntermediateDir(out_dir, config.keep_intermediate), options));
-  ARROW_ASSIGN_OR_RAISE(auto report, BuildOn(*ws, thresholds, config, out_dir, start));
+  ARROW_ASSIGN_OR_RAISE(auto report, BuildOn(*ws, thresholds, config, out_dir, start, options));
   ARROW_RETURN_NOT_OK(WriteJson(out_dir / "build_report.json", report));
   return report;
 }
@@ -259,9 +287,9 @@ Result<nlohmann::ordered_json> RunInputs(const std::vector<InputFile>& files, co
   const auto start = Clock::now();
   ARROW_RETURN_NOT_OK(config.Validate());
   ARROW_ASSIGN_OR_RAISE(auto ws, Split(files, config, IntermediateDir(out_dir, config.keep_intermediate), options));
-  ARROW_ASSIGN_OR_RAISE(auto thresholds, FitOn(*ws, config));
+  ARROW_ASSIGN_OR_RAISE(auto thresholds, FitStage(*ws, config, options));
   ARROW_RETURN_NOT_OK(WriteJson(out_dir / "thresholds.json", thresholds));
-  ARROW_ASSIGN_OR_RAISE(auto report, BuildOn(*ws, thresholds, config, out_dir, start));
+  ARROW_ASSIGN_OR_RAISE(auto report, BuildOn(*ws, thresholds, config, out_dir, start, options));
   report["thresholds"] = "thresholds.json";
   ARROW_RETURN_NOT_OK(WriteJson(out_dir / "build_report.json", report));
   return report;

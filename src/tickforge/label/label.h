@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tickforge/label/config.h"
+#include "tickforge/util/progress.h"
 #include "tickforge/util/status.h"
 
 namespace tickforge::label {
@@ -48,6 +49,10 @@ struct InputFile {
 struct BuildOptions {
   /// Record unreadable files in the report and go on, instead of failing the build.
   bool skip_bad_files = false;
+  /// Told how the stages go: "split" (files and rows read), "fit" (the fit samples), "build"
+  /// (one file per symbol, valid rows). A callback that throws stops the work with Cancelled;
+  /// a stopped build removes the datasets it wrote and writes no report.
+  ProgressFn progress;
 };
 
 /// Fit thresholds on the early files and write them to `thresholds_path`; return the document.

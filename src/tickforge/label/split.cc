@@ -67,8 +67,8 @@ struct SymbolRuns {
 class FileSplitter {
  public:
   FileSplitter(const InputFile& input, const LabelConfig& config, Workspace& ws,
-               std::map<std::string, int>& symbol_ids)
-      : input_(input), config_(config), ws_(ws), symbol_ids_(symbol_ids) {}
+               std::map<std::string, int>& symbol_ids, ProgressReporter* progress = nullptr)
+      : input_(input), config_(config), ws_(ws), symbol_ids_(symbol_ids), progress_(progress) {}
 
   ~FileSplitter() {
     if (done_) return;
@@ -94,6 +94,7 @@ class FileSplitter {
       if (!batch) break;
       ARROW_RETURN_NOT_OK(AddBatch(batch));
       row_base_ += batch->num_rows();
+      if (progress_) ARROW_RETURN_NOT_OK(progress_->Add(batch->num_rows()));
     }
     return Finish();
   }
@@ -229,6 +230,7 @@ class FileSplitter {
   const LabelConfig& config_;
   Workspace& ws_;
   std::map<std::string, int>& symbol_ids_;
+  ProgressReporter* progress_;
   std::shared_ptr<arrow::Schema> part_schema_;
   // Symbol ids by instrument id, checked against the row's symbol (mappings can change daily).
   std::unordered_map<uint32_t, std::pair<std::string, int>> by_instrument_;
@@ -285,13 +287,29 @@ Result<std::unique_ptr<Workspace>> Split(const std::vector<InputFile>& files, co
   std::filesystem::create_directories(dir, ec);
   if (ec) return Status::IOError(dir.string(), ": cannot create: ", ec.message());
   std::map<std::string, int> symbol_ids;
-  for (const auto& file : ws->files) {
+  ProgressReporter progress(options.progress);
+  std::vector<int64_t> file_bytes(files.size(), 0);
+  if (progress.enabled()) {
+    for (size_t i = 0; i < files.size(); ++i) {
+      std::error_code size_ec;
+      if (files[i].parquet.empty()) file_bytes[i] = static_cast<int64_t>(std::filesystem::file_size(files[i].path, size_ec));
+      for (const auto& part : files[i].parquet) file_bytes[i] += part.bytes;
+      if (size_ec) file_bytes[i] = 0;
+    }
+    int64_t bytes_total = 0;
+    for (auto b : file_bytes) bytes_total += b;
+    ARROW_RETURN_NOT_OK(progress.Begin("split", static_cast<int64_t>(files.size()), -1, bytes_total));
+  }
+  for (size_t f = 0; f < files.size(); ++f) {
+    const auto& file = ws->files[f];  // with the run's size scale
     // A failed file must leave no parts behind: split into a copy and keep it only on success.
     auto before = ws->symbols;
     auto ids_before = symbol_ids;
-    Status status = FileSplitter(file, config, *ws, symbol_ids).Split(read);
+    Status status = FileSplitter(file, config, *ws, symbol_ids, progress.enabled() ? &progress : nullptr).Split(read);
+    if (status.ok()) status = progress.Add(0, file_bytes[f], 1);
     if (status.ok()) continue;
-    if (!options.skip_bad_files) return status;
+    // A stop asked for by the progress callback is no bad file.
+    if (!options.skip_bad_files || !progress.status().ok()) return status;
     for (const auto& [name, info] : ws->symbols) {
       for (const auto& part : info.parts) {
         if (part.file == file.index) std::filesystem::remove(part.path, ec);
@@ -301,7 +319,9 @@ Result<std::unique_ptr<Workspace>> Split(const std::vector<InputFile>& files, co
     symbol_ids = std::move(ids_before);
     ws->file_valid[static_cast<size_t>(file.index)] = 0;
     ws->bad_files.push_back(BadFile{file.path, status.message()});
+    ARROW_RETURN_NOT_OK(progress.Add(0, file_bytes[f], 1));
   }
+  ARROW_RETURN_NOT_OK(progress.End());
   if (!ws->schema) return Status::Invalid("no readable MBP-10 input among ", files.size(), " files");
   if (!ws->bad_files.empty()) {
     // Skipped files take no place in the order: the result is that of the good files alone.

@@ -235,7 +235,10 @@ Result<std::shared_ptr<arrow::Table>> PanelBuilder::Collect() {
   return arrow::Table::FromRecordBatchReader(reader.get());
 }
 
-Result<PanelReport> PanelBuilder::WriteParquet(const std::filesystem::path& path, const ParquetWriteOptions& write) {
+Result<PanelReport> PanelBuilder::WriteParquet(const std::filesystem::path& path, const ParquetWriteOptions& write,
+                                               const ProgressFn& progress_fn) {
+  ProgressReporter progress(progress_fn);
+  ARROW_RETURN_NOT_OK(progress.Begin("build"));
   std::filesystem::path spill_dir = options_.spill_dir;
   if (spill_dir.empty()) spill_dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
   ARROW_ASSIGN_OR_RAISE(auto reader, OpenWith(spill_dir));
@@ -260,9 +263,11 @@ Result<PanelReport> PanelBuilder::WriteParquet(const std::filesystem::path& path
     if (full > 0) {
       ARROW_RETURN_NOT_OK(file->WriteTable(*pending->Slice(0, full)));
       pending = pending->Slice(full);
+      ARROW_RETURN_NOT_OK(progress.Add(full));
     }
     if (!batch) break;
   }
+  ARROW_RETURN_NOT_OK(progress.End());
   ARROW_RETURN_NOT_OK(file->Close().status());
   return reader->report();
 }

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tickforge/util/parquet.h"
+#include "tickforge/util/progress.h"
 #include "tickforge/util/status.h"
 
 namespace tickforge::panel {
@@ -119,8 +120,11 @@ class PanelBuilder {
   /// Read the whole panel into one table.
   [[nodiscard]] Result<std::shared_ptr<arrow::Table>> Collect();
   /// Write the panel to one Parquet file that appears only when complete; return the report.
+  /// `progress` is told the rows written (stage "build"); a callback that throws stops the
+  /// write and leaves no file.
   [[nodiscard]] Result<PanelReport> WriteParquet(const std::filesystem::path& path,
-                                                 const ParquetWriteOptions& write = {});
+                                                 const ParquetWriteOptions& write = {},
+                                                 const ProgressFn& progress = {});
 
   [[nodiscard]] const PanelOptions& options() const { return options_; }
 

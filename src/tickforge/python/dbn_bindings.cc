@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include "tickforge/python/arrow_stream.h"
 #include "tickforge/python/bindings.h"
 #include "tickforge/python/errors.h"
+#include "tickforge/python/progress.h"
 
 namespace nb = nanobind;
 
@@ -63,24 +65,43 @@ std::string ReadDbnMetadata(const std::string& path, std::optional<int> fragment
 
 std::string DbnToParquet(const std::vector<std::string>& inputs, const std::string& out_dir,
                          const std::string& price_type, bool map_symbols,
-                         const std::string& compression, int64_t row_group_rows) {
+                         const std::string& compression, int64_t row_group_rows, nb::object callback) {
   dbn::ParquetOptions options;
   options.arrow.price_type = ParsePriceType(price_type);
   options.arrow.map_symbols = map_symbols;
   options.parquet.compression = Unwrap(ParquetCompression(compression));
   options.parquet.row_group_rows = row_group_rows;
-  nb::gil_scoped_release release;
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& input : inputs) {
-    auto stats = Unwrap(dbn::ConvertToParquet(
-        input, std::filesystem::path(out_dir) / dbn::ParquetNameFor(input), options));
-    out.push_back({{"input", stats.input},
-                   {"output", stats.output},
-                   {"rows", stats.rows},
-                   {"input_bytes", stats.input_bytes},
-                   {"output_bytes", stats.output_bytes}});
-  }
-  return out.dump();
+  PyProgress py_progress(std::move(callback));
+  return py_progress.Run([&]() -> Result<std::string> {
+    // One stage over all files, as `tickforge dbn to-parquet` reports it.
+    ProgressReporter progress(py_progress.Fn());
+    std::vector<std::string> written;
+    auto converted = [&]() -> Result<std::string> {
+      const auto sizes = FileSizes(inputs);
+      ARROW_RETURN_NOT_OK(progress.Begin("to-parquet", static_cast<int64_t>(inputs.size()), -1,
+                                         std::accumulate(sizes.begin(), sizes.end(), int64_t{0})));
+      nlohmann::json out = nlohmann::json::array();
+      int64_t base = 0;
+      for (size_t i = 0; i < inputs.size(); ++i) {
+        const auto output = std::filesystem::path(out_dir) / dbn::ParquetNameFor(inputs[i]);
+        ARROW_ASSIGN_OR_RAISE(auto stats, dbn::ConvertToParquet(inputs[i], output, options, progress.ForFile(base)));
+        written.push_back(stats.output);
+        base += sizes[i];
+        ARROW_RETURN_NOT_OK(progress.Add(stats.rows, 0, 1));
+        ARROW_RETURN_NOT_OK(progress.SetBytes(base));
+        out.push_back({{"input", stats.input},
+                       {"output", stats.output},
+                       {"rows", stats.rows},
+                       {"input_bytes", stats.input_bytes},
+                       {"output_bytes", stats.output_bytes}});
+      }
+      ARROW_RETURN_NOT_OK(progress.End());
+      return out.dump();
+    }();
+    // A stop asked for by the callback takes back the files this call wrote.
+    if (!progress.status().ok()) RemoveFiles(written);
+    return converted;
+  });
 }
 
 }  // namespace
@@ -88,7 +109,8 @@ std::string DbnToParquet(const std::vector<std::string>& inputs, const std::stri
 void BindDbn(nb::module_& m) {
   m.def("open_dbn", &OpenDbn);
   m.def("read_dbn_metadata", &ReadDbnMetadata);
-  m.def("dbn_to_parquet", &DbnToParquet);
+  m.def("dbn_to_parquet", &DbnToParquet, nb::arg("inputs"), nb::arg("out_dir"), nb::arg("price_type"),
+        nb::arg("map_symbols"), nb::arg("compression"), nb::arg("row_group_rows"), nb::arg("progress").none() = nb::none());
 }
 
 }  // namespace tickforge::python

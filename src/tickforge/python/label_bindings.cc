@@ -21,6 +21,7 @@
 #include "tickforge/pipeline/run.h"
 #include "tickforge/python/bindings.h"
 #include "tickforge/python/errors.h"
+#include "tickforge/python/progress.h"
 
 namespace nb = nanobind;
 
@@ -35,71 +36,91 @@ label::LabelConfig LabelConfigFrom(const std::optional<std::string>& config_file
   return config;
 }
 
+label::BuildOptions BuildOptionsOf(bool skip_bad_files, PyProgress& progress) {
+  label::BuildOptions options;
+  options.skip_bad_files = skip_bad_files;
+  options.progress = progress.Fn();
+  return options;
+}
+
 std::string LabelFit(const std::vector<std::string>& inputs, const std::string& out,
-                     std::optional<std::string> config_file, const std::string& overrides, bool skip_bad_files) {
+                     std::optional<std::string> config_file, const std::string& overrides, bool skip_bad_files,
+                     nb::object callback) {
   auto config = LabelConfigFrom(config_file, overrides);
-  nb::gil_scoped_release release;
-  return Unwrap(label::Fit(inputs, config, out, {skip_bad_files})).dump();
+  PyProgress progress(std::move(callback));
+  const auto options = BuildOptionsOf(skip_bad_files, progress);
+  return progress.Run([&] { return label::Fit(inputs, config, out, options); }).dump();
 }
 
 std::string LabelBuild(const std::vector<std::string>& inputs, const std::string& thresholds,
                        const std::string& out_dir, std::optional<std::string> config_file,
-                       const std::string& overrides, bool skip_bad_files) {
+                       const std::string& overrides, bool skip_bad_files, nb::object callback) {
   auto config = LabelConfigFrom(config_file, overrides);
-  nb::gil_scoped_release release;
+  PyProgress progress(std::move(callback));
+  const auto options = BuildOptionsOf(skip_bad_files, progress);
   const auto doc = nlohmann::ordered_json::parse(thresholds);
-  return Unwrap(label::Build(inputs, doc, config, out_dir, {skip_bad_files})).dump();
+  return progress.Run([&] { return label::Build(inputs, doc, config, out_dir, options); }).dump();
 }
 
 std::string LabelRun(const std::vector<std::string>& inputs, const std::string& out_dir,
-                     std::optional<std::string> config_file, const std::string& overrides, bool skip_bad_files) {
+                     std::optional<std::string> config_file, const std::string& overrides, bool skip_bad_files,
+                     nb::object callback) {
   auto config = LabelConfigFrom(config_file, overrides);
-  nb::gil_scoped_release release;
-  return Unwrap(label::Run(inputs, config, out_dir, {skip_bad_files})).dump();
+  PyProgress progress(std::move(callback));
+  const auto options = BuildOptionsOf(skip_bad_files, progress);
+  return progress.Run([&] { return label::Run(inputs, config, out_dir, options); }).dump();
 }
 
 // Fit, build or run with a store snapshot as the input and/or a store commit as the output.
 // `request` (JSON): inputs (raw files) or store, dataset, version, symbols, start, end; out (a
 // folder; for fit the thresholds.json path) or into + name; thresholds (build only).
 std::string LabelStore(const std::string& verb, const std::string& request_text, std::optional<std::string> config_file,
-                       const std::string& overrides, bool skip_bad_files) {
+                       const std::string& overrides, bool skip_bad_files, nb::object callback) {
   auto config = LabelConfigFrom(config_file, overrides);
   const auto request = nlohmann::ordered_json::parse(request_text);
-  nb::gil_scoped_release release;
-  std::vector<label::InputFile> files;
-  nlohmann::ordered_json source;
-  const bool into = request.contains("into");
-  if (request.contains("store")) {
-    label::StoreSelection selection;
-    selection.root = request.at("store").get<std::string>();
-    selection.dataset = request.value("dataset", selection.dataset);
-    if (request.contains("version")) selection.version = request.at("version").get<int64_t>();
-    selection.symbols = request.value("symbols", std::vector<std::string>{});
-    selection.start = request.value("start", std::string());
-    selection.end = request.value("end", std::string());
-    auto resolved = Unwrap(label::ListStoreInputs(selection));
-    files = std::move(resolved.files);
-    source = std::move(resolved.lineage);
-  } else {
-    files = Unwrap(label::ListInputs(request.at("inputs").get<std::vector<std::string>>()));
-    if (into) source = Unwrap(label::RawLineage(files));
-  }
-  const label::BuildOptions options{skip_bad_files};
-  if (verb == "fit") return Unwrap(label::FitInputs(files, config, request.at("out").get<std::string>(), options)).dump();
-  std::optional<nlohmann::ordered_json> thresholds;
-  if (verb == "build") thresholds = request.at("thresholds");
-  if (into) {
-    auto result = Unwrap(label::LabelIntoStore(files, thresholds ? &*thresholds : nullptr, config,
-                                               {request.at("into").get<std::string>(), request.at("name").get<std::string>()},
-                                               source, options));
-    auto doc = result.report;
-    doc["committed"] = {{"dataset", result.dataset}, {"version", result.version}, {"lineage", result.lineage}};
+  PyProgress progress(std::move(callback));
+  const auto options = BuildOptionsOf(skip_bad_files, progress);
+  return progress.Run([&]() -> Result<std::string> {
+    std::vector<label::InputFile> files;
+    nlohmann::ordered_json source;
+    const bool into = request.contains("into");
+    if (request.contains("store")) {
+      label::StoreSelection selection;
+      selection.root = request.at("store").get<std::string>();
+      selection.dataset = request.value("dataset", selection.dataset);
+      if (request.contains("version")) selection.version = request.at("version").get<int64_t>();
+      selection.symbols = request.value("symbols", std::vector<std::string>{});
+      selection.start = request.value("start", std::string());
+      selection.end = request.value("end", std::string());
+      ARROW_ASSIGN_OR_RAISE(auto resolved, label::ListStoreInputs(selection));
+      files = std::move(resolved.files);
+      source = std::move(resolved.lineage);
+    } else {
+      ARROW_ASSIGN_OR_RAISE(files, label::ListInputs(request.at("inputs").get<std::vector<std::string>>()));
+      if (into) {
+        ARROW_ASSIGN_OR_RAISE(source, label::RawLineage(files));
+      }
+    }
+    if (verb == "fit") {
+      ARROW_ASSIGN_OR_RAISE(auto doc, label::FitInputs(files, config, request.at("out").get<std::string>(), options));
+      return doc.dump();
+    }
+    std::optional<nlohmann::ordered_json> thresholds;
+    if (verb == "build") thresholds = request.at("thresholds");
+    if (into) {
+      ARROW_ASSIGN_OR_RAISE(auto result, label::LabelIntoStore(files, thresholds ? &*thresholds : nullptr, config,
+                                                                {request.at("into").get<std::string>(),
+                                                                 request.at("name").get<std::string>()},
+                                                                source, options));
+      auto doc = result.report;
+      doc["committed"] = {{"dataset", result.dataset}, {"version", result.version}, {"lineage", result.lineage}};
+      return doc.dump();
+    }
+    const std::string out = request.at("out").get<std::string>();
+    ARROW_ASSIGN_OR_RAISE(auto doc, thresholds ? label::BuildInputs(files, *thresholds, config, out, options)
+                                               : label::RunInputs(files, config, out, options));
     return doc.dump();
-  }
-  const std::string out = request.at("out").get<std::string>();
-  return Unwrap(thresholds ? label::BuildInputs(files, *thresholds, config, out, options)
-                           : label::RunInputs(files, config, out, options))
-      .dump();
+  });
 }
 
 // Extend labeled/<name> to the newest source snapshot (docs/labeling.md "Updating").
@@ -140,10 +161,16 @@ nb::tuple ComputeLabels(nb::ndarray<const int64_t, nb::ndim<1>, nb::c_contig> bi
 }  // namespace
 
 void BindLabel(nb::module_& m) {
-  m.def("label_fit", &LabelFit);
-  m.def("label_build", &LabelBuild);
-  m.def("label_run", &LabelRun);
-  m.def("label_store", &LabelStore);
+  // progress: None or a callable taking one dict per update (python/progress.h).
+  m.def("label_fit", &LabelFit, nb::arg("inputs"), nb::arg("out"), nb::arg("config_file").none(), nb::arg("overrides"),
+        nb::arg("skip_bad_files"), nb::arg("progress").none() = nb::none());
+  m.def("label_build", &LabelBuild, nb::arg("inputs"), nb::arg("thresholds"), nb::arg("out_dir"),
+        nb::arg("config_file").none(), nb::arg("overrides"), nb::arg("skip_bad_files"),
+        nb::arg("progress").none() = nb::none());
+  m.def("label_run", &LabelRun, nb::arg("inputs"), nb::arg("out_dir"), nb::arg("config_file").none(),
+        nb::arg("overrides"), nb::arg("skip_bad_files"), nb::arg("progress").none() = nb::none());
+  m.def("label_store", &LabelStore, nb::arg("verb"), nb::arg("request"), nb::arg("config_file").none(),
+        nb::arg("overrides"), nb::arg("skip_bad_files"), nb::arg("progress").none() = nb::none());
   m.def("label_update", &LabelUpdate);
   m.def("pipeline_run", &PipelineRun);
   m.def("compute_labels", &ComputeLabels);

@@ -16,6 +16,7 @@
 #include "tickforge/python/arrow_stream.h"
 #include "tickforge/python/bindings.h"
 #include "tickforge/python/errors.h"
+#include "tickforge/python/progress.h"
 
 namespace nb = nanobind;
 
@@ -78,12 +79,13 @@ class PyPanel {
     return Unwrap(builder_->Describe()).ToJson().dump();
   }
 
-  std::string WriteParquet(const std::string& path, const std::string& compression, int64_t row_group_rows) {
+  std::string WriteParquet(const std::string& path, const std::string& compression, int64_t row_group_rows,
+                           nb::object callback) {
     ParquetWriteOptions write;
     write.compression = Unwrap(ParquetCompression(compression));
     write.row_group_rows = row_group_rows;
-    nb::gil_scoped_release release;
-    last_report_ = Unwrap(builder_->WriteParquet(path, write)).ToJson().dump();
+    PyProgress progress(std::move(callback));
+    last_report_ = progress.Run([&] { return builder_->WriteParquet(path, write, progress.Fn()); }).ToJson().dump();
     last_.reset();
     return *last_report_;
   }
@@ -106,7 +108,8 @@ void BindPanel(nb::module_& m) {
       .def("open", &PyPanel::Open)
       .def("schema", &PyPanel::Schema)
       .def("report", &PyPanel::Report)
-      .def("write_parquet", &PyPanel::WriteParquet);
+      .def("write_parquet", &PyPanel::WriteParquet, nb::arg("path"), nb::arg("compression"), nb::arg("row_group_rows"),
+           nb::arg("progress").none() = nb::none());
 }
 
 }  // namespace tickforge::python

@@ -15,6 +15,7 @@
 #include "tickforge/python/arrow_stream.h"
 #include "tickforge/python/bindings.h"
 #include "tickforge/python/errors.h"
+#include "tickforge/python/progress.h"
 #include "tickforge/store/quality.h"
 #include "tickforge/store/convert.h"
 #include "tickforge/store/options.h"
@@ -36,10 +37,11 @@ class PyStore {
     store_ = Unwrap(store::Store::Open(root, create, parsed));
   }
 
-  std::string Ingest(const std::vector<std::string>& paths, const std::string& options) {
+  std::string Ingest(const std::vector<std::string>& paths, const std::string& options, nb::object callback) {
     auto parsed = Unwrap(store::IngestOptionsFromJson(nlohmann::json::parse(options)));
-    nb::gil_scoped_release release;
-    return store::ToJson(Unwrap(store_->Ingest(paths, parsed))).dump();
+    PyProgress progress(std::move(callback));
+    parsed.progress = progress.Fn();
+    return store::ToJson(progress.Run([&] { return store_->Ingest(paths, parsed); })).dump();
   }
 
   // One commit of the attempts a staged job's tasks returned (staging.h); options as ingest's.
@@ -188,7 +190,7 @@ int64_t WriteFlatParquet(nb::capsule capsule, const std::string& path, const std
 void BindStore(nb::module_& m) {
   nb::class_<PyStore>(m, "Store")
       .def(nb::init<const std::string&, bool, const std::string&>())
-      .def("ingest", &PyStore::Ingest)
+      .def("ingest", &PyStore::Ingest, nb::arg("paths"), nb::arg("options"), nb::arg("progress").none() = nb::none())
       .def("write", &PyStore::Write)
       .def("scan", &PyStore::Scan)
       .def("plan", &PyStore::Plan)

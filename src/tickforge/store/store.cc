@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <numeric>
 #include <set>
 
 #include "tickforge/store/ingest.h"
@@ -161,6 +162,14 @@ Result<CommitInfo> Store::Ingest(const std::vector<std::string>& inputs, const I
   // Look at every source first (names, metadata, footers): each tells its dataset and columns
   // before any row is written; rows are read later, a few files at a time.
   std::map<std::string, std::vector<IngestSource>> by_dataset;
+  ProgressReporter progress(options.progress);
+  std::map<std::string, int64_t> file_bytes;
+  if (progress.enabled()) {
+    const auto sizes = FileSizes(files);
+    for (size_t i = 0; i < files.size(); ++i) file_bytes[files[i]] = sizes[i];
+    ARROW_RETURN_NOT_OK(progress.Begin("ingest", static_cast<int64_t>(files.size()), -1,
+                                       std::accumulate(sizes.begin(), sizes.end(), int64_t{0})));
+  }
   for (const auto& path : files) {
     ARROW_ASSIGN_OR_RAISE(auto sources, OpenIngestSources(path, options, files.size() == 1));
     for (auto& source : sources) by_dataset[source.dataset].push_back(std::move(source));
@@ -186,7 +195,15 @@ Result<CommitInfo> Store::Ingest(const std::vector<std::string>& inputs, const I
     using GroupKey = std::pair<std::map<std::string, std::string>, std::map<std::string, std::string>>;
     std::map<GroupKey, std::vector<LazySource>> groups;
     for (auto& source : sources) {
-      groups[{source.constants, source.metadata}].push_back(LazySource{source.path, std::move(source.open)});
+      auto open = std::move(source.open);
+      if (progress.enabled()) {
+        open = [open = std::move(open), &progress, bytes = file_bytes[source.path]]()
+            -> Result<std::shared_ptr<arrow::RecordBatchReader>> {
+          ARROW_ASSIGN_OR_RAISE(auto reader, open());
+          return ReportRows(std::move(reader), &progress, bytes);
+        };
+      }
+      groups[{source.constants, source.metadata}].push_back(LazySource{source.path, std::move(open)});
     }
     for (auto& [key, readers] : groups) {
       WriteOptions write = options.write;
@@ -196,6 +213,8 @@ Result<CommitInfo> Store::Ingest(const std::vector<std::string>& inputs, const I
       ARROW_RETURN_NOT_OK(WriteReaders(paths_, *txn, dataset, write, readers, DefaultThreads(options.threads), &info));
     }
   }
+  // The last update comes before the commit: a callback that throws here still leaves nothing.
+  ARROW_RETURN_NOT_OK(progress.End());
   ARROW_RETURN_NOT_OK(CommitAndVisit(*txn, info, options.write));
   return info;
 }

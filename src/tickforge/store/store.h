@@ -16,6 +16,7 @@
 
 #include "tickforge/book/options.h"
 #include "tickforge/store/manifest.h"
+#include "tickforge/util/progress.h"
 #include "tickforge/util/status.h"
 
 namespace tickforge::store {
@@ -146,6 +147,9 @@ struct IngestOptions {
   int threads = 0;
   WriteOptions write;
   BookIngestOptions books;
+  /// Told the files and rows read as the ingest goes (stage "ingest"); a callback that throws
+  /// stops it with nothing committed.
+  ProgressFn progress;
 };
 
 struct CompactOptions {
