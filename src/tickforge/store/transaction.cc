@@ -105,10 +105,12 @@ Status Transaction::Commit() {
   next_.operation = operation_;
   next_.committed_at = UtcNow();
   std::error_code ec;
-  // Every file the snapshot adds must be staged: never commit a listing of missing data.
+  const LogEntry change = DiffSnapshots(*base_, next_);
+  // Every file the snapshot adds must be staged: never commit a listing of missing data. The
+  // files of this version are new, so the change lists all of them.
   std::set<std::string> names;
-  for (const auto& [name, dataset] : next_.datasets) {
-    for (const auto& file : dataset.files) {
+  for (const auto& [name, files] : change.added) {
+    for (const auto& file : files) {
       if (file.version != next_.version) continue;
       if (!names.insert(paths_.Staged(file).string()).second || !fs::exists(paths_.Staged(file), ec)) {
         return Status::UnknownError("commit ", next_.version, ": staged file for ", file.path,
@@ -117,7 +119,6 @@ Status Transaction::Commit() {
     }
   }
   if (fs::exists(staging_, ec)) ARROW_RETURN_NOT_OK(SyncStore(paths_.root));
-  const LogEntry change = DiffSnapshots(*base_, next_);
   ARROW_RETURN_NOT_OK(CommitLogEntry(paths_, change));
   committed_ = true;
   ARROW_RETURN_NOT_OK(FinishMoves(change));
