@@ -83,6 +83,12 @@ Result<std::unique_ptr<Transaction>> Transaction::Begin(const StorePaths& paths,
   } else {
     ARROW_ASSIGN_OR_RAISE(auto base, ReadSnapshotFrom(paths, latest, &txn->source_));
     txn->base_ = std::make_shared<const Snapshot>(std::move(base));
+    // Kept at once, so that a transaction that commits nothing (a re-ingest of known rows)
+    // does not make the next one read it again. Not an old store's whole entry: its first
+    // commit must see that it upgrades.
+    if (cache && txn->source_.kind != SnapshotSource::Kind::kWholeEntry) {
+      cache->Put({txn->base_, txn->source_.kind == SnapshotSource::Kind::kCheckpoint ? txn->source_.base_version : 0});
+    }
   }
   txn->next_ = *txn->base_;
   txn->next_.details.clear();
