@@ -42,6 +42,7 @@ FileList::const_iterator FileList::At(size_t i) const {
 FileList::Chunk& FileList::Own(size_t k) {
   // Only this list holds a chunk whose count is 1, so no other snapshot can see it change.
   if (chunks_[k].use_count() > 1) chunks_[k] = std::make_shared<Chunk>(*chunks_[k]);
+  chunks_[k]->memo.store(nullptr);  // its files are about to change
   return *chunks_[k];
 }
 

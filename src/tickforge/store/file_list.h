@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <atomic>
 #include <compare>
 #include <cstdint>
 #include <initializer_list>
@@ -38,7 +39,17 @@ class FileList {
  public:
   using value_type = FileEntry;
   using size_type = size_t;
-  using Chunk = std::vector<FileEntry>;
+  /// Something a caller derived from one chunk's files and keeps with it (ChunkMemo).
+  struct Memo {
+    virtual ~Memo() = default;
+  };
+  /// A chunk: its files, and a memo that a change of the files drops.
+  struct Chunk : std::vector<FileEntry> {
+    using std::vector<FileEntry>::vector;
+    Chunk() = default;
+    Chunk(const Chunk& other) : std::vector<FileEntry>(other) {}
+    mutable std::atomic<std::shared_ptr<const Memo>> memo;
+  };
 
   /// Chunks hold about this many files (a change copies one).
   static constexpr size_t kChunkFiles = 1024;
@@ -132,6 +143,17 @@ class FileList {
   /// The chunks, for walks that skip what two listings share (a chunk's address is its identity).
   [[nodiscard]] size_t chunk_count() const { return chunks_.size(); }
   [[nodiscard]] const Chunk& chunk(size_t k) const { return *chunks_[k]; }
+  /// Return what `derive` (const Chunk& -> std::shared_ptr<const T>) makes of chunk `k`,
+  /// made once per chunk and shared by every listing that shares the chunk, so a summary of
+  /// a million files done at every commit derives only the chunks that commit changed.
+  template <typename T, typename Derive>
+  [[nodiscard]] std::shared_ptr<const T> ChunkMemo(size_t k, Derive derive) const {
+    const Chunk& chunk = *chunks_[k];
+    if (auto kept = std::dynamic_pointer_cast<const T>(chunk.memo.load())) return kept;
+    std::shared_ptr<const T> made = derive(chunk);
+    chunk.memo.store(made);
+    return made;
+  }
 
  private:
   /// Return chunk `k` for writing, copied first when another listing shares it.

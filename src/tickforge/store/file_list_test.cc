@@ -123,5 +123,39 @@ TEST(StoreFileListTest, ACopySharesItsChunksUntilOneSideChanges) {
   EXPECT_EQ(Paths(FileList(files)), Paths(files));
 }
 
+struct Count : FileList::Memo {
+  explicit Count(size_t n) : files(n) {}
+  size_t files;
+};
+
+TEST(StoreFileListTest, AChunkMemoIsMadeOncePerChunkAndDroppedWhenItChanges) {
+  std::vector<FileEntry> files;
+  for (uint64_t i = 0; i < 3 * FileList::kChunkFiles; ++i) files.push_back(File(2 * i));
+  FileList list(files);
+  int derived = 0;
+  auto count = [&](const FileList::Chunk& chunk) {
+    ++derived;
+    return std::make_shared<const Count>(chunk.size());
+  };
+  auto total = [&](const FileList& l) {
+    size_t n = 0;
+    for (size_t k = 0; k < l.chunk_count(); ++k) n += l.ChunkMemo<Count>(k, count)->files;
+    return n;
+  };
+  EXPECT_EQ(total(list), list.size());
+  EXPECT_EQ(derived, 3);
+  EXPECT_EQ(total(list), list.size());
+  EXPECT_EQ(derived, 3);  // kept
+  FileList copy = list;
+  copy.push_back(File(1'000'000));  // a new chunk of the copy only (the last is full)
+  EXPECT_EQ(total(copy), copy.size());
+  EXPECT_EQ(derived, 4);
+  EXPECT_EQ(total(list), list.size());
+  EXPECT_EQ(derived, 4);  // the original's chunks kept theirs
+  list.EraseAt(0);  // the chunk it changes is its own copy now, derived again
+  EXPECT_EQ(total(list), list.size());
+  EXPECT_EQ(derived, 5);
+}
+
 }  // namespace
 }  // namespace tickforge::store
