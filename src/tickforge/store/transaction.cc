@@ -127,10 +127,15 @@ Status Transaction::Commit() {
   if (fs::exists(staging_, ec)) ARROW_RETURN_NOT_OK(SyncStore(paths_.root));
   ARROW_RETURN_NOT_OK(CommitLogEntry(paths_, change));
   committed_ = true;
+  // The pointer follows the commit point at once (before the files move, which takes a while
+  // for a large commit), so other tools see the newest version even if this writer dies now.
+  int64_t checkpoint = source_.kind == SnapshotSource::Kind::kEmpty ? 0 : source_.base_version;
+  // (An old store's upgrade checkpoint is not written yet: none is named until it is.)
+  const int64_t pointed = source_.kind == SnapshotSource::Kind::kWholeEntry ? 0 : checkpoint;
+  ARROW_RETURN_NOT_OK(WriteManifestPointer(paths_, next_, pointed));
   ARROW_RETURN_NOT_OK(FinishMoves(change));
   // The log alone is complete; a checkpoint only bounds how many entries a reader replays, so
   // a crash before or while it is written leaves a correct store.
-  int64_t checkpoint = source_.kind == SnapshotSource::Kind::kEmpty ? 0 : source_.base_version;
   if (source_.kind == SnapshotSource::Kind::kWholeEntry) {
     // An old store's first commit: later opens read this checkpoint, never the old big entry.
     ARROW_RETURN_NOT_OK(WithContext(WriteCheckpoint(paths_, *base_), next_.version));
@@ -139,7 +144,7 @@ Status Transaction::Commit() {
     ARROW_RETURN_NOT_OK(WithContext(WriteCheckpoint(paths_, next_), next_.version));
     checkpoint = next_.version;
   }
-  ARROW_RETURN_NOT_OK(WriteManifestPointer(paths_, next_, checkpoint));
+  if (checkpoint != pointed) ARROW_RETURN_NOT_OK(WriteManifestPointer(paths_, next_, checkpoint));
   ARROW_RETURN_NOT_OK(WriteMetadataJson());
   if (cache_) cache_->Put({std::make_shared<const Snapshot>(std::move(next_)), checkpoint});
   return Status::OK();
