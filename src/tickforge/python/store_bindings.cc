@@ -97,7 +97,7 @@ class PyStore {
                              {"type", plan.dataset.type},
                              {"partition_keys", plan.dataset.partition_keys},
                              {"time_column", plan.dataset.time_column},
-                             {"files_total", plan.dataset.files.size()},
+                             {"files_total", plan.files_total},
                              {"files", std::move(files)}};
     return nb::make_tuple(ExportSchema(*plan.dataset.schema), report.dump());
   }

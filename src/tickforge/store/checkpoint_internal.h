@@ -7,8 +7,12 @@
 #include <arrow/io/type_fwd.h>
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "tickforge/store/manifest.h"
@@ -18,6 +22,11 @@ namespace tickforge::store {
 
 /// The Parquet key-value metadata key holding the checkpoint's header and definitions.
 inline constexpr const char* kCheckpointKey = "tickforge.checkpoint";
+/// Columns `partition.<key>` repeat each file's value of a partition key as plain text, so
+/// a filtered read skips row groups by their statistics (readers of the listing ignore them).
+inline constexpr std::string_view kKeyColumnPrefix = "partition.";
+/// Rows per row group: small enough that a one-symbol read decodes a few thousand files.
+inline constexpr int64_t kCheckpointRowGroupRows = 1 << 14;
 
 /// Write the checkpoint of snapshot.version atomically (a reader never sees half of it), then
 /// the `_last_checkpoint` hint.
@@ -28,6 +37,32 @@ inline constexpr const char* kCheckpointKey = "tickforge.checkpoint";
 [[nodiscard]] Result<Snapshot> ReadCheckpoint(const std::string& path);
 [[nodiscard]] Result<Snapshot> ReadCheckpoint(std::shared_ptr<arrow::io::RandomAccessFile> file,
                                               const std::string& origin);
+
+/// What a filtered read of a checkpoint keeps of one dataset.
+struct CheckpointSelection {
+  /// Partition key -> the values a wanted file has one of (several terms: each must hold):
+  /// row groups whose statistics hold none of them are not read.
+  std::vector<std::pair<std::string, std::vector<std::string>>> key_values;
+  /// Keep only files this holds for (all when empty).
+  std::function<bool(const FileEntry&)> keep;
+};
+
+/// A filtered read of a checkpoint: every dataset's definition and count of files, and the
+/// selected files of one dataset.
+struct CheckpointListing {
+  /// Definitions of every dataset; only the selected dataset lists files (the selected ones).
+  Snapshot snapshot;
+  std::map<std::string, int64_t> file_counts;
+  /// Whether the selected dataset's whole listing is sorted by path (false when the
+  /// checkpoint does not say: written by an older tickforge).
+  bool sorted = false;
+};
+
+/// Read the checkpoint at `path`: its header, and of `dataset` the files `select` (called with
+/// the dataset's definition) selects, decoding only the row groups that may hold them.
+[[nodiscard]] Result<CheckpointListing> ReadCheckpointSelection(
+    const std::string& path, const std::string& dataset,
+    const std::function<CheckpointSelection(const DatasetEntry&)>& select);
 
 /// Return the versions that have a checkpoint file, ascending (temporary files left out).
 [[nodiscard]] Result<std::vector<int64_t>> ListCheckpoints(const StorePaths& paths);

@@ -37,29 +37,52 @@ bool SameFile(const FileEntry& a, const FileEntry& b) {
 
 bool ByPath(const FileEntry& a, const FileEntry& b) { return a.path < b.path; }
 
+/// Up to this many removed paths are looked up one by one in a sorted listing.
+constexpr size_t kSearchedRemovals = 256;
+
+/// A position in a listing, walked chunk by chunk.
+struct Cursor {
+  const FileList& list;
+  size_t chunk = 0;
+  size_t offset = 0;
+  [[nodiscard]] bool done() const { return chunk == list.chunk_count(); }
+  [[nodiscard]] const FileEntry& get() const { return list.chunk(chunk)[offset]; }
+  void Next() {
+    if (++offset == list.chunk(chunk).size()) ++chunk, offset = 0;
+  }
+};
+
 /// Fill `removed` and `added` with what turns `before` into `after`, such that ApplyLogEntry
 /// rebuilds `after` in its exact order.
-void DiffFiles(const std::vector<FileEntry>& before, const std::vector<FileEntry>& after,
-               std::vector<std::string>* removed, std::vector<FileEntry>* added) {
-  const bool after_sorted = std::is_sorted(after.begin(), after.end(), ByPath);
-  if (after_sorted && std::is_sorted(before.begin(), before.end(), ByPath)) {
-    // The writers keep files sorted by path: one merge walk, no hashing of a million paths.
-    size_t i = 0, j = 0;
-    while (i < before.size() || j < after.size()) {
-      if (j == after.size() || (i < before.size() && before[i].path < after[j].path)) {
-        removed->push_back(before[i++].path);
-      } else if (i == before.size() || after[j].path < before[i].path) {
-        added->push_back(after[j++]);
+void DiffFiles(const FileList& before_list, const FileList& after_list, std::vector<std::string>* removed,
+               std::vector<FileEntry>* added) {
+  if (after_list.sorted() && before_list.sorted()) {
+    // The writers keep files sorted by path: one merge walk, which steps over the chunks both
+    // listings share whole, so a commit's diff costs what it changed, not the listing's size.
+    Cursor i{before_list}, j{after_list};
+    while (!i.done() || !j.done()) {
+      if (!i.done() && !j.done() && i.offset == 0 && j.offset == 0 &&
+          &before_list.chunk(i.chunk) == &after_list.chunk(j.chunk)) {
+        ++i.chunk, ++j.chunk;
+        continue;
+      }
+      if (j.done() || (!i.done() && i.get().path < j.get().path)) {
+        removed->push_back(i.get().path);
+        i.Next();
+      } else if (i.done() || j.get().path < i.get().path) {
+        added->push_back(j.get());
+        j.Next();
       } else {
-        if (!SameFile(before[i], after[j])) {
-          removed->push_back(before[i].path);
-          added->push_back(after[j]);
+        if (!SameFile(i.get(), j.get())) {
+          removed->push_back(i.get().path);
+          added->push_back(j.get());
         }
-        ++i, ++j;
+        i.Next(), j.Next();
       }
     }
     return;
   }
+  const std::vector<FileEntry> before = before_list.ToVector(), after = after_list.ToVector();
   // Unsorted listings: the replay keeps the survivors' order and appends what was added, which
   // is exact only if `after` is in that order; otherwise the entry lists the whole dataset.
   std::unordered_map<std::string_view, size_t> position;
@@ -122,7 +145,7 @@ LogEntry DiffSnapshots(const Snapshot& before, const Snapshot& after) {
   for (const auto& [name, dataset] : before.datasets) {
     if (!after.datasets.count(name)) entry.dropped.push_back(name);
   }
-  static const std::vector<FileEntry> kNone;
+  static const FileList kNone;
   for (const auto& [name, dataset] : after.datasets) {
     auto old = before.datasets.find(name);
     if (old == before.datasets.end() || DefinitionChanged(old->second, dataset)) {
@@ -150,7 +173,7 @@ Status ApplyLogEntry(const LogEntry& entry, const std::string& origin, Snapshot*
   for (const auto& [name, definition] : entry.defined) {
     auto [it, inserted] = snapshot->datasets.try_emplace(name, definition);
     if (!inserted) {
-      std::vector<FileEntry> files = std::move(it->second.files);
+      FileList files = std::move(it->second.files);
       it->second = definition;
       it->second.files = std::move(files);
     }
@@ -161,7 +184,15 @@ Status ApplyLogEntry(const LogEntry& entry, const std::string& origin, Snapshot*
     std::unordered_set<std::string_view> gone(paths.begin(), paths.end());
     auto& files = it->second.files;
     const size_t count = files.size();
-    std::erase_if(files, [&](const FileEntry& file) { return gone.count(file.path) > 0; });
+    if (files.sorted() && gone.size() <= kSearchedRemovals) {
+      // A few paths of a sorted listing: found by binary search, so a replay of a small
+      // commit does not look at every file.
+      for (const auto& path : gone) {
+        for (size_t at = files.LowerBound(path); at < files.size() && files[at].path == path;) files.EraseAt(at);
+      }
+    } else {
+      files.EraseIf([&](const FileEntry& file) { return gone.count(file.path) > 0; });
+    }
     if (count - files.size() != gone.size() || gone.size() != paths.size()) {
       return EntryError(origin, "removes " + std::to_string(paths.size()) + " files of dataset '" + name +
                                     "', but version " + std::to_string(entry.parent) + " lists only " +
@@ -172,12 +203,12 @@ Status ApplyLogEntry(const LogEntry& entry, const std::string& origin, Snapshot*
     auto it = snapshot->datasets.find(name);
     if (it == snapshot->datasets.end()) return EntryError(origin, "adds files to unknown dataset '" + name + "'");
     auto& files = it->second.files;
-    const auto middle = static_cast<std::ptrdiff_t>(files.size());
-    const bool sorted = std::is_sorted(files.begin(), files.end(), ByPath) &&
-                        std::is_sorted(added.begin(), added.end(), ByPath);
-    files.insert(files.end(), added.begin(), added.end());
     // Sorted listings stay sorted (how the writer keeps them; DiffFiles relies on it).
-    if (sorted) std::inplace_merge(files.begin(), files.begin() + middle, files.end(), ByPath);
+    if (files.sorted() && std::is_sorted(added.begin(), added.end(), ByPath)) {
+      files.MergeSorted(added);
+    } else {
+      files.Append(added);
+    }
   }
   snapshot->version = entry.version;
   snapshot->operation = entry.operation;

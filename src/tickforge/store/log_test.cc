@@ -88,7 +88,9 @@ class StoreLogTest : public StoreTest {
         const int add = static_cast<int>(pick(0, 3));
         for (int k = 0; k < add; ++k) files.push_back(Stage(paths, name, version, c * 10 + k));
         if (name == "a") {
-          std::sort(files.begin(), files.end(), [](const FileEntry& x, const FileEntry& y) { return x.path < y.path; });
+          auto sorted = files.ToVector();
+          std::sort(sorted.begin(), sorted.end(), [](const FileEntry& x, const FileEntry& y) { return x.path < y.path; });
+          files = std::move(sorted);
         }
       }
       if (c % 11 == 0) next.details["quality"] = "{\"commit\":" + std::to_string(c) + "}";

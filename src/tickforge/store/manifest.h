@@ -19,24 +19,10 @@
 #include <utility>
 #include <vector>
 
+#include "tickforge/store/file_list.h"
 #include "tickforge/util/status.h"
 
 namespace tickforge::store {
-
-/// One Parquet file of a dataset.
-struct FileEntry {
-  /// Relative to the store root, '/'-separated: `klines/exchange=binance/.../part-<id>.parquet`.
-  std::string path;
-  int64_t rows = 0;
-  int64_t bytes = 0;
-  /// Partition key -> value, in the dataset's key order.
-  std::vector<std::pair<std::string, std::string>> partition;
-  /// Smallest and largest value of the dataset's time column (its raw int64 value).
-  int64_t min_time = 0;
-  int64_t max_time = 0;
-  /// The commit that added the file.
-  int64_t version = 0;
-};
 
 /// A dataset: its rules and its files.
 struct DatasetEntry {
@@ -49,7 +35,8 @@ struct DatasetEntry {
   std::string time_column;
   /// The columns a scan returns: the files' columns, then the partition keys.
   std::shared_ptr<arrow::Schema> schema;
-  std::vector<FileEntry> files;
+  /// Sorted by path as the writers keep it; shared with the snapshots it was copied from.
+  FileList files;
 
   [[nodiscard]] int64_t rows() const;
   [[nodiscard]] int64_t bytes() const;

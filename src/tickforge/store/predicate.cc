@@ -207,6 +207,20 @@ bool FilePruner::RulesOut(const FileEntry& file) const {
   return false;
 }
 
+std::vector<std::pair<std::string, std::vector<std::string>>> FilePruner::KeyValues() const {
+  std::vector<std::pair<std::string, std::vector<std::string>>> terms;
+  for (const auto& term : terms_) {
+    if (term.kind != Kind::kStringKey) continue;
+    std::vector<std::string> values;
+    for (const auto& wanted : term.predicate.values) {
+      if (const auto* text = std::get_if<std::string>(&wanted)) values.push_back(*text);
+    }
+    // A value of another type converts and MayMatch decides (RulesOutKey keeps the file).
+    if (values.size() == term.predicate.values.size()) terms.emplace_back(term.predicate.column, std::move(values));
+  }
+  return terms;
+}
+
 bool FilePruner::RulesOutKey(const Term& term, const FileEntry& file) {
   const std::string* value = nullptr;
   for (const auto& [key, v] : file.partition) {

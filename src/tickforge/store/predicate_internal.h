@@ -7,6 +7,7 @@
 #include <arrow/type_fwd.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tickforge/store/manifest.h"
@@ -42,6 +43,9 @@ class FilePruner {
   FilePruner(const DatasetEntry& dataset, const std::vector<Predicate>& filters);
   /// Return true when `file` certainly holds no row passing every filter.
   [[nodiscard]] bool RulesOut(const FileEntry& file) const;
+  /// Return the text partition keys an equality or `in` term names, each with the values a
+  /// file must have one of (any other value RulesOut rules out).
+  [[nodiscard]] std::vector<std::pair<std::string, std::vector<std::string>>> KeyValues() const;
 
  private:
   enum class Kind { kStringKey, kIntegerKey, kTime };

@@ -17,6 +17,7 @@
 #include <set>
 
 #include "tickforge/store/ingest.h"
+#include "tickforge/store/listing_internal.h"
 #include "tickforge/store/predicate_internal.h"
 #include "tickforge/store/rules_internal.h"
 #include "tickforge/store/transaction_internal.h"
@@ -244,7 +245,23 @@ Result<std::vector<cp::Expression>> FilterExpressions(const ScanOptions& options
 }  // namespace
 
 Result<ScanPlan> Store::Plan(const std::string& dataset_name, const ScanOptions& options) const {
-  ARROW_ASSIGN_OR_RAISE(auto snapshot, ReadSnapshot(options.version));
+  // Only the files the filters may match are read: of a large store's checkpoint, the row
+  // groups whose partition statistics may hold them (listing_internal.h).
+  const std::set<std::string> only(options.paths.begin(), options.paths.end());
+  std::unique_ptr<FilePruner> pruner;
+  const auto select = [&](const DatasetEntry& definition) {
+    pruner = std::make_unique<FilePruner>(definition, options.filters);
+    CheckpointSelection selection;
+    // Named paths are each looked for (a path the snapshot does not list is an error).
+    if (only.empty()) selection.key_values = pruner->KeyValues();
+    const FilePruner* rules = pruner.get();
+    selection.keep = [rules, &only](const FileEntry& file) {
+      return only.empty() ? !rules->RulesOut(file) : only.count(file.path) > 0;
+    };
+    return selection;
+  };
+  ARROW_ASSIGN_OR_RAISE(auto listing, ReadDatasetListing(paths_, options.version, dataset_name, select));
+  Snapshot& snapshot = listing.snapshot;
   ARROW_ASSIGN_OR_RAISE(const DatasetEntry* dataset, snapshot.Find(dataset_name));
   for (const auto& column : options.columns) {
     if (dataset->schema->GetFieldIndex(column) < 0) {
@@ -253,23 +270,22 @@ Result<ScanPlan> Store::Plan(const std::string& dataset_name, const ScanOptions&
     }
   }
   ARROW_ASSIGN_OR_RAISE(auto filters, FilterExpressions(options, *dataset));
-  std::set<std::string> only(options.paths.begin(), options.paths.end());
   if (!only.empty()) {
-    for (const auto& file : dataset->files) only.erase(file.path);
-    if (!only.empty()) {
+    std::set<std::string> missing = only;
+    for (const auto& file : dataset->files) missing.erase(file.path);
+    if (!missing.empty()) {
       return Status::KeyError("dataset '", dataset_name, "' at version ", snapshot.version, " has no file ",
-                              *only.begin());
+                              *missing.begin());
     }
-    only.insert(options.paths.begin(), options.paths.end());
   }
   ScanPlan plan;
   plan.version = snapshot.version;
-  const FilePruner pruner(*dataset, options.filters);
+  plan.files_total = listing.file_counts[dataset_name];
+  const FilePruner final_pruner(*dataset, options.filters);
   for (const auto& file : dataset->files) {
-    if (!only.empty() && !only.count(file.path)) continue;
     // Side files a dataset lists with its data (a labeled dataset's thresholds.json) are no rows.
     if (!file.path.ends_with(".parquet")) continue;
-    if (pruner.RulesOut(file)) continue;
+    if (final_pruner.RulesOut(file)) continue;
     ARROW_ASSIGN_OR_RAISE(bool may_match, MayMatch(file, *dataset, filters));
     if (!may_match) continue;
     fs::path location = ResolveFile(paths_, file);
@@ -278,6 +294,7 @@ Result<ScanPlan> Store::Plan(const std::string& dataset_name, const ScanOptions&
     plan.locations.push_back(std::move(location));
   }
   plan.dataset = std::move(snapshot.datasets.at(dataset_name));
+  plan.dataset.files = FileList(plan.files);
   return plan;
 }
 
@@ -298,7 +315,7 @@ Result<std::shared_ptr<arrow::RecordBatchReader>> Store::Scan(const std::string&
   }
   if (stats) {
     stats->version = plan.version;
-    stats->files_total = static_cast<int64_t>(dataset->files.size());
+    stats->files_total = plan.files_total;
     stats->files_selected = static_cast<int64_t>(fragments.size());
   }
   ARROW_ASSIGN_OR_RAISE(auto data, ds::FileSystemDataset::Make(dataset->schema, cp::literal(true), format,
@@ -350,7 +367,7 @@ Result<CommitInfo> Store::Compact(const std::string& dataset_name, const Compact
       info.removed.push_back(file);
     }
   }
-  std::erase_if(dataset.files, [&](const FileEntry& f) { return removed_paths.count(f.path) > 0; });
+  dataset.files.EraseIf([&](const FileEntry& f) { return removed_paths.count(f.path) > 0; });
   // Rows are copied as they are (they are unique already); files hold no partition columns,
   // so each partition's values come back as constants of its own writer.
   WriteOptions write = options.write;

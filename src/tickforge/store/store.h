@@ -116,8 +116,11 @@ struct ScanStats {
 /// The files of one dataset a scan reads: those of the snapshot that its filters may match.
 struct ScanPlan {
   int64_t version = 0;
-  /// The dataset as the snapshot has it (rules, schema, every file).
+  /// The dataset's rules and schema; its files are the selected ones (a plan does not read
+  /// the whole listing of a large store: see files_total).
   DatasetEntry dataset;
+  /// How many files the dataset has at that version.
+  int64_t files_total = 0;
   /// The selected files, in the snapshot's order, each with where it lies now (ResolveFile).
   std::vector<FileEntry> files;
   std::vector<std::filesystem::path> locations;

@@ -66,7 +66,7 @@ TEST_F(StoreTest, APlanListsTheFilesAScanReadsAndPathsSplitIt) {
   options.filters = {*ParsePredicate("symbol=BTCUSDT")};
   ASSERT_OK_AND_ASSIGN(auto plan, store->Plan("klines", options));
   EXPECT_EQ(plan.version, 1);
-  EXPECT_EQ(plan.dataset.files.size(), 3u);
+  EXPECT_EQ(plan.files_total, 3);
   ASSERT_EQ(plan.files.size(), 2u);
   for (size_t i = 0; i < plan.files.size(); ++i) {
     EXPECT_NE(plan.files[i].path.find("symbol=BTCUSDT"), std::string::npos);

@@ -84,6 +84,12 @@ Result<std::unique_ptr<Transaction>> Transaction::Begin(const StorePaths& paths,
   } else {
     ARROW_ASSIGN_OR_RAISE(auto base, ReadSnapshotFrom(paths, latest, &txn->source_));
     txn->base_ = std::make_shared<const Snapshot>(std::move(base));
+    // Kept at once, so that a transaction that commits nothing (a re-ingest of known rows)
+    // does not make the next one read it again. Not an old store's whole entry: its first
+    // commit must see that it upgrades.
+    if (cache && txn->source_.kind != SnapshotSource::Kind::kWholeEntry) {
+      cache->Put({txn->base_, txn->source_.kind == SnapshotSource::Kind::kCheckpoint ? txn->source_.base_version : 0});
+    }
   }
   txn->next_ = *txn->base_;
   txn->next_.details.clear();
@@ -106,10 +112,12 @@ Status Transaction::Commit() {
   next_.operation = operation_;
   next_.committed_at = UtcNow();
   std::error_code ec;
-  // Every file the snapshot adds must be staged: never commit a listing of missing data.
+  const LogEntry change = DiffSnapshots(*base_, next_);
+  // Every file the snapshot adds must be staged: never commit a listing of missing data. The
+  // files of this version are new, so the change lists all of them.
   std::set<std::string> names;
-  for (const auto& [name, dataset] : next_.datasets) {
-    for (const auto& file : dataset.files) {
+  for (const auto& [name, files] : change.added) {
+    for (const auto& file : files) {
       if (file.version != next_.version) continue;
       if (!names.insert(paths_.Staged(file).string()).second || !fs::exists(paths_.Staged(file), ec)) {
         return Status::UnknownError("commit ", next_.version, ": staged file for ", file.path,
@@ -118,13 +126,17 @@ Status Transaction::Commit() {
     }
   }
   if (fs::exists(staging_, ec)) ARROW_RETURN_NOT_OK(SyncStore(paths_.root));
-  const LogEntry change = DiffSnapshots(*base_, next_);
   ARROW_RETURN_NOT_OK(CommitLogEntry(paths_, change));
   committed_ = true;
+  // The pointer follows the commit point at once (before the files move, which takes a while
+  // for a large commit), so other tools see the newest version even if this writer dies now.
+  int64_t checkpoint = source_.kind == SnapshotSource::Kind::kEmpty ? 0 : source_.base_version;
+  // (An old store's upgrade checkpoint is not written yet: none is named until it is.)
+  const int64_t pointed = source_.kind == SnapshotSource::Kind::kWholeEntry ? 0 : checkpoint;
+  ARROW_RETURN_NOT_OK(WriteManifestPointer(paths_, next_, pointed));
   ARROW_RETURN_NOT_OK(FinishMoves(change));
   // The log alone is complete; a checkpoint only bounds how many entries a reader replays, so
   // a crash before or while it is written leaves a correct store.
-  int64_t checkpoint = source_.kind == SnapshotSource::Kind::kEmpty ? 0 : source_.base_version;
   if (source_.kind == SnapshotSource::Kind::kWholeEntry) {
     // An old store's first commit: later opens read this checkpoint, never the old big entry.
     ARROW_RETURN_NOT_OK(WithContext(WriteCheckpoint(paths_, *base_), next_.version));
@@ -133,7 +145,7 @@ Status Transaction::Commit() {
     ARROW_RETURN_NOT_OK(WithContext(WriteCheckpoint(paths_, next_), next_.version));
     checkpoint = next_.version;
   }
-  ARROW_RETURN_NOT_OK(WriteManifestPointer(paths_, next_, checkpoint));
+  if (checkpoint != pointed) ARROW_RETURN_NOT_OK(WriteManifestPointer(paths_, next_, checkpoint));
   ARROW_RETURN_NOT_OK(WriteMetadataJson());
   if (cache_) cache_->Put({std::make_shared<const Snapshot>(std::move(next_)), checkpoint});
   return Status::OK();

@@ -449,17 +449,9 @@ class PartitionedWriter {
 };
 
 void AddFiles(DatasetEntry& dataset, const std::vector<FileEntry>& files) {
-  // The listing is sorted already: sort the new files and merge, not the whole listing again
-  // (a million entries at every commit).
-  const auto by_path = [](const FileEntry& a, const FileEntry& b) { return a.path < b.path; };
-  const auto middle = static_cast<std::ptrdiff_t>(dataset.files.size());
-  dataset.files.insert(dataset.files.end(), files.begin(), files.end());
-  std::sort(dataset.files.begin() + middle, dataset.files.end(), by_path);
-  if (std::is_sorted(dataset.files.begin(), dataset.files.begin() + middle, by_path)) {
-    std::inplace_merge(dataset.files.begin(), dataset.files.begin() + middle, dataset.files.end(), by_path);
-  } else {
-    std::sort(dataset.files.begin(), dataset.files.end(), by_path);
-  }
+  // The listing is sorted already: merge the new files into the chunks they fall in, not the
+  // whole listing again (a million entries at every commit).
+  dataset.files.MergeSorted(files);
 }
 
 }  // namespace
