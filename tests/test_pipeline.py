@@ -136,3 +136,27 @@ def test_python_pipeline_run(project):
     doc = tickforge.pipeline_run(pipeline)
     assert doc["changed"]
     assert not tickforge.pipeline_run(pipeline)["changed"]
+
+
+def test_progress_callback_sees_every_stage_and_ends_at_the_totals(project):
+    """pipeline_run(progress=) reports the ingest, then the label stages, each ending final at
+    its totals; an update (label_update(progress=)) reports the split of the new day."""
+    root, pipeline, files = project
+    updates = []
+    tickforge.pipeline_run(pipeline, progress=updates.append)
+    stages = [u["stage"] for u in updates]
+    assert stages[0] == "ingest" and {"split", "fit", "build"} <= set(stages), sorted(set(stages))
+    finals = {u["stage"]: u for u in updates if u["final"]}
+    assert finals["ingest"]["files_done"] == finals["ingest"]["files_total"] == 3
+    assert finals["ingest"]["rows_done"] == sum(tickforge.read_dbn(f).num_rows for f in files[:3])
+    for stage in ("ingest", "split"):
+        done = [u["rows_done"] for u in updates if u["stage"] == stage]
+        assert done == sorted(done)
+    shutil.copy(files[3], root / "raw" / files[3].name)
+    run("store", "ingest", root / "store", root / "raw" / files[3].name)
+    updates.clear()
+    result = tickforge.label_update(root / "store", "fx", progress=updates.append)
+    assert result["method"] == "incremental"
+    split = [u for u in updates if u["stage"] == "split" and u["final"]]
+    assert split and split[0]["files_done"] == split[0]["files_total"] >= 1
+    assert split[0]["rows_done"] == tickforge.read_dbn(files[3]).num_rows

@@ -273,21 +273,25 @@ def label_store(
             _tickforge.label_store(verb, json.dumps(request), config_file, extra, skip_bad_files, callback))
 
 
-def label_update(store: PathLike, name: str, *, rebuild: bool = False) -> dict:
+def label_update(store: PathLike, name: str, *, rebuild: bool = False, progress=None) -> dict:
     """``tickforge label update``: extend ``labeled/<name>`` of ``store`` to the newest snapshot of
     the source its lineage names, with the thresholds it recorded (never refit), in one commit
     (docs/labeling.md "Updating a labeled dataset"). Returns what was done: ``up_to_date``,
     ``method`` ("incremental", "rebuild", "none"), ``version``, ``added``/``replaced``/``removed``
-    days, ``lineage`` and ``report``. ``rebuild=True`` labels every row again."""
-    return json.loads(_tickforge.label_update(os.fspath(store), name, rebuild))
+    days, ``lineage`` and ``report``. ``rebuild=True`` labels every row again. ``progress``: a
+    callable given one dict per update, or True for a tqdm bar (as label_run)."""
+    with progress_callback(progress) as callback:
+        return json.loads(_tickforge.label_update(os.fspath(store), name, rebuild, callback))
 
 
-def pipeline_run(path: PathLike) -> dict:
+def pipeline_run(path: PathLike, *, progress=None) -> dict:
     """``tickforge pipeline run``: ingest the inputs the pipeline file names into its store,
     then build ``labeled/<name>`` (first run) or update it (docs/pipeline.md). Returns
     ``{"changed": bool, "stages": [{"stage", "changed", "summary", "detail"}]}``; a run with
-    no new input changes nothing."""
-    return json.loads(_tickforge.pipeline_run(os.fspath(path)))
+    no new input changes nothing. ``progress``: a callable given one dict per update of each
+    stage ("ingest", then the label stages), or True for a tqdm bar."""
+    with progress_callback(progress) as callback:
+        return json.loads(_tickforge.pipeline_run(os.fspath(path), callback))
 
 
 def compute_labels(bid_px_00, ask_px_00, boundaries, *, lookback_rows: int,

@@ -5,11 +5,10 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include <iostream>
-
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <iostream>
 #include <memory>
 #include <numeric>
 #include <string>
@@ -19,6 +18,7 @@
 #include "tickforge/book/depth_build.h"
 #include "tickforge/book/mbp_rows.h"
 #include "tickforge/cli/format.h"
+#include "tickforge/store/options.h"
 #include "tickforge/store/store.h"
 
 namespace tickforge::cli {

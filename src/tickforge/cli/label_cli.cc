@@ -150,7 +150,12 @@ struct UpdateArgs {
 };
 
 Status Update(const UpdateArgs& args) {
-  ARROW_ASSIGN_OR_RAISE(auto result, label::UpdateLabeled(args.store, args.name, {.rebuild = args.rebuild}));
+  Result<label::UpdateResult> update;
+  {
+    ProgressLine line("label ");
+    update = label::UpdateLabeled(args.store, args.name, {.rebuild = args.rebuild, .progress = line.Fn()});
+  }
+  ARROW_ASSIGN_OR_RAISE(auto result, std::move(update));
   if (args.json) {
     fmt::print("{}\n", label::UpdateJson(result).dump(2));
   } else {

@@ -20,7 +20,12 @@ struct PipelineArgs {
 
 Status Run(const PipelineArgs& args) {
   ARROW_ASSIGN_OR_RAISE(auto options, pipeline::LoadPipeline(args.file));
-  ARROW_ASSIGN_OR_RAISE(auto result, pipeline::RunPipeline(options));
+  Result<pipeline::PipelineResult> run;
+  {
+    ProgressLine line("pipeline ");
+    run = pipeline::RunPipeline(options, line.Fn());
+  }
+  ARROW_ASSIGN_OR_RAISE(auto result, std::move(run));
   if (args.json) {
     fmt::print("{}\n", pipeline::PipelineJson(result).dump(2));
   } else {

@@ -13,6 +13,7 @@
 
 #include "tickforge/binance/binance.h"
 #include "tickforge/dataset/dataset.h"
+#include "tickforge/label/commit_internal.h"
 #include "tickforge/store/manifest.h"
 #include "tickforge/store/transaction_internal.h"
 #include "tickforge/util/io.h"
@@ -33,6 +34,10 @@ std::string Sha256Text(const std::string& text) {
   return hex;
 }
 
+}  // namespace
+
+namespace internal {
+
 Status WriteText(const fs::path& path, const std::string& text) {
   ARROW_ASSIGN_OR_RAISE(auto file, AtomicFile::Create(path));
   ARROW_RETURN_NOT_OK(file->stream()->Write(text.data(), static_cast<int64_t>(text.size())));
@@ -41,7 +46,7 @@ Status WriteText(const fs::path& path, const std::string& text) {
 
 Result<nlohmann::ordered_json> ReadJsonFile(const fs::path& path) {
   std::ifstream in(path);
-  if (!in) return Status::IOError(path.string(), ": cannot open");
+  if (!in) return Status::IOError(path.string(), ": cannot open: ", std::strerror(errno));
   try {
     return nlohmann::ordered_json::parse(in);
   } catch (const std::exception& e) {
@@ -49,16 +54,11 @@ Result<nlohmann::ordered_json> ReadJsonFile(const fs::path& path) {
   }
 }
 
-// Removes the scratch folder when the commit is done or fails.
-struct ScratchGuard {
-  fs::path dir;
-  ~ScratchGuard() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-};
+}  // namespace internal
 
-}  // namespace
+using internal::ReadJsonFile;
+using internal::ScratchGuard;
+using internal::WriteText;
 
 Result<std::string> LabeledDatasetName(const std::string& name) {
   const auto bad = [&](const char* why) {

@@ -25,6 +25,7 @@
 #include "tickforge/dataset/dataset.h"
 #include "tickforge/label/build_internal.h"
 #include "tickforge/label/commit.h"
+#include "tickforge/label/commit_internal.h"
 #include "tickforge/label/source.h"
 #include "tickforge/label/split_internal.h"
 #include "tickforge/store/manifest.h"
@@ -38,6 +39,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using internal::Key;
+using internal::ReadJsonFile;
+using internal::ScratchGuard;
+using internal::WriteText;
 using internal::MidColumn;
 using internal::Part;
 using internal::SymbolInfo;
@@ -46,31 +50,6 @@ using Clock = std::chrono::steady_clock;
 
 // Old rows are copied one dataset row group at a time, so memory stays bounded by it.
 constexpr int64_t kCopyRows = dataset::kRowGroupRows;
-
-Result<nlohmann::ordered_json> ReadJson(const fs::path& path) {
-  std::ifstream in(path);
-  if (!in) return Status::IOError(path.string(), ": cannot open: ", std::strerror(errno));
-  try {
-    return nlohmann::ordered_json::parse(in);
-  } catch (const std::exception& e) {
-    return Status::Invalid(path.string(), ": ", e.what());
-  }
-}
-
-Status WriteText(const fs::path& path, const std::string& text) {
-  ARROW_ASSIGN_OR_RAISE(auto file, AtomicFile::Create(path));
-  ARROW_RETURN_NOT_OK(file->stream()->Write(text.data(), static_cast<int64_t>(text.size())));
-  return file->Commit();
-}
-
-// Removes the scratch folder when the update is done or fails.
-struct ScratchGuard {
-  fs::path dir;
-  ~ScratchGuard() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-};
 
 // A day's files (path and commit): equal lists mean the day's rows did not change.
 std::vector<std::pair<std::string, int64_t>> Signature(const InputFile& input) {
@@ -492,7 +471,8 @@ struct State {
 };
 
 // Label the whole new snapshot again with the recorded thresholds, in one commit.
-Result<UpdateResult> Rebuild(const State& state, UpdateResult result, const std::string& reason) {
+Result<UpdateResult> Rebuild(const State& state, UpdateResult result, const std::string& reason,
+                             const BuildOptions& build_options) {
   result.method = "rebuild";
   result.reason = reason;
   nlohmann::ordered_json extra = {{"previous_version", state.labeled_version},
@@ -504,7 +484,8 @@ Result<UpdateResult> Rebuild(const State& state, UpdateResult result, const std:
                                     {"replaced", result.replaced},
                                     {"removed", result.removed}}}};
   ARROW_ASSIGN_OR_RAISE(auto committed, LabelIntoStore(state.after.files, &state.thresholds, state.given,
-                                                       {state.root, state.name}, state.after.lineage, {}, extra));
+                                                       {state.root, state.name}, state.after.lineage, build_options,
+                                                       extra));
   result.version = committed.version;
   result.lineage = std::move(committed.lineage);
   result.report = std::move(committed.report);
@@ -533,7 +514,7 @@ Result<State> Load(const std::string& root, const std::string& name) {
   for (const char* file_name : {"thresholds.json", "build_report.json"}) {
     const store::FileEntry* file = FindFile(state.entry, file_name);
     if (!file) return Status::Invalid(root, ": ", state.dataset, " lists no ", file_name);
-    ARROW_ASSIGN_OR_RAISE(auto doc, ReadJson(store::ResolveFile(state.paths, *file)));
+    ARROW_ASSIGN_OR_RAISE(auto doc, ReadJsonFile(store::ResolveFile(state.paths, *file)));
     (std::string(file_name) == "thresholds.json" ? state.thresholds : state.old_report) = std::move(doc);
   }
   // The recorded config holds every key; none of them was set against the thresholds.
@@ -620,6 +601,8 @@ Result<int64_t> CommitUpdate(const State& state, const fs::path& outputs, const 
 }  // namespace
 
 Result<UpdateResult> UpdateLabeled(const std::string& root, const std::string& name, const UpdateOptions& options) {
+  BuildOptions build_options;
+  build_options.progress = options.progress;
   const auto start = Clock::now();
   ARROW_ASSIGN_OR_RAISE(auto state, Load(root, name));
   UpdateResult result;
@@ -631,16 +614,15 @@ Result<UpdateResult> UpdateLabeled(const std::string& root, const std::string& n
   result.added = change.added;
   result.replaced = change.replaced;
   result.removed = change.removed;
-  if (options.rebuild) return Rebuild(state, std::move(result), "asked for");
+  if (options.rebuild) return Rebuild(state, std::move(result), "asked for", build_options);
   if (change.new_days.empty() && change.old_days.empty()) {
     result.up_to_date = true;
     result.method = "none";
     return result;
   }
-  if (change.new_days.empty()) return Rebuild(state, std::move(result), "days were removed and none added");
+  if (change.new_days.empty()) return Rebuild(state, std::move(result), "days were removed and none added", build_options);
 
   ScratchGuard scratch{ScratchDirNear(state.paths.root)};
-  const BuildOptions build_options;
   // The changed days only: the new ones with every column, the old ones for their counts and keys.
   ARROW_ASSIGN_OR_RAISE(auto added, internal::Split(change.new_days, state.config, scratch.dir / "new", build_options));
   std::unique_ptr<Workspace> removed;
@@ -681,7 +663,7 @@ Result<UpdateResult> UpdateLabeled(const std::string& root, const std::string& n
     if (!old.contains("output")) {
       // A symbol without a dataset stays without one while a full build would skip it too;
       // only its time range needs its old rows, known here when nothing was taken away.
-      if (drop) return Rebuild(state, std::move(result), fmt::format("{} has no dataset and lost rows", symbol));
+      if (drop) return Rebuild(state, std::move(result), fmt::format("{} has no dataset and lost rows", symbol), build_options);
       std::string why;
       auto mid = internal::MidColumnsFrom(state.thresholds, state.config, symbol);
       if (valid < state.config.min_symbol_samples) {
@@ -691,7 +673,7 @@ Result<UpdateResult> UpdateLabeled(const std::string& root, const std::string& n
       } else if (!mid.ok() && mid.status().IsKeyError()) {
         why = "no mid-price α was fitted for this symbol";
       } else {
-        return Rebuild(state, std::move(result), fmt::format("{} now has {} valid rows, enough for a dataset", symbol, valid));
+        return Rebuild(state, std::move(result), fmt::format("{} now has {} valid rows, enough for a dataset", symbol, valid), build_options);
       }
       const int64_t first = std::min(old.value("first_ts_event", std::numeric_limits<int64_t>::max()), add->first_ts);
       const int64_t last = std::max(old.value("last_ts_event", std::numeric_limits<int64_t>::min()), add->last_ts);
@@ -699,10 +681,10 @@ Result<UpdateResult> UpdateLabeled(const std::string& root, const std::string& n
       continue;
     }
     if (valid < state.config.min_symbol_samples) {
-      return Rebuild(state, std::move(result), fmt::format("{} fell below min_symbol_samples", symbol));
+      return Rebuild(state, std::move(result), fmt::format("{} fell below min_symbol_samples", symbol), build_options);
     }
     const store::FileEntry* old_file = FindFile(state.entry, old.at("output").get<std::string>());
-    if (!old_file) return Rebuild(state, std::move(result), fmt::format("the snapshot lists no dataset file of {}", symbol));
+    if (!old_file) return Rebuild(state, std::move(result), fmt::format("the snapshot lists no dataset file of {}", symbol), build_options);
     const fs::path symbol_scratch = scratch.dir / fmt::format("s{:05d}", rewritten.size());
     fs::create_directories(symbol_scratch);
     const std::string old_path = store::ResolveFile(state.paths, *old_file).string();
@@ -710,7 +692,7 @@ Result<UpdateResult> UpdateLabeled(const std::string& root, const std::string& n
                           SpliceSymbol({symbol, old_path, add, drop, rows_in, state.config, state.thresholds,
                                         added->schema, fit, symbol_scratch, outputs / old.at("output").get<std::string>()}));
     if (!spliced) {
-      return Rebuild(state, std::move(result), fmt::format("rows of {} from other days interleave with the changed ones", symbol));
+      return Rebuild(state, std::move(result), fmt::format("rows of {} from other days interleave with the changed ones", symbol), build_options);
     }
     entries[symbol] = spliced->entry;
     update_symbols[symbol] = {{"copied", spliced->copied}, {"computed", spliced->computed}};

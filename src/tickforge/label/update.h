@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tickforge/util/progress.h"
 #include "tickforge/util/status.h"
 
 namespace tickforge::label {
@@ -19,6 +20,9 @@ struct UpdateOptions {
   /// Label every row again (a full build with the recorded thresholds) instead of only the
   /// windows that touch changed data.
   bool rebuild = false;
+  /// Told the files and rows read as the changed days are split (stage "split"), and the
+  /// stages of a rebuild; a callback that throws stops the update with nothing committed.
+  ProgressFn progress;
 };
 
 /// What an update did.

@@ -20,7 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-Result<StageResult> Ingest(const PipelineOptions& options) {
+Result<StageResult> Ingest(const PipelineOptions& options, const ProgressFn& progress) {
   StageResult stage{"ingest", false, "", nlohmann::ordered_json::object()};
   if (options.ingest.empty()) {
     stage.summary = "ingest: no inputs named; nothing to ingest\n";
@@ -30,6 +30,7 @@ Result<StageResult> Ingest(const PipelineOptions& options) {
   ARROW_ASSIGN_OR_RAISE(const int64_t before, store::LatestVersion(store->paths()));
   store::IngestOptions ingest;
   ingest.threads = options.ingest_threads;
+  ingest.progress = progress;
   ARROW_ASSIGN_OR_RAISE(auto info, store->Ingest(options.ingest, ingest));
   stage.detail = nlohmann::ordered_json::parse(store::ToJson(info).dump());
   stage.changed = info.rows_written > 0 || !info.added.empty() || !info.removed.empty();
@@ -67,7 +68,7 @@ std::string ConfigDifferences(const label::LabelConfig& config, const nlohmann::
   return keys;
 }
 
-Result<StageResult> Label(const PipelineOptions& options) {
+Result<StageResult> Label(const PipelineOptions& options, const ProgressFn& progress) {
   StageResult stage{"label", false, "", nlohmann::ordered_json::object()};
   if (options.name.empty()) {
     stage.summary = "label: no name given; nothing to label\n";
@@ -80,8 +81,10 @@ Result<StageResult> Label(const PipelineOptions& options) {
     label::StoreSelection selection{options.store, options.dataset, std::nullopt, options.symbols, options.start,
                                     options.end};
     ARROW_ASSIGN_OR_RAISE(auto inputs, label::ListStoreInputs(selection));
+    label::BuildOptions build;
+    build.progress = progress;
     ARROW_ASSIGN_OR_RAISE(auto committed, label::LabelIntoStore(inputs.files, nullptr, config,
-                                                                 {options.store, options.name}, inputs.lineage));
+                                                                 {options.store, options.name}, inputs.lineage, build));
     stage.changed = true;
     stage.detail = {{"method", "build"}, {"version", committed.version}, {"lineage", committed.lineage},
                     {"report", committed.report}};
@@ -95,7 +98,7 @@ Result<StageResult> Label(const PipelineOptions& options) {
   // pipeline file now says otherwise, rather than refit silently or ignore it silently.
   ARROW_ASSIGN_OR_RAISE(auto lineage, label::ReadLineage(options.store, dataset));
   const std::string differ = ConfigDifferences(config, lineage.value("config", nlohmann::ordered_json::object()));
-  ARROW_ASSIGN_OR_RAISE(auto result, label::UpdateLabeled(options.store, options.name));
+  ARROW_ASSIGN_OR_RAISE(auto result, label::UpdateLabeled(options.store, options.name, {.progress = progress}));
   stage.changed = !result.up_to_date;
   stage.detail = label::UpdateJson(result);
   stage.summary = "label: " + label::SummarizeUpdate(result);
@@ -117,12 +120,12 @@ bool PipelineResult::changed() const {
   return false;
 }
 
-Result<PipelineResult> RunPipeline(const PipelineOptions& options) {
+Result<PipelineResult> RunPipeline(const PipelineOptions& options, const ProgressFn& progress) {
   ARROW_RETURN_NOT_OK(options.Validate());
   PipelineResult result;
-  ARROW_ASSIGN_OR_RAISE(auto ingest, Ingest(options));
+  ARROW_ASSIGN_OR_RAISE(auto ingest, Ingest(options, progress));
   result.stages.push_back(std::move(ingest));
-  ARROW_ASSIGN_OR_RAISE(auto label, Label(options));
+  ARROW_ASSIGN_OR_RAISE(auto label, Label(options, progress));
   result.stages.push_back(std::move(label));
   return result;
 }

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tickforge/pipeline/config.h"
+#include "tickforge/util/progress.h"
 #include "tickforge/util/status.h"
 
 namespace tickforge::pipeline {
@@ -30,8 +31,9 @@ struct PipelineResult {
 
 /// Run the pipeline `options` describes: ingest (when inputs are named), then label (when a
 /// name is given): build labeled/<name> from the store snapshot when it does not exist yet,
-/// else update it with the thresholds it recorded.
-[[nodiscard]] Result<PipelineResult> RunPipeline(const PipelineOptions& options);
+/// else update it with the thresholds it recorded. `progress` is told each stage's files and
+/// rows as it goes ("ingest", then the label stages); a callback that throws stops the run.
+[[nodiscard]] Result<PipelineResult> RunPipeline(const PipelineOptions& options, const ProgressFn& progress = {});
 
 /// Return `result` as JSON: {"changed", "stages": [{stage, changed, summary, detail}]}.
 [[nodiscard]] nlohmann::ordered_json PipelineJson(const PipelineResult& result);

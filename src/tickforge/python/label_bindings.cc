@@ -124,16 +124,20 @@ std::string LabelStore(const std::string& verb, const std::string& request_text,
 }
 
 // Extend labeled/<name> to the newest source snapshot (docs/labeling.md "Updating").
-std::string LabelUpdate(const std::string& root, const std::string& name, bool rebuild) {
-  nb::gil_scoped_release release;
-  return label::UpdateJson(Unwrap(label::UpdateLabeled(root, name, {.rebuild = rebuild}))).dump();
+std::string LabelUpdate(const std::string& root, const std::string& name, bool rebuild, nb::object callback) {
+  PyProgress progress(std::move(callback));
+  const label::UpdateOptions options{.rebuild = rebuild, .progress = progress.Fn()};
+  return label::UpdateJson(progress.Run([&] { return label::UpdateLabeled(root, name, options); })).dump();
 }
 
 // Run a pipeline file: ingest, then label build or update (docs/pipeline.md).
-std::string PipelineRun(const std::string& path) {
-  nb::gil_scoped_release release;
-  const auto options = Unwrap(pipeline::LoadPipeline(path));
-  return pipeline::PipelineJson(Unwrap(pipeline::RunPipeline(options))).dump();
+std::string PipelineRun(const std::string& path, nb::object callback) {
+  PyProgress progress(std::move(callback));
+  return pipeline::PipelineJson(progress.Run([&]() -> Result<pipeline::PipelineResult> {
+           ARROW_ASSIGN_OR_RAISE(const auto options, pipeline::LoadPipeline(path));
+           return pipeline::RunPipeline(options, progress.Fn());
+         }))
+      .dump();
 }
 
 // Movements and labels of one series held in memory (DESIGN.md §3.2-3.3), the kernel label
@@ -171,8 +175,9 @@ void BindLabel(nb::module_& m) {
         nb::arg("overrides"), nb::arg("skip_bad_files"), nb::arg("progress").none() = nb::none());
   m.def("label_store", &LabelStore, nb::arg("verb"), nb::arg("request"), nb::arg("config_file").none(),
         nb::arg("overrides"), nb::arg("skip_bad_files"), nb::arg("progress").none() = nb::none());
-  m.def("label_update", &LabelUpdate);
-  m.def("pipeline_run", &PipelineRun);
+  m.def("label_update", &LabelUpdate, nb::arg("root"), nb::arg("name"), nb::arg("rebuild"),
+        nb::arg("progress").none() = nb::none());
+  m.def("pipeline_run", &PipelineRun, nb::arg("path"), nb::arg("progress").none() = nb::none());
   m.def("compute_labels", &ComputeLabels);
 }
 

@@ -6,12 +6,6 @@
 
 namespace tickforge::store {
 
-namespace {
-
-bool ByPath(const FileEntry& a, const FileEntry& b) { return a.path < b.path; }
-
-}  // namespace
-
 FileList::FileList(std::vector<FileEntry> files) {
   sorted_ = std::is_sorted(files.begin(), files.end(), ByPath);
   AppendChunks(std::move(files));

@@ -32,6 +32,9 @@ struct FileEntry {
   int64_t version = 0;
 };
 
+/// Return whether `a` comes before `b` in a listing: by path.
+[[nodiscard]] inline bool ByPath(const FileEntry& a, const FileEntry& b) { return a.path < b.path; }
+
 /// An ordered list of FileEntry values, read like a const std::vector. Chunks are immutable
 /// once another list shares them; a change copies only the chunks it touches. The list knows
 /// whether it is sorted by path (how the writers keep listings) without scanning it.

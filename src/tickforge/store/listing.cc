@@ -11,8 +11,6 @@ namespace tickforge::store {
 
 namespace {
 
-bool ByPath(const FileEntry& a, const FileEntry& b) { return a.path < b.path; }
-
 /// The full read, filtered: exact for every store (the fallback).
 Result<DatasetListing> FullListing(const StorePaths& paths, int64_t version, const std::string& name,
                                    const std::function<CheckpointSelection(const DatasetEntry&)>& select) {

@@ -35,8 +35,6 @@ bool SameFile(const FileEntry& a, const FileEntry& b) {
          a.min_time == b.min_time && a.max_time == b.max_time && a.partition == b.partition;
 }
 
-bool ByPath(const FileEntry& a, const FileEntry& b) { return a.path < b.path; }
-
 /// Up to this many removed paths are looked up one by one in a sorted listing.
 constexpr size_t kSearchedRemovals = 256;
 

@@ -273,10 +273,10 @@ Result<CommitInfo> CommitStaged(const StorePaths& paths, const StoreOptions& opt
       info.rows_written += written.rows_written;
       info.added.insert(info.added.end(), written.added.begin(), written.added.end());
     }
-    // Listings stay sorted by path, as the writer keeps them.
-    const auto by_path = [](const FileEntry& a, const FileEntry& b) { return a.path < b.path; };
-    dataset.files.insert(dataset.files.end(), taken.begin(), taken.end());
-    std::sort(dataset.files.begin(), dataset.files.end(), by_path);
+    // Listings stay sorted by path, as the writer keeps them: the taken files merge in sorted.
+    std::vector<FileEntry> sorted_taken(taken.begin(), taken.end());
+    std::sort(sorted_taken.begin(), sorted_taken.end(), ByPath);
+    dataset.files.MergeSorted(std::move(sorted_taken));
     for (const auto& file : taken) info.rows_written += file.rows;
     info.added.insert(info.added.end(), taken.begin(), taken.end());
   }

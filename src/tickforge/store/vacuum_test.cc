@@ -23,7 +23,7 @@ std::set<std::string> RetiredFiles(const StorePaths& paths) {
   return files;
 }
 
-std::set<std::string> Paths(const std::vector<FileEntry>& files) {
+std::set<std::string> PathSet(const std::vector<FileEntry>& files) {
   std::set<std::string> out;
   for (const auto& file : files) out.insert(file.path);
   return out;
@@ -40,12 +40,12 @@ TEST_F(StoreTest, VacuumDeletesOnlyFilesNoRetainedVersionReads) {
   ASSERT_EQ(v6.version, 6);
   const StorePaths& paths = store->paths();
   const std::set<std::string> old_btc = [&] {
-    auto a = Paths(v1.added), b = Paths(v2.added);
+    auto a = PathSet(v1.added), b = PathSet(v2.added);
     a.insert(b.begin(), b.end());
     return a;
   }();
   const std::set<std::string> old_eth = [&] {
-    auto a = Paths(v4.added), b = Paths(v5.added);
+    auto a = PathSet(v4.added), b = PathSet(v5.added);
     a.insert(b.begin(), b.end());
     return a;
   }();
