@@ -1,15 +1,35 @@
-"""Shared pytest helpers: where the test data lives, and a hang guard for native code."""
+"""Shared pytest helpers: where the test data lives, the native command, and a hang guard for
+native code."""
 
 from __future__ import annotations
 
 import faulthandler
 import os
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def cli() -> str:
+    """The path of the tickforge command of this install; skip when it is not built."""
+    import tickforge
+
+    path = tickforge.native_cli()
+    if not path.exists():
+        pytest.skip("the tickforge command is not built")
+    return str(path)
+
+
+def run(*args, check=True) -> subprocess.CompletedProcess:
+    """Run `tickforge ARGS...`; with check, a non-zero exit fails the test with its output."""
+    proc = subprocess.run([cli(), *map(str, args)], capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{args} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
 
 
 def locate_testdata() -> Path:

@@ -11,7 +11,6 @@ units (the fixed-point integers divided by 10^size_scale, as floats); the captur
 from __future__ import annotations
 
 import json
-import subprocess
 import warnings
 from pathlib import Path
 
@@ -23,7 +22,7 @@ import pytest
 
 import tickforge
 
-from conftest import require_testdata
+from conftest import cli, require_testdata, run
 from test_features import LEVELS, assert_close, col, reference_image
 
 SPOT = "hftbacktest/spot/btcusdt_20240808.gz"
@@ -32,20 +31,6 @@ PARTITIONS = ["dataset", "symbol", "year", "month", "day"]
 CONFIG = dict(lookback_rows=300, lookforward_input=300, lookforward_offset=30, nbins=5, jump_size=10,
               min_symbol_samples=500, currency="CRYPTO")
 IMAGE = dict(time_bins=8, ticks_per_bin=10)
-
-
-def cli() -> str:
-    path = tickforge.native_cli()
-    if not path.exists():
-        pytest.skip("the tickforge command is not built")
-    return str(path)
-
-
-def run(*args, check=True) -> subprocess.CompletedProcess:
-    proc = subprocess.run([cli(), *map(str, args)], capture_output=True, text=True)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"{args} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return proc
 
 
 def sorted_rows(table: pa.Table) -> pa.Table:

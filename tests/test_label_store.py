@@ -22,24 +22,11 @@ import pyarrow.parquet as pq
 import pytest
 
 import tickforge
+from conftest import cli, run
 
 CONFIG = dict(lookback_rows=300, lookforward_input=300, lookforward_offset=30, nbins=5, jump_size=10,
               min_symbol_samples=500, currency="FX")
 IMAGE = dict(time_bins=8, ticks_per_bin=10)
-
-
-def cli() -> str:
-    path = tickforge.native_cli()
-    if not path.exists():
-        pytest.skip("the tickforge command is not built")
-    return str(path)
-
-
-def run(*args, check=True) -> subprocess.CompletedProcess:
-    proc = subprocess.run([cli(), *map(str, args)], capture_output=True, text=True)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"{args} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return proc
 
 
 @pytest.fixture(scope="module")

@@ -129,6 +129,19 @@ void AddMissingFields(arrow::FieldVector& fields, const arrow::FieldVector& more
 /// Make `dataset` (new or existing) able to hold the columns of `input`: a new dataset takes
 /// the rules' required columns first, then the input's others; an existing one gains the
 /// input's new columns (older files read them as null).
+Result<DatasetEntry*> DatasetFor(Snapshot& next, const std::string& name, const std::string& type,
+                                 const std::string& time_column, DataTypeRules* rules, bool* is_new) {
+  ARROW_ASSIGN_OR_RAISE(*rules, RulesFor(type));
+  if (rules->time_column.empty()) rules->time_column = time_column;
+  *is_new = !next.datasets.count(name);
+  DatasetEntry& dataset = next.datasets[name];
+  dataset.name = name;
+  if (!*is_new && dataset.type != rules->type) {
+    return Status::Invalid("dataset '", name, "' holds ", dataset.type, ", not ", rules->type);
+  }
+  return &dataset;
+}
+
 Status PrepareDataset(DatasetEntry& dataset, const DataTypeRules& rules, const arrow::Schema& input,
                       bool is_new) {
   arrow::FieldVector fields;

@@ -24,6 +24,12 @@ inline const std::vector<std::string> kDbnKeys = {"dataset", "symbol", "year", "
 /// Append to `fields` those of `more` whose names it lacks (first type seen wins).
 void AddMissingFields(arrow::FieldVector& fields, const arrow::FieldVector& more);
 
+/// Return the dataset `name` of the snapshot being committed, added when new (`*is_new` says
+/// which), for rows of `type`; `*rules` gets the type's rules, with `time_column` where the type
+/// names none. An existing dataset of another type is an error.
+[[nodiscard]] Result<DatasetEntry*> DatasetFor(Snapshot& next, const std::string& name, const std::string& type,
+                                               const std::string& time_column, DataTypeRules* rules, bool* is_new);
+
 /// Make `dataset` (new or existing) able to hold the columns of `input`: a new dataset takes
 /// the rules' required columns first, then the input's others; an existing one gains the
 /// input's new columns (older files read them as null). Partition keys come last.

@@ -207,14 +207,11 @@ Result<CommitInfo> CommitStaged(const StorePaths& paths, const StoreOptions& opt
   rewrite.file_visitor = nullptr;
   for (const auto& [name, staged] : by_dataset) {
     const DatasetEntry& first = *staged.front().second;
-    ARROW_ASSIGN_OR_RAISE(auto rules, RulesFor(first.type));
-    if (rules.time_column.empty()) rules.time_column = first.time_column;
-    const bool is_new = !txn->next().datasets.count(name);
-    DatasetEntry& dataset = txn->next().datasets[name];
-    dataset.name = name;
-    if (!is_new && dataset.type != rules.type) {
-      return Status::Invalid("dataset '", name, "' holds ", dataset.type, ", not ", rules.type);
-    }
+    DataTypeRules rules;
+    bool is_new = false;
+    ARROW_ASSIGN_OR_RAISE(DatasetEntry * entry,
+                          DatasetFor(txn->next(), name, first.type, first.time_column, &rules, &is_new));
+    DatasetEntry& dataset = *entry;
     arrow::FieldVector fields;
     for (const auto& [task, entry] : staged) {
       if (entry->type != first.type) {

@@ -178,14 +178,11 @@ Result<CommitInfo> Store::Ingest(const std::vector<std::string>& inputs, const I
   ARROW_ASSIGN_OR_RAISE(auto txn, Transaction::Begin(paths_, "ingest", options_, cache_.get()));
   CommitInfo info;
   for (auto& [name, sources] : by_dataset) {
-    ARROW_ASSIGN_OR_RAISE(auto rules, RulesFor(sources.front().type));
-    if (rules.time_column.empty()) rules.time_column = sources.front().time_column;
-    const bool is_new = !txn->next().datasets.count(name);
-    DatasetEntry& dataset = txn->next().datasets[name];
-    dataset.name = name;
-    if (!is_new && dataset.type != rules.type) {
-      return Status::Invalid("dataset '", name, "' holds ", dataset.type, ", not ", rules.type);
-    }
+    DataTypeRules rules;
+    bool is_new = false;
+    ARROW_ASSIGN_OR_RAISE(DatasetEntry * entry, DatasetFor(txn->next(), name, sources.front().type,
+                                                           sources.front().time_column, &rules, &is_new));
+    DatasetEntry& dataset = *entry;
     // The union of the sources' columns, so one file schema serves them all.
     arrow::FieldVector fields;
     for (const auto& source : sources) AddMissingFields(fields, source.schema->fields());
