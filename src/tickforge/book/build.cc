@@ -7,6 +7,7 @@
 #include "tickforge/book/depth_build.h"
 #include "tickforge/book/lobster.h"
 #include "tickforge/dbn/to_arrow.h"
+#include "tickforge/dbn/to_parquet.h"
 #include "tickforge/util/prefetch.h"
 
 namespace tickforge::book {
@@ -43,6 +44,16 @@ Result<std::shared_ptr<arrow::RecordBatchReader>> OpenBookReader(const std::stri
 
 namespace {
 
+// Book rows are MBP-10 rows: they take `dbn to-parquet`'s column codings (prices dictionary
+// encoded, sizes and times delta encoded under the fast codec) unless the caller names a column.
+ParquetWriteOptions MbpParquetOptions(const ParquetWriteOptions& given) {
+  ParquetWriteOptions parquet = given;
+  if (const dbn::RecordLayout* layout = dbn::LayoutOf(dbn::rtype::kMbp10)) {
+    parquet.columns.merge(dbn::ParquetColumnsOf(*layout));
+  }
+  return parquet;
+}
+
 // A LOBSTER pair's rows into one Parquet file; the schema keeps the metadata the rows are
 // described by, as for MBO input.
 Result<BookStats> BuildLobsterBookFile(const std::string& input, const std::filesystem::path& output,
@@ -57,7 +68,7 @@ Result<BookStats> BuildLobsterBookFile(const std::string& input, const std::file
   };
   auto schema = reader->schema()->WithMetadata(arrow::KeyValueMetadata::Make(
       {"dbn.metadata", "tickforge.book"}, {dbn::MetadataToJson(reader->metadata()), build.dump()}));
-  ARROW_ASSIGN_OR_RAISE(auto file, ParquetFile::Create(output, schema, options.parquet));
+  ARROW_ASSIGN_OR_RAISE(auto file, ParquetFile::Create(output, schema, MbpParquetOptions(options.parquet)));
   while (true) {
     ARROW_ASSIGN_OR_RAISE(auto batch, reader->Next());
     if (!batch) break;
@@ -88,7 +99,7 @@ Result<BookStats> BuildBookFile(const std::string& input, const std::filesystem:
   };
   auto schema = reader->schema()->WithMetadata(arrow::KeyValueMetadata::Make(
       {"dbn.metadata", "tickforge.book"}, {dbn::MetadataToJson(metadata), build.dump()}));
-  ARROW_ASSIGN_OR_RAISE(auto file, ParquetFile::Create(output, schema, options.parquet));
+  ARROW_ASSIGN_OR_RAISE(auto file, ParquetFile::Create(output, schema, MbpParquetOptions(options.parquet)));
   // The replay runs one batch ahead on its own thread while this one encodes Parquet.
   const MboBookReader* view = reader.get();
   BatchPrefetcher prefetcher(reader, /*depth=*/2, [view] { return view->raw_position(); });
