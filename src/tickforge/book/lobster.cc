@@ -34,6 +34,41 @@ const std::regex& LobsterNamePattern() {
   return pattern;
 }
 
+// Split a CSV line (LOBSTER writes no quotes) into its fields.
+void SplitFields(std::string_view line, std::vector<std::string_view>* fields) {
+  fields->clear();
+  size_t start = 0;
+  while (true) {
+    const size_t comma = line.find(',', start);
+    if (comma == std::string_view::npos) {
+      fields->push_back(line.substr(start));
+      return;
+    }
+    fields->push_back(line.substr(start, comma - start));
+    start = comma + 1;
+  }
+}
+
+// Parse a whole field as a decimal integer (an optional '-', digits): nothing else accepted.
+template <typename T>
+bool ParseInteger(std::string_view text, T* out) {
+  if (text.empty()) return false;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+Side SideOfDirection(int direction) { return direction == 1 ? Side::kBid : Side::kAsk; }
+
+// True when `price` is at least as good as `bound` on `side`.
+bool AtLeastAsGood(Side side, int64_t price, int64_t bound) {
+  return side == Side::kBid ? price >= bound : price <= bound;
+}
+
+}  // namespace
+
+// Named, not anonymous: LobsterReplay, declared in lobster.h, holds these types.
+namespace lobster_internal {
+
 // Lines of a text file (raw or zstd) read in chunks: memory stays one chunk plus one line
 // however long the file is. A last line without a newline counts as a line.
 class LineReader {
@@ -91,29 +126,6 @@ class LineReader {
   int64_t line_ = 0;
 };
 
-// Split a CSV line (LOBSTER writes no quotes) into its fields.
-void SplitFields(std::string_view line, std::vector<std::string_view>* fields) {
-  fields->clear();
-  size_t start = 0;
-  while (true) {
-    const size_t comma = line.find(',', start);
-    if (comma == std::string_view::npos) {
-      fields->push_back(line.substr(start));
-      return;
-    }
-    fields->push_back(line.substr(start, comma - start));
-    start = comma + 1;
-  }
-}
-
-// Parse a whole field as a decimal integer (an optional '-', digits): nothing else accepted.
-template <typename T>
-bool ParseInteger(std::string_view text, T* out) {
-  if (text.empty()) return false;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
-  return ec == std::errc() && end == text.data() + text.size();
-}
-
 // One parsed message line.
 struct Message {
   int64_t time_ns = 0;
@@ -130,14 +142,7 @@ struct FileRow {
   std::vector<Level> bids, asks;
 };
 
-Side SideOfDirection(int direction) { return direction == 1 ? Side::kBid : Side::kAsk; }
-
-// True when `price` is at least as good as `bound` on `side`.
-bool AtLeastAsGood(Side side, int64_t price, int64_t bound) {
-  return side == Side::kBid ? price >= bound : price <= bound;
-}
-
-}  // namespace
+}  // namespace lobster_internal
 
 bool IsLobsterMessageFile(const std::filesystem::path& path) {
   const std::string name = path.filename().string();
@@ -214,6 +219,8 @@ std::string LobsterParquetNameFor(const std::filesystem::path& message, const Bo
       options.lobster.symbol.empty() ? message.parent_path().filename().string() : options.lobster.symbol;
   return fmt::format("{}{}message.mbp-{}.parquet", symbol, symbol.empty() ? "" : "_", options.levels);
 }
+
+namespace lobster_internal {
 
 // The row-by-row rebuild described in lobster.h, over the two files' lines.
 class LobsterReplay {
@@ -514,12 +521,14 @@ class LobsterReplay {
   std::vector<Level> merged_;
 };
 
+}  // namespace lobster_internal
+
 LobsterBookReader::~LobsterBookReader() = default;
 
 Result<std::shared_ptr<LobsterBookReader>> LobsterBookReader::Open(const std::string& message,
                                                                    const BookOptions& options) {
   std::shared_ptr<LobsterBookReader> reader(new LobsterBookReader());
-  ARROW_ASSIGN_OR_RAISE(reader->replay_, LobsterReplay::Start(message, options));
+  ARROW_ASSIGN_OR_RAISE(reader->replay_, lobster_internal::LobsterReplay::Start(message, options));
   MbpRowOptions rows;
   rows.levels = options.levels;
   rows.batch_rows = options.batch_rows;

@@ -67,7 +67,9 @@ struct LobsterFiles {
 /// symbol: "<symbol>_message.mbp-10.parquet".
 [[nodiscard]] std::string LobsterParquetNameFor(const std::filesystem::path& message, const BookOptions& options);
 
+namespace lobster_internal {
 class LobsterReplay;
+}  // namespace lobster_internal
 class MbpRowBuilder;
 
 /// The rows of one LOBSTER message/orderbook pair as record batches (MbpSchema's columns,
@@ -93,7 +95,7 @@ class LobsterBookReader : public arrow::RecordBatchReader {
 
  private:
   LobsterBookReader() = default;
-  std::unique_ptr<LobsterReplay> replay_;
+  std::unique_ptr<lobster_internal::LobsterReplay> replay_;
   std::unique_ptr<MbpRowBuilder> builder_;
   bool done_ = false;
 };
