@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -202,3 +203,55 @@ def test_late_rows_in_files_of_many_row_groups(tmp_path):
     result = run_json("label", "update", "--store", store, "--name", "fx")
     assert result["method"] == "incremental" and len(result["replaced"]) == 1
     assert_equals_rebuild(store, rebuild_oracle(store, config_path, tmp_path / "oracle"))
+
+
+def row_groups_end(metadata: pq.FileMetaData, count: int) -> int:
+    """The byte offset just past row group count - 1, from the footer's column chunk offsets."""
+    end = 4
+    for g in range(count):
+        group = metadata.row_group(g)
+        for c in range(group.num_columns):
+            chunk = group.column(c)
+            start = chunk.dictionary_page_offset if chunk.has_dictionary_page else chunk.data_page_offset
+            end = max(end, start + chunk.total_compressed_size)
+    return end
+
+
+@pytest.mark.parametrize("config", [CONFIG, MID], ids=["movement", "midprice"])
+def test_appended_day_copies_whole_row_groups_as_bytes(tmp_path, config):
+    """An appended day after datasets of several 32,768-row groups: the row groups no new
+    window reaches are the old file's bytes, unchanged, and the file still equals a rebuild
+    (read by pyarrow and polars)."""
+    files = sorted(tickforge.synth_dbn(tmp_path / "dbn", symbols=2, days=4, rows_per_day=60000, seed=11,
+                                       start_date="2024-06-03"))
+    store, config_path = make_store(tmp_path, files[:3], config)
+    old = {n: p.read_bytes() for n, p in labeled_files(store).items() if n.endswith("_dataset.parquet")}
+    run("store", "ingest", store, files[3])
+    result = run_json("label", "update", "--store", store, "--name", "fx")
+    assert result["method"] == "incremental"
+    assert_equals_rebuild(store, rebuild_oracle(store, config_path, tmp_path / "oracle"))
+    new = labeled_files(store)
+    copied_groups = 0
+    for name, before in old.items():
+        old_meta = pq.ParquetFile(pa.BufferReader(before)).metadata
+        new_meta = pq.ParquetFile(new[name]).metadata
+        # the groups wholly before the recomputed rows: the old file's groups, byte for byte
+        symbol = name[len("FX_"):-len("_dataset.parquet")]
+        counts = json.loads(new["build_report.json"].read_text())["update"]["symbols"][symbol]
+        count, rows = 0, 0
+        while count < old_meta.num_row_groups and rows + old_meta.row_group(count).num_rows <= counts["copied"]:
+            rows += old_meta.row_group(count).num_rows
+            count += 1
+        assert count >= 2, name
+        assert counts["copied_as_bytes"] == rows
+        copied_groups += count
+        end = row_groups_end(old_meta, count)
+        assert new[name].read_bytes()[:end] == before[:end], name
+        for g in range(count):
+            assert new_meta.row_group(g).to_dict() == old_meta.row_group(g).to_dict(), (name, g)
+        assert new_meta.num_rows > old_meta.num_rows
+        polars_frame = pl.read_parquet(new[name])
+        assert polars_frame.height == new_meta.num_rows
+        assert polars_frame["classification_label"].to_arrow().equals(
+            pq.read_table(new[name]).column("classification_label").combine_chunks())
+    assert copied_groups >= 4

@@ -134,10 +134,11 @@ Status CheckSchema(const arrow::Schema& schema, const std::string& path) {
 }
 
 Result<std::unique_ptr<ParquetFile>> CreateFile(const std::filesystem::path& path,
-                                                std::shared_ptr<arrow::Schema> schema) {
+                                                std::shared_ptr<arrow::Schema> schema,
+                                                const ParquetCopiedRowGroups& copied) {
   ParquetWriteOptions options;
   options.row_group_rows = kRowGroupRows;
-  return ParquetFile::Create(path, std::move(schema), options);
+  return ParquetFile::Create(path, std::move(schema), options, copied);
 }
 
 Result<std::map<std::string, std::string>> Discover(const std::filesystem::path& dir) {

@@ -122,9 +122,11 @@ struct LabelMetadata {
 /// the file and the column.
 [[nodiscard]] Status CheckSchema(const arrow::Schema& schema, const std::string& path);
 
-/// Create the dataset file at `path` (it appears when closed), in row groups of kRowGroupRows.
+/// Create the dataset file at `path` (it appears when closed), in row groups of kRowGroupRows;
+/// with `copied`, starting with those row groups of another dataset file.
 [[nodiscard]] Result<std::unique_ptr<ParquetFile>> CreateFile(const std::filesystem::path& path,
-                                                              std::shared_ptr<arrow::Schema> schema);
+                                                              std::shared_ptr<arrow::Schema> schema,
+                                                              const ParquetCopiedRowGroups& copied = {});
 
 /// Return the datasets in `dir` (not its subfolders; hidden names skipped) as symbol -> path.
 /// Where two files hold the same symbol (two currencies), the last by path is kept. An error

@@ -164,14 +164,21 @@ class Writer {
       }
       columns.push_back(std::move(column));
     }
+    const auto out = arrow::RecordBatch::Make(schema_, batch.num_rows(), std::move(columns));
+    Count(*out);
+    return out_->Write(*out);
+  }
+
+  // Count `batch` (at least CountedColumns()) as the next rows, which the file holds already
+  // (copied row groups).
+  void Count(const arrow::RecordBatch& batch) {
     const int64_t n = batch.num_rows();
-    const auto out = arrow::RecordBatch::Make(schema_, n, std::move(columns));
-    const int64_t* ts_event = Int64Values(*out->GetColumnByName(std::string(dataset::kTsEventColumn)));
-    const int64_t* ts_recv = Int64Values(*out->GetColumnByName("ts_recv"));
-    const auto& label = static_cast<const arrow::UInt8Array&>(*out->GetColumnByName(std::string(dataset::kLabelColumn)));
+    const int64_t* ts_event = Int64Values(*batch.GetColumnByName(std::string(dataset::kTsEventColumn)));
+    const int64_t* ts_recv = Int64Values(*batch.GetColumnByName("ts_recv"));
+    const auto& label = static_cast<const arrow::UInt8Array&>(*batch.GetColumnByName(std::string(dataset::kLabelColumn)));
     std::vector<const arrow::UInt8Array*> mids;
     for (const auto& m : mid_) {
-      mids.push_back(static_cast<const arrow::UInt8Array*>(out->GetColumnByName(m.spec.Column()).get()));
+      mids.push_back(static_cast<const arrow::UInt8Array*>(batch.GetColumnByName(m.spec.Column()).get()));
     }
     for (int64_t i = 0; i < n; ++i) {
       first_ts_ = std::min(first_ts_, ts_event[i]);
@@ -186,7 +193,13 @@ class Writer {
       }
     }
     rows_ += n;
-    return out_->Write(*out);
+  }
+
+  // The columns Count() reads.
+  [[nodiscard]] std::vector<std::string> CountedColumns() const {
+    std::vector<std::string> names{std::string(dataset::kTsEventColumn), "ts_recv", std::string(dataset::kLabelColumn)};
+    for (const auto& m : mid_) names.push_back(m.spec.Column());
+    return names;
   }
 
   // Finish the file; return the report entry a full build writes for the symbol.
@@ -336,6 +349,7 @@ struct Spliced {
   nlohmann::ordered_json entry;
   int64_t copied = 0;
   int64_t computed = 0;
+  int64_t copied_as_bytes = 0;  // of `copied`: in whole row groups, neither decoded nor encoded
 };
 
 // Everything the per-symbol splice reads.
@@ -425,11 +439,26 @@ Result<std::optional<Spliced>> SpliceSymbol(const SpliceInputs& in) {
   // A file an older build wrote with other columns or metadata is built again whole.
   if (!schema->Equals(*old_schema, /*check_metadata=*/true)) return std::optional<Spliced>();
 
-  ARROW_ASSIGN_OR_RAISE(auto file, dataset::CreateFile(in.output, schema));
+  // The old file's whole row groups before the first recomputed row are copied as bytes (no
+  // decode, no encode): an appended day costs its own rows, not the dataset's. Only the
+  // columns the report counts are read from them.
+  const auto metadata = reader->parquet_reader()->metadata();
+  ParquetCopiedRowGroups copied{in.old_path, metadata, 0};
+  int64_t copied_rows = 0;
+  while (copied.count < metadata->num_row_groups() &&
+         copied_rows + metadata->RowGroup(copied.count)->num_rows() <= rs) {
+    copied_rows += metadata->RowGroup(copied.count++)->num_rows();
+  }
+  ARROW_ASSIGN_OR_RAISE(auto file, dataset::CreateFile(in.output, schema, copied));
   Writer writer(std::move(file), schema, in.fit, in.symbol, in.config.nbins, mid);
   const auto names = schema->field_names();
   const auto write = [&](const arrow::RecordBatch& batch) { return writer.Write(batch); };
-  ARROW_RETURN_NOT_OK(ForRows(*reader, in.old_path, 0, rs, names, write));
+  ARROW_RETURN_NOT_OK(ForRows(*reader, in.old_path, 0, copied_rows, writer.CountedColumns(),
+                              [&](const arrow::RecordBatch& batch) {
+                                writer.Count(batch);
+                                return Status::OK();
+                              }));
+  ARROW_RETURN_NOT_OK(ForRows(*reader, in.old_path, copied_rows, rs, names, write));
   ARROW_RETURN_NOT_OK(ForRows(*ctx_reader, ctx_path.string(), rs - ctx_start, re - ctx_start, names, write));
   ARROW_RETURN_NOT_OK(ForRows(*reader, in.old_path, re - nn + nb, old_rows, names, write));
   if (writer.rows() != n) return Status::Invalid("internal: spliced ", writer.rows(), " rows of ", in.symbol, ", expected ", n);
@@ -437,6 +466,7 @@ Result<std::optional<Spliced>> SpliceSymbol(const SpliceInputs& in) {
   ARROW_ASSIGN_OR_RAISE(out.entry, writer.Close(in.rows_in, in.output.filename().string()));
   out.computed = re - rs;
   out.copied = n - out.computed;
+  out.copied_as_bytes = copied_rows;
   std::error_code ec;
   for (const char* name : {"before.arrow", "after.arrow", "context.parquet"}) fs::remove(in.scratch / name, ec);
   return std::optional<Spliced>(std::move(out));
@@ -695,7 +725,9 @@ Result<UpdateResult> UpdateLabeled(const std::string& root, const std::string& n
       return Rebuild(state, std::move(result), fmt::format("rows of {} from other days interleave with the changed ones", symbol), build_options);
     }
     entries[symbol] = spliced->entry;
-    update_symbols[symbol] = {{"copied", spliced->copied}, {"computed", spliced->computed}};
+    update_symbols[symbol] = {{"copied", spliced->copied},
+                              {"computed", spliced->computed},
+                              {"copied_as_bytes", spliced->copied_as_bytes}};
     rewritten.insert(symbol);
   }
 

@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "tickforge/util/parquet_splice_internal.h"
+
 namespace tickforge {
 
 namespace {
@@ -103,7 +105,8 @@ Result<arrow::Compression::type> ParquetCompression(const std::string& name) {
 
 Result<std::unique_ptr<ParquetFile>> ParquetFile::Create(const std::filesystem::path& path,
                                                          std::shared_ptr<arrow::Schema> schema,
-                                                         const ParquetWriteOptions& options) {
+                                                         const ParquetWriteOptions& options,
+                                                         const ParquetCopiedRowGroups& copied) {
   parquet::WriterProperties::Builder builder;
   builder.compression(options.compression)
       ->max_row_group_length(options.row_group_rows)
@@ -146,10 +149,16 @@ Result<std::unique_ptr<ParquetFile>> ParquetFile::Create(const std::filesystem::
     if (!stream.ok()) return WithPath(stream.status(), path.string());
     out->stream_ = NamingErrors(*stream, path.string());
   }
-  ARROW_ASSIGN_OR_RAISE(out->writer_,
-                        parquet::arrow::FileWriter::Open(*schema, arrow::default_memory_pool(),
-                                                         out->stream_, builder.build(),
-                                                         arrow_properties));
+  std::shared_ptr<arrow::io::OutputStream> sink = out->stream_;
+  if (copied.count > 0) {
+    ARROW_ASSIGN_OR_RAISE(const int64_t end, internal::RowGroupsEnd(*copied.metadata, copied.count, copied.path));
+    ARROW_RETURN_NOT_OK(internal::CopyFilePrefix(copied.path, end, out->stream_.get()));
+    out->copied_ = copied;
+    out->splice_ = std::make_shared<internal::SpliceStream>(out->stream_, end);
+    sink = out->splice_;
+  }
+  ARROW_ASSIGN_OR_RAISE(out->writer_, parquet::arrow::FileWriter::Open(*schema, arrow::default_memory_pool(), sink,
+                                                                       builder.build(), arrow_properties));
   return out;
 }
 
@@ -160,7 +169,9 @@ Status ParquetFile::WriteTable(const arrow::Table& table) { return Named(writer_
 Status ParquetFile::Named(const Status& status) const { return WithPath(status, path_.string()); }
 
 Result<int64_t> ParquetFile::Close() {
+  if (splice_) splice_->Capture();
   ARROW_RETURN_NOT_OK(Named(writer_->Close()));
+  if (splice_) ARROW_RETURN_NOT_OK(Named(splice_->Finish(*copied_.metadata, copied_.count, *writer_->metadata())));
   ARROW_ASSIGN_OR_RAISE(int64_t size, stream_->Tell());
   if (file_) {
     ARROW_RETURN_NOT_OK(file_->Commit());

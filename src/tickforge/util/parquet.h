@@ -85,12 +85,26 @@ struct ParquetReadOptions {
 /// Parse a Parquet codec name: zstd, snappy, lz4 (LZ4_RAW), gzip, brotli or none.
 [[nodiscard]] Result<arrow::Compression::type> ParquetCompression(const std::string& name);
 
+/// Row groups a new Parquet file starts with, copied as bytes (neither decoded nor encoded)
+/// from an existing file of the same schema: the first `count` row groups of `path`, whose
+/// footer is `metadata`.
+struct ParquetCopiedRowGroups {
+  std::string path;
+  std::shared_ptr<parquet::FileMetaData> metadata;
+  int count = 0;
+};
+
+namespace internal {
+class SpliceStream;
+}  // namespace internal
+
 /// A Parquet file that appears at its path only when Close() succeeds.
 class ParquetFile {
  public:
+  /// Create the file; with `copied`, its first row groups are those, and rows written follow.
   [[nodiscard]] static Result<std::unique_ptr<ParquetFile>> Create(
       const std::filesystem::path& path, std::shared_ptr<arrow::Schema> schema,
-      const ParquetWriteOptions& options = {});
+      const ParquetWriteOptions& options = {}, const ParquetCopiedRowGroups& copied = {});
 
   /// Append rows; the batch's schema must equal the file's (metadata aside).
   [[nodiscard]] Status Write(const arrow::RecordBatch& batch);
@@ -110,6 +124,8 @@ class ParquetFile {
   std::shared_ptr<arrow::io::OutputStream> stream_;
   std::unique_ptr<parquet::arrow::FileWriter> writer_;
   int64_t row_group_rows_ = 0;
+  ParquetCopiedRowGroups copied_;
+  std::shared_ptr<internal::SpliceStream> splice_;
 };
 
 }  // namespace tickforge
