@@ -3,6 +3,7 @@
 // a removal of a file at an end of the time range is refused unless an added file reaches it.
 #include "tickforge/store/totals_internal.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -37,7 +38,7 @@ int64_t Between(Rng& rng, int64_t lo, int64_t hi) { return lo + static_cast<int6
 
 FileEntry RandomFile(Rng& rng, int64_t version, int64_t n) {
   FileEntry file;
-  const std::string symbol = "S" + std::to_string(Between(rng, 0, 5));
+  const std::string symbol = fmt::format("S{}", Between(rng, 0, 5));
   file.path = "d/symbol=" + symbol + "/part-" + std::to_string(version) + "-" + std::to_string(n) + ".parquet";
   file.rows = Between(rng, 1, 1000);
   file.bytes = Between(rng, 100, 100'000);

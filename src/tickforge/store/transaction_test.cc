@@ -6,6 +6,7 @@
 #include "tickforge/store/transaction_internal.h"
 
 #include <arrow/api.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -205,7 +206,7 @@ class ColdCommitTest : public StoreTest {
   /// partitions of commits 2 and 19, so a partition lies both in the checkpoint and after it).
   static std::shared_ptr<arrow::RecordBatch> HistoryBatch(int k) {
     const int at = k == 20 ? 2 : k == 21 ? 19 : k;
-    return Klines("S" + std::to_string(at % 4), k20240101 + (at / 4) * kDay + (k >= 20 ? 600'000 : 0), 30);
+    return Klines(fmt::format("S{}", at % 4), k20240101 + (at / 4) * kDay + (k >= 20 ? 600'000 : 0), 30);
   }
 
   /// A store of 22 commits with a checkpoint every 8: the newest checkpoint is version 16 and
@@ -388,7 +389,7 @@ TEST_F(ColdCommitTest, ACommitOfManyPartitionsEqualsTheWholeSnapshotCommit) {
   // dataset's listing is read once and the partitions cut from it.
   std::vector<std::shared_ptr<arrow::RecordBatch>> batches;
   for (int k = 0; k < 20; ++k) {
-    batches.push_back(Klines("S" + std::to_string(k % 4), k20240101 + (k / 4) * kDay + 900'000, 20));
+    batches.push_back(Klines(fmt::format("S{}", k % 4), k20240101 + (k / 4) * kDay + 900'000, 20));
   }
   for (int day = 10; day < 14; ++day) batches.push_back(Klines("S9", k20240101 + day * kDay, 3));
   ASSERT_OK_AND_ASSIGN(auto cold, Commit(cold_, BaseListing::kTouched, batches));
