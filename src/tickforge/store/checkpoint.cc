@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tickforge/store/manifest_internal.h"
+#include "tickforge/store/totals_internal.h"
 #include "tickforge/store/transaction_internal.h"
 #include "tickforge/util/files.h"
 #include "tickforge/util/io.h"
@@ -138,7 +139,9 @@ Status WriteCheckpoint(const StorePaths& paths, const Snapshot& snapshot) {
   const json header = {{"format", "tickforge.store"}, {"format_version", 2},
                        {"version", snapshot.version}, {"operation", snapshot.operation},
                        {"committed_at", snapshot.committed_at}, {"details", details},
-                       {"datasets", datasets}};
+                       {"datasets", datasets},
+                       // Lets a commit read the newest totals without this listing.
+                       {"totals", TotalsToJson(SumSnapshot(snapshot))}};
   auto metadata = arrow::key_value_metadata({kCheckpointKey}, {header.dump()});
   auto schema = CheckpointSchema(key_names)->WithMetadata(metadata);
   arrow::ArrayVector columns(9);
@@ -180,6 +183,8 @@ struct OpenedCheckpoint {
   std::vector<std::pair<std::string, int64_t>> expected;
   /// Datasets the header says are sorted by path.
   std::set<std::string> sorted;
+  /// Every dataset's totals (none: written by older tickforge).
+  std::optional<Totals> totals;
 };
 
 Result<OpenedCheckpoint> OpenCheckpoint(std::shared_ptr<arrow::io::RandomAccessFile> file, const std::string& origin) {
@@ -209,6 +214,7 @@ Result<OpenedCheckpoint> OpenCheckpoint(std::shared_ptr<arrow::io::RandomAccessF
       if (value.value("sorted", false)) opened.sorted.insert(name);
       snapshot.datasets.emplace(name, std::move(*dataset));
     }
+    if (const auto it = header.find("totals"); it != header.end()) opened.totals = TotalsFromJson(*it);
   } catch (const json::exception& e) {
     return Status::Invalid(origin, ": malformed checkpoint header: ", e.what());
   }
@@ -301,6 +307,18 @@ bool RowGroupMayHold(const parquet::FileMetaData& metadata, int g, int column, c
   return false;
 }
 
+/// Return whether row group `g` may hold a path starting with `prefix`, by the statistics of
+/// the path column; no statistics: it may.
+bool RowGroupMayHoldPrefix(const parquet::FileMetaData& metadata, int g, int column, const std::string& prefix) {
+  const auto stats = metadata.RowGroup(g)->ColumnChunk(column)->statistics();
+  if (!stats || !stats->HasMinMax() || stats->physical_type() != parquet::Type::BYTE_ARRAY) return true;
+  const auto& typed = static_cast<const parquet::ByteArrayStatistics&>(*stats);
+  const std::string_view lo(reinterpret_cast<const char*>(typed.min().ptr), typed.min().len);
+  const std::string_view hi(reinterpret_cast<const char*>(typed.max().ptr), typed.max().len);
+  // The paths with the prefix are one range: from the prefix to the last string starting with it.
+  return hi >= prefix && (lo <= prefix || lo.starts_with(prefix));
+}
+
 }  // namespace
 
 Result<Snapshot> ReadCheckpoint(const std::string& path) {
@@ -343,6 +361,8 @@ Result<CheckpointListing> ReadCheckpointSelection(const std::string& path, const
   CheckpointListing listing;
   listing.snapshot = std::move(opened.snapshot);
   listing.sorted = opened.sorted.count(dataset_name) > 0;
+  listing.sorted_datasets = std::move(opened.sorted);
+  listing.totals = std::move(opened.totals);
   // The dataset's rows: datasets follow each other in the header's order.
   int64_t first = 0, count = -1, offset = 0;
   for (const auto& [name, files] : opened.expected) {
@@ -364,6 +384,10 @@ Result<CheckpointListing> ReadCheckpointSelection(const std::string& path, const
       }
     }
   }
+  int path_column = -1;
+  for (int c = 0; c < metadata->num_columns() && !selection.path_prefix.empty(); ++c) {
+    if (metadata->schema()->Column(c)->path()->ToDotString() == "path") path_column = c;
+  }
   std::vector<int> groups;
   std::vector<int64_t> group_first;  // the checkpoint row each selected group starts at
   int64_t start = 0;
@@ -371,6 +395,7 @@ Result<CheckpointListing> ReadCheckpointSelection(const std::string& path, const
     const int64_t rows = metadata->RowGroup(g)->num_rows();
     bool may = start < first + count && first < start + rows;
     for (const auto& [column, wanted] : tests) may = may && RowGroupMayHold(*metadata, g, column, *wanted);
+    if (path_column >= 0) may = may && RowGroupMayHoldPrefix(*metadata, g, path_column, selection.path_prefix);
     if (may) {
       groups.push_back(g);
       group_first.push_back(start);
@@ -389,6 +414,10 @@ Result<CheckpointListing> ReadCheckpointSelection(const std::string& path, const
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t row = group_first[i] + r;
       if (row < first || row >= first + count) continue;
+      if (!selection.path_prefix.empty() && !columns.path->IsNull(r) &&
+          !columns.path->GetView(r).starts_with(selection.path_prefix)) {
+        continue;
+      }
       ARROW_ASSIGN_OR_RAISE(auto file, RowToFile(columns, r, row, dataset, path));
       if (selection.keep && !selection.keep(file)) continue;
       files.push_back(std::move(file));
@@ -396,6 +425,11 @@ Result<CheckpointListing> ReadCheckpointSelection(const std::string& path, const
   }
   dataset.files = FileList(std::move(files));
   return listing;
+}
+
+Result<CheckpointListing> ReadCheckpointHeader(const std::string& path) {
+  // No dataset is selected: only the footer and its header are read.
+  return ReadCheckpointSelection(path, std::string(), [](const DatasetEntry&) { return CheckpointSelection{}; });
 }
 
 Result<std::vector<int64_t>> ListCheckpoints(const StorePaths& paths) {

@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
+#include <set>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "tickforge/store/manifest.h"
+#include "tickforge/store/totals_internal.h"
 #include "tickforge/util/status.h"
 
 namespace tickforge::store {
@@ -45,6 +48,9 @@ struct CheckpointSelection {
   std::vector<std::pair<std::string, std::vector<std::string>>> key_values;
   /// Keep only files this holds for (all when empty).
   std::function<bool(const FileEntry&)> keep;
+  /// Keep only files whose path starts with this (all when empty): row groups whose path
+  /// statistics hold no such path are not read, and other rows are not converted.
+  std::string path_prefix;
 };
 
 /// A filtered read of a checkpoint: every dataset's definition and count of files, and the
@@ -56,6 +62,10 @@ struct CheckpointListing {
   /// Whether the selected dataset's whole listing is sorted by path (false when the
   /// checkpoint does not say: written by an older tickforge).
   bool sorted = false;
+  /// The datasets whose listing is sorted by path.
+  std::set<std::string> sorted_datasets;
+  /// Every dataset's totals (none: a checkpoint of older tickforge).
+  std::optional<Totals> totals;
 };
 
 /// Read the checkpoint at `path`: its header, and of `dataset` the files `select` (called with
@@ -63,6 +73,10 @@ struct CheckpointListing {
 [[nodiscard]] Result<CheckpointListing> ReadCheckpointSelection(
     const std::string& path, const std::string& dataset,
     const std::function<CheckpointSelection(const DatasetEntry&)>& select);
+
+/// Read a checkpoint's header alone (its footer's key-value metadata): definitions, counts of
+/// files, sortedness and totals; no file of any dataset.
+[[nodiscard]] Result<CheckpointListing> ReadCheckpointHeader(const std::string& path);
 
 /// Return the versions that have a checkpoint file, ascending (temporary files left out).
 [[nodiscard]] Result<std::vector<int64_t>> ListCheckpoints(const StorePaths& paths);

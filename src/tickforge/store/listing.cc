@@ -117,4 +117,94 @@ Result<DatasetListing> ReadDatasetListing(const StorePaths& paths, std::optional
   return FullListing(paths, wanted, name, select);
 }
 
+namespace {
+
+/// Apply `entry` to a head: definitions, header and totals.
+void ApplyToHead(LogEntry entry, StoreHead* head) {
+  Snapshot& snapshot = head->snapshot;
+  for (const auto& dropped : entry.dropped) snapshot.datasets.erase(dropped);
+  for (const auto& [name, definition] : entry.defined) snapshot.datasets.insert_or_assign(name, definition);
+  ApplyRecordedTotals(entry, &head->totals);
+  snapshot.version = entry.version;
+  snapshot.operation = entry.operation;
+  snapshot.committed_at = entry.committed_at;
+  snapshot.details = entry.details;
+  head->entries.push_back(std::move(entry));
+}
+
+}  // namespace
+
+Result<std::optional<StoreHead>> ReadStoreHead(const StorePaths& paths, int64_t version, HeadMiss* why) {
+  const auto miss = [why](HeadMiss reason) {
+    *why = reason;
+    return std::optional<StoreHead>();
+  };
+  *why = HeadMiss::kNone;
+  ARROW_ASSIGN_OR_RAISE(auto listed, ListCheckpoints(paths));
+  const std::set<int64_t> checkpoints(listed.begin(), listed.end());
+  std::vector<LogEntry> changes;
+  StoreHead head;
+  int64_t v = version;
+  for (; v > 0; --v) {
+    if (checkpoints.count(v)) {
+      auto read = ReadCheckpointHeader(paths.Checkpoint(v).string());
+      if (!read.ok() || read->snapshot.version != v) return miss(HeadMiss::kOther);
+      if (!read->totals) return miss(HeadMiss::kNoTotals);
+      for (const auto& [name, count] : read->file_counts) {
+        if (count > 0 && !read->sorted_datasets.count(name)) return miss(HeadMiss::kOther);
+      }
+      head.snapshot = std::move(read->snapshot);
+      head.totals = std::move(*read->totals);
+      head.checkpoint_version = v;
+      break;
+    }
+    auto parsed = ReadLogEntry(paths, v);
+    if (!parsed.ok() || parsed->whole) return miss(HeadMiss::kOther);
+    if (!parsed->change.totals) return miss(HeadMiss::kNoTotals);
+    for (const auto& [name, added] : parsed->change.added) {
+      if (!std::is_sorted(added.begin(), added.end(), ByPath)) return miss(HeadMiss::kOther);
+    }
+    changes.push_back(std::move(parsed->change));
+  }
+  for (auto it = changes.rbegin(); it != changes.rend(); ++it) {
+    if (it->parent != head.snapshot.version) return miss(HeadMiss::kOther);
+    ApplyToHead(std::move(*it), &head);
+  }
+  return std::optional<StoreHead>(std::move(head));
+}
+
+Result<FileList> ReadHeadFiles(const StorePaths& paths, const StoreHead& head, const std::string& name,
+                               const CheckpointSelection& selection) {
+  FileList files;
+  if (head.checkpoint_version > 0) {
+    const std::string path = paths.Checkpoint(head.checkpoint_version).string();
+    ARROW_ASSIGN_OR_RAISE(auto read, ReadCheckpointSelection(path, name, [&](const DatasetEntry&) { return selection; }));
+    if (read.snapshot.version != head.checkpoint_version) {
+      return Status::Invalid(path, ": holds version ", read.snapshot.version, ", not ", head.checkpoint_version);
+    }
+    if (auto it = read.snapshot.datasets.find(name); it != read.snapshot.datasets.end()) {
+      files = std::move(it->second.files);
+    }
+  }
+  // Later entries in commit order, as ApplyLogEntry replays them on the sorted listing.
+  for (const auto& entry : head.entries) {
+    if (std::find(entry.dropped.begin(), entry.dropped.end(), name) != entry.dropped.end()) files.clear();
+    if (auto it = entry.removed.find(name); it != entry.removed.end()) {
+      for (const auto& path : it->second) {
+        for (size_t at = files.LowerBound(path); at < files.size() && files[at].path == path;) files.EraseAt(at);
+      }
+    }
+    if (auto it = entry.added.find(name); it != entry.added.end()) {
+      std::vector<FileEntry> kept;
+      for (const auto& file : it->second) {
+        if ((!selection.keep || selection.keep(file)) && file.path.starts_with(selection.path_prefix)) {
+          kept.push_back(file);
+        }
+      }
+      files.MergeSorted(std::move(kept));
+    }
+  }
+  return files;
+}
+
 }  // namespace tickforge::store

@@ -8,8 +8,10 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "tickforge/store/checkpoint_internal.h"
+#include "tickforge/store/log_internal.h"
 #include "tickforge/store/manifest.h"
 #include "tickforge/util/status.h"
 
@@ -31,5 +33,36 @@ struct DatasetListing {
 [[nodiscard]] Result<DatasetListing> ReadDatasetListing(
     const StorePaths& paths, std::optional<int64_t> version, const std::string& dataset,
     const std::function<CheckpointSelection(const DatasetEntry&)>& select);
+
+/// The newest state of a store without any listing: what a commit needs to start (issue 12).
+struct StoreHead {
+  /// Every dataset's definition, listing no files, and the header of the version.
+  Snapshot snapshot;
+  /// Every dataset's totals at the version.
+  Totals totals;
+  /// The checkpoint the read started from (0: none, the log from version 1 on).
+  int64_t checkpoint_version = 0;
+  /// The format 2 entries after it, oldest first.
+  std::vector<LogEntry> entries;
+};
+
+/// Why a head could not be read.
+enum class HeadMiss {
+  kNone,
+  /// The checkpoint or an entry after it was written by older tickforge and records no totals.
+  kNoTotals,
+  /// A format 1 entry, an unreadable checkpoint or entry, a listing not sorted by path.
+  kOther,
+};
+
+/// Read the head of `version` (a committed one): the newest checkpoint's header at or before it
+/// and the entries after. None, with `why`, where only the full read is exact.
+[[nodiscard]] Result<std::optional<StoreHead>> ReadStoreHead(const StorePaths& paths, int64_t version,
+                                                             HeadMiss* why);
+
+/// Return the files of `dataset` at the head's version that `selection` selects, in listing
+/// order: of the checkpoint the row groups `selection.key_values` may hold, then the entries.
+[[nodiscard]] Result<FileList> ReadHeadFiles(const StorePaths& paths, const StoreHead& head,
+                                             const std::string& dataset, const CheckpointSelection& selection);
 
 }  // namespace tickforge::store

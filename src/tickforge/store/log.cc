@@ -241,6 +241,7 @@ Result<std::string> LogEntryToJson(const LogEntry& entry) {
                {"added", added},
                {"removed", removed},
                {"dropped", entry.dropped}};
+  if (entry.totals) root["totals"] = TotalsToJson(*entry.totals);
   return root.dump(1);
 }
 
@@ -289,6 +290,7 @@ Result<ParsedLogEntry> ParseLogEntry(std::string_view text, const std::string& o
       entry.removed[name] = paths.get<std::vector<std::string>>();
     }
     entry.dropped = root.at("dropped").get<std::vector<std::string>>();
+    if (const auto it = root.find("totals"); it != root.end()) entry.totals = TotalsFromJson(*it);
   } catch (const json::exception& e) {
     return Status::Invalid(origin, ": malformed log entry: ", e.what());
   }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "tickforge/store/manifest.h"
+#include "tickforge/store/totals_internal.h"
 #include "tickforge/util/status.h"
 
 namespace tickforge::store {
@@ -31,6 +32,10 @@ struct LogEntry {
   std::map<std::string, std::vector<std::string>> removed;
   /// Datasets the commit dropped.
   std::vector<std::string> dropped;
+  /// Of each dataset the commit defined or changed the files of: its totals after the commit,
+  /// with the change of its files per symbol (totals_internal.h). None: an entry of older
+  /// tickforge, which recorded no totals.
+  std::optional<std::map<std::string, DatasetTotals>> totals;
 };
 
 /// Return what turns `before` into `after` (after.version's commit).

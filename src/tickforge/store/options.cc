@@ -9,6 +9,7 @@
 #include <set>
 #include <variant>
 
+#include "tickforge/store/totals_internal.h"
 #include "tickforge/util/config.h"
 
 namespace tickforge::store {
@@ -273,75 +274,9 @@ json MemoryPoolJson() {
           {"num_allocations", pool->num_allocations()}};
 }
 
-namespace {
-
-/// What SummaryJson needs of a chunk of files.
-struct ChunkSummary : FileList::Memo {
-  std::vector<std::string> symbols;  // distinct
-  int64_t rows = 0, bytes = 0;
-  int64_t min_time = std::numeric_limits<int64_t>::max(), max_time = std::numeric_limits<int64_t>::min();
-};
-
-std::shared_ptr<const ChunkSummary> SumChunk(const FileList::Chunk& files) {
-  auto sum = std::make_shared<ChunkSummary>();
-  std::set<std::string> symbols;
-  const std::string* last_symbol = nullptr;
-  for (const auto& file : files) {
-    for (const auto& [key, value] : file.partition) {
-      if (key != "symbol") continue;
-      // Listings are sorted by path, so a symbol's files follow each other: one insert each.
-      if (!last_symbol || *last_symbol != value) {
-        symbols.insert(value);
-        last_symbol = &value;
-      }
-    }
-    sum->rows += file.rows;
-    sum->bytes += file.bytes;
-    sum->min_time = std::min(sum->min_time, file.min_time);
-    sum->max_time = std::max(sum->max_time, file.max_time);
-  }
-  sum->symbols.assign(symbols.begin(), symbols.end());
-  return sum;
-}
-
-}  // namespace
-
 json SummaryJson(const Snapshot& snapshot) {
-  json datasets = json::object();
-  for (const auto& [name, dataset] : snapshot.datasets) {
-    std::set<std::string> symbols;
-    int64_t min_time = std::numeric_limits<int64_t>::max(), max_time = std::numeric_limits<int64_t>::min();
-    int64_t rows = 0, bytes = 0;
-    // Run at every commit (metadata.json): each chunk of the listing is summed once and the
-    // sum kept with it, so a commit sums only the chunks it changed.
-    for (size_t k = 0; k < dataset.files.chunk_count(); ++k) {
-      const auto sum = dataset.files.ChunkMemo<ChunkSummary>(k, SumChunk);
-      symbols.insert(sum->symbols.begin(), sum->symbols.end());
-      rows += sum->rows;
-      bytes += sum->bytes;
-      min_time = std::min(min_time, sum->min_time);
-      max_time = std::max(max_time, sum->max_time);
-    }
-    json columns = json::array();
-    for (const auto& field : dataset.schema->fields()) columns.push_back({field->name(), field->type()->ToString()});
-    datasets[name] = {{"type", dataset.type},
-                      {"partition_keys", dataset.partition_keys},
-                      {"natural_key", dataset.natural_key},
-                      {"time_column", dataset.time_column},
-                      {"columns", columns},
-                      {"rows", rows},
-                      {"files", dataset.files.size()},
-                      {"bytes", bytes},
-                      {"symbols", symbols}};
-    if (!dataset.files.empty()) {
-      datasets[name]["min_time"] = min_time;
-      datasets[name]["max_time"] = max_time;
-    }
-  }
-  return {{"version", snapshot.version},
-          {"operation", snapshot.operation},
-          {"committed_at", snapshot.committed_at},
-          {"datasets", datasets}};
+  // Each chunk of the listing is summed once and the sum kept with it (totals_internal.h).
+  return SummaryJsonOf(snapshot, SumSnapshot(snapshot));
 }
 
 }  // namespace tickforge::store

@@ -139,7 +139,7 @@ Result<CommitInfo> Store::Write(const std::string& dataset_name, const std::stri
   ARROW_RETURN_NOT_OK(options.Validate());
   ARROW_RETURN_NOT_OK(ValidateDatasetName(dataset_name));
   ARROW_ASSIGN_OR_RAISE(auto rules, RulesFor(type));
-  ARROW_ASSIGN_OR_RAISE(auto txn, Transaction::Begin(paths_, "write", options_, cache_.get()));
+  ARROW_ASSIGN_OR_RAISE(auto txn, Transaction::Begin(paths_, "write", options_, cache_.get(), BaseListing::kTouched));
   const bool is_new = !txn->next().datasets.count(dataset_name);
   DatasetEntry& dataset = txn->next().datasets[dataset_name];
   dataset.name = dataset_name;
@@ -175,7 +175,7 @@ Result<CommitInfo> Store::Ingest(const std::vector<std::string>& inputs, const I
     ARROW_ASSIGN_OR_RAISE(auto sources, OpenIngestSources(path, options, files.size() == 1));
     for (auto& source : sources) by_dataset[source.dataset].push_back(std::move(source));
   }
-  ARROW_ASSIGN_OR_RAISE(auto txn, Transaction::Begin(paths_, "ingest", options_, cache_.get()));
+  ARROW_ASSIGN_OR_RAISE(auto txn, Transaction::Begin(paths_, "ingest", options_, cache_.get(), BaseListing::kTouched));
   CommitInfo info;
   for (auto& [name, sources] : by_dataset) {
     DataTypeRules rules;

@@ -7,6 +7,7 @@
 
 #include "tickforge/store/checkpoint_internal.h"
 #include "tickforge/store/log_internal.h"
+#include "tickforge/store/totals_internal.h"
 #include "tickforge/store/transaction_internal.h"
 #include "tickforge/util/time.h"
 
@@ -26,6 +27,8 @@ Result<int64_t> AppendSyntheticListing(const std::filesystem::path& root, const 
     return Status::Invalid("synthetic listing: dataset '", options.dataset, "' is not a klines dataset");
   }
   const int64_t first_day = DaysFromYmd(20200101);
+  // Entries record their totals as a commit's do, so a commit on top reads them from the log.
+  Totals totals = SumSnapshot(snapshot);
   for (int64_t c = 0; c < options.commits; ++c) {
     LogEntry entry;
     entry.version = snapshot.version + 1;
@@ -53,6 +56,9 @@ Result<int64_t> AppendSyntheticListing(const std::filesystem::path& root, const 
       added.push_back(std::move(file));
     }
     std::sort(added.begin(), added.end(), [](const FileEntry& a, const FileEntry& b) { return a.path < b.path; });
+    ARROW_ASSIGN_OR_RAISE(auto after, ApplyChangeToTotals(totals, snapshot, &entry));
+    if (!after) return Status::UnknownError("synthetic listing: an added file narrowed the time range");
+    totals = std::move(*after);
     ARROW_RETURN_NOT_OK(CommitLogEntry(paths, entry));
     ARROW_RETURN_NOT_OK(ApplyLogEntry(entry, paths.LogEntry(entry.version).string(), &snapshot));
   }

@@ -16,6 +16,7 @@
 #include "tickforge/store/options.h"
 #include "tickforge/store/rules_internal.h"
 #include "tickforge/store/staging.h"
+#include "tickforge/store/totals_internal.h"
 #include "tickforge/util/io.h"
 
 namespace tickforge::store {
@@ -60,7 +61,8 @@ Status SyncStore(const fs::path& root) {
 }  // namespace
 
 Result<std::unique_ptr<Transaction>> Transaction::Begin(const StorePaths& paths, std::string operation,
-                                                        const StoreOptions& options, SnapshotCache* cache) {
+                                                        const StoreOptions& options, SnapshotCache* cache,
+                                                        BaseListing listing) {
   if (options.checkpoint_interval < 1) {
     return Status::Invalid("checkpoint_interval must be at least 1, not ", options.checkpoint_interval);
   }
@@ -82,13 +84,30 @@ Result<std::unique_ptr<Transaction>> Transaction::Begin(const StorePaths& paths,
     txn->source_ = {cached.checkpoint_version > 0 ? SnapshotSource::Kind::kCheckpoint : SnapshotSource::Kind::kEmpty,
                     cached.checkpoint_version, 0};
   } else {
-    ARROW_ASSIGN_OR_RAISE(auto base, ReadSnapshotFrom(paths, latest, &txn->source_));
-    txn->base_ = std::make_shared<const Snapshot>(std::move(base));
-    // Kept at once, so that a transaction that commits nothing (a re-ingest of known rows)
-    // does not make the next one read it again. Not an old store's whole entry: its first
-    // commit must see that it upgrades.
-    if (cache && txn->source_.kind != SnapshotSource::Kind::kWholeEntry) {
-      cache->Put({txn->base_, txn->source_.kind == SnapshotSource::Kind::kCheckpoint ? txn->source_.base_version : 0});
+    HeadMiss miss = HeadMiss::kOther;
+    if (listing == BaseListing::kTouched && latest > 0) {
+      ARROW_ASSIGN_OR_RAISE(txn->head_, ReadStoreHead(paths, latest, &miss));
+    }
+    if (txn->head_) {
+      // The definitions and totals only; partitions are read as the commit asks for them.
+      txn->partial_ = true;
+      txn->base_totals_ = txn->head_->totals;
+      txn->partial_base_ = std::make_shared<Snapshot>(txn->head_->snapshot);
+      txn->base_ = txn->partial_base_;
+      txn->source_ = {txn->head_->checkpoint_version > 0 ? SnapshotSource::Kind::kCheckpoint
+                                                         : SnapshotSource::Kind::kEmpty,
+                      txn->head_->checkpoint_version, static_cast<int64_t>(txn->head_->entries.size())};
+    } else {
+      ARROW_ASSIGN_OR_RAISE(auto base, ReadSnapshotFrom(paths, latest, &txn->source_));
+      txn->base_ = std::make_shared<const Snapshot>(std::move(base));
+      // An old store's log has no totals: its first such commit writes a checkpoint with them.
+      txn->upgrade_ = miss == HeadMiss::kNoTotals && txn->source_.kind != SnapshotSource::Kind::kWholeEntry;
+      // Kept at once, so that a transaction that commits nothing (a re-ingest of known rows)
+      // does not make the next one read it again. Not an old store's whole entry: its first
+      // commit must see that it upgrades.
+      if (cache && txn->source_.kind != SnapshotSource::Kind::kWholeEntry) {
+        cache->Put({txn->base_, txn->source_.kind == SnapshotSource::Kind::kCheckpoint ? txn->source_.base_version : 0});
+      }
     }
   }
   txn->next_ = *txn->base_;
@@ -97,6 +116,76 @@ Result<std::unique_ptr<Transaction>> Transaction::Begin(const StorePaths& paths,
   txn->version_ = txn->next_.version;
   txn->staging_ = paths.Staging(txn->next_.version);
   return txn;
+}
+
+Result<std::vector<FileEntry>> Transaction::CommittedFiles(const std::string& dataset, const PartitionValues& values,
+                                                           const std::string& dir) {
+  std::lock_guard<std::mutex> lock(load_mutex_);
+  const auto it = base_->datasets.find(dataset);
+  if (it == base_->datasets.end()) return std::vector<FileEntry>{};
+  if (partial_ && loaded_.emplace(dataset, dir).second) {
+    CheckpointSelection selection;
+    for (const auto& [key, value] : values) selection.key_values.push_back({key, {value}});
+    selection.keep = [&values](const FileEntry& file) { return file.partition == values; };
+    // Writers name a partition's files under its folder (the search below relies on it too).
+    selection.path_prefix = dir + "/";
+    std::vector<FileEntry> files;
+    auto whole = whole_listings_.find(dataset);
+    if (whole == whole_listings_.end() && ++partition_reads_[dataset] > kPartitionReads) {
+      // A commit of many partitions reads the dataset's listing once, not row groups by the
+      // hundred; partitions are then cut from it.
+      ARROW_ASSIGN_OR_RAISE(FileList all, ReadHeadFiles(paths_, *head_, dataset, CheckpointSelection{}));
+      whole = whole_listings_.emplace(dataset, std::move(all)).first;
+    }
+    if (whole != whole_listings_.end()) {
+      const FileList& all = whole->second;
+      for (size_t i = all.LowerBound(selection.path_prefix);
+           i < all.size() && all[i].path.starts_with(selection.path_prefix); ++i) {
+        if (selection.keep(all[i])) files.push_back(all[i]);
+      }
+    } else {
+      ARROW_ASSIGN_OR_RAISE(FileList read, ReadHeadFiles(paths_, *head_, dataset, selection));
+      files = read.ToVector();
+    }
+    if (!files.empty()) {
+      partial_base_->datasets.at(dataset).files.MergeSorted(files);
+      if (auto next = next_.datasets.find(dataset); next != next_.datasets.end()) {
+        next->second.files.MergeSorted(std::move(files));
+      }
+    }
+  }
+  std::vector<FileEntry> found;
+  const FileList& files = it->second.files;
+  // Every writer names a file under its partition's folder, so in a listing sorted by path
+  // the partition's files are one run: found by a binary search, not by reading a million
+  // entries at every commit.
+  const std::string prefix = dir + "/";
+  if (files.sorted()) {
+    for (size_t i = files.LowerBound(prefix); i < files.size() && files[i].path.starts_with(prefix); ++i) {
+      if (files[i].partition == values) found.push_back(files[i]);
+    }
+  } else {
+    for (const auto& file : files) {
+      if (file.partition == values) found.push_back(file);
+    }
+  }
+  return found;
+}
+
+Status Transaction::LoadWhole() {
+  if (!partial_) return Status::OK();
+  const LogEntry change = DiffSnapshots(*base_, next_);
+  SnapshotSource source;
+  ARROW_ASSIGN_OR_RAISE(Snapshot whole, ReadSnapshotFrom(paths_, base_->version, &source));
+  Snapshot next = whole;
+  ARROW_RETURN_NOT_OK(ApplyLogEntry(change, "commit " + std::to_string(version_), &next));
+  next.details = next_.details;
+  base_ = std::make_shared<const Snapshot>(std::move(whole));
+  next_ = std::move(next);
+  source_ = source;
+  partial_ = false;
+  partial_base_.reset();
+  return Status::OK();
 }
 
 Transaction::~Transaction() {
@@ -112,7 +201,20 @@ Status Transaction::Commit() {
   next_.operation = operation_;
   next_.committed_at = UtcNow();
   std::error_code ec;
-  const LogEntry change = DiffSnapshots(*base_, next_);
+  int64_t checkpoint = source_.kind == SnapshotSource::Kind::kEmpty ? 0 : source_.base_version;
+  // A checkpoint lists everything: a partial base reads the whole listing for it (once every
+  // checkpoint_interval commits).
+  if (upgrade_ || next_.version - checkpoint >= options_.checkpoint_interval) ARROW_RETURN_NOT_OK(LoadWhole());
+  if (!partial_) base_totals_ = SumSnapshot(*base_);
+  LogEntry change = DiffSnapshots(*base_, next_);
+  ARROW_ASSIGN_OR_RAISE(std::optional<Totals> totals, ApplyChangeToTotals(base_totals_, *base_, &change));
+  if (!totals) {
+    // A removed file held a dataset's first or last time: the new range needs every file.
+    ARROW_RETURN_NOT_OK(LoadWhole());
+    change = DiffSnapshots(*base_, next_);
+    totals = SumSnapshot(next_);
+    RecordTotals(base_totals_, *totals, &change);
+  }
   // Every file the snapshot adds must be staged: never commit a listing of missing data. The
   // files of this version are new, so the change lists all of them.
   std::set<std::string> names;
@@ -130,7 +232,6 @@ Status Transaction::Commit() {
   committed_ = true;
   // The pointer follows the commit point at once (before the files move, which takes a while
   // for a large commit), so other tools see the newest version even if this writer dies now.
-  int64_t checkpoint = source_.kind == SnapshotSource::Kind::kEmpty ? 0 : source_.base_version;
   // (An old store's upgrade checkpoint is not written yet: none is named until it is.)
   const int64_t pointed = source_.kind == SnapshotSource::Kind::kWholeEntry ? 0 : checkpoint;
   ARROW_RETURN_NOT_OK(WriteManifestPointer(paths_, next_, pointed));
@@ -141,13 +242,14 @@ Status Transaction::Commit() {
     // An old store's first commit: later opens read this checkpoint, never the old big entry.
     ARROW_RETURN_NOT_OK(WithContext(WriteCheckpoint(paths_, *base_), next_.version));
   }
-  if (next_.version - checkpoint >= options_.checkpoint_interval) {
+  if (upgrade_ || next_.version - checkpoint >= options_.checkpoint_interval) {
     ARROW_RETURN_NOT_OK(WithContext(WriteCheckpoint(paths_, next_), next_.version));
     checkpoint = next_.version;
   }
   if (checkpoint != pointed) ARROW_RETURN_NOT_OK(WriteManifestPointer(paths_, next_, checkpoint));
-  ARROW_RETURN_NOT_OK(WriteMetadataJson());
-  if (cache_) cache_->Put({std::make_shared<const Snapshot>(std::move(next_)), checkpoint});
+  ARROW_RETURN_NOT_OK(WriteMetadataJson(*totals));
+  // A partial snapshot is no base for a later commit; the whole one is.
+  if (cache_ && !partial_) cache_->Put({std::make_shared<const Snapshot>(std::move(next_)), checkpoint});
   return Status::OK();
 }
 
@@ -208,8 +310,8 @@ Status Transaction::Recover() {
   return Status::OK();
 }
 
-Status Transaction::WriteMetadataJson() {
-  json root = SummaryJson(next_);
+Status Transaction::WriteMetadataJson(const Totals& totals) {
+  json root = SummaryJsonOf(next_, totals);
   root["format"] = "tickforge.store";
   for (auto& [name, dataset] : root["datasets"].items()) {
     dataset["path"] = name;

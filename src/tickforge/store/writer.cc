@@ -270,22 +270,10 @@ class PartitionedWriter {
   /// before the partition's state was dropped to bound memory.
   Status LoadKeys(Partition& partition) {
     std::vector<fs::path> sources;
-    if (const auto it = txn_.base().datasets.find(dataset_.name); it != txn_.base().datasets.end()) {
-      const FileList& files = it->second.files;
-      // Every writer names a file under its partition's folder, so in a listing sorted by path
-      // the partition's files are one run: found by a binary search, not by reading a million
-      // entries at every commit.
-      const std::string prefix = partition.dir + "/";
-      if (files.sorted()) {
-        for (size_t i = files.LowerBound(prefix); i < files.size() && files[i].path.starts_with(prefix); ++i) {
-          if (files[i].partition == partition.values) sources.push_back(ResolveFile(paths_, files[i]));
-        }
-      } else {
-        for (const auto& file : files) {
-          if (file.partition == partition.values) sources.push_back(ResolveFile(paths_, file));
-        }
-      }
-    }
+    // Of a partial base (a cold commit), this reads the partition's files: the commit reads
+    // what it touches.
+    ARROW_ASSIGN_OR_RAISE(auto committed, txn_.CommittedFiles(dataset_.name, partition.values, partition.dir));
+    for (const auto& file : committed) sources.push_back(ResolveFile(paths_, file));
     for (const auto& file : partition.closed) sources.push_back(paths_.Staged(file));
     for (const auto& path : sources) {
       ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquet(path.string()));
