@@ -153,7 +153,9 @@ TEST_F(DistributedTest, MissingOrRepeatedCandidatesAreErrors) {
   ASSERT_OK_AND_ASSIGN(auto files, ListInputs(Inputs()));
   ASSERT_OK_AND_ASSIGN(auto plan, distributed::MakePlan(files, SmallConfig(), true, false));
   const Json merged = SplitAll(plan);
-  const auto& [name, info] = *merged.at("symbols").items().begin();
+  const auto first = merged.at("symbols").begin();
+  const std::string name = first.key();
+  const Json info = first.value();
   ASSERT_OK_AND_ASSIGN(auto blob, distributed::FitCandidatesTask(merged.at("header"), name, info));
   EXPECT_TRUE(distributed::FitMerge(merged, {blob}).status().IsInvalid());          // two symbols missing
   EXPECT_TRUE(distributed::FitMerge(merged, {blob, blob}).status().IsInvalid());    // one given twice
