@@ -1,4 +1,4 @@
-"""Ingest and book building on Ray vs in one process, on the same generated data.
+"""Ingest, book building and labeling on Ray vs in one process, on the same generated data.
 
 The job: `--files` daily Binance aggTrades dumps (`tickforge synth binance`, `--per-minute`
 trades a minute) ingested into a fresh store, plus `--mbo-days` synthetic MBO days rebuilt into
@@ -15,7 +15,14 @@ MBP-10 books. Run three ways on the same files:
    CPUs Ray has rather than serialising on the driver; and the driver's commit of those tiny
    files onto a store that lists `--listing` files already (a synthetic listing).
 
+4. labeling: `--label-files` synthetic MBP-10 DBN days ingested into a store and labeled from
+   it into `labeled/bench` (`label run --store --into`), locally (`Store.ingest`,
+   `tickforge.label_store`) and on Ray (`tickforge.ray.ingest`, `tickforge.ray.label_run`:
+   a split task per day, a fit and a build task per symbol) with 2 CPUs, then with 8
+   (over-subscribed); the outputs are checked equal, byte for byte.
+
     .venv/bin/python bench/bench_ray.py [--files 24] [--per-minute 400] [--mbo-days 4] [--small 160] [--listing 1000000]
+    .venv/bin/python bench/bench_ray.py --only-label [--label-files 24] [--label-rows 40000] [--label-symbols 4]
 
 Times are wall-clock seconds of one run each (the machine is shared: run it on a quiet one).
 """
@@ -80,6 +87,46 @@ def driver(info: dict) -> str:
     return f"commit {s['commit']:.2f} s, cleanup {s['cleanup']:.2f} s"
 
 
+LABEL_CONFIG = dict(lookback_rows=500, lookforward_input=500, lookforward_offset=50, nbins=13, jump_size=20,
+                    min_symbol_samples=1000, currency="FX")
+
+
+def labeled_files(root: Path) -> dict[str, bytes]:
+    store = tickforge.Store(root, create=False)
+    return {Path(f["path"]).name: (root / f["path"]).read_bytes() for f in store.files("labeled/bench")
+            if f["path"].endswith(("_dataset.parquet", "thresholds.json"))}
+
+
+def label_part(work: Path, args) -> None:
+    """Ingest + label of the same DBN days, locally and on Ray (2 CPUs, then 8 over-subscribed)."""
+    days = tickforge.synth_dbn(work / "dbn", symbols=args.label_symbols, days=args.label_files,
+                               rows_per_day=args.label_rows, seed=7)
+    print(f"label data: {len(days)} MBP-10 DBN days of {args.label_symbols} symbols, "
+          f"{args.label_rows:,} rows a day ({sum(p.stat().st_size for p in days) / 1e6:.0f} MB)")
+    local_root = work / "label-local"
+    ingest_l, _ = timed(tickforge.Store(local_root).ingest, days)
+    label_l, _ = timed(tickforge.label_store, "run", store=local_root, into=local_root, name="bench",
+                       config=LABEL_CONFIG)
+    local = ingest_l + label_l
+    print(f"label, local:          ingest {ingest_l:6.2f} s, label run --into {label_l:6.2f} s, total {local:6.2f} s")
+    want = labeled_files(local_root)
+    for cpus in (2, 8):
+        ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False)
+        warm_up(cpus)
+        root = work / f"label-ray{cpus}"
+        ingest_r, info = timed(tray.ingest, root, days)
+        label_r, report = timed(tray.label_run, None, store=root, into=root, name="bench", config=LABEL_CONFIG)
+        ray.shutdown()
+        assert labeled_files(root) == want, "the labeled files on Ray differ from the local ones"
+        total = ingest_r + label_r
+        tasks = info["tasks"] + report["tasks"]
+        what = "2 CPUs" if cpus == 2 else "8 CPUs (over-subscribed)"
+        print(f"label, ray {what}: ingest {ingest_r:6.2f} s, label run --into {label_r:6.2f} s "
+              f"({report['tasks']} tasks), total {total:6.2f} s, {tasks / total:.1f} tasks/s, "
+              f"ratio ray/local {total / local:.2f}x" + ("   (goal <= 1.3x)" if cpus == 2 else "")
+              + f"; label alone {label_r / label_l:.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--files", type=int, default=24, help="aggTrades day files (>= 20)")
@@ -88,11 +135,18 @@ def main() -> None:
     parser.add_argument("--mbo-messages", type=int, default=400_000, help="MBO messages per day")
     parser.add_argument("--small", type=int, default=160, help="tiny files for the over-subscribed run")
     parser.add_argument("--listing", type=int, default=1_000_000, help="files listed by the big store")
+    parser.add_argument("--label-files", type=int, default=24, help="MBP-10 DBN days to label (>= 20)")
+    parser.add_argument("--label-rows", type=int, default=40_000, help="MBP-10 rows a day")
+    parser.add_argument("--label-symbols", type=int, default=4, help="symbols of the label data")
+    parser.add_argument("--only-label", action="store_true", help="run the labeling part alone")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bench-ray-"))
     try:
+        if args.only_label:
+            label_part(work, args)
+            return
         symbols = max(1, (args.files + 1) // 2)
         days = (args.files + symbols - 1) // symbols
         dumps = tickforge.synth_binance(work / "dumps", symbols=symbols, days=days, kinds="aggtrades",
@@ -138,6 +192,7 @@ def main() -> None:
               f"peak {small_peak_8} at once, {driver(small_info_8)} of {small_8:.2f} s")
         print(f"commit of {len(small) - 1} staged files onto a store listing {args.listing:,} files: "
               f"{driver(big_info)} (job {big_s:.2f} s)")
+        label_part(work, args)
     finally:
         if ray.is_initialized():
             ray.shutdown()

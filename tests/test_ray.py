@@ -295,7 +295,10 @@ def test_a_task_killed_after_writing_is_retried_and_the_store_equals_a_clean_run
     marker = tmp_path / "killed"
 
     def die_once(task: str, manifest: str, started: float) -> None:
-        # The first attempt of task 2 has written its files and manifest, then its worker dies.
+        # The first attempt of task 2 has written its files and manifest, then its worker dies;
+        # only ever inside a Ray worker, never in the test's own process.
+        if ray.get_runtime_context().worker.mode != ray.WORKER_MODE:
+            return
         if task == "000002" and not marker.exists():
             marker.write_text(json.loads(manifest)["dir"])
             os._exit(1)
@@ -377,3 +380,41 @@ def test_build_books_on_ray_equals_the_local_build(ray_cluster, tmp_path):
 def pq_read(path: Path) -> pa.Table:
     import pyarrow.parquet as pq
     return pq.read_table(path)
+
+
+def test_read_store_takes_a_file_uri_and_refuses_other_filesystems(ray_cluster, history):
+    got = pa.concat_tables(ray.get(tray.read_store(history.as_uri(), "klines", version=2).to_arrow_refs()))
+    want = tickforge.Store(history).read("klines", version=2)
+    assert sort(got).equals(sort(want))
+    # The store's commit renames files in place: a store must be on a mounted filesystem.
+    with pytest.raises(ValueError, match="mounted"):
+        tray.read_store("mock:///store", "klines")
+
+
+def test_inputs_on_a_non_local_arrow_filesystem_are_listed_and_copied_through_it(dumps, tmp_path, monkeypatch):
+    """The ingest's input side through Arrow's filesystem layer alone: a SubTreeFileSystem over
+    the dumps' folder, under a made-up scheme, stands for s3:// or gs:// (a Ray worker is a
+    process of its own, so this runs the two steps a task runs, in this process)."""
+    import pyarrow.fs as pafs
+
+    base = next(p for p in dumps[0].parents if p.name == "data").parent
+    subtree = pafs.SubTreeFileSystem(str(base), pafs.LocalFileSystem())
+    local_from_uri = tray._filesystem
+
+    def from_uri(location):
+        text = os.fspath(location)
+        return (subtree, text[len("sub://"):]) if text.startswith("sub://") else local_from_uri(text)
+
+    monkeypatch.setattr(tray, "_filesystem", from_uri)
+    listed = tray._expand(["sub://data"])
+    want = sorted(p.relative_to(base).as_posix() for p in dumps if base / "data" in p.parents)
+    assert len(want) == len(dumps) - 1  # all but the copy in another folder
+    assert listed == [f"sub://{name}" for name in want]
+    copies = []
+    for source in listed:
+        with tray._readable_here(source) as path:
+            assert not path.startswith(str(base))  # a copy in a temporary folder, its name kept
+            assert Path(path).name == Path(source).name
+            assert Path(path).read_bytes() == (base / source[len("sub://"):]).read_bytes()
+            copies.append(path)
+    assert not any(Path(p).exists() for p in copies)  # removed after use

@@ -1,5 +1,6 @@
 """tickforge on Ray: a store snapshot as a Ray Dataset, a Ray Dataset as one store commit, the
-loader inside Ray Train workers, and ingest and book building as one Ray task per input file.
+loader inside Ray Train workers, ingest and book building as one Ray task per input file, and
+labeling as one task per input file (the split) and one per symbol (fit candidates, build).
 
 Ray is an optional extra (``pip install tickforge[ray]``); ``import tickforge`` never imports
 this module. Reads go through the store's own scan (its filters, partition columns and types),
@@ -17,6 +18,7 @@ import shutil
 import tempfile
 import time
 import uuid
+from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import pyarrow as pa
@@ -333,4 +335,233 @@ def build_books(inputs: PathLike | Iterable[PathLike], out_dir: PathLike, *, num
     return [summary for result in results for summary in result]
 
 
-__all__ = ["read_store", "write_store", "loader_for_worker", "ingest", "build_books"]
+# -- labeling: one Ray task per input file (the split), then one per symbol ---------------------
+
+def _label_inputs(inputs: PathLike | Iterable[PathLike]) -> list[str]:
+    # The split reads DBN and Parquet files through the engine's own readers, which open local
+    # (or NFS) paths: file:// URIs name those; other filesystems are refused (docs/ray.md).
+    items = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
+    paths = []
+    for item in items:
+        text = os.fspath(item)
+        filesystem, path = _filesystem(text)
+        if not isinstance(filesystem, pafs.LocalFileSystem):
+            raise ValueError(f"{text}: label inputs must be local or mounted (NFS) paths or file:// URIs")
+        paths.append(path)
+    return paths
+
+
+def _label_request(inputs, store, dataset, version, symbols, start, end, into, name, thresholds) -> dict:
+    request: dict = {}
+    if (inputs is None) == (store is None):
+        raise TypeError("give inputs or store=, not both")
+    if inputs is not None:
+        request["inputs"] = _label_inputs(inputs)
+    else:
+        request["store"] = _local_root(store.root if isinstance(store, Store) else store)
+    for key, value in dict(dataset=dataset, version=version, start=start, end=end, name=name).items():
+        if value is not None:
+            request[key] = value
+    if symbols is not None:
+        request["symbols"] = list(symbols)
+    if into is not None:
+        if name is None:
+            raise TypeError("into= needs name=")
+        request["into"] = _local_root(into.root if isinstance(into, Store) else into)
+    if thresholds is not None:
+        request["thresholds"] = thresholds
+    return request
+
+
+def _label_split_task(plan: str, index: int, scratch: str, skip_bad_files: bool, after_stage) -> str:
+    # Runs in a Ray worker: one input's valid rows by symbol into this attempt's own folder, so
+    # that a killed attempt's parts are never listed (they go with the job's scratch folder).
+    attempt = os.path.join(scratch, f"f{index:06d}-{uuid.uuid4().hex[:12]}")
+    try:
+        result = _tickforge.label_dist_split(plan, index, attempt)
+    except _tickforge.TickforgeError as error:
+        shutil.rmtree(attempt, ignore_errors=True)
+        if skip_bad_files:
+            path = json.loads(plan)["files"][index]["path"]
+            return json.dumps({"bad": {"path": path, "error": str(error)}})
+        raise
+    if after_stage is not None:
+        after_stage("split", index, attempt)  # tests: a worker dying after it wrote its parts
+    return result
+
+
+def _label_fit_task(header: str, symbol: str, info: str) -> bytes:
+    # Runs in a Ray worker: one symbol's fit candidates, each file's cut to the cap.
+    return _tickforge.label_dist_fit_candidates(header, symbol, info)
+
+
+def _label_build_task(header: str, symbol: str, info: str, thresholds: str, out: str, after_stage) -> str:
+    # Runs in a Ray worker: one symbol's labeled dataset, written atomically into ``out``.
+    entry = _tickforge.label_dist_build(header, symbol, info, thresholds, out)
+    if after_stage is not None:
+        after_stage("build", symbol, out)  # tests: a worker dying after it wrote its dataset
+    return entry
+
+
+class _LabelJob:
+    """The driver's side of one label job: the plan, the split tasks and their merge, then the
+    fit and build tasks per symbol (label/distributed.h), each batch through ``_run_tasks``."""
+
+    def __init__(self, verb: str, request: dict, config, overrides: dict, skip_bad_files: bool,
+                 num_cpus: float, memory: int | None, max_in_flight: int | None, max_retries: int,
+                 after_stage):
+        from . import _split_config
+
+        config_file, extra = _split_config(config, overrides)
+        planned = json.loads(_tickforge.label_dist_plan(verb, json.dumps(request), config_file, extra,
+                                                        skip_bad_files))
+        self.plan = json.dumps(planned["plan"])
+        self.given_config = json.dumps(planned["given_config"])
+        self.source = json.dumps(planned["source"])
+        self.skip_bad_files = skip_bad_files
+        self.options = _task_options(num_cpus, memory, max_retries)
+        self.num_cpus, self.max_in_flight, self.after_stage = num_cpus, max_in_flight, after_stage
+        self.tasks = 0
+
+    def _run(self, function, calls: list[tuple]) -> list:
+        self.tasks += len(calls)
+        return _run_tasks(ray.remote(function).options(**self.options), calls, self.max_in_flight, self.num_cpus)
+
+    def split(self, scratch: str) -> None:
+        plan = ray.put(self.plan)
+        count = len(json.loads(self.plan)["files"])
+        results = self._run(_label_split_task, [(plan, i, scratch, self.skip_bad_files, self.after_stage)
+                                                for i in range(count)])
+        self.merged = _tickforge.label_dist_merge(self.plan, results)
+        merged = json.loads(self.merged)
+        self.header = ray.put(json.dumps(merged["header"]))
+        self.symbols = [(name, json.dumps(info)) for name, info in merged["symbols"].items()]
+
+    def fit(self, out: str | None) -> str:
+        blobs = self._run(_label_fit_task, [(self.header, name, info) for name, info in self.symbols])
+        return _tickforge.label_dist_fit_merge(self.merged, blobs, out)
+
+    def build(self, thresholds: str, out: str, started: float, fitted: bool) -> dict:
+        ref = ray.put(thresholds)
+        entries = self._run(_label_build_task, [(self.header, name, info, ref, out, self.after_stage)
+                                                for name, info in self.symbols])
+        return json.loads(_tickforge.label_dist_report(self.merged, thresholds, [n for n, _ in self.symbols],
+                                                       entries, time.perf_counter() - started, out, fitted))
+
+
+def _label_job(verb: str, *, inputs, out, into, name, thresholds, store, dataset, version, symbols, start,
+               end, config, skip_bad_files, num_cpus, memory, max_in_flight, max_retries, _after_stage,
+               overrides) -> dict:
+    started = time.perf_counter()
+    if verb == "build" and thresholds is not None and not isinstance(thresholds, dict):
+        thresholds = json.loads(Path(os.fspath(thresholds)).read_text())
+    request = _label_request(inputs, store, dataset, version, symbols, start, end, into, name, thresholds)
+    job = _LabelJob(verb, request, config, overrides, skip_bad_files, num_cpus, memory, max_in_flight,
+                    max_retries, _after_stage)
+    made: list[str] = []  # scratch folders of this job, removed at the end whatever happens
+    try:
+        if verb == "fit":
+            target = _local_root(out)
+            parent = os.path.dirname(target) or "."
+            os.makedirs(parent, exist_ok=True)
+            made.append(_tickforge.label_dist_scratch(parent))
+            job.split(made[-1])
+            result = json.loads(job.fit(target))
+        else:
+            if into is not None:
+                # Outputs go to a hidden folder of the store, then into the commit by rename.
+                build_dir = _tickforge.label_dist_scratch(request["into"])
+                made.append(build_dir)
+            else:
+                build_dir = _local_root(out)
+            os.makedirs(build_dir, exist_ok=True)
+            made.append(_tickforge.label_dist_scratch(build_dir))
+            job.split(made[-1])
+            if verb == "run":
+                text = job.fit(os.path.join(build_dir, "thresholds.json"))
+            else:
+                text = json.dumps(thresholds)
+            result = job.build(text, build_dir, started, fitted=verb == "run")
+            if into is not None:
+                if verb == "build":
+                    _tickforge.label_dist_write_json(os.path.join(build_dir, "thresholds.json"), text)
+                result = json.loads(_tickforge.label_dist_commit(request["into"], name, build_dir,
+                                                                 json.dumps(result), job.given_config,
+                                                                 job.source))
+    finally:
+        for folder in reversed(made):
+            shutil.rmtree(folder, ignore_errors=True)
+    result["tasks"] = job.tasks
+    return result
+
+
+def label_fit(inputs: PathLike | Iterable[PathLike] | None, out: PathLike, *, store: Store | PathLike | None = None,
+              dataset: str | None = None, version: int | None = None, symbols: Sequence[str] | None = None,
+              start: str | None = None, end: str | None = None, config: PathLike | dict | None = None,
+              skip_bad_files: bool = False, num_cpus: float = 1, memory: int | None = None,
+              max_in_flight: int | None = None, max_retries: int = 3, **overrides) -> dict:
+    """Fit thresholds as ``tickforge.label_fit`` does (same keys; or on a store snapshot with
+    ``store=``, ``dataset=``, ``version=``, ... as ``label_store``) and write ``out``; return the
+    document, plus ``tasks``.
+
+    One Ray task per input file splits its valid rows by symbol into scratch parts beside
+    ``out``; one task per symbol returns its fit candidates, each file's already cut to the
+    per-file cap; the driver pools them in file order as the local fit does, so the thresholds
+    equal the local ones bit for bit. ``num_cpus`` and ``memory`` go to each task; at most
+    ``max_in_flight`` run at once.
+    """
+    return _label_job("fit", inputs=inputs, out=out, into=None, name=None, thresholds=None, store=store,
+                      dataset=dataset, version=version, symbols=symbols, start=start, end=end, config=config,
+                      skip_bad_files=skip_bad_files, num_cpus=num_cpus, memory=memory,
+                      max_in_flight=max_in_flight, max_retries=max_retries, _after_stage=None,
+                      overrides=overrides)
+
+
+def label_build(inputs: PathLike | Iterable[PathLike] | None, thresholds: PathLike | dict,
+                out_dir: PathLike | None = None, *, into: Store | PathLike | None = None, name: str | None = None,
+                store: Store | PathLike | None = None, dataset: str | None = None, version: int | None = None,
+                symbols: Sequence[str] | None = None, start: str | None = None, end: str | None = None,
+                config: PathLike | dict | None = None, skip_bad_files: bool = False, num_cpus: float = 1,
+                memory: int | None = None, max_in_flight: int | None = None, max_retries: int = 3,
+                _after_stage: Callable | None = None, **overrides) -> dict:
+    """Label every input with fitted ``thresholds`` as ``tickforge.label_build`` does, into
+    ``out_dir`` (one dataset per symbol and build_report.json) or, with ``into=`` and
+    ``name=``, as one commit of ``labeled/<name>`` with the lineage a local build records.
+    Return the report (plus ``committed`` for a commit, and ``tasks``).
+
+    One Ray task per input file splits it; one task per symbol writes its dataset atomically
+    (into a hidden folder of the store for a commit), so a task killed midway and retried
+    leaves no partial file, and the driver writes the report and makes the one commit.
+    """
+    if (out_dir is None) == (into is None):
+        raise TypeError("give out_dir or into= (with name=), not both")
+    return _label_job("build", inputs=inputs, out=out_dir, into=into, name=name, thresholds=thresholds,
+                      store=store, dataset=dataset, version=version, symbols=symbols, start=start, end=end,
+                      config=config, skip_bad_files=skip_bad_files, num_cpus=num_cpus, memory=memory,
+                      max_in_flight=max_in_flight, max_retries=max_retries, _after_stage=_after_stage,
+                      overrides=overrides)
+
+
+def label_run(inputs: PathLike | Iterable[PathLike] | None, out_dir: PathLike | None = None,
+              config: PathLike | dict | None = None, *, into: Store | PathLike | None = None,
+              name: str | None = None, store: Store | PathLike | None = None, dataset: str | None = None,
+              version: int | None = None, symbols: Sequence[str] | None = None, start: str | None = None,
+              end: str | None = None, skip_bad_files: bool = False, num_cpus: float = 1,
+              memory: int | None = None, max_in_flight: int | None = None, max_retries: int = 3,
+              _after_stage: Callable | None = None, **overrides) -> dict:
+    """Fit and build in one job as ``tickforge.label_run`` does: thresholds.json, the datasets
+    and build_report.json in ``out_dir``, or one commit of ``labeled/<name>`` with ``into=``.
+    The split runs once for both (one task per input file), then the fit tasks and the build
+    tasks per symbol, as in ``label_fit`` and ``label_build``.
+    """
+    if (out_dir is None) == (into is None):
+        raise TypeError("give out_dir or into= (with name=), not both")
+    return _label_job("run", inputs=inputs, out=out_dir, into=into, name=name, thresholds=None, store=store,
+                      dataset=dataset, version=version, symbols=symbols, start=start, end=end, config=config,
+                      skip_bad_files=skip_bad_files, num_cpus=num_cpus, memory=memory,
+                      max_in_flight=max_in_flight, max_retries=max_retries, _after_stage=_after_stage,
+                      overrides=overrides)
+
+
+__all__ = ["read_store", "write_store", "loader_for_worker", "ingest", "build_books", "label_fit", "label_build",
+           "label_run"]

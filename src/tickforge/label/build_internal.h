@@ -64,4 +64,22 @@ struct SymbolResult {
                                                const std::filesystem::path& path,
                                                const std::vector<MidColumn>& mid = {}, int size_scale = 0);
 
+/// Return, per input of `ws`, whether `thresholds` lists it among its fit files.
+[[nodiscard]] std::vector<bool> FitFileFlags(const Workspace& ws, const nlohmann::ordered_json& thresholds);
+
+/// Build the dataset of `info` (a symbol of `ws`) into `out_dir` when it has enough valid rows
+/// and thresholds, and return its build_report.json entry (the reason it got none, else its
+/// counts and "output").
+[[nodiscard]] Result<nlohmann::ordered_json> BuildSymbolEntry(const Workspace& ws, const SymbolInfo& info,
+                                                              const nlohmann::ordered_json& thresholds,
+                                                              const LabelConfig& config,
+                                                              const std::vector<bool>& file_in_fit,
+                                                              const std::filesystem::path& out_dir);
+
+/// Return the build report of `ws` with `symbols` (its symbols' BuildSymbolEntry, by name, in
+/// name order) and the time the build took.
+[[nodiscard]] nlohmann::ordered_json BuildReport(const Workspace& ws, const nlohmann::ordered_json& thresholds,
+                                                 const LabelConfig& config, nlohmann::ordered_json symbols,
+                                                 double seconds);
+
 }  // namespace tickforge::label::internal

@@ -90,7 +90,7 @@ Result<CommitResult> LabelIntoStore(const std::vector<InputFile>& files, const n
                                     const LabelConfig& config, const CommitTarget& target,
                                     const nlohmann::ordered_json& source, const BuildOptions& options,
                                     const nlohmann::ordered_json& extra_lineage) {
-  ARROW_ASSIGN_OR_RAISE(const std::string dataset_name, LabeledDatasetName(target.name));
+  ARROW_RETURN_NOT_OK(LabeledDatasetName(target.name).status());
   ARROW_ASSIGN_OR_RAISE(auto store_root, [&]() -> Result<fs::path> {
     std::error_code ec;
     if (!fs::is_directory(fs::path(target.root) / "_tickforge", ec)) {
@@ -108,7 +108,24 @@ Result<CommitResult> LabelIntoStore(const std::vector<InputFile>& files, const n
   } else {
     ARROW_ASSIGN_OR_RAISE(result.report, RunInputs(files, config, scratch.dir, options));
   }
-  ARROW_ASSIGN_OR_RAISE(auto thresholds_doc, ReadJsonFile(scratch.dir / "thresholds.json"));
+  ARROW_ASSIGN_OR_RAISE(auto committed, CommitLabeledDir(store_root.string(), target.name, scratch.dir, result.report,
+                                                        config, source, extra_lineage));
+  committed.report = std::move(result.report);
+  return committed;
+}
+
+Result<CommitResult> CommitLabeledDir(const std::string& root, const std::string& labeled_name, const fs::path& dir,
+                                      const nlohmann::ordered_json& report, const LabelConfig& config,
+                                      const nlohmann::ordered_json& source, const nlohmann::ordered_json& extra_lineage) {
+  ARROW_ASSIGN_OR_RAISE(const std::string dataset_name, LabeledDatasetName(labeled_name));
+  const fs::path store_root = fs::absolute(root);
+  std::error_code ec;
+  if (!fs::is_directory(store_root / "_tickforge", ec)) {
+    return Status::IOError(root, ": not a tickforge store (no _tickforge folder)");
+  }
+  CommitResult result;
+  result.report = report;
+  ARROW_ASSIGN_OR_RAISE(auto thresholds_doc, ReadJsonFile(dir / "thresholds.json"));
   const std::string config_text = config.ToJson().dump();
   result.lineage = {{"source", source},
                     {"config", config.ToJson()},
@@ -133,13 +150,12 @@ Result<CommitResult> LabelIntoStore(const std::vector<InputFile>& files, const n
     store::FileEntry file;
     file.path = folder + "/" + name;
     file.rows = rows;
-    std::error_code ec;
-    file.bytes = static_cast<int64_t>(fs::file_size(scratch.dir / name, ec));
-    if (ec) return Status::IOError((scratch.dir / name).string(), ": ", ec.message());
+    file.bytes = static_cast<int64_t>(fs::file_size(dir / name, ec));
+    if (ec) return Status::IOError((dir / name).string(), ": ", ec.message());
     file.min_time = min_time;
     file.max_time = max_time;
     file.version = version;
-    moves.emplace_back(scratch.dir / name, file);
+    moves.emplace_back(dir / name, file);
     entry.files.push_back(std::move(file));
     return Status::OK();
   };
@@ -147,7 +163,7 @@ Result<CommitResult> LabelIntoStore(const std::vector<InputFile>& files, const n
     if (!info.contains("output")) continue;
     const std::string name = info.at("output").get<std::string>();
     if (!entry.schema) {
-      ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquet((scratch.dir / name).string()));
+      ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquet((dir / name).string()));
       ARROW_RETURN_NOT_OK(WithPath(reader->GetSchema(&entry.schema), name));
     }
     ARROW_RETURN_NOT_OK(add(name, info.at("valid").get<int64_t>(), info.value("first_ts_event", int64_t{0}),

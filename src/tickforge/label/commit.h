@@ -53,6 +53,16 @@ struct CommitResult {
                                                   const BuildOptions& options = {},
                                                   const nlohmann::ordered_json& extra_lineage = nullptr);
 
+/// Commit the outputs of a label build in `dir` (a hidden folder inside the store at `root`:
+/// the datasets `report` lists, thresholds.json and build_report.json, moved by rename) as
+/// labeled/<name> with the lineage LabelIntoStore records: its last step, also the commit of a
+/// build whose symbols were labeled elsewhere (tickforge.ray).
+[[nodiscard]] Result<CommitResult> CommitLabeledDir(const std::string& root, const std::string& name,
+                                                    const std::filesystem::path& dir,
+                                                    const nlohmann::ordered_json& report, const LabelConfig& config,
+                                                    const nlohmann::ordered_json& source,
+                                                    const nlohmann::ordered_json& extra_lineage = nullptr);
+
 /// Return the lineage a commit of `dataset` recorded at `version` (the newest commit that
 /// changed it when absent), with "version" and "dataset" added; an error naming what is missing.
 [[nodiscard]] Result<nlohmann::ordered_json> ReadLineage(const std::string& root, const std::string& dataset,

@@ -67,16 +67,33 @@ uint64_t CandidateKey(uint64_t seed, int sym, int64_t t) {
   return SplitMix64(SplitMix64(SplitMix64(seed + 1) ^ static_cast<uint64_t>(sym)) ^ static_cast<uint64_t>(t));
 }
 
-std::vector<double> CapPerFile(std::map<int, std::vector<Candidate>>& by_file, int64_t cap) {
+void KeepSmallest(std::vector<Candidate>& candidates, int64_t cap) {
+  if (static_cast<int64_t>(candidates.size()) <= cap) return;
+  if (cap <= 0) {
+    candidates.clear();
+    return;
+  }
+  using Triple = std::tuple<uint64_t, int, int64_t>;
+  std::vector<Triple> triples;
+  triples.reserve(candidates.size());
+  for (const auto& c : candidates) triples.emplace_back(c.key, c.sym, c.t);
+  const auto cut = triples.begin() + (cap - 1);
+  std::nth_element(triples.begin(), cut, triples.end());
+  const Triple largest = *cut;  // the largest kept
+  // Equal triples (possible only in tests) at the cut: the first ones, up to the cap.
+  int64_t equal_left = cap - std::count_if(triples.begin(), triples.end(), [&](const Triple& x) { return x < largest; });
+  size_t kept = 0;
+  for (const auto& c : candidates) {
+    const Triple x{c.key, c.sym, c.t};
+    if (x < largest || (x == largest && equal_left-- > 0)) candidates[kept++] = c;
+  }
+  candidates.resize(kept);
+}
+
+std::vector<double> CapPerFile(FileCandidates& by_file, int64_t cap) {
   std::vector<double> pooled;
   for (auto& [file, candidates] : by_file) {
-    const auto less = [](const Candidate& a, const Candidate& b) {
-      return std::tie(a.key, a.sym, a.t) < std::tie(b.key, b.sym, b.t);
-    };
-    if (static_cast<int64_t>(candidates.size()) > cap) {
-      std::nth_element(candidates.begin(), candidates.begin() + cap, candidates.end(), less);
-      candidates.resize(static_cast<size_t>(cap));
-    }
+    KeepSmallest(candidates, cap);
     for (const auto& c : candidates) pooled.push_back(c.movement);
   }
   return pooled;
@@ -178,9 +195,45 @@ Result<nlohmann::ordered_json> FitMidprice(const Workspace& ws, const LabelConfi
   return out;
 }
 
+Result<FileCandidates> SymbolFitCandidates(const SymbolInfo& info, int sym, int files, const LabelConfig& config) {
+  FileCandidates by_file;
+  if (config.mode == Mode::kGlobal) {
+    const int n_fit = FitFileCount(files, config.fit_fraction);
+    const std::vector<bool> sampled = SampleFitFiles(files, n_fit, config.file_sample_fraction, config.seed);
+    ARROW_RETURN_NOT_OK(ForEachFitMovement(info, n_fit, info.ValidIn(n_fit), config,
+                                           [&](int64_t t, double m, int32_t file) {
+                                             if (!sampled[static_cast<size_t>(file)] ||
+                                                 !(std::abs(m) < config.max_abs_movement)) {
+                                               return;
+                                             }
+                                             by_file[file].push_back({CandidateKey(config.seed, sym, t), sym, t, m});
+                                           }));
+  } else {
+    ARROW_RETURN_NOT_OK(ForEachFitMovement(info, files, info.valid / 2, config, [&](int64_t t, double m, int32_t file) {
+      if (std::abs(m) < config.max_abs_movement) by_file[file].push_back({CandidateKey(config.seed, sym, t), sym, t, m});
+    }));
+  }
+  for (auto& [file, candidates] : by_file) KeepSmallest(candidates, config.max_samples_per_file);
+  return by_file;
+}
+
 Result<nlohmann::ordered_json> FitOn(const Workspace& ws, const LabelConfig& config) {
+  std::vector<FileCandidates> per_symbol;
+  int sym = 0;
+  for (const auto& [name, info] : ws.symbols) {
+    ARROW_ASSIGN_OR_RAISE(auto candidates, SymbolFitCandidates(info, sym++, static_cast<int>(ws.files.size()), config));
+    per_symbol.push_back(std::move(candidates));
+  }
+  return FitFromCandidates(ws, config, std::move(per_symbol));
+}
+
+Result<nlohmann::ordered_json> FitFromCandidates(const Workspace& ws, const LabelConfig& config,
+                                                 std::vector<FileCandidates> per_symbol) {
   const int n = static_cast<int>(ws.files.size());
   const int n_fit = FitFileCount(n, config.fit_fraction);
+  if (per_symbol.size() != ws.symbols.size()) {
+    return Status::Invalid("fit candidates for ", per_symbol.size(), " symbols, but the inputs hold ", ws.symbols.size());
+  }
   nlohmann::ordered_json doc;
   nlohmann::ordered_json warnings = nlohmann::ordered_json::array();
   const std::vector<bool> sampled = config.mode == Mode::kGlobal
@@ -189,18 +242,10 @@ Result<nlohmann::ordered_json> FitOn(const Workspace& ws, const LabelConfig& con
 
   std::vector<double> all_pooled;
   if (config.mode == Mode::kGlobal) {
-    std::map<int, std::vector<Candidate>> by_file;
-    int sym = 0;
-    for (const auto& [name, info] : ws.symbols) {
-      ARROW_RETURN_NOT_OK(ForEachFitMovement(info, n_fit, info.ValidIn(n_fit), config,
-                                             [&](int64_t t, double m, int32_t file) {
-                                               if (!sampled[static_cast<size_t>(file)] ||
-                                                   !(std::abs(m) < config.max_abs_movement)) {
-                                                 return;
-                                               }
-                                               by_file[file].push_back({CandidateKey(config.seed, sym, t), sym, t, m});
-                                             }));
-      ++sym;
+    // Each file's pool holds its candidates symbol by symbol, each symbol's in row order.
+    FileCandidates by_file;
+    for (auto& candidates : per_symbol) {
+      for (auto& [file, list] : candidates) by_file[file].insert(by_file[file].end(), list.begin(), list.end());
     }
     all_pooled = CapPerFile(by_file, config.max_samples_per_file);
     if (all_pooled.empty()) {
@@ -212,17 +257,12 @@ Result<nlohmann::ordered_json> FitOn(const Workspace& ws, const LabelConfig& con
     WarnTies(boundaries, "", warnings);
     doc["boundaries"] = boundaries;
   } else {
-    auto per_symbol = nlohmann::ordered_json::object();
+    auto boundaries_of = nlohmann::ordered_json::object();
     auto fit_rows = nlohmann::ordered_json::object();
-    int sym = 0;
+    size_t sym = 0;
     for (const auto& [name, info] : ws.symbols) {
-      std::map<int, std::vector<Candidate>> by_file;
       const int64_t half = info.valid / 2;
-      ARROW_RETURN_NOT_OK(ForEachFitMovement(info, n, half, config, [&](int64_t t, double m, int32_t file) {
-        if (std::abs(m) < config.max_abs_movement) by_file[file].push_back({CandidateKey(config.seed, sym, t), sym, t, m});
-      }));
-      ++sym;
-      auto pooled = CapPerFile(by_file, config.max_samples_per_file);
+      auto pooled = CapPerFile(per_symbol[sym++], config.max_samples_per_file);
       fit_rows[name] = half;
       if (pooled.empty()) {
         warnings.push_back(fmt::format("{}: no fit samples in its first {} rows; it gets no dataset", name, half));
@@ -231,10 +271,10 @@ Result<nlohmann::ordered_json> FitOn(const Workspace& ws, const LabelConfig& con
       all_pooled.insert(all_pooled.end(), pooled.begin(), pooled.end());
       auto boundaries = Quantiles(pooled, config.nbins);
       WarnTies(boundaries, name + ": ", warnings);
-      per_symbol[name] = boundaries;
+      boundaries_of[name] = boundaries;
     }
-    if (per_symbol.empty()) return Status::Invalid("no symbol has enough rows to fit thresholds on");
-    doc["boundaries"] = per_symbol;
+    if (boundaries_of.empty()) return Status::Invalid("no symbol has enough rows to fit thresholds on");
+    doc["boundaries"] = boundaries_of;
     doc["fit_rows"] = fit_rows;
   }
   doc["nbins"] = config.nbins;

@@ -38,9 +38,29 @@ struct Candidate {
   double movement;
 };
 
-/// Keep at most `cap` candidates of each file: those with the smallest (key, sym, t); return
-/// the kept movements, file by file (the order within a file is unspecified).
-[[nodiscard]] std::vector<double> CapPerFile(std::map<int, std::vector<Candidate>>& by_file, int64_t cap);
+/// A pool of fit candidates by input file.
+using FileCandidates = std::map<int, std::vector<Candidate>>;
+
+/// Keep at most `cap` of `candidates`: those with the smallest (key, sym, t), in the order
+/// they came (so a subset of a pool keeps its candidates in the pool's order).
+void KeepSmallest(std::vector<Candidate>& candidates, int64_t cap);
+
+/// Keep at most `cap` candidates of each file (KeepSmallest); return the kept movements, file
+/// by file, each file's in the order they came.
+[[nodiscard]] std::vector<double> CapPerFile(FileCandidates& by_file, int64_t cap);
+
+/// Return the fit candidates of symbol `sym` (its index among all symbols, sorted) over
+/// `files` inputs: its fit movements below max_abs_movement (global: of the sampled fit files;
+/// per-symbol: of its first half), each file's already cut to the cap, in row order. A file's
+/// cap over all symbols keeps only candidates each symbol's own cut keeps, so pooling these
+/// (FitFromCandidates) gives what pooling every movement gives.
+[[nodiscard]] Result<FileCandidates> SymbolFitCandidates(const SymbolInfo& info, int sym, int files,
+                                                         const LabelConfig& config);
+
+/// Fit the thresholds on `ws` from its symbols' candidates (SymbolFitCandidates, one entry per
+/// symbol of ws.symbols, in that order) and return the thresholds.json document.
+[[nodiscard]] Result<nlohmann::ordered_json> FitFromCandidates(const Workspace& ws, const LabelConfig& config,
+                                                               std::vector<FileCandidates> per_symbol);
 
 /// Call fn(t, movement(t), file of row t) for t = L, L+jump, ... <= m-1-O-F, where m is
 /// min(`limit`, the rows of the symbol's series in files < max_file): the movements of a

@@ -84,14 +84,104 @@ Result<LabelConfig> ConfigForThresholds(const nlohmann::ordered_json& thresholds
   return out;
 }
 
+std::vector<bool> FitFileFlags(const Workspace& ws, const nlohmann::ordered_json& thresholds) {
+  std::set<std::string> fit_names;
+  for (const auto& f : thresholds.at("fit_files")) fit_names.insert(f.at("name").get<std::string>());
+  std::vector<bool> file_in_fit(ws.files.size());
+  for (const auto& f : ws.files) file_in_fit[static_cast<size_t>(f.index)] = fit_names.count(f.name) > 0;
+  return file_in_fit;
+}
+
+Result<nlohmann::ordered_json> BuildSymbolEntry(const Workspace& ws, const SymbolInfo& info,
+                                                const nlohmann::ordered_json& thresholds, const LabelConfig& config,
+                                                const std::vector<bool>& file_in_fit,
+                                                const std::filesystem::path& out_dir) {
+  const std::string& name = info.symbol;
+  const bool per_symbol = config.mode == Mode::kPerSymbol;
+  nlohmann::ordered_json entry = {{"rows_in", info.rows_in}, {"valid", info.valid}};
+  if (info.valid > 0) {
+    entry["first_ts_event"] = info.first_ts;
+    entry["last_ts_event"] = info.last_ts;
+  }
+  auto boundaries = BoundariesFrom(thresholds, name);
+  auto mid = MidColumnsFrom(thresholds, config, name);
+  if (info.valid < config.min_symbol_samples) {
+    entry["skipped"] = fmt::format("{} valid rows, fewer than min_symbol_samples {}", info.valid,
+                                   config.min_symbol_samples);
+  } else if (!boundaries.ok()) {
+    entry["skipped"] = "no thresholds were fitted for this symbol";
+  } else if (!mid.ok() && mid.status().IsKeyError()) {
+    entry["skipped"] = "no mid-price α was fitted for this symbol";
+  } else if (!mid.ok()) {
+    return mid.status();
+  } else {
+    int64_t fit_rows = 0;
+    if (per_symbol && thresholds.contains("fit_rows") && thresholds["fit_rows"].contains(name)) {
+      fit_rows = thresholds["fit_rows"][name].get<int64_t>();
+    }
+    const auto in_fit = [&](int32_t file, int64_t t) {
+      return per_symbol ? t < fit_rows : static_cast<bool>(file_in_fit[static_cast<size_t>(file)]);
+    };
+    const auto file_name = dataset::FileName(config.currency, name);
+    ARROW_ASSIGN_OR_RAISE(auto result,
+                          BuildSymbol(info, *boundaries, config, in_fit, ws.schema, out_dir / file_name, *mid, ws.size_scale));
+    entry["labeled"] = result.labeled;
+    entry["classes_fit"] = result.classes_fit;
+    entry["classes_rest"] = result.classes_rest;
+    if (!mid->empty()) {
+      auto fit = nlohmann::ordered_json::object(), rest = nlohmann::ordered_json::object();
+      for (size_t c = 0; c < mid->size(); ++c) {
+        fit[(*mid)[c].spec.Column()] = result.mid_fit[c];
+        rest[(*mid)[c].spec.Column()] = result.mid_rest[c];
+      }
+      entry["midprice_classes_fit"] = fit;
+      entry["midprice_classes_rest"] = rest;
+    }
+    entry["output"] = file_name;
+    entry["output_bytes"] = result.output_bytes;
+  }
+  return entry;
+}
+
+nlohmann::ordered_json BuildReport(const Workspace& ws, const nlohmann::ordered_json& thresholds,
+                                   const LabelConfig& config, nlohmann::ordered_json symbols, double seconds) {
+  std::set<std::string> fit_names;
+  for (const auto& f : thresholds.at("fit_files")) fit_names.insert(f.at("name").get<std::string>());
+  const std::vector<bool> file_in_fit = FitFileFlags(ws, thresholds);
+  int64_t rows_in = 0, valid = 0, labeled = 0, datasets = 0;
+  for (const auto& [name, info] : ws.symbols) {
+    rows_in += info.rows_in;
+    valid += info.valid;
+  }
+  for (const auto& [name, entry] : symbols.items()) {
+    if (!entry.contains("output")) continue;
+    labeled += entry.at("labeled").get<int64_t>();
+    ++datasets;
+  }
+  nlohmann::ordered_json report;
+  report["mode"] = std::string(ModeName(config.mode));
+  report["nbins"] = config.nbins;
+  report["files"] = nlohmann::ordered_json::array();
+  for (const auto& f : ws.files) {
+    report["files"].push_back({{"name", f.name}, {"start", f.start}, {"fit", static_cast<bool>(file_in_fit[static_cast<size_t>(f.index)])}});
+  }
+  auto bad = nlohmann::ordered_json::array();
+  for (const auto& b : ws.bad_files) bad.push_back({{"path", b.path}, {"error", b.error}});
+  report["bad_files"] = bad;
+  report["fit_files"] = std::vector<std::string>(fit_names.begin(), fit_names.end());
+  report["symbols"] = std::move(symbols);
+  report["totals"] = {{"rows_in", rows_in}, {"valid", valid}, {"labeled", labeled}, {"datasets", datasets}};
+  report["seconds"] = seconds;
+  report["rows_per_second"] = seconds > 0 ? static_cast<double>(rows_in) / seconds : 0.0;
+  report["config"] = config.ToJson();
+  return report;
+}
+
 }  // namespace internal
 
 namespace {
 
-using internal::BoundariesFrom;
-using internal::BuildSymbol;
 using internal::ConfigForThresholds;
-using internal::MidColumnsFrom;
 using internal::FitOn;
 using internal::Split;
 using internal::Workspace;
@@ -109,15 +199,8 @@ Status RemoveWritten(const std::vector<std::filesystem::path>& paths, const Stat
 Result<nlohmann::ordered_json> BuildOn(const Workspace& ws, const nlohmann::ordered_json& thresholds,
                                        const LabelConfig& config, const std::filesystem::path& out_dir,
                                        Clock::time_point start, const BuildOptions& options) {
-  std::set<std::string> fit_names;
-  for (const auto& f : thresholds.at("fit_files")) fit_names.insert(f.at("name").get<std::string>());
-  std::vector<bool> file_in_fit(ws.files.size());
-  for (const auto& f : ws.files) file_in_fit[static_cast<size_t>(f.index)] = fit_names.count(f.name) > 0;
-  const bool per_symbol = config.mode == Mode::kPerSymbol;
-
-  nlohmann::ordered_json report;
+  const std::vector<bool> file_in_fit = internal::FitFileFlags(ws, thresholds);
   auto symbols = nlohmann::ordered_json::object();
-  int64_t rows_in = 0, valid = 0, labeled = 0, datasets = 0;
   ProgressReporter progress(options.progress);
   // A stop asked for by the progress callback takes back the datasets this build wrote.
   std::vector<std::filesystem::path> written;
@@ -127,74 +210,14 @@ Result<nlohmann::ordered_json> BuildOn(const Workspace& ws, const nlohmann::orde
     ARROW_RETURN_NOT_OK(progress.Begin("build", static_cast<int64_t>(ws.symbols.size()), valid_total));
   }
   for (const auto& [name, info] : ws.symbols) {
-    nlohmann::ordered_json entry = {{"rows_in", info.rows_in}, {"valid", info.valid}};
-    if (info.valid > 0) {
-      entry["first_ts_event"] = info.first_ts;
-      entry["last_ts_event"] = info.last_ts;
-    }
-    rows_in += info.rows_in;
-    valid += info.valid;
-    auto boundaries = BoundariesFrom(thresholds, name);
-    auto mid = MidColumnsFrom(thresholds, config, name);
-    if (info.valid < config.min_symbol_samples) {
-      entry["skipped"] = fmt::format("{} valid rows, fewer than min_symbol_samples {}", info.valid,
-                                     config.min_symbol_samples);
-    } else if (!boundaries.ok()) {
-      entry["skipped"] = "no thresholds were fitted for this symbol";
-    } else if (!mid.ok() && mid.status().IsKeyError()) {
-      entry["skipped"] = "no mid-price α was fitted for this symbol";
-    } else if (!mid.ok()) {
-      return mid.status();
-    } else {
-      int64_t fit_rows = 0;
-      if (per_symbol && thresholds.contains("fit_rows") && thresholds["fit_rows"].contains(name)) {
-        fit_rows = thresholds["fit_rows"][name].get<int64_t>();
-      }
-      const auto in_fit = [&](int32_t file, int64_t t) {
-        return per_symbol ? t < fit_rows : static_cast<bool>(file_in_fit[static_cast<size_t>(file)]);
-      };
-      const auto file_name = dataset::FileName(config.currency, name);
-      ARROW_ASSIGN_OR_RAISE(auto result,
-                            BuildSymbol(info, *boundaries, config, in_fit, ws.schema, out_dir / file_name, *mid, ws.size_scale));
-      entry["labeled"] = result.labeled;
-      entry["classes_fit"] = result.classes_fit;
-      entry["classes_rest"] = result.classes_rest;
-      if (!mid->empty()) {
-        auto fit = nlohmann::ordered_json::object(), rest = nlohmann::ordered_json::object();
-        for (size_t c = 0; c < mid->size(); ++c) {
-          fit[(*mid)[c].spec.Column()] = result.mid_fit[c];
-          rest[(*mid)[c].spec.Column()] = result.mid_rest[c];
-        }
-        entry["midprice_classes_fit"] = fit;
-        entry["midprice_classes_rest"] = rest;
-      }
-      entry["output"] = file_name;
-      entry["output_bytes"] = result.output_bytes;
-      labeled += result.labeled;
-      ++datasets;
-    }
-    symbols[name] = entry;
+    ARROW_ASSIGN_OR_RAISE(auto entry, internal::BuildSymbolEntry(ws, info, thresholds, config, file_in_fit, out_dir));
     if (entry.contains("output")) written.push_back(out_dir / entry["output"].get<std::string>());
+    symbols[name] = std::move(entry);
     if (Status status = progress.Add(info.valid, 0, 1); !status.ok()) return RemoveWritten(written, status);
   }
   if (Status status = progress.End(); !status.ok()) return RemoveWritten(written, status);
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  report["mode"] = std::string(ModeName(config.mode));
-  report["nbins"] = config.nbins;
-  report["files"] = nlohmann::ordered_json::array();
-  for (const auto& f : ws.files) {
-    report["files"].push_back({{"name", f.name}, {"start", f.start}, {"fit", static_cast<bool>(file_in_fit[static_cast<size_t>(f.index)])}});
-  }
-  auto bad = nlohmann::ordered_json::array();
-  for (const auto& b : ws.bad_files) bad.push_back({{"path", b.path}, {"error", b.error}});
-  report["bad_files"] = bad;
-  report["fit_files"] = std::vector<std::string>(fit_names.begin(), fit_names.end());
-  report["symbols"] = symbols;
-  report["totals"] = {{"rows_in", rows_in}, {"valid", valid}, {"labeled", labeled}, {"datasets", datasets}};
-  report["seconds"] = seconds;
-  report["rows_per_second"] = seconds > 0 ? static_cast<double>(rows_in) / seconds : 0.0;
-  report["config"] = config.ToJson();
-  return report;
+  return internal::BuildReport(ws, thresholds, config, std::move(symbols), seconds);
 }
 
 // Fit the thresholds as a "fit" stage: its rows are the fit samples.

@@ -259,15 +259,32 @@ const std::vector<std::string>& LabelColumns() {
   return columns;
 }
 
-Result<std::unique_ptr<Workspace>> Split(const std::vector<InputFile>& files, const LabelConfig& config,
-                                         const std::filesystem::path& dir, const BuildOptions& options,
-                                         const std::vector<std::string>& columns) {
+// Return `columns` with the columns labeling needs added (none: every column).
+std::vector<std::string> ColumnsToRead(const std::vector<std::string>& columns) {
   std::vector<std::string> read = columns;
   if (!read.empty()) {
     for (const auto& name : LabelColumns()) {
       if (std::find(read.begin(), read.end(), name) == read.end()) read.push_back(name);
     }
   }
+  return read;
+}
+
+Status SplitFile(const InputFile& file, const LabelConfig& config, Workspace& ws,
+                 const std::vector<std::string>& columns) {
+  ARROW_RETURN_NOT_OK(InitializeCompute());
+  std::error_code ec;
+  std::filesystem::create_directories(ws.dir, ec);
+  if (ec) return Status::IOError(ws.dir.string(), ": cannot create: ", ec.message());
+  if (ws.file_valid.size() <= static_cast<size_t>(file.index)) ws.file_valid.resize(static_cast<size_t>(file.index) + 1, 0);
+  std::map<std::string, int> symbol_ids;
+  return FileSplitter(file, config, ws, symbol_ids).Split(ColumnsToRead(columns));
+}
+
+Result<std::unique_ptr<Workspace>> Split(const std::vector<InputFile>& files, const LabelConfig& config,
+                                         const std::filesystem::path& dir, const BuildOptions& options,
+                                         const std::vector<std::string>& columns) {
+  const std::vector<std::string> read = ColumnsToRead(columns);
   ARROW_RETURN_NOT_OK(InitializeCompute());
   auto ws = std::make_unique<Workspace>();
   ws->dir = dir;

@@ -110,6 +110,13 @@ const ArrayType& Column(const arrow::RecordBatch& batch, const std::string& name
                                                        const BuildOptions& options,
                                                        const std::vector<std::string>& columns = {});
 
+/// Split the one input `file` (its index and size scale those of the whole run) into parts
+/// under ws.dir (created), adding its symbols, parts and valid rows to `ws` (file_valid grown
+/// to hold its index), as Split does for each file: the split of one input by one task. A
+/// failed file leaves no parts.
+[[nodiscard]] Status SplitFile(const InputFile& file, const LabelConfig& config, Workspace& ws,
+                               const std::vector<std::string>& columns = {});
+
 /// The columns labeling itself reads: what orders, groups and validates rows and the mid.
 [[nodiscard]] const std::vector<std::string>& LabelColumns();
 

@@ -6,6 +6,7 @@
 #include <nanobind/stl/vector.h>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <optional>
 #include <span>
 #include <string>
@@ -13,6 +14,7 @@
 
 #include "tickforge/label/commit.h"
 #include "tickforge/label/config.h"
+#include "tickforge/label/distributed.h"
 #include "tickforge/label/label.h"
 #include "tickforge/label/movement.h"
 #include "tickforge/label/source.h"
@@ -123,6 +125,125 @@ std::string LabelStore(const std::string& verb, const std::string& request_text,
   });
 }
 
+// -- Labeling as tasks (tickforge.ray; label/distributed.h): every document passes as JSON text,
+// fit candidates as bytes.
+
+using Json = nlohmann::ordered_json;
+
+// Resolve a label_store request's inputs and config into the plan every task reads; return
+// {"plan", "given_config" (the config as given, for the lineage), "source" (for a commit)}.
+std::string LabelDistPlan(const std::string& verb, const std::string& request_text,
+                          std::optional<std::string> config_file, const std::string& overrides, bool skip_bad_files) {
+  auto given = LabelConfigFrom(config_file, overrides);
+  const auto request = Json::parse(request_text);
+  return Unwrap([&]() -> Result<std::string> {
+           std::vector<label::InputFile> files;
+           Json source = nullptr;
+           const bool into = request.contains("into");
+           if (into) ARROW_RETURN_NOT_OK(label::LabeledDatasetName(request.at("name").get<std::string>()).status());
+           if (request.contains("store")) {
+             label::StoreSelection selection;
+             selection.root = request.at("store").get<std::string>();
+             selection.dataset = request.value("dataset", selection.dataset);
+             if (request.contains("version")) selection.version = request.at("version").get<int64_t>();
+             selection.symbols = request.value("symbols", std::vector<std::string>{});
+             selection.start = request.value("start", std::string());
+             selection.end = request.value("end", std::string());
+             ARROW_ASSIGN_OR_RAISE(auto resolved, label::ListStoreInputs(selection));
+             files = std::move(resolved.files);
+             source = std::move(resolved.lineage);
+           } else {
+             ARROW_ASSIGN_OR_RAISE(files, label::ListInputs(request.at("inputs").get<std::vector<std::string>>()));
+             if (into) {
+               ARROW_ASSIGN_OR_RAISE(source, label::RawLineage(files));
+             }
+           }
+           label::LabelConfig config = given;
+           if (verb == "build") {
+             ARROW_ASSIGN_OR_RAISE(config, label::distributed::BuildConfig(request.at("thresholds"), given));
+           }
+           ARROW_ASSIGN_OR_RAISE(auto plan, label::distributed::MakePlan(std::move(files), config, verb == "fit",
+                                                                          skip_bad_files));
+           return Json{{"plan", plan}, {"given_config", given.ToJson()}, {"source", source}}.dump();
+         }());
+}
+
+std::string LabelDistScratch(const std::string& near) { return label::ScratchDirNear(near).string(); }
+
+std::string LabelDistSplit(const std::string& plan, int index, const std::string& dir) {
+  const auto doc = Json::parse(plan);
+  nb::gil_scoped_release release;
+  return Unwrap(label::distributed::SplitTask(doc, index, dir)).dump();
+}
+
+std::string LabelDistMerge(const std::string& plan, const std::vector<std::string>& results) {
+  std::vector<Json> docs;
+  for (const auto& r : results) docs.push_back(Json::parse(r));
+  return Unwrap(label::distributed::MergeSplits(Json::parse(plan), docs)).dump();
+}
+
+nb::bytes LabelDistFitCandidates(const std::string& header, const std::string& symbol, const std::string& info) {
+  const auto header_doc = Json::parse(header), info_doc = Json::parse(info);
+  std::string blob;
+  {
+    nb::gil_scoped_release release;
+    blob = Unwrap(label::distributed::FitCandidatesTask(header_doc, symbol, info_doc));
+  }
+  return nb::bytes(blob.data(), blob.size());
+}
+
+// Pool the candidates into the thresholds document; write it to `out` when given.
+std::string LabelDistFitMerge(const std::string& merged, const std::vector<nb::bytes>& blobs,
+                              std::optional<std::string> out) {
+  std::vector<std::string> copies;
+  for (const auto& b : blobs) copies.emplace_back(b.c_str(), b.size());
+  const auto doc = Json::parse(merged);
+  nb::gil_scoped_release release;
+  auto thresholds = Unwrap(label::distributed::FitMerge(doc, copies));
+  if (out) Check(label::distributed::WriteJsonDoc(*out, thresholds));
+  return thresholds.dump();
+}
+
+std::string LabelDistBuild(const std::string& header, const std::string& symbol, const std::string& info,
+                           const std::string& thresholds, const std::string& out_dir) {
+  const auto header_doc = Json::parse(header), info_doc = Json::parse(info), thresholds_doc = Json::parse(thresholds);
+  nb::gil_scoped_release release;
+  return Unwrap(label::distributed::BuildTask(header_doc, symbol, info_doc, thresholds_doc, out_dir)).dump();
+}
+
+// The build report of the symbols' entries, written as out_dir/build_report.json (with
+// "thresholds": "thresholds.json" after a fit, as label run writes it).
+std::string LabelDistReport(const std::string& merged, const std::string& thresholds,
+                            const std::vector<std::string>& symbols, const std::vector<std::string>& entries,
+                            double seconds, const std::string& out_dir, bool fitted) {
+  if (symbols.size() != entries.size()) throw nb::value_error("symbols and entries differ in length");
+  auto by_name = Json::object();
+  for (size_t i = 0; i < symbols.size(); ++i) by_name[symbols[i]] = Json::parse(entries[i]);
+  auto report = Unwrap(label::distributed::BuildReportOf(Json::parse(merged), Json::parse(thresholds), by_name, seconds));
+  if (fitted) report["thresholds"] = "thresholds.json";
+  Check(label::distributed::WriteJsonDoc(std::filesystem::path(out_dir) / "build_report.json", report));
+  return report.dump();
+}
+
+std::string LabelDistWriteJson(const std::string& path, const std::string& doc) {
+  Check(label::distributed::WriteJsonDoc(path, Json::parse(doc)));
+  return path;
+}
+
+// Commit a build's folder inside the store as labeled/<name>; return the report with
+// "committed" as label_store gives it.
+std::string LabelDistCommit(const std::string& root, const std::string& name, const std::string& dir,
+                            const std::string& report_text, const std::string& given_config,
+                            const std::string& source) {
+  label::LabelConfig config;
+  Check(label::ApplyJson(nlohmann::json::parse(given_config), &config, "the plan's config"));
+  const auto report = Json::parse(report_text);
+  auto result = Unwrap(label::CommitLabeledDir(root, name, dir, report, config, Json::parse(source)));
+  auto doc = report;
+  doc["committed"] = {{"dataset", result.dataset}, {"version", result.version}, {"lineage", result.lineage}};
+  return doc.dump();
+}
+
 // Extend labeled/<name> to the newest source snapshot (docs/labeling.md "Updating").
 std::string LabelUpdate(const std::string& root, const std::string& name, bool rebuild, nb::object callback) {
   PyProgress progress(std::move(callback));
@@ -179,6 +300,17 @@ void BindLabel(nb::module_& m) {
         nb::arg("progress").none() = nb::none());
   m.def("pipeline_run", &PipelineRun, nb::arg("path"), nb::arg("progress").none() = nb::none());
   m.def("compute_labels", &ComputeLabels);
+  m.def("label_dist_plan", &LabelDistPlan, nb::arg("verb"), nb::arg("request"), nb::arg("config_file").none(),
+        nb::arg("overrides"), nb::arg("skip_bad_files"));
+  m.def("label_dist_scratch", &LabelDistScratch);
+  m.def("label_dist_split", &LabelDistSplit);
+  m.def("label_dist_merge", &LabelDistMerge);
+  m.def("label_dist_fit_candidates", &LabelDistFitCandidates);
+  m.def("label_dist_fit_merge", &LabelDistFitMerge, nb::arg("merged"), nb::arg("blobs"), nb::arg("out").none());
+  m.def("label_dist_build", &LabelDistBuild);
+  m.def("label_dist_report", &LabelDistReport);
+  m.def("label_dist_write_json", &LabelDistWriteJson);
+  m.def("label_dist_commit", &LabelDistCommit);
 }
 
 }  // namespace tickforge::python
