@@ -167,6 +167,15 @@ class PartitionedWriter {
     // Row indices per partition, gathered in the same pass.
     std::vector<std::vector<int64_t>> rows_of;
     std::vector<Partition*> touched;
+    // The key values and day of each touched partition: a DBN file interleaves its
+    // instruments row by row, so runs are a row or two long, and a run's partition is found
+    // here before Find() formats and looks up its id (which cost more than encoding the row).
+    struct Met {
+      int64_t day;
+      std::vector<std::string> values;
+    };
+    std::vector<Met> met;
+    constexpr size_t kMaxMet = 32;
     int64_t run_day = 0;
     int current = -1;
     for (int64_t i = 0; i < batch->num_rows(); ++i) {
@@ -175,6 +184,18 @@ class PartitionedWriter {
       bool same = current >= 0 && day == run_day;
       for (size_t k = 0; same && k < key_columns.size(); ++k) {
         same = !key_columns[k] || key_columns[k]->GetView(i) == key_columns[k]->GetView(i - 1);
+      }
+      if (!same && met.size() <= kMaxMet) {
+        for (size_t m = 0; m < met.size() && !same; ++m) {
+          same = met[m].day == day;
+          for (size_t k = 0; same && k < key_columns.size(); ++k) {
+            same = !key_columns[k] || key_columns[k]->GetView(i) == met[m].values[k];
+          }
+          if (same) {
+            current = static_cast<int>(m);
+            run_day = day;
+          }
+        }
       }
       if (!same) {
         std::vector<std::string> values;
@@ -187,6 +208,7 @@ class PartitionedWriter {
         if (pos == touched.end()) {
           touched.push_back(partition);
           rows_of.emplace_back();
+          met.push_back(Met{day, values});
         }
         run_day = day;
       }
