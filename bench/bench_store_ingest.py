@@ -203,8 +203,10 @@ def child(name: str, src: Path, out: Path) -> None:
 def measure_dbn(name: str, path: Path, work: Path) -> dict:
     out = work / f"out-{name.replace(' ', '_')}"
     shutil.rmtree(out, ignore_errors=True)
-    proc = subprocess.run([sys.executable, __file__, "--child", name, str(path), str(out)], check=True,
+    proc = subprocess.run([sys.executable, __file__, "--child", name, str(path), str(out)],
                           capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"{name} failed with status {proc.returncode}:\n{proc.stderr[-2000:]}")
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     result["files"] = sum(1 for _ in out.rglob("*.parquet"))
     result["mib"] = sum(p.stat().st_size for p in out.rglob("*.parquet")) / 2**20

@@ -1,6 +1,7 @@
 """Per-column Parquet encodings of DBN data (DESIGN.md §5): `dbn to-parquet` and the store's
-DBN datasets dictionary-encode prices, flags and instrument ids and delta-encode sizes and
-times, and the values stay those of Databento's own decoder."""
+DBN datasets dictionary-encode prices, flags and instrument ids, byte-stream-split sizes and
+counts, delta-encode times and sequence numbers, and the values stay those of Databento's own
+decoder; polars reads the files to the same values."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ import pytest
 import tickforge
 
 DICTIONARY = ["bid_px_00", "ask_px_09", "price", "flags", "depth", "instrument_id", "action"]
-DELTA = ["bid_sz_00", "ask_ct_09", "size", "ts_recv", "ts_event", "sequence"]
+SPLIT = ["bid_sz_00", "ask_ct_09", "size", "ts_in_delta"]
+DELTA = ["ts_recv", "ts_event", "sequence"]
 
 
 def _encodings(path: Path, column: str) -> set[str]:
@@ -33,6 +35,10 @@ def _check_encodings(path: Path) -> None:
         encodings = _encodings(path, column)
         assert "DELTA_BINARY_PACKED" in encodings, column
         assert "RLE_DICTIONARY" not in encodings, column
+    for column in SPLIT:
+        encodings = _encodings(path, column)
+        assert "BYTE_STREAM_SPLIT" in encodings, column
+        assert "RLE_DICTIONARY" not in encodings, column
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +55,12 @@ def test_to_parquet_codes_columns_and_keeps_values(mbp10, tmp_path):
     _check_encodings(out)
     ours = pq.read_table(out).to_pandas()
     theirs = databento.DBNStore.from_file(mbp10).to_df().reset_index()
-    for column in DICTIONARY[:-1] + DELTA:
+    for column in DICTIONARY[:-1] + SPLIT + DELTA:
         np.testing.assert_array_equal(ours[column].to_numpy(), theirs[column].to_numpy(), err_msg=column)
+    polars = pytest.importorskip("polars")
+    frame = polars.read_parquet(out)
+    for column in ["bid_px_00", "price"] + SPLIT + ["sequence"]:
+        np.testing.assert_array_equal(frame[column].to_numpy(), theirs[column].to_numpy(), err_msg=column)
 
 
 def test_store_dbn_files_are_coded_like_to_parquet(mbp10, tmp_path):

@@ -256,13 +256,15 @@ BatchBuilder::BatchBuilder(const RecordLayout& layout, ArrowOptions options, boo
       symbols_(symbols),
       schema_(ArrowSchemaOf(layout, options_, ts_out)),
       stride_(layout.size + (ts_out ? 8 : 0)) {
-  staging_.reserve(static_cast<size_t>(options_.batch_size) * stride_ / 8);
+  // Touched once here rather than grown per record; a huge batch_size grows it by doubling.
+  staging_.resize(static_cast<size_t>(std::min<int64_t>(options_.batch_size, 1 << 16)) * stride_ / 8);
 }
 
 void BatchBuilder::Append(const RecordHeader* record) {
   const size_t words = stride_ / 8;
-  const size_t at = staging_.size();
-  staging_.resize(at + words);
+  const size_t at = static_cast<size_t>(rows_) * words;
+  // Sized for a batch up front: no per-record resize (and zeroing) unless a caller goes past it.
+  if (at + words > staging_.size()) staging_.resize(std::max(at + words, staging_.size() * 2));
   auto* dst = reinterpret_cast<uint8_t*>(staging_.data() + at);
   std::memcpy(dst, record, layout_.size);
   if (ts_out_) std::memcpy(dst + layout_.size, reinterpret_cast<const uint8_t*>(record) + record->size() - 8, 8);
@@ -400,7 +402,6 @@ Result<std::shared_ptr<arrow::RecordBatch>> BatchBuilder::Finish() {
     arrays.push_back(arrow::MakeArray(arrow::ArrayData::Make(
         arrow::utf8(), n, {nulls > 0 ? validity : nullptr, std::move(offsets), arrow::SliceBuffer(data, 0, at)}, nulls)));
   }
-  staging_.clear();
   rows_ = 0;
   return arrow::RecordBatch::Make(schema_, n, std::move(arrays));
 }

@@ -29,11 +29,20 @@ std::map<std::string, ParquetColumnCoding> ParquetColumnsOf(const RecordLayout& 
         coding.dictionary = true;
         break;
       case FieldKind::kU32: case FieldKind::kI32:
+        // A file holds few instruments; their ids interleave, which delta encoding does badly.
+        if (field.name == "instrument_id") {
+          coding.dictionary = true;
+        } else if (field.name == "sequence") {
+          coding.fast_codec = true;  // rising: deltas of a few bits
+        } else {
+          // Sizes, counts, ts_in_delta: noisy values whose deltas are as wide as the values;
+          // split into byte streams, their high bytes compress to nothing.
+          coding.byte_stream_split = true;
+        }
+        break;
       case FieldKind::kU64: case FieldKind::kI64:
       case FieldKind::kTimestamp:
-        // A file holds few instruments; their ids interleave, which delta encoding does badly.
-        if (field.name == "instrument_id") coding.dictionary = true;
-        else coding.fast_codec = true;
+        coding.fast_codec = true;
         break;
       case FieldKind::kChar: case FieldKind::kCStr:
         break;  // strings are dictionary-encoded anyway

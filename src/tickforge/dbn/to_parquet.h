@@ -35,7 +35,8 @@ using ProgressFn = ByteProgressFn;
 
 /// Return the Parquet codings measured best on MBP-10 for the columns of converted records of
 /// `layout`: prices, narrow integers and instrument ids dictionary-encoded (few distinct values
-/// per row group), wider integers and timestamps delta-encoded under zstd's fastest level.
+/// per row group), other 32-bit integers (sizes, counts) byte-stream-split, sequence numbers,
+/// 64-bit integers and timestamps delta-encoded under zstd's fastest level.
 [[nodiscard]] std::map<std::string, ParquetColumnCoding> ParquetColumnsOf(const RecordLayout& layout);
 
 /// Convert one DBN file to one Parquet file, its columns coded as ParquetColumnsOf() says

@@ -97,9 +97,14 @@ TEST(ToParquetTest, CodesColumnsByWhatTheyHold) {
   for (const char* column : {"bid_px_00", "ask_px_09", "price", "flags", "depth", "instrument_id", "action", "symbol"}) {
     EXPECT_TRUE(has(encodings_of(dir / "out.parquet", column), parquet::Encoding::RLE_DICTIONARY)) << column;
   }
-  for (const char* column : {"bid_sz_00", "ask_ct_09", "ts_recv", "ts_event", "sequence", "ts_in_delta"}) {
+  for (const char* column : {"ts_recv", "ts_event", "sequence"}) {
     const auto encodings = encodings_of(dir / "out.parquet", column);
     EXPECT_TRUE(has(encodings, parquet::Encoding::DELTA_BINARY_PACKED)) << column;
+    EXPECT_FALSE(has(encodings, parquet::Encoding::RLE_DICTIONARY)) << column;
+  }
+  for (const char* column : {"bid_sz_00", "ask_ct_09", "size", "ts_in_delta"}) {
+    const auto encodings = encodings_of(dir / "out.parquet", column);
+    EXPECT_TRUE(has(encodings, parquet::Encoding::BYTE_STREAM_SPLIT)) << column;
     EXPECT_FALSE(has(encodings, parquet::Encoding::RLE_DICTIONARY)) << column;
   }
   auto table = ReadParquet(dir / "out.parquet");
@@ -112,7 +117,7 @@ TEST(ToParquetTest, CodesColumnsByWhatTheyHold) {
   for (int64_t i = 0; i < 3000; ++i) {
     ASSERT_EQ(bid->Value(i), (650'000'000 - 3) / 1e9);
     ASSERT_EQ(ask_sz->Value(i), 2u);
-    ASSERT_EQ(static_cast<uint64_t>(ts->Value(i)), k20240403 + static_cast<uint64_t>(i));
+    ASSERT_EQ(static_cast<uint64_t>(ts->Value(i)), kApril3 + static_cast<uint64_t>(i));
   }
 
   options.parquet.columns["bid_px_00"] = ParquetColumnCoding{};

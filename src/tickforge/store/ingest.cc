@@ -15,6 +15,7 @@
 #include "tickforge/dbn/schema.h"
 #include "tickforge/dbn/to_arrow.h"
 #include "tickforge/dbn/to_parquet.h"
+#include "tickforge/util/prefetch.h"
 
 namespace tickforge::store {
 
@@ -44,6 +45,24 @@ class SymbolFill : public arrow::RecordBatchReader {
 
  private:
   std::shared_ptr<arrow::RecordBatchReader> input_;
+};
+
+/// Read a source's batches one ahead on a thread of their own, so decoding the next batch
+/// overlaps with splitting, deduplicating and encoding this one (a DBN file is one reader: the
+/// writer's threads have nothing else to overlap it with).
+class PrefetchedReader : public arrow::RecordBatchReader {
+ public:
+  explicit PrefetchedReader(std::shared_ptr<arrow::RecordBatchReader> input)
+      : schema_(input->schema()), prefetcher_(std::move(input), /*depth=*/2) {}
+  std::shared_ptr<arrow::Schema> schema() const override { return schema_; }
+  arrow::Status ReadNext(std::shared_ptr<arrow::RecordBatch>* out) override {
+    ARROW_ASSIGN_OR_RAISE(*out, prefetcher_.Next());
+    return arrow::Status::OK();
+  }
+
+ private:
+  std::shared_ptr<arrow::Schema> schema_;
+  BatchPrefetcher prefetcher_;
 };
 
 /// Return the store's dataset type of a DBN schema: its name without dashes, every OHLCV
@@ -77,7 +96,7 @@ Result<IngestSource> OpenDbn(const std::string& path) {
   // The metadata is read; the records are decoded again when the writer gets to the file.
   source.open = [path, options]() -> Result<std::shared_ptr<arrow::RecordBatchReader>> {
     ARROW_ASSIGN_OR_RAISE(auto reader, dbn::OpenDbnReader(path, options));
-    return std::make_shared<SymbolFill>(std::move(reader));
+    return std::make_shared<PrefetchedReader>(std::make_shared<SymbolFill>(std::move(reader)));
   };
   return source;
 }

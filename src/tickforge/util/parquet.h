@@ -31,6 +31,11 @@ struct ParquetColumnCoding {
   /// (sizes, times), where level 1 costs a third of the write and finds almost nothing more.
   /// Other codecs keep their level.
   bool fast_codec = false;
+  /// Write a numeric column BYTE_STREAM_SPLIT (byte k of every value, then byte k+1, ...)
+  /// instead of delta-encoded: for noisy small integers (book sizes and counts), whose high
+  /// bytes the codec then finds as long runs of zeros. On MBP-10 sizes this wrote a fifth
+  /// smaller in a quarter less time than bit-packed deltas. Takes precedence over dictionary.
+  bool byte_stream_split = false;
 };
 
 struct ParquetWriteOptions {
