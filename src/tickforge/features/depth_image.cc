@@ -547,17 +547,36 @@ void RenderPieces(const BinCell* const* bins, int64_t mid, int T, const Feature*
     int16_t* row = &change_row[static_cast<size_t>(k) * kMaxEvents];
     uint8_t asks_at[kMaxEvents], bids_below[kMaxEvents];
     const int first_asks = na > 0 && ask.y[0] == 0;
-    int n = 0;
-    for (int i = first_asks; i < na; ++i, ++n) {
-      row[n] = static_cast<int16_t>(ask.y[i]);
-      asks_at[n] = static_cast<uint8_t>(i + 1);
-      bids_below[n] = static_cast<uint8_t>(RowsBelow<false>(bid.y, ask.y[i]));
-    }
     const int bid_rows = nb > 0 && bid.y[nb - 1] == kImageRows - 1 ? nb - 1 : nb;  // the last row changes nothing
-    for (int j = 0; j < bid_rows; ++j, ++n) {
-      row[n] = static_cast<int16_t>(bid.y[j] + 1);
-      asks_at[n] = static_cast<uint8_t>(RowsBelow<true>(ask.y, bid.y[j] + 1));
-      bids_below[n] = static_cast<uint8_t>(j + 1);
+    // Usually one side lies wholly above the other on the grid (their prices do not cross),
+    // and the counts are the same for every change; otherwise count each one.
+    const bool bids_first = nb == 0 || na == 0 || bid.y[nb - 1] + 1 < ask.y[0];
+    const bool asks_first = nb > 0 && na > 0 && ask.y[na - 1] < bid.y[0];
+    int n = 0;
+    if (bids_first || asks_first) {
+      const auto bids_below_asks = static_cast<uint8_t>(bids_first ? nb : 0);
+      const auto asks_at_bids = static_cast<uint8_t>(bids_first ? 0 : na);
+      for (int i = first_asks; i < na; ++i, ++n) {
+        row[n] = static_cast<int16_t>(ask.y[i]);
+        asks_at[n] = static_cast<uint8_t>(i + 1);
+        bids_below[n] = bids_below_asks;
+      }
+      for (int j = 0; j < bid_rows; ++j, ++n) {
+        row[n] = static_cast<int16_t>(bid.y[j] + 1);
+        asks_at[n] = asks_at_bids;
+        bids_below[n] = static_cast<uint8_t>(j + 1);
+      }
+    } else {
+      for (int i = first_asks; i < na; ++i, ++n) {
+        row[n] = static_cast<int16_t>(ask.y[i]);
+        asks_at[n] = static_cast<uint8_t>(i + 1);
+        bids_below[n] = static_cast<uint8_t>(RowsBelow<false>(bid.y, ask.y[i]));
+      }
+      for (int j = 0; j < bid_rows; ++j, ++n) {
+        row[n] = static_cast<int16_t>(bid.y[j] + 1);
+        asks_at[n] = static_cast<uint8_t>(RowsBelow<true>(ask.y, bid.y[j] + 1));
+        bids_below[n] = static_cast<uint8_t>(j + 1);
+      }
     }
     changes[static_cast<size_t>(k)] = static_cast<uint8_t>(n);
     for (int p = 0; p < n; ++p) ++row_first[row[p] + 1];
