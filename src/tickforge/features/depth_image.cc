@@ -350,46 +350,113 @@ int64_t MidMicroPips(const Book& book, int64_t t, const ImageOptions& options) {
 
 namespace {
 
-// One occupied cell of a bin's column: its grid row and the value of each rendered plane.
-struct ColumnCell {
-  int y;
-  float value[3];
+// Rows of the grid padded to a whole number of vectors: counting the rows of a side below a
+// row compares all of them at once.
+constexpr int kPaddedLevels = 16;
+
+// The levels of one side of one bin placed on the grid: the occupied rows ascending (INT32_MAX
+// from the n-th on), and each one's value in every rendered plane (kPlanes of them). Structure
+// of arrays, so a level is placed with scalar stores that later loads read without waiting.
+template <int kPlanes>
+struct PlacedLevels {
+  int n;
+  alignas(64) int32_t y[2 * kPaddedLevels];  ///< room for the fixed-length copies below
+  float value[kPlanes][2 * kPaddedLevels];
 };
 
+// Return the row of the grid (§3.4) a level price lands on, or -1 when it is dropped.
+inline int GridRow(int64_t p, int64_t mid) {
+  if (p >= mid - kHalfRange && p <= mid - 1) return static_cast<int>((mid - 1) - p);
+  if (p >= mid + 1 && p <= mid + kHalfRange) return static_cast<int>(kHalfRange + 2 + (p - (mid + 1)));
+  return -1;
+}
+
+// Return whether y[0..n) is strictly ascending (*up) or strictly descending; n <= kLevels.
+inline bool Monotone(const int32_t* y, int n, bool* up) {
+  bool ascending = true, descending = true;
+  for (int i = 1; i < kLevels; ++i) {
+    const bool inside = i < n;
+    ascending &= !inside || y[i] > y[i - 1];
+    descending &= !inside || y[i] < y[i - 1];
+  }
+  *up = ascending;
+  return ascending || descending;
+}
+
 // Place a side's levels of one bin on the grid rows, sorted by row; a deeper level replaces a
-// shallower one on a shared row. Return how many rows are occupied.
-int PlaceSide(const BinCell* cells, int64_t mid, const Feature* planes, int num_planes, ColumnCell* out) {
-  int n = 0;
+// shallower one on a shared row. `member[f]` is plane f's field of BinCell.
+template <int kPlanes>
+inline void PlaceLevels(const BinCell* cells, int64_t mid, float BinCell::*const* member, PlacedLevels<kPlanes>& out) {
+  // Prices fall with depth on the bid side and rise on the ask side, so in level order the
+  // rows of each half of the grid (below the mid: rows 0..199, above: 202..401) run one way:
+  // bids down from the mid ascend and bids above it descend; asks the other way round. Split
+  // the levels into the two halves without branches, and where each half runs one way (the
+  // rows then differ too) join them ascending; otherwise place them by insertion.
+  int32_t low_y[kLevels + 1] = {}, high_y[kLevels + 1] = {};
+  float low_v[kPlanes][kLevels + 1] = {}, high_v[kPlanes][kLevels + 1] = {};
+  int low = 0, high = 0;
   for (int l = 0; l < kLevels; ++l) {
     const BinCell& cell = cells[l];
-    if (cell.price == kNoPrice) continue;
     const int64_t p = cell.price;
-    int y;
-    if (p >= mid - kHalfRange && p <= mid - 1) {
-      y = static_cast<int>((mid - 1) - p);
-    } else if (p >= mid + 1 && p <= mid + kHalfRange) {
-      y = static_cast<int>(kHalfRange + 2 + (p - (mid + 1)));
-    } else {
-      continue;
-    }
-    ColumnCell entry{y, {}};
-    for (int f = 0; f < num_planes; ++f) {
-      entry.value[f] = planes[f] == Feature::kVolume ? cell.volume
-                       : planes[f] == Feature::kVariance ? cell.variance
-                                                         : cell.trade_counts;
-    }
-    // Levels usually arrive in row order already, so this insertion rarely shifts.
-    int i = n;
-    while (i > 0 && out[i - 1].y > y) --i;
-    if (i > 0 && out[i - 1].y == y) {
-      out[i - 1] = entry;
-      continue;
-    }
-    for (int j = n; j > i; --j) out[j] = out[j - 1];
-    out[i] = entry;
-    ++n;
+    // In unsigned arithmetic the offsets of an out-of-range price wrap (no overflow) and fail
+    // the range tests, which are GridRow's.
+    const uint64_t below = static_cast<uint64_t>(mid - 1) - static_cast<uint64_t>(p);
+    const uint64_t above = static_cast<uint64_t>(p) - static_cast<uint64_t>(mid + 1);
+    const bool defined = p != kNoPrice;
+    low_y[low] = static_cast<int32_t>(below);
+    high_y[high] = kHalfRange + 2 + static_cast<int32_t>(above);
+    for (int f = 0; f < kPlanes; ++f) low_v[f][low] = high_v[f][high] = cell.*member[f];
+    low += defined && below < static_cast<uint64_t>(kHalfRange);
+    high += defined && above < static_cast<uint64_t>(kHalfRange);
   }
-  return n;
+  bool low_up, high_up;
+  if (__builtin_expect(Monotone(low_y, low, &low_up) && Monotone(high_y, high, &high_up), 1)) {
+    for (int i = 0; i < kLevels; ++i) {
+      const int from = low_up ? i : low - 1 - i;  // past `low` for i >= low: overwritten next
+      const int at = from < 0 ? kLevels : from;
+      out.y[i] = low_y[at];
+      for (int f = 0; f < kPlanes; ++f) out.value[f][i] = low_v[f][at];
+    }
+    for (int i = 0; i < kLevels; ++i) {
+      const int from = high_up ? i : high - 1 - i;
+      const int at = from < 0 ? kLevels : from;
+      out.y[low + i] = high_y[at];
+      for (int f = 0; f < kPlanes; ++f) out.value[f][low + i] = high_v[f][at];
+    }
+    out.n = low + high;
+  } else {
+    int n = 0;
+    for (int l = 0; l < kLevels; ++l) {
+      const BinCell& cell = cells[l];
+      if (cell.price == kNoPrice) continue;
+      const int y = GridRow(cell.price, mid);
+      if (y < 0) continue;
+      int i = n;
+      while (i > 0 && out.y[i - 1] > y) --i;
+      if (i > 0 && out.y[i - 1] == y) {
+        for (int f = 0; f < kPlanes; ++f) out.value[f][i - 1] = cell.*member[f];
+        continue;
+      }
+      for (int j = n; j > i; --j) {
+        out.y[j] = out.y[j - 1];
+        for (int f = 0; f < kPlanes; ++f) out.value[f][j] = out.value[f][j - 1];
+      }
+      out.y[i] = y;
+      for (int f = 0; f < kPlanes; ++f) out.value[f][i] = cell.*member[f];
+      ++n;
+    }
+    out.n = n;
+  }
+  for (int i = 0; i < kPaddedLevels; ++i) out.y[out.n + i] = INT32_MAX;
+}
+
+// Return how many of the rows y[0..kPaddedLevels) are below `row` (< row), or at or below it
+// (<= row) with kInclusive.
+template <bool kInclusive>
+inline int RowsBelow(const int32_t* y, int row) {
+  int count = 0;
+  for (int i = 0; i < kPaddedLevels; ++i) count += kInclusive ? y[i] <= row : y[i] < row;
+  return count;
 }
 
 // Copy n floats to dst bypassing the caches where the processor can (SSE2 streaming stores,
@@ -414,11 +481,183 @@ inline void StreamFence() {
 #endif
 }
 
+// A bin's cumulated image column is constant between the rows where it changes: row 0, each
+// ask row (the ask sum grows there) and the row after each bid row (rows above it no longer
+// hold that bid in the descending bid sum): at most 2·kLevels changes below row 0.
+constexpr int kMaxEvents = 2 * kLevels;
+
+// RenderFromBinPointers for kPlanes planes, in three passes:
+//  1. per bin, its column's value at row 0 and at each row where it changes, the same double
+//     sums in the same order as cumulating the dense grids (the ask sum over rows ascending,
+//     rounded to float as the float grid's cumulation is, minus the bid sum over rows
+//     descending), the planes' max |value|, and how many changes fall on each row;
+//  2. the changes bucketed by row (a counting sort), each with its value scaled: the max is
+//     known before any of the image is written;
+//  3. per plane, each image row built from the row above in one row of scratch (in L1) with
+//     that row's changes, and streamed out: the image is written once, its empty cells with
+//     it, and never read back.
+// An ask row that is also the row after a bid row changes the column once, so its two changes
+// carry the same value and either may be applied last.
+template <int kPlanes>
+void RenderPieces(const BinCell* const* bins, int64_t mid, int T, const Feature* planes, PlaneScale plane_scale,
+                  float* out) {
+  float BinCell::*member[kPlanes];
+  for (int f = 0; f < kPlanes; ++f) {
+    member[f] = planes[f] == Feature::kVolume     ? &BinCell::volume
+                : planes[f] == Feature::kVariance ? &BinCell::variance
+                                                  : &BinCell::trade_counts;
+  }
+  // Scratch reused by each thread, used through plain pointers (a thread_local named in a
+  // loop costs a __tls_get_addr call per use in a shared library).
+  thread_local std::vector<int16_t> change_row_buffer;     // T × kMaxEvents
+  thread_local std::vector<double> change_value_buffer;    // kPlanes × T × kMaxEvents
+  thread_local std::vector<uint8_t> changes_buffer;        // T
+  thread_local std::vector<int32_t> row_first_buffer;      // kImageRows + 1: events of row y
+  thread_local std::vector<int16_t> event_bin_buffer;      // T × kMaxEvents, by row
+  thread_local std::vector<float> event_value_buffer;      // kPlanes × T × kMaxEvents, by row
+  thread_local std::vector<double> first_value_buffer;     // kPlanes × T: row 0
+  thread_local std::vector<float> row_buffer;              // kPlanes × T: the row being built
+  const size_t plane_stride = static_cast<size_t>(T) * kMaxEvents;
+  change_row_buffer.resize(plane_stride);
+  change_value_buffer.resize(kPlanes * plane_stride);
+  changes_buffer.resize(static_cast<size_t>(T));
+  row_first_buffer.assign(kImageRows + 1, 0);
+  event_bin_buffer.resize(plane_stride);
+  event_value_buffer.resize(kPlanes * plane_stride);
+  first_value_buffer.resize(kPlanes * static_cast<size_t>(T));
+  row_buffer.resize(kPlanes * static_cast<size_t>(T));
+  int16_t* const change_row = change_row_buffer.data();
+  double* const change_value = change_value_buffer.data();
+  uint8_t* const changes = changes_buffer.data();
+  int32_t* const row_first = row_first_buffer.data();
+  int16_t* const event_bin = event_bin_buffer.data();
+  float* const event_value = event_value_buffer.data();
+  double* const first_value = first_value_buffer.data();
+  float* const rows = row_buffer.data();
+
+  // Pass 1.
+  double max_abs[kPlanes] = {};
+  for (int k = 0; k < T; ++k) {
+    PlacedLevels<kPlanes> bid, ask;
+    PlaceLevels(bins[k], mid, member, bid);
+    PlaceLevels(bins[k] + kLevels, mid, member, ask);
+    const int nb = bid.n, na = ask.n;
+    // Each change: its row, how many asks lie at or below it (i) and how many bids below it
+    // (j); the column there is ask_prefix[i] - bid_suffix[j]. Row 0 holds the asks on it.
+    int16_t* row = &change_row[static_cast<size_t>(k) * kMaxEvents];
+    uint8_t asks_at[kMaxEvents], bids_below[kMaxEvents];
+    const int first_asks = na > 0 && ask.y[0] == 0;
+    const int bid_rows = nb > 0 && bid.y[nb - 1] == kImageRows - 1 ? nb - 1 : nb;  // the last row changes nothing
+    // Usually one side lies wholly above the other on the grid (their prices do not cross),
+    // and the counts are the same for every change; otherwise count each one.
+    const bool bids_first = nb == 0 || na == 0 || bid.y[nb - 1] + 1 < ask.y[0];
+    const bool asks_first = nb > 0 && na > 0 && ask.y[na - 1] < bid.y[0];
+    int n = 0;
+    if (bids_first || asks_first) {
+      const auto bids_below_asks = static_cast<uint8_t>(bids_first ? nb : 0);
+      const auto asks_at_bids = static_cast<uint8_t>(bids_first ? 0 : na);
+      for (int i = first_asks; i < na; ++i, ++n) {
+        row[n] = static_cast<int16_t>(ask.y[i]);
+        asks_at[n] = static_cast<uint8_t>(i + 1);
+        bids_below[n] = bids_below_asks;
+      }
+      for (int j = 0; j < bid_rows; ++j, ++n) {
+        row[n] = static_cast<int16_t>(bid.y[j] + 1);
+        asks_at[n] = asks_at_bids;
+        bids_below[n] = static_cast<uint8_t>(j + 1);
+      }
+    } else {
+      for (int i = first_asks; i < na; ++i, ++n) {
+        row[n] = static_cast<int16_t>(ask.y[i]);
+        asks_at[n] = static_cast<uint8_t>(i + 1);
+        bids_below[n] = static_cast<uint8_t>(RowsBelow<false>(bid.y, ask.y[i]));
+      }
+      for (int j = 0; j < bid_rows; ++j, ++n) {
+        row[n] = static_cast<int16_t>(bid.y[j] + 1);
+        asks_at[n] = static_cast<uint8_t>(RowsBelow<true>(ask.y, bid.y[j] + 1));
+        bids_below[n] = static_cast<uint8_t>(j + 1);
+      }
+    }
+    changes[static_cast<size_t>(k)] = static_cast<uint8_t>(n);
+    for (int p = 0; p < n; ++p) ++row_first[row[p] + 1];
+    for (int f = 0; f < kPlanes; ++f) {
+      // The ask sum at row y adds the asks at rows <= y from the bottom up, as the dense
+      // cumulation does; the bid sum adds the bids at rows >= y from the top down.
+      double ask_prefix[kLevels + 1], bid_suffix[kLevels + 1];
+      double acc = 0;
+      ask_prefix[0] = static_cast<double>(static_cast<float>(acc));
+      for (int i = 0; i < na; ++i) {
+        acc += ask.value[f][i];
+        ask_prefix[i + 1] = static_cast<double>(static_cast<float>(acc));
+      }
+      acc = 0;
+      bid_suffix[nb] = 0;
+      for (int j = nb - 1; j >= 0; --j) bid_suffix[j] = acc += bid.value[f][j];
+      const double first = ask_prefix[first_asks] - bid_suffix[0];
+      first_value[static_cast<size_t>(f) * T + k] = first;
+      // Two maxima in registers (as std::max's reference would not stay), merged after.
+      double m0 = std::abs(first), m1 = 0;
+      double* value = &change_value[f * plane_stride + static_cast<size_t>(k) * kMaxEvents];
+      int p = 0;
+      for (; p + 2 <= n; p += 2) {
+        const double v0 = ask_prefix[asks_at[p]] - bid_suffix[bids_below[p]];
+        const double v1 = ask_prefix[asks_at[p + 1]] - bid_suffix[bids_below[p + 1]];
+        value[p] = v0;
+        value[p + 1] = v1;
+        m0 = std::abs(v0) > m0 ? std::abs(v0) : m0;
+        m1 = std::abs(v1) > m1 ? std::abs(v1) : m1;
+      }
+      if (p < n) {
+        const double v0 = ask_prefix[asks_at[p]] - bid_suffix[bids_below[p]];
+        value[p] = v0;
+        m0 = std::abs(v0) > m0 ? std::abs(v0) : m0;
+      }
+      m0 = m1 > m0 ? m1 : m0;
+      max_abs[f] = m0 > max_abs[f] ? m0 : max_abs[f];
+    }
+  }
+  // Pass 2. Unscaled, value × 1.0f is float(value): the combined grid's own float32.
+  float scale[kPlanes];
+  for (int f = 0; f < kPlanes; ++f) {
+    scale[f] = plane_scale == PlaneScale::kNone ? 1.0f
+               : max_abs[f] > 0                 ? static_cast<float>(1.0 / max_abs[f])
+                                                : 0.0f;
+    for (int k = 0; k < T; ++k) {
+      rows[f * T + k] = static_cast<float>(first_value[static_cast<size_t>(f) * T + k]) * scale[f];
+    }
+  }
+  for (int y = 0; y < kImageRows; ++y) row_first[y + 1] += row_first[y];
+  int32_t fill[kImageRows];
+  std::copy(row_first, row_first + kImageRows, fill);
+  for (int k = 0; k < T; ++k) {
+    const int16_t* row = &change_row[static_cast<size_t>(k) * kMaxEvents];
+    const double* value = &change_value[static_cast<size_t>(k) * kMaxEvents];
+    for (int p = 0; p < changes[static_cast<size_t>(k)]; ++p) {
+      const int32_t e = fill[row[p]]++;
+      event_bin[e] = static_cast<int16_t>(k);
+      for (int f = 0; f < kPlanes; ++f) {
+        event_value[f * plane_stride + static_cast<size_t>(e)] = static_cast<float>(value[f * plane_stride + p]) * scale[f];
+      }
+    }
+  }
+  // Pass 3.
+  for (int f = 0; f < kPlanes; ++f) {
+    float* const row = rows + f * T;
+    const float* const values = event_value + f * plane_stride;
+    float* dst = out + static_cast<ptrdiff_t>(f) * kImageRows * T;
+    StreamFloats(row, dst, T);
+    for (int y = 1; y < kImageRows; ++y) {
+      for (int32_t e = row_first[y]; e < row_first[y + 1]; ++e) row[event_bin[e]] = values[e];
+      StreamFloats(row, dst + static_cast<ptrdiff_t>(y) * T, T);
+    }
+  }
+  StreamFence();
+}
+
 }  // namespace
 
 void RenderFromBinPointers(const BinCell* const* bins, int64_t mid, const ImageOptions& options, float* out,
                            PlaneScale plane_scale) {
-  const int T = options.time_bins;
   Feature planes[3];
   int num_planes = 0;
   // Features stack in a fixed order whatever order the caller listed them in.
@@ -427,114 +666,11 @@ void RenderFromBinPointers(const BinCell* const* bins, int64_t mid, const ImageO
       planes[num_planes++] = feature;
     }
   }
-  // Each bin's column holds at most kLevels cells per side, so its cumulated image column is
-  // constant between at most 2·kLevels + 1 row ranges ("pieces"). Computing the pieces and
-  // then writing each image row as a copy of the row above plus the pieces starting there
-  // does the same double-precision sums as cumulating the dense grids, in the same order, so
-  // the floats are identical, without touching 2 × 402 × T grid cells per plane.
-  constexpr int kMaxPieces = 2 * kLevels + 1;
-  // Scratch reused by each thread, used through plain pointers (a thread_local named in a
-  // loop costs a __tls_get_addr call per use in a shared library).
-  thread_local std::vector<int16_t> piece_start_buffer;  // T × kMaxPieces
-  thread_local std::vector<double> piece_value_buffer;   // planes × T × kMaxPieces
-  thread_local std::vector<uint8_t> pieces_buffer;       // T
-  thread_local std::vector<int32_t> row_first_buffer;    // kImageRows + 1: events of row y
-  thread_local std::vector<int32_t> events_buffer;       // bin × kMaxPieces + piece, by row
-  thread_local std::vector<int32_t> fill_buffer;         // kImageRows
-  piece_start_buffer.resize(static_cast<size_t>(T) * kMaxPieces);
-  piece_value_buffer.resize(static_cast<size_t>(num_planes) * static_cast<size_t>(T) * kMaxPieces);
-  pieces_buffer.resize(static_cast<size_t>(T));
-  row_first_buffer.assign(kImageRows + 1, 0);
-  events_buffer.resize(static_cast<size_t>(T) * kMaxPieces);
-  fill_buffer.resize(kImageRows);
-  int16_t* const piece_start = piece_start_buffer.data();
-  double* const piece_value = piece_value_buffer.data();
-  uint8_t* const pieces = pieces_buffer.data();
-  int32_t* const row_first = row_first_buffer.data();
-  int32_t* const events = events_buffer.data();
-  int32_t* const fill = fill_buffer.data();
-  double max_abs[3] = {0, 0, 0};
-  const size_t plane_stride = static_cast<size_t>(T) * kMaxPieces;
-  for (int k = 0; k < T; ++k) {
-    ColumnCell bid[kLevels], ask[kLevels];
-    const int nb = PlaceSide(bins[k], mid, planes, num_planes, bid);
-    const int na = PlaceSide(bins[k] + kLevels, mid, planes, num_planes, ask);
-    // Piece starts: row 0, each ask row (the ask sum grows there) and the row after each bid
-    // row (rows above it no longer hold that bid in the descending bid sum).
-    int starts[kMaxPieces];
-    int n = 0;
-    starts[n++] = 0;
-    {
-      int i = 0, j = 0;
-      while (i < na || j < nb) {
-        const int a = i < na ? ask[i].y : INT32_MAX;
-        const int b = j < nb ? bid[j].y + 1 : INT32_MAX;
-        const int y = std::min(a, b);
-        if (a == y) ++i;
-        if (b == y) ++j;
-        if (y < kImageRows && y != starts[n - 1]) starts[n++] = y;
-      }
-    }
-    pieces[static_cast<size_t>(k)] = static_cast<uint8_t>(n);
-    int16_t* start_out = &piece_start[static_cast<size_t>(k) * kMaxPieces];
-    for (int p = 0; p < n; ++p) {
-      start_out[p] = static_cast<int16_t>(starts[p]);
-      if (p > 0) ++row_first[static_cast<size_t>(starts[p]) + 1];
-    }
-    for (int f = 0; f < num_planes; ++f) {
-      // The bid sum at row y adds the bids at rows >= y from the top down, as the dense
-      // cumulation does; the ask sum adds rows <= y from the bottom up.
-      double bid_suffix[kLevels + 1];
-      bid_suffix[nb] = 0;
-      double acc = 0;
-      for (int j = nb - 1; j >= 0; --j) bid_suffix[j] = acc += bid[j].value[f];
-      double* value_out = &piece_value[f * plane_stride + static_cast<size_t>(k) * kMaxPieces];
-      double ask_sum = 0;
-      int i = 0, j = 0;
-      for (int p = 0; p < n; ++p) {
-        const int y = starts[p];
-        while (i < na && ask[i].y <= y) ask_sum += ask[i++].value[f];
-        while (j < nb && bid[j].y < y) ++j;
-        const double value = static_cast<double>(static_cast<float>(ask_sum)) - bid_suffix[j];
-        value_out[p] = value;
-        max_abs[f] = std::max(max_abs[f], std::abs(value));
-      }
-    }
+  switch (num_planes) {
+    case 1: return RenderPieces<1>(bins, mid, options.time_bins, planes, plane_scale, out);
+    case 2: return RenderPieces<2>(bins, mid, options.time_bins, planes, plane_scale, out);
+    default: return RenderPieces<3>(bins, mid, options.time_bins, planes, plane_scale, out);
   }
-  // Bucket the piece starts by row (a counting sort), so rows are written in order.
-  for (int y = 0; y < kImageRows; ++y) row_first[static_cast<size_t>(y) + 1] += row_first[static_cast<size_t>(y)];
-  std::copy(row_first, row_first + kImageRows, fill);
-  for (int k = 0; k < T; ++k) {
-    const int16_t* start_in = &piece_start[static_cast<size_t>(k) * kMaxPieces];
-    for (int p = 1; p < pieces[static_cast<size_t>(k)]; ++p) {
-      events[static_cast<size_t>(fill[static_cast<size_t>(start_in[p])]++)] = k * kMaxPieces + p;
-    }
-  }
-  // Each image row is the row above with the pieces starting there changed: built in one
-  // row of scratch (in L1) and streamed out.
-  thread_local std::vector<float> row_buffer;
-  row_buffer.resize(static_cast<size_t>(T));
-  float* const row = row_buffer.data();
-  for (int f = 0; f < num_planes; ++f) {
-    // Unscaled, value × 1.0f is float(value): the combined grid's own float32.
-    const float scale = plane_scale == PlaneScale::kNone ? 1.0f
-                        : max_abs[f] > 0                 ? static_cast<float>(1.0 / max_abs[f])
-                                                         : 0.0f;
-    const double* values = &piece_value[f * plane_stride];
-    float* dst = out + static_cast<ptrdiff_t>(f) * kImageRows * T;
-    for (int k = 0; k < T; ++k) {
-      row[k] = static_cast<float>(values[static_cast<size_t>(k) * kMaxPieces]) * scale;
-    }
-    StreamFloats(row, dst, T);
-    for (int y = 1; y < kImageRows; ++y) {
-      for (int32_t e = row_first[static_cast<size_t>(y)]; e < row_first[static_cast<size_t>(y) + 1]; ++e) {
-        const int32_t event = events[static_cast<size_t>(e)];
-        row[event / kMaxPieces] = static_cast<float>(values[event]) * scale;
-      }
-      StreamFloats(row, dst + static_cast<ptrdiff_t>(y) * T, T);
-    }
-  }
-  StreamFence();
 }
 
 void RenderFromBins(const BinAggregates& bins, int64_t last_bin, int64_t mid, const ImageOptions& options,

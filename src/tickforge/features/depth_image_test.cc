@@ -233,6 +233,71 @@ TEST(DepthImageTest, SparseRenderingEqualsDenseGrids) {
   }
 }
 
+// Bins of a book whose price drifted over the window: each side's levels are strictly
+// monotone in price but shifted by up to ±60 micro-pips from the final mid, so they straddle
+// it (bids above the mid descend in row, asks below it too) and the two sides interleave on
+// the grid. Some bins break the order (a tie, a level out of place) or put an ask on row 0, a
+// bid on row 401, or an ask on the row after a bid.
+BinAggregates DriftedBins(int T, int64_t mid, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  BinAggregates bins;
+  bins.ticks_per_bin = 1;
+  bins.cells.resize(static_cast<size_t>(T) * 2 * kLevels);
+  for (int k = 0; k < T; ++k) {
+    const int64_t drift = static_cast<int64_t>(rng() % 121) - 60;
+    const uint64_t twist = rng() % 8;
+    for (int side = 0; side < 2; ++side) {
+      int64_t p = mid + drift + (side == 0 ? -1 : 1) * static_cast<int64_t>(rng() % 3);
+      for (int l = 0; l < kLevels; ++l) {
+        BinCell& cell = bins.cells[static_cast<size_t>((k * 2 + side) * kLevels + l)];
+        p += (side == 0 ? -1 : 1) * static_cast<int64_t>(1 + rng() % 3);
+        const auto value = [&] { return static_cast<float>(rng() % 100000) / 3.0f; };
+        cell = BinCell{p, value(), value(), value()};
+        if (rng() % 25 == 0) cell.price = kNoPrice;
+      }
+      BinCell* level = &bins.cells[static_cast<size_t>((k * 2 + side) * kLevels)];
+      if (twist == 1) level[4].price = level[3].price;             // a tie: the deeper one wins
+      if (twist == 2) std::swap(level[2].price, level[6].price);  // out of order
+    }
+    BinCell* bid = &bins.cells[static_cast<size_t>(k * 2 * kLevels)];
+    BinCell* ask = bid + kLevels;
+    if (twist == 3) ask[0].price = mid - 1;                  // row 0
+    if (twist == 4) bid[9].price = mid + kHalfRange;         // row 401
+    if (twist == 5) ask[5].price = bid[5].price - 1;         // crossed: the ask a row above the bid
+    if (twist == 6) ask[1].price = bid[1].price + 1;
+  }
+  return bins;
+}
+
+TEST(DepthImageTest, DriftedBinsRenderLikeDenseGrids) {
+  for (const int T : {1, 5, 500}) {
+    for (uint64_t seed = 0; seed < 4; ++seed) {
+      ImageOptions options;
+      options.time_bins = T;
+      options.features = seed % 2 ? std::vector<Feature>{Feature::kVolume}
+                                  : std::vector<Feature>{Feature::kVolume, Feature::kVariance, Feature::kTradeCounts};
+      const int64_t mid = 65000 + static_cast<int64_t>(seed);
+      const BinAggregates bins = DriftedBins(T, mid, seed * 1000 + static_cast<uint64_t>(T));
+      std::vector<float> got(static_cast<size_t>(options.image_floats()), -7.0f);
+      RenderFromBins(bins, T - 1, mid, options, got.data());
+      const std::vector<float> want = DenseRender(bins, mid, options);
+      ASSERT_EQ(0, std::memcmp(got.data(), want.data(), want.size() * sizeof(float))) << "T=" << T << " seed=" << seed;
+      // Unscaled: the combined grid's own float32, the dense oracle's before its scaling.
+      std::vector<float> raw(got.size(), -7.0f);
+      RenderFromBins(bins, T - 1, mid, options, raw.data(), PlaneScale::kNone);
+      for (size_t plane = 0; plane < options.features.size(); ++plane) {
+        const size_t n = static_cast<size_t>(kImageRows) * static_cast<size_t>(T);
+        float peak = 0;
+        for (size_t i = 0; i < n; ++i) peak = std::max(peak, std::abs(raw[plane * n + i]));
+        ASSERT_GT(peak, 0.0f);
+        for (size_t i = 0; i < n; i += 97) {
+          ASSERT_NEAR(raw[plane * n + i] / peak, want[plane * n + i], 1e-5) << "T=" << T << " plane " << plane;
+        }
+      }
+    }
+  }
+}
+
 TEST(DepthImageTest, SparseRenderingOfEmptyAndOneSidedWindows) {
   ImageOptions options;
   options.time_bins = 9;
