@@ -1,5 +1,6 @@
 #include "tickforge/util/config.h"
 
+#include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -92,7 +93,8 @@ Result<std::pair<std::string, nlohmann::json>> ParseAssignment(std::string_view 
   if (eq == std::string_view::npos || eq == 0) {
     return Status::Invalid("'", assignment, "' is not of the form key=value");
   }
-  auto value = ParseText(assignment.substr(eq + 1), "'" + std::string(assignment) + "'");
+  // Built by fmt: GCC 12 warns falsely (-Wrestrict) on "'" + std::string.
+  auto value = ParseText(assignment.substr(eq + 1), fmt::format("'{}'", assignment));
   if (!value.ok()) return value.status();
   return std::make_pair(std::string(assignment.substr(0, eq)), *std::move(value));
 }
