@@ -73,6 +73,35 @@ std::string LabelRun(const std::vector<std::string>& inputs, const std::string& 
   return progress.Run([&] { return label::Run(inputs, config, out_dir, options); }).dump();
 }
 
+// The inputs a label request names (`store` and its selection, or raw `inputs`) and, for a
+// request that commits (`into`), their lineage.
+struct RequestInputs {
+  std::vector<label::InputFile> files;
+  nlohmann::ordered_json source;
+};
+
+Result<RequestInputs> InputsOf(const nlohmann::ordered_json& request) {
+  RequestInputs out;
+  if (request.contains("store")) {
+    label::StoreSelection selection;
+    selection.root = request.at("store").get<std::string>();
+    selection.dataset = request.value("dataset", selection.dataset);
+    if (request.contains("version")) selection.version = request.at("version").get<int64_t>();
+    selection.symbols = request.value("symbols", std::vector<std::string>{});
+    selection.start = request.value("start", std::string());
+    selection.end = request.value("end", std::string());
+    ARROW_ASSIGN_OR_RAISE(auto resolved, label::ListStoreInputs(selection));
+    out.files = std::move(resolved.files);
+    out.source = std::move(resolved.lineage);
+  } else {
+    ARROW_ASSIGN_OR_RAISE(out.files, label::ListInputs(request.at("inputs").get<std::vector<std::string>>()));
+    if (request.contains("into")) {
+      ARROW_ASSIGN_OR_RAISE(out.source, label::RawLineage(out.files));
+    }
+  }
+  return out;
+}
+
 // Fit, build or run with a store snapshot as the input and/or a store commit as the output.
 // `request` (JSON): inputs (raw files) or store, dataset, version, symbols, start, end; out (a
 // folder; for fit the thresholds.json path) or into + name; thresholds (build only).
@@ -83,26 +112,9 @@ std::string LabelStore(const std::string& verb, const std::string& request_text,
   PyProgress progress(std::move(callback));
   const auto options = BuildOptionsOf(skip_bad_files, progress);
   return progress.Run([&]() -> Result<std::string> {
-    std::vector<label::InputFile> files;
-    nlohmann::ordered_json source;
     const bool into = request.contains("into");
-    if (request.contains("store")) {
-      label::StoreSelection selection;
-      selection.root = request.at("store").get<std::string>();
-      selection.dataset = request.value("dataset", selection.dataset);
-      if (request.contains("version")) selection.version = request.at("version").get<int64_t>();
-      selection.symbols = request.value("symbols", std::vector<std::string>{});
-      selection.start = request.value("start", std::string());
-      selection.end = request.value("end", std::string());
-      ARROW_ASSIGN_OR_RAISE(auto resolved, label::ListStoreInputs(selection));
-      files = std::move(resolved.files);
-      source = std::move(resolved.lineage);
-    } else {
-      ARROW_ASSIGN_OR_RAISE(files, label::ListInputs(request.at("inputs").get<std::vector<std::string>>()));
-      if (into) {
-        ARROW_ASSIGN_OR_RAISE(source, label::RawLineage(files));
-      }
-    }
+    ARROW_ASSIGN_OR_RAISE(auto inputs, InputsOf(request));
+    auto& [files, source] = inputs;
     if (verb == "fit") {
       ARROW_ASSIGN_OR_RAISE(auto doc, label::FitInputs(files, config, request.at("out").get<std::string>(), options));
       return doc.dump();
@@ -137,27 +149,11 @@ std::string LabelDistPlan(const std::string& verb, const std::string& request_te
   auto given = LabelConfigFrom(config_file, overrides);
   const auto request = Json::parse(request_text);
   return Unwrap([&]() -> Result<std::string> {
-           std::vector<label::InputFile> files;
-           Json source = nullptr;
-           const bool into = request.contains("into");
-           if (into) ARROW_RETURN_NOT_OK(label::LabeledDatasetName(request.at("name").get<std::string>()).status());
-           if (request.contains("store")) {
-             label::StoreSelection selection;
-             selection.root = request.at("store").get<std::string>();
-             selection.dataset = request.value("dataset", selection.dataset);
-             if (request.contains("version")) selection.version = request.at("version").get<int64_t>();
-             selection.symbols = request.value("symbols", std::vector<std::string>{});
-             selection.start = request.value("start", std::string());
-             selection.end = request.value("end", std::string());
-             ARROW_ASSIGN_OR_RAISE(auto resolved, label::ListStoreInputs(selection));
-             files = std::move(resolved.files);
-             source = std::move(resolved.lineage);
-           } else {
-             ARROW_ASSIGN_OR_RAISE(files, label::ListInputs(request.at("inputs").get<std::vector<std::string>>()));
-             if (into) {
-               ARROW_ASSIGN_OR_RAISE(source, label::RawLineage(files));
-             }
+           if (request.contains("into")) {
+             ARROW_RETURN_NOT_OK(label::LabeledDatasetName(request.at("name").get<std::string>()).status());
            }
+           ARROW_ASSIGN_OR_RAISE(auto inputs, InputsOf(request));
+           auto& [files, source] = inputs;
            label::LabelConfig config = given;
            if (verb == "build") {
              ARROW_ASSIGN_OR_RAISE(config, label::distributed::BuildConfig(request.at("thresholds"), given));
