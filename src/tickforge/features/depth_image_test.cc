@@ -263,8 +263,10 @@ BinAggregates DriftedBins(int T, int64_t mid, uint64_t seed) {
     BinCell* ask = bid + kLevels;
     if (twist == 3) ask[0].price = mid - 1;                  // row 0
     if (twist == 4) bid[9].price = mid + kHalfRange;         // row 401
-    if (twist == 5) ask[5].price = bid[5].price - 1;         // crossed: the ask a row above the bid
-    if (twist == 6) ask[1].price = bid[1].price + 1;
+    // Crossed: the ask a row above the bid (only against a bid level that is there; an empty
+    // one's price is kNoPrice).
+    if (twist == 5 && bid[5].price != kNoPrice) ask[5].price = bid[5].price - 1;
+    if (twist == 6 && bid[1].price != kNoPrice) ask[1].price = bid[1].price + 1;
   }
   return bins;
 }

@@ -53,6 +53,7 @@ TEST(TotalsTest, ChangesKeepTheTotalsOfTheWholeListing) {
   Rng rng(12);
   Snapshot snapshot;
   snapshot.datasets["d"].name = "d";
+  snapshot.datasets["d"].schema = arrow::schema({arrow::field("t", arrow::int64())});
   Totals totals;
   int refused = 0, applied = 0;
   for (int64_t version = 1; version <= 300; ++version) {
