@@ -6,6 +6,8 @@
 #include "tickforge/store/log_internal.h"
 
 #include <arrow/api.h>
+#include <arrow/ipc/writer.h>
+#include <arrow/util/base64.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -331,6 +333,46 @@ TEST_F(StoreLogTest, ACheckpointReadsBackTheSnapshotWithOwnPartitionKeys) {
   ASSERT_OK_AND_ASSIGN(auto read, ReadCheckpoint(paths.Checkpoint(9).string()));
   EXPECT_EQ(Whole(read), Whole(snapshot));
   EXPECT_TRUE(fs::exists(paths.last_checkpoint));
+}
+
+// Found by log_fuzz: a checkpoint whose Arrow schema (base64 IPC in its header) held a column
+// name of invalid UTF-8 read back, and dumping the snapshot as JSON then threw.
+TEST_F(StoreLogTest, ASchemaThatIsNotUtf8IsAnErrorWhenReadAndWhenWritten) {
+  const StorePaths paths(root_);
+  Snapshot snapshot;
+  snapshot.version = 3;
+  snapshot.committed_at = "2026-01-01T00:00:00.000Z";
+  snapshot.datasets["d"] = Dataset("d");
+  ASSERT_OK(WriteCheckpoint(paths, snapshot));
+  // The same schema with one byte of the name changed, spliced into the header in place.
+  auto encode = [](const std::string& name) {
+    auto buffer = arrow::ipc::SerializeSchema(*arrow::schema({arrow::field(name, arrow::int64())})).ValueOrDie();
+    return arrow::util::base64_encode(std::string_view(buffer->data_as<char>(), buffer->size()));
+  };
+  const std::string good = encode("timestamp"), bad = encode("timest\xa1mp");
+  ASSERT_EQ(good.size(), bad.size());
+  const std::string file = paths.Checkpoint(3).string();
+  std::string bytes;
+  {
+    std::ifstream in(file, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const size_t at = bytes.find(good);
+  ASSERT_NE(at, std::string::npos);
+  bytes.replace(at, bad.size(), bad);
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << bytes;
+  auto read = ReadCheckpoint(file);
+  ASSERT_FALSE(read.ok());
+  EXPECT_NE(read.status().message().find(file), std::string::npos) << read.status().message();
+  EXPECT_NE(read.status().message().find("column 0 of the schema is not UTF-8"), std::string::npos)
+      << read.status().message();
+  // A dataset whose source gave such a name (Parquet footers are not checked either) is refused
+  // by the writer rather than crashing it.
+  snapshot.datasets["d"].schema = arrow::schema({arrow::field("timest\xa1mp", arrow::int64())});
+  snapshot.version = 4;
+  const Status written = WriteCheckpoint(paths, snapshot);
+  EXPECT_TRUE(written.IsInvalid()) << written.ToString();
+  EXPECT_FALSE(LogEntryToJson(DiffSnapshots(Snapshot{}, snapshot)).ok());
 }
 
 TEST_F(StoreTest, AStoresNextCommitStartsFromTheNewestVersionWhoeverWroteIt) {

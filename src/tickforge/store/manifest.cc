@@ -8,6 +8,7 @@
 #include <arrow/ipc/writer.h>
 #include <arrow/type.h>
 #include <arrow/util/base64.h>
+#include <arrow/util/utf8.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -43,7 +44,27 @@ Result<const DatasetEntry*> Snapshot::Find(const std::string& name) const {
                           " (datasets: ", known.empty() ? "none" : known, ")");
 }
 
+namespace {
+
+// A definition lists its columns' names and types as JSON, which must be UTF-8; neither
+// Parquet footers nor IPC check their strings. A type's text holds its children's names and a
+// timestamp's zone.
+Status CheckUtf8(const arrow::Schema& schema) {
+  for (int i = 0; i < schema.num_fields(); ++i) {
+    const auto& field = *schema.field(i);
+    for (const std::string& text : {field.name(), field.type()->ToString()}) {
+      if (!arrow::util::ValidateUTF8(text)) {
+        return Status::Invalid("the name or type of column ", i, " of the schema is not UTF-8");
+      }
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
 Result<std::string> EncodeSchema(const arrow::Schema& schema) {
+  ARROW_RETURN_NOT_OK(CheckUtf8(schema));
   ARROW_ASSIGN_OR_RAISE(auto buffer, arrow::ipc::SerializeSchema(schema));
   return arrow::util::base64_encode(std::string_view(buffer->data_as<char>(), buffer->size()));
 }
@@ -51,7 +72,9 @@ Result<std::string> EncodeSchema(const arrow::Schema& schema) {
 Result<std::shared_ptr<arrow::Schema>> DecodeSchema(const std::string& text) {
   ARROW_ASSIGN_OR_RAISE(auto bytes, arrow::util::base64_decode(text));
   arrow::io::BufferReader reader(arrow::Buffer::FromString(std::move(bytes)));
-  return arrow::ipc::ReadSchema(&reader, nullptr);
+  ARROW_ASSIGN_OR_RAISE(auto schema, arrow::ipc::ReadSchema(&reader, nullptr));
+  ARROW_RETURN_NOT_OK(CheckUtf8(*schema));
+  return schema;
 }
 
 Result<json> DefinitionToJson(const DatasetEntry& dataset) {
