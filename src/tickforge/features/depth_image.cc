@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <cstring>
 #if defined(__SSE2__)
-#include <emmintrin.h>
+#include <immintrin.h>
 #endif
 
 #include "tickforge/dataset/dataset.h"
@@ -474,6 +474,30 @@ inline void StreamFloats(const float* src, float* dst, int n) {
 #endif
 }
 
+// StreamFloats with 32-byte streaming stores, for processors with AVX2: half the store
+// instructions. A row of 500 floats is 2,000 bytes, so every other row starts 16 bytes past a
+// 32-byte boundary; its first and last four floats go out as 16-byte streaming stores, so no
+// line is written both through the cache and around it.
+TICKFORGE_TARGET_AVX2 void StreamFloatsAvx2(const float* src, float* dst, int n) {
+#if defined(__x86_64__)
+  int i = 0;
+  for (; i < n && (reinterpret_cast<uintptr_t>(dst + i) & 15) != 0; ++i) dst[i] = src[i];
+  if (i + 4 <= n && (reinterpret_cast<uintptr_t>(dst + i) & 31) != 0) {
+    _mm_stream_ps(dst + i, _mm_loadu_ps(src + i));
+    i += 4;
+  }
+  for (; i + 16 <= n; i += 16) {
+    _mm256_stream_ps(dst + i, _mm256_loadu_ps(src + i));
+    _mm256_stream_ps(dst + i + 8, _mm256_loadu_ps(src + i + 8));
+  }
+  for (; i + 8 <= n; i += 8) _mm256_stream_ps(dst + i, _mm256_loadu_ps(src + i));
+  for (; i + 4 <= n; i += 4) _mm_stream_ps(dst + i, _mm_loadu_ps(src + i));
+  for (; i < n; ++i) dst[i] = src[i];
+#else
+  StreamFloats(src, dst, n);
+#endif
+}
+
 // Order the streaming stores before whatever follows (a lock handing the batch on).
 inline void StreamFence() {
 #if defined(__SSE2__)
@@ -641,14 +665,15 @@ void RenderPieces(const BinCell* const* bins, int64_t mid, int T, const Feature*
     }
   }
   // Pass 3.
+  void (*const stream)(const float*, float*, int) = HaveAvx2() ? StreamFloatsAvx2 : StreamFloats;
   for (int f = 0; f < kPlanes; ++f) {
     float* const row = rows + f * T;
     const float* const values = event_value + f * plane_stride;
     float* dst = out + static_cast<ptrdiff_t>(f) * kImageRows * T;
-    StreamFloats(row, dst, T);
+    stream(row, dst, T);
     for (int y = 1; y < kImageRows; ++y) {
       for (int32_t e = row_first[y]; e < row_first[y + 1]; ++e) row[event_bin[e]] = values[e];
-      StreamFloats(row, dst + static_cast<ptrdiff_t>(y) * T, T);
+      stream(row, dst + static_cast<ptrdiff_t>(y) * T, T);
     }
   }
   StreamFence();
