@@ -4,7 +4,9 @@ Runs every contender on the same generated file, each in a fresh process (so pea
 own), several times, and prints the median wall seconds, the median CPU seconds (user + system,
 all threads: the fairer figure on a busy machine), peak RSS, the output's size and the ratios
 DESIGN.md §5 names: tickforge should be >= 3x faster than DBNStore.to_parquet / to_df and
-within 2x of zstd -d.
+within 2x of zstd -d. It also times Arrow's Parquet writer alone (pyarrow, one thread) on the
+table tickforge decoded, with tickforge's encodings, and prints the floor that writer puts
+under any converter built on it: its CPU plus zstd -d's, spread over 2 cores.
 
     .venv/bin/python bench/bench_dbn_to_parquet.py [--rows 2000000] [--repeat 3]
 """
@@ -39,6 +41,8 @@ def _child(name: str, path: str, out: str) -> None:
         subprocess.run([str(tickforge.native_cli()), "dbn", "to-parquet", path, "--out", out],
                        check=True, stdout=subprocess.DEVNULL)
         rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    elif name == "arrow writer alone":
+        rss = _write_like_tickforge(path, out)
     elif name == "zstd -d":
         with open(os.devnull, "wb") as sink:
             subprocess.run(["zstd", "-d", "-c", path], check=True, stdout=sink)
@@ -56,11 +60,44 @@ def _child(name: str, path: str, out: str) -> None:
         else:
             store.to_df()
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if _clock_start is not None:  # the contender started its clock itself
+        start, self_cpu = _clock_start, _cpu_start
     seconds = time.perf_counter() - start
     # The contender's CPU alone: the command run, or this process since the start (not the
     # interpreter's start-up and imports).
     cpu = _cpu(resource.RUSAGE_CHILDREN) + _cpu(resource.RUSAGE_SELF) - self_cpu
     print(json.dumps({"seconds": seconds, "cpu": cpu, "rss_mib": rss / 1024}))
+
+
+def _write_like_tickforge(tickforge_file: str, out: str) -> int:
+    """Arrow's Parquet writer alone (pyarrow, one thread) on tickforge's decoded table, with the
+    encodings tickforge chose per column (read from its file) and its zstd levels (1; -1 where
+    a column is delta-encoded). The table is read before the clock starts; returns peak RSS."""
+    import pyarrow.parquet as pq
+
+    file = pq.ParquetFile(tickforge_file)
+    table = file.read()
+    group = file.metadata.row_group(0)
+    dictionary, encoding, level = [], {}, {}
+    for i in range(group.num_columns):
+        column = group.column(i)
+        encodings = set(column.encodings)
+        if encodings & {"PLAIN_DICTIONARY", "RLE_DICTIONARY"}:
+            dictionary.append(column.path_in_schema)
+        for name in ("DELTA_BINARY_PACKED", "BYTE_STREAM_SPLIT"):
+            if name in encodings:
+                encoding[column.path_in_schema] = name
+        level[column.path_in_schema] = -1 if encoding.get(column.path_in_schema) == "DELTA_BINARY_PACKED" else 1
+    global _clock_start, _cpu_start
+    _clock_start, _cpu_start = time.perf_counter(), _cpu(resource.RUSAGE_SELF)
+    pq.write_table(table, os.path.join(out, "arrow.parquet"), row_group_size=file.metadata.row_group(0).num_rows,
+                   compression="zstd", compression_level=level, use_dictionary=dictionary,
+                   column_encoding=encoding)
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+_clock_start: float | None = None
+_cpu_start: float | None = None
 
 
 def _measure(name: str, path: Path, out: Path, repeat: int) -> dict:
@@ -101,6 +138,12 @@ def main() -> None:
               f"{path.stat().st_size / 2**20:.1f} MiB zstd, {raw_mib:.1f} MiB raw")
         contenders = ["tickforge", "zstd -d", "databento to_parquet", "databento to_df"]
         results = {name: _measure(name, path, tmp / "out", args.repeat) for name in contenders}
+        # The part of tickforge's time that is Arrow's Parquet writer: the same writer on the
+        # table tickforge decoded, with tickforge's encodings.
+        subprocess.run([str(tickforge.native_cli()), "dbn", "to-parquet", str(path), "--out", str(tmp / "decoded")],
+                       check=True, stdout=subprocess.DEVNULL)
+        [decoded] = (tmp / "decoded").glob("*.parquet")
+        results["arrow writer alone"] = _measure("arrow writer alone", decoded, tmp / "out", args.repeat)
 
     print(f"\n{'contender':<22} {'seconds':>9} {'CPU s':>7} {'rows/s':>13} {'peak RSS':>10} {'MiB out':>8}")
     for name, r in results.items():
@@ -117,6 +160,10 @@ def main() -> None:
           f"[{tf['cpu'] / peer['cpu']:5.2f}x]  (goal <= 0.33)")
     print(f"  databento to_parquet / tickforge      = {peer['seconds'] / tf['seconds']:6.2f}x  (goal >= 3)")
     print(f"  databento to_df      / tickforge      = {results['databento to_df']['seconds'] / tf['seconds']:6.2f}x  (goal >= 3)")
+    writer = results["arrow writer alone"]
+    floor = (writer["cpu"] + zstd["cpu"]) / 2
+    print(f"  floor of any converter on Arrow's writer, on 2 cores: (writer CPU {writer['cpu']:.2f} s + zstd -d CPU "
+          f"{zstd['cpu']:.2f} s) / 2 = {floor:.2f} s = {floor / zstd['seconds']:.2f}x zstd -d")
 
 
 if __name__ == "__main__":
