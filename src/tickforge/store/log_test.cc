@@ -10,6 +10,7 @@
 #include <arrow/util/base64.h>
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -373,6 +374,54 @@ TEST_F(StoreLogTest, ASchemaThatIsNotUtf8IsAnErrorWhenReadAndWhenWritten) {
   const Status written = WriteCheckpoint(paths, snapshot);
   EXPECT_TRUE(written.IsInvalid()) << written.ToString();
   EXPECT_FALSE(LogEntryToJson(DiffSnapshots(Snapshot{}, snapshot)).ok());
+}
+
+// Found by log_fuzz: a checkpoint of a few KB whose footer claimed billions of rows made the
+// Parquet reader size its buffers by that claim (21 GB asked for) before finding the data
+// short. The footer's counts are now checked against the header before any column is read.
+TEST_F(StoreLogTest, AFooterClaimingMoreRowsThanTheHeaderListsIsAnErrorBeforeAnyRead) {
+  const StorePaths paths(root_);
+  Snapshot snapshot;
+  snapshot.version = 5;
+  snapshot.committed_at = "2026-01-01T00:00:00.000Z";
+  snapshot.datasets["a"] = Dataset("a");
+  std::vector<FileEntry> files;
+  for (int n = 0; n < 300; ++n) files.push_back(Stage(paths, "a", 5, n));
+  snapshot.datasets["a"].files = std::move(files);
+  ASSERT_OK(WriteCheckpoint(paths, snapshot));
+  const std::string file = paths.Checkpoint(5).string();
+  const std::string bytes = Read(file);
+  // The Thrift footer ends the file: [footer][4-byte length]["PAR1"]. Its row counts (the
+  // file's, the row group's and the column chunks' values) are compact-protocol i64 fields
+  // that each follow the field before them, so each reads 0x16 then zigzag varint(300).
+  uint32_t length = 0;
+  std::memcpy(&length, bytes.data() + bytes.size() - 8, 4);
+  const size_t footer_at = bytes.size() - 8 - length;
+  std::string footer = bytes.substr(footer_at, length);
+  auto varint = [](uint64_t zigzag) {
+    std::string out;
+    for (; zigzag >= 0x80; zigzag >>= 7) out.push_back(static_cast<char>(zigzag | 0x80));
+    out.push_back(static_cast<char>(zigzag));
+    return out;
+  };
+  const std::string rows300 = "\x16" + varint(600), huge = "\x16" + varint(uint64_t{1} << 34);
+  int replaced = 0;
+  for (size_t at = footer.find(rows300); at != std::string::npos; at = footer.find(rows300, at + huge.size())) {
+    footer.replace(at, rows300.size(), huge);
+    ++replaced;
+  }
+  ASSERT_GE(replaced, 2);  // at least the file's and the row group's count
+  length = static_cast<uint32_t>(footer.size());
+  std::string damaged = bytes.substr(0, footer_at) + footer;
+  damaged.append(reinterpret_cast<const char*>(&length), 4).append("PAR1");
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << damaged;
+  auto read = ReadCheckpoint(file);
+  ASSERT_FALSE(read.ok());
+  EXPECT_NE(read.status().message().find(file), std::string::npos) << read.status().message();
+  EXPECT_NE(read.status().message().find("but its header lists 300 files"), std::string::npos)
+      << read.status().message();
+  auto header = ReadCheckpointHeader(file);
+  EXPECT_FALSE(header.ok());
 }
 
 TEST_F(StoreTest, AStoresNextCommitStartsFromTheNewestVersionWhoeverWroteIt) {
