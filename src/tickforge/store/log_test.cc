@@ -104,6 +104,18 @@ class StoreLogTest : public StoreTest {
     return oracle;
   }
 
+  /// A snapshot of one dataset `name` at `version`, written as that version's checkpoint.
+  static Snapshot Checkpointed(const StorePaths& paths, int64_t version, const std::string& name,
+                               std::vector<FileEntry> files = {}) {
+    Snapshot snapshot;
+    snapshot.version = version;
+    snapshot.committed_at = "2026-01-01T00:00:00.000Z";
+    snapshot.datasets[name] = Dataset(name);
+    snapshot.datasets[name].files = std::move(files);
+    EXPECT_TRUE(WriteCheckpoint(paths, snapshot).ok());
+    return snapshot;
+  }
+
   static std::string Read(const fs::path& path) {
     std::ifstream in(path, std::ios::binary);
     return std::string(std::istreambuf_iterator<char>(in), {});
@@ -340,11 +352,7 @@ TEST_F(StoreLogTest, ACheckpointReadsBackTheSnapshotWithOwnPartitionKeys) {
 // name of invalid UTF-8 read back, and dumping the snapshot as JSON then threw.
 TEST_F(StoreLogTest, ASchemaThatIsNotUtf8IsAnErrorWhenReadAndWhenWritten) {
   const StorePaths paths(root_);
-  Snapshot snapshot;
-  snapshot.version = 3;
-  snapshot.committed_at = "2026-01-01T00:00:00.000Z";
-  snapshot.datasets["d"] = Dataset("d");
-  ASSERT_OK(WriteCheckpoint(paths, snapshot));
+  Snapshot snapshot = Checkpointed(paths, 3, "d");
   // The same schema with one byte of the name changed, spliced into the header in place.
   auto encode = [](const std::string& name) {
     auto buffer = arrow::ipc::SerializeSchema(*arrow::schema({arrow::field(name, arrow::int64())})).ValueOrDie();
@@ -353,11 +361,7 @@ TEST_F(StoreLogTest, ASchemaThatIsNotUtf8IsAnErrorWhenReadAndWhenWritten) {
   const std::string good = encode("timestamp"), bad = encode("timest\xa1mp");
   ASSERT_EQ(good.size(), bad.size());
   const std::string file = paths.Checkpoint(3).string();
-  std::string bytes;
-  {
-    std::ifstream in(file, std::ios::binary);
-    bytes.assign(std::istreambuf_iterator<char>(in), {});
-  }
+  std::string bytes = Read(file);
   const size_t at = bytes.find(good);
   ASSERT_NE(at, std::string::npos);
   bytes.replace(at, bad.size(), bad);
@@ -381,14 +385,9 @@ TEST_F(StoreLogTest, ASchemaThatIsNotUtf8IsAnErrorWhenReadAndWhenWritten) {
 // short. The footer's counts are now checked against the header before any column is read.
 TEST_F(StoreLogTest, AFooterClaimingMoreRowsThanTheHeaderListsIsAnErrorBeforeAnyRead) {
   const StorePaths paths(root_);
-  Snapshot snapshot;
-  snapshot.version = 5;
-  snapshot.committed_at = "2026-01-01T00:00:00.000Z";
-  snapshot.datasets["a"] = Dataset("a");
   std::vector<FileEntry> files;
   for (int n = 0; n < 300; ++n) files.push_back(Stage(paths, "a", 5, n));
-  snapshot.datasets["a"].files = std::move(files);
-  ASSERT_OK(WriteCheckpoint(paths, snapshot));
+  Checkpointed(paths, 5, "a", std::move(files));
   const std::string file = paths.Checkpoint(5).string();
   const std::string bytes = Read(file);
   // The Thrift footer ends the file: [footer][4-byte length]["PAR1"]. Its row counts (the
