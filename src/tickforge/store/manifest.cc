@@ -50,6 +50,7 @@ namespace {
 // Parquet footers nor IPC check their strings. A type's text holds its children's names and a
 // timestamp's zone.
 Status CheckUtf8(const arrow::Schema& schema) {
+  arrow::util::InitializeUTF8();  // the validator's tables; until then it accepts any bytes
   for (int i = 0; i < schema.num_fields(); ++i) {
     const auto& field = *schema.field(i);
     for (const std::string& text : {field.name(), field.type()->ToString()}) {
