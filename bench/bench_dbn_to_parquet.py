@@ -42,7 +42,12 @@ def _child(name: str, path: str, out: str) -> None:
                        check=True, stdout=subprocess.DEVNULL)
         rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     elif name == "arrow writer alone":
-        rss = _write_like_tickforge(path, out)
+        import pyarrow.parquet as pq
+
+        table, codings = _tickforge_codings(path)
+        start, self_cpu = time.perf_counter(), _cpu(resource.RUSAGE_SELF)  # the write alone
+        pq.write_table(table, os.path.join(out, "arrow.parquet"), **codings)
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     elif name == "zstd -d":
         with open(os.devnull, "wb") as sink:
             subprocess.run(["zstd", "-d", "-c", path], check=True, stdout=sink)
@@ -60,8 +65,6 @@ def _child(name: str, path: str, out: str) -> None:
         else:
             store.to_df()
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    if _clock_start is not None:  # the contender started its clock itself
-        start, self_cpu = _clock_start, _cpu_start
     seconds = time.perf_counter() - start
     # The contender's CPU alone: the command run, or this process since the start (not the
     # interpreter's start-up and imports).
@@ -69,14 +72,13 @@ def _child(name: str, path: str, out: str) -> None:
     print(json.dumps({"seconds": seconds, "cpu": cpu, "rss_mib": rss / 1024}))
 
 
-def _write_like_tickforge(tickforge_file: str, out: str) -> int:
-    """Arrow's Parquet writer alone (pyarrow, one thread) on tickforge's decoded table, with the
-    encodings tickforge chose per column (read from its file) and its zstd levels (1; -1 where
-    a column is delta-encoded). The table is read before the clock starts; returns peak RSS."""
+def _tickforge_codings(tickforge_file: str):
+    """tickforge's decoded table, read from its file, and the pyarrow write_table arguments that
+    give Arrow's writer tickforge's per-column dictionaries, encodings and zstd levels (1; -1
+    where a column is delta-encoded)."""
     import pyarrow.parquet as pq
 
     file = pq.ParquetFile(tickforge_file)
-    table = file.read()
     group = file.metadata.row_group(0)
     dictionary, encoding, level = [], {}, {}
     for i in range(group.num_columns):
@@ -88,16 +90,8 @@ def _write_like_tickforge(tickforge_file: str, out: str) -> int:
             if name in encodings:
                 encoding[column.path_in_schema] = name
         level[column.path_in_schema] = -1 if encoding.get(column.path_in_schema) == "DELTA_BINARY_PACKED" else 1
-    global _clock_start, _cpu_start
-    _clock_start, _cpu_start = time.perf_counter(), _cpu(resource.RUSAGE_SELF)
-    pq.write_table(table, os.path.join(out, "arrow.parquet"), row_group_size=file.metadata.row_group(0).num_rows,
-                   compression="zstd", compression_level=level, use_dictionary=dictionary,
-                   column_encoding=encoding)
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-
-_clock_start: float | None = None
-_cpu_start: float | None = None
+    return file.read(), {"row_group_size": group.num_rows, "compression": "zstd", "compression_level": level,
+                         "use_dictionary": dictionary, "column_encoding": encoding}
 
 
 def _measure(name: str, path: Path, out: Path, repeat: int) -> dict:
@@ -137,12 +131,14 @@ def main() -> None:
         print(f"input: {path.name}, {args.rows:,} MBP-10 rows, "
               f"{path.stat().st_size / 2**20:.1f} MiB zstd, {raw_mib:.1f} MiB raw")
         contenders = ["tickforge", "zstd -d", "databento to_parquet", "databento to_df"]
-        results = {name: _measure(name, path, tmp / "out", args.repeat) for name in contenders}
+        results = {}
+        for name in contenders:
+            results[name] = _measure(name, path, tmp / "out", args.repeat)
+            if name == "tickforge":  # keep its file for the writer-alone run
+                [decoded] = (tmp / "out").glob("*.parquet")
+                decoded = decoded.rename(tmp / decoded.name)
         # The part of tickforge's time that is Arrow's Parquet writer: the same writer on the
         # table tickforge decoded, with tickforge's encodings.
-        subprocess.run([str(tickforge.native_cli()), "dbn", "to-parquet", str(path), "--out", str(tmp / "decoded")],
-                       check=True, stdout=subprocess.DEVNULL)
-        [decoded] = (tmp / "decoded").glob("*.parquet")
         results["arrow writer alone"] = _measure("arrow writer alone", decoded, tmp / "out", args.repeat)
 
     print(f"\n{'contender':<22} {'seconds':>9} {'CPU s':>7} {'rows/s':>13} {'peak RSS':>10} {'MiB out':>8}")
