@@ -350,18 +350,15 @@ int64_t MidMicroPips(const Book& book, int64_t t, const ImageOptions& options) {
 
 namespace {
 
-// Rows of the grid padded to a whole number of vectors: counting the rows of a side below a
-// row compares all of them at once.
-constexpr int kPaddedLevels = 16;
-
-// The levels of one side of one bin placed on the grid: the occupied rows ascending (INT32_MAX
-// from the n-th on), and each one's value in every rendered plane (kPlanes of them). Structure
-// of arrays, so a level is placed with scalar stores that later loads read without waiting.
+// The levels of one side of one bin placed on the grid: the n occupied rows ascending, and each
+// one's value in every rendered plane (kPlanes of them); the last slot is scratch. Structure of arrays, so a level
+// is placed with scalar stores that later loads read without waiting.
 template <int kPlanes>
 struct PlacedLevels {
+  static constexpr int kScratch = kLevels + 1;
   int n;
-  alignas(64) int32_t y[2 * kPaddedLevels];  ///< room for the fixed-length copies below
-  float value[kPlanes][2 * kPaddedLevels];
+  alignas(64) int32_t y[kLevels + 2];
+  float value[kPlanes][kLevels + 2];
 };
 
 // Return the row of the grid (§3.4) a level price lands on, or -1 when it is dropped.
@@ -371,57 +368,54 @@ inline int GridRow(int64_t p, int64_t mid) {
   return -1;
 }
 
-// Return whether y[0..n) is strictly ascending (*up) or strictly descending; n <= kLevels.
-inline bool Monotone(const int32_t* y, int n, bool* up) {
-  bool ascending = true, descending = true;
-  for (int i = 1; i < kLevels; ++i) {
-    const bool inside = i < n;
-    ascending &= !inside || y[i] > y[i - 1];
-    descending &= !inside || y[i] < y[i - 1];
-  }
-  *up = ascending;
-  return ascending || descending;
-}
-
 // Place a side's levels of one bin on the grid rows, sorted by row; a deeper level replaces a
-// shallower one on a shared row. `member[f]` is plane f's field of BinCell.
-template <int kPlanes>
+// shallower one on a shared row. `member[f]` is plane f's field of BinCell; kAsk says which
+// side `cells` holds.
+template <int kPlanes, bool kAsk>
 inline void PlaceLevels(const BinCell* cells, int64_t mid, float BinCell::*const* member, PlacedLevels<kPlanes>& out) {
-  // Prices fall with depth on the bid side and rise on the ask side, so in level order the
-  // rows of each half of the grid (below the mid: rows 0..199, above: 202..401) run one way:
-  // bids down from the mid ascend and bids above it descend; asks the other way round. Split
-  // the levels into the two halves without branches, and where each half runs one way (the
-  // rows then differ too) join them ascending; otherwise place them by insertion.
-  int32_t low_y[kLevels + 1] = {}, high_y[kLevels + 1] = {};
-  float low_v[kPlanes][kLevels + 1] = {}, high_v[kPlanes][kLevels + 1] = {};
+  // Prices fall with depth on the bid side and rise on the ask side. Where they do (levels
+  // whose mean prices round to one micro-pip may tie), the levels on each half of the grid
+  // (below the mid: rows 0..199, above: 202..401) follow each other in level order and their
+  // rows run one way: bids below the mid ascend and bids above it descend, asks the other way
+  // round. So a level's place in the sorted list follows from how many levels of its half
+  // come before it, counted in one pass without branches; a level that ties with the one
+  // before takes its place, and is written after it. Otherwise place them by insertion.
+  int32_t y[kLevels];
+  uint8_t half[kLevels];   // 0: dropped, 1: below the mid, 2: above
+  uint8_t before[kLevels];  // levels of its half before it, itself not counted
   int low = 0, high = 0;
+  int64_t last = 0;
+  bool seen = false, ordered = true;
   for (int l = 0; l < kLevels; ++l) {
-    const BinCell& cell = cells[l];
-    const int64_t p = cell.price;
+    const int64_t p = cells[l].price;
     // In unsigned arithmetic the offsets of an out-of-range price wrap (no overflow) and fail
     // the range tests, which are GridRow's.
     const uint64_t below = static_cast<uint64_t>(mid - 1) - static_cast<uint64_t>(p);
     const uint64_t above = static_cast<uint64_t>(p) - static_cast<uint64_t>(mid + 1);
     const bool defined = p != kNoPrice;
-    low_y[low] = static_cast<int32_t>(below);
-    high_y[high] = kHalfRange + 2 + static_cast<int32_t>(above);
-    for (int f = 0; f < kPlanes; ++f) low_v[f][low] = high_v[f][high] = cell.*member[f];
-    low += defined && below < static_cast<uint64_t>(kHalfRange);
-    high += defined && above < static_cast<uint64_t>(kHalfRange);
+    const bool tie = defined && seen && p == last;
+    ordered &= !defined || !seen || (kAsk ? p >= last : p <= last);
+    last = defined ? p : last;
+    seen |= defined;
+    const bool is_low = defined && below < static_cast<uint64_t>(kHalfRange);
+    const bool is_high = defined && above < static_cast<uint64_t>(kHalfRange);
+    y[l] = is_low ? static_cast<int32_t>(below) : kHalfRange + 2 + static_cast<int32_t>(above);
+    half[l] = static_cast<uint8_t>(is_low + 2 * is_high);
+    before[l] = static_cast<uint8_t>(is_low ? low - tie : high - tie);
+    low += is_low && !tie;
+    high += is_high && !tie;
   }
-  bool low_up, high_up;
-  if (__builtin_expect(Monotone(low_y, low, &low_up) && Monotone(high_y, high, &high_up), 1)) {
-    for (int i = 0; i < kLevels; ++i) {
-      const int from = low_up ? i : low - 1 - i;  // past `low` for i >= low: overwritten next
-      const int at = from < 0 ? kLevels : from;
-      out.y[i] = low_y[at];
-      for (int f = 0; f < kPlanes; ++f) out.value[f][i] = low_v[f][at];
-    }
-    for (int i = 0; i < kLevels; ++i) {
-      const int from = high_up ? i : high - 1 - i;
-      const int at = from < 0 ? kLevels : from;
-      out.y[low + i] = high_y[at];
-      for (int f = 0; f < kPlanes; ++f) out.value[f][low + i] = high_v[f][at];
+  if (__builtin_expect(ordered, 1)) {
+    // Sorted by row: the bids below the mid in level order, then those above it in reverse;
+    // the asks below the mid in reverse, then those above it in level order. Dropped levels
+    // go to the last slot, which nothing reads.
+    for (int l = 0; l < kLevels; ++l) {
+      const int b = before[l];
+      const int in_low = kAsk ? low - 1 - b : b;
+      const int in_high = low + (kAsk ? b : high - 1 - b);
+      const int at = half[l] == 1 ? in_low : half[l] == 2 ? in_high : out.kScratch;
+      out.y[at] = y[l];
+      for (int f = 0; f < kPlanes; ++f) out.value[f][at] = cells[l].*member[f];
     }
     out.n = low + high;
   } else {
@@ -447,16 +441,6 @@ inline void PlaceLevels(const BinCell* cells, int64_t mid, float BinCell::*const
     }
     out.n = n;
   }
-  for (int i = 0; i < kPaddedLevels; ++i) out.y[out.n + i] = INT32_MAX;
-}
-
-// Return how many of the rows y[0..kPaddedLevels) are below `row` (< row), or at or below it
-// (<= row) with kInclusive.
-template <bool kInclusive>
-inline int RowsBelow(const int32_t* y, int row) {
-  int count = 0;
-  for (int i = 0; i < kPaddedLevels; ++i) count += kInclusive ? y[i] <= row : y[i] < row;
-  return count;
 }
 
 // Copy n floats to dst bypassing the caches where the processor can (SSE2 streaming stores,
@@ -534,7 +518,7 @@ void RenderPieces(const BinCell* const* bins, int64_t mid, int T, const Feature*
   // Scratch reused by each thread, used through plain pointers (a thread_local named in a
   // loop costs a __tls_get_addr call per use in a shared library).
   thread_local std::vector<int16_t> change_row_buffer;     // T × kMaxEvents
-  thread_local std::vector<double> change_value_buffer;    // kPlanes × T × kMaxEvents
+  thread_local std::vector<float> change_value_buffer;     // kPlanes × T × kMaxEvents
   thread_local std::vector<uint8_t> changes_buffer;        // T
   thread_local std::vector<int32_t> row_first_buffer;      // kImageRows + 1: events of row y
   thread_local std::vector<int16_t> event_bin_buffer;      // T × kMaxEvents, by row
@@ -551,7 +535,7 @@ void RenderPieces(const BinCell* const* bins, int64_t mid, int T, const Feature*
   first_value_buffer.resize(kPlanes * static_cast<size_t>(T));
   row_buffer.resize(kPlanes * static_cast<size_t>(T));
   int16_t* const change_row = change_row_buffer.data();
-  double* const change_value = change_value_buffer.data();
+  float* const change_value = change_value_buffer.data();
   uint8_t* const changes = changes_buffer.data();
   int32_t* const row_first = row_first_buffer.data();
   int16_t* const event_bin = event_bin_buffer.data();
@@ -562,9 +546,13 @@ void RenderPieces(const BinCell* const* bins, int64_t mid, int T, const Feature*
   // Pass 1.
   double max_abs[kPlanes] = {};
   for (int k = 0; k < T; ++k) {
+    if (k + 8 < T) {
+      const char* ahead = reinterpret_cast<const char*>(bins[k + 8]);
+      for (size_t b = 0; b < 2 * kLevels * sizeof(BinCell); b += 64) __builtin_prefetch(ahead + b);
+    }
     PlacedLevels<kPlanes> bid, ask;
-    PlaceLevels(bins[k], mid, member, bid);
-    PlaceLevels(bins[k] + kLevels, mid, member, ask);
+    PlaceLevels<kPlanes, false>(bins[k], mid, member, bid);
+    PlaceLevels<kPlanes, true>(bins[k] + kLevels, mid, member, ask);
     const int nb = bid.n, na = ask.n;
     // Each change: its row, how many asks lie at or below it (i) and how many bids below it
     // (j); the column there is ask_prefix[i] - bid_suffix[j]. Row 0 holds the asks on it.
@@ -591,14 +579,19 @@ void RenderPieces(const BinCell* const* bins, int64_t mid, int T, const Feature*
         bids_below[n] = static_cast<uint8_t>(j + 1);
       }
     } else {
+      // Both lists ascend, so each count only grows: merge them.
+      int below = 0;
       for (int i = first_asks; i < na; ++i, ++n) {
+        while (below < nb && bid.y[below] < ask.y[i]) ++below;
         row[n] = static_cast<int16_t>(ask.y[i]);
         asks_at[n] = static_cast<uint8_t>(i + 1);
-        bids_below[n] = static_cast<uint8_t>(RowsBelow<false>(bid.y, ask.y[i]));
+        bids_below[n] = static_cast<uint8_t>(below);
       }
+      int at = 0;
       for (int j = 0; j < bid_rows; ++j, ++n) {
+        while (at < na && ask.y[at] <= bid.y[j] + 1) ++at;
         row[n] = static_cast<int16_t>(bid.y[j] + 1);
-        asks_at[n] = static_cast<uint8_t>(RowsBelow<true>(ask.y, bid.y[j] + 1));
+        asks_at[n] = static_cast<uint8_t>(at);
         bids_below[n] = static_cast<uint8_t>(j + 1);
       }
     }
@@ -621,19 +614,20 @@ void RenderPieces(const BinCell* const* bins, int64_t mid, int T, const Feature*
       first_value[static_cast<size_t>(f) * T + k] = first;
       // Two maxima in registers (as std::max's reference would not stay), merged after.
       double m0 = std::abs(first), m1 = 0;
-      double* value = &change_value[f * plane_stride + static_cast<size_t>(k) * kMaxEvents];
+      // Stored as float32, which is what pass 2 scales: only the maximum needs the double.
+      float* value = &change_value[f * plane_stride + static_cast<size_t>(k) * kMaxEvents];
       int p = 0;
       for (; p + 2 <= n; p += 2) {
         const double v0 = ask_prefix[asks_at[p]] - bid_suffix[bids_below[p]];
         const double v1 = ask_prefix[asks_at[p + 1]] - bid_suffix[bids_below[p + 1]];
-        value[p] = v0;
-        value[p + 1] = v1;
+        value[p] = static_cast<float>(v0);
+        value[p + 1] = static_cast<float>(v1);
         m0 = std::abs(v0) > m0 ? std::abs(v0) : m0;
         m1 = std::abs(v1) > m1 ? std::abs(v1) : m1;
       }
       if (p < n) {
         const double v0 = ask_prefix[asks_at[p]] - bid_suffix[bids_below[p]];
-        value[p] = v0;
+        value[p] = static_cast<float>(v0);
         m0 = std::abs(v0) > m0 ? std::abs(v0) : m0;
       }
       m0 = m1 > m0 ? m1 : m0;
@@ -655,12 +649,12 @@ void RenderPieces(const BinCell* const* bins, int64_t mid, int T, const Feature*
   std::copy(row_first, row_first + kImageRows, fill);
   for (int k = 0; k < T; ++k) {
     const int16_t* row = &change_row[static_cast<size_t>(k) * kMaxEvents];
-    const double* value = &change_value[static_cast<size_t>(k) * kMaxEvents];
+    const float* value = &change_value[static_cast<size_t>(k) * kMaxEvents];
     for (int p = 0; p < changes[static_cast<size_t>(k)]; ++p) {
       const int32_t e = fill[row[p]]++;
       event_bin[e] = static_cast<int16_t>(k);
       for (int f = 0; f < kPlanes; ++f) {
-        event_value[f * plane_stride + static_cast<size_t>(e)] = static_cast<float>(value[f * plane_stride + p]) * scale[f];
+        event_value[f * plane_stride + static_cast<size_t>(e)] = value[f * plane_stride + p] * scale[f];
       }
     }
   }

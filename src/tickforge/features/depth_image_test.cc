@@ -258,6 +258,11 @@ BinAggregates DriftedBins(int T, int64_t mid, uint64_t seed) {
       BinCell* level = &bins.cells[static_cast<size_t>((k * 2 + side) * kLevels)];
       if (twist == 1) level[4].price = level[3].price;             // a tie: the deeper one wins
       if (twist == 2) std::swap(level[2].price, level[6].price);  // out of order
+      if (twist == 7) {  // runs of ties at both ends and in the middle, still monotone
+        level[1].price = level[0].price;
+        level[5].price = level[6].price = level[4].price;
+        level[9].price = level[8].price;
+      }
     }
     BinCell* bid = &bins.cells[static_cast<size_t>(k * 2 * kLevels)];
     BinCell* ask = bid + kLevels;
