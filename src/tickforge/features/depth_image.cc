@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <new>
 #if defined(__SSE2__)
 #include <immintrin.h>
 #endif
@@ -494,11 +495,213 @@ inline void StreamFence() {
 // hold that bid in the descending bid sum): at most 2·kLevels changes below row 0.
 constexpr int kMaxEvents = 2 * kLevels;
 
+// The column of one bin for the sample's mid, from its levels placed on the grid: the rows of
+// its changes, the asks' first, and per plane f their values (value[f·kMaxEvents + p]), its
+// value at row 0 (first[f]) and max |value| (max_abs[f]), the same double sums in the same
+// order as cumulating the dense grids (the ask sum over rows ascending, rounded to float as the
+// float grid's cumulation is, minus the bid sum over rows descending). Return the number of
+// changes.
+template <int kPlanes>
+inline int ChangesOf(const PlacedLevels<kPlanes>& bid, const PlacedLevels<kPlanes>& ask, int16_t* row, float* value,
+                     double* first_value, double* max_abs) {
+  const int nb = bid.n, na = ask.n;
+  // Each change: its row, how many asks lie at or below it (i) and how many bids below it
+  // (j); the column there is ask_prefix[i] - bid_suffix[j]. Row 0 holds the asks on it.
+  uint8_t asks_at[kMaxEvents], bids_below[kMaxEvents];
+  const int first_asks = na > 0 && ask.y[0] == 0;
+  const int bid_rows = nb > 0 && bid.y[nb - 1] == kImageRows - 1 ? nb - 1 : nb;  // the last row changes nothing
+  // Usually one side lies wholly above the other on the grid (their prices do not cross),
+  // and the counts are the same for every change; otherwise count each one.
+  const bool bids_first = nb == 0 || na == 0 || bid.y[nb - 1] + 1 < ask.y[0];
+  const bool asks_first = nb > 0 && na > 0 && ask.y[na - 1] < bid.y[0];
+  int n = 0;
+  if (bids_first || asks_first) {
+    const auto bids_below_asks = static_cast<uint8_t>(bids_first ? nb : 0);
+    const auto asks_at_bids = static_cast<uint8_t>(bids_first ? 0 : na);
+    for (int i = first_asks; i < na; ++i, ++n) {
+      row[n] = static_cast<int16_t>(ask.y[i]);
+      asks_at[n] = static_cast<uint8_t>(i + 1);
+      bids_below[n] = bids_below_asks;
+    }
+    for (int j = 0; j < bid_rows; ++j, ++n) {
+      row[n] = static_cast<int16_t>(bid.y[j] + 1);
+      asks_at[n] = asks_at_bids;
+      bids_below[n] = static_cast<uint8_t>(j + 1);
+    }
+  } else {
+    // Both lists ascend, so each count only grows: merge them.
+    int below = 0;
+    for (int i = first_asks; i < na; ++i, ++n) {
+      while (below < nb && bid.y[below] < ask.y[i]) ++below;
+      row[n] = static_cast<int16_t>(ask.y[i]);
+      asks_at[n] = static_cast<uint8_t>(i + 1);
+      bids_below[n] = static_cast<uint8_t>(below);
+    }
+    int at = 0;
+    for (int j = 0; j < bid_rows; ++j, ++n) {
+      while (at < na && ask.y[at] <= bid.y[j] + 1) ++at;
+      row[n] = static_cast<int16_t>(bid.y[j] + 1);
+      asks_at[n] = static_cast<uint8_t>(at);
+      bids_below[n] = static_cast<uint8_t>(j + 1);
+    }
+  }
+  for (int f = 0; f < kPlanes; ++f) {
+    // The ask sum at row y adds the asks at rows <= y from the bottom up, as the dense
+    // cumulation does; the bid sum adds the bids at rows >= y from the top down.
+    double ask_prefix[kLevels + 1], bid_suffix[kLevels + 1];
+    double acc = 0;
+    ask_prefix[0] = static_cast<double>(static_cast<float>(acc));
+    for (int i = 0; i < na; ++i) {
+      acc += ask.value[f][i];
+      ask_prefix[i + 1] = static_cast<double>(static_cast<float>(acc));
+    }
+    acc = 0;
+    bid_suffix[nb] = 0;
+    for (int j = nb - 1; j >= 0; --j) bid_suffix[j] = acc += bid.value[f][j];
+    const double first = ask_prefix[first_asks] - bid_suffix[0];
+    first_value[f] = first;
+    // Two maxima in registers (as std::max's reference would not stay), merged after.
+    double m0 = std::abs(first), m1 = 0;
+    // Stored as float32, which is what pass 2 scales: only the maximum needs the double.
+    float* v = value + f * kMaxEvents;
+    int p = 0;
+    for (; p + 2 <= n; p += 2) {
+      const double v0 = ask_prefix[asks_at[p]] - bid_suffix[bids_below[p]];
+      const double v1 = ask_prefix[asks_at[p + 1]] - bid_suffix[bids_below[p + 1]];
+      v[p] = static_cast<float>(v0);
+      v[p + 1] = static_cast<float>(v1);
+      m0 = std::abs(v0) > m0 ? std::abs(v0) : m0;
+      m1 = std::abs(v1) > m1 ? std::abs(v1) : m1;
+    }
+    if (p < n) {
+      const double v0 = ask_prefix[asks_at[p]] - bid_suffix[bids_below[p]];
+      v[p] = static_cast<float>(v0);
+      m0 = std::abs(v0) > m0 ? std::abs(v0) : m0;
+    }
+    max_abs[f] = m1 > m0 ? m1 : m0;
+  }
+  return n;
+}
+
+// The field of BinCell each plane renders.
+template <int kPlanes>
+void PlaneMembers(const Feature* planes, float BinCell::** member) {
+  for (int f = 0; f < kPlanes; ++f) {
+    member[f] = planes[f] == Feature::kVolume     ? &BinCell::volume
+                : planes[f] == Feature::kVariance ? &BinCell::variance
+                                                  : &BinCell::trade_counts;
+  }
+}
+
+// The features rendered, as planes in their fixed stacking order (whatever order the options
+// list them in); return how many.
+int PlanesOf(const ImageOptions& options, Feature* planes) {
+  int num_planes = 0;
+  for (Feature feature : {Feature::kVolume, Feature::kVariance, Feature::kTradeCounts}) {
+    if (std::find(options.features.begin(), options.features.end(), feature) != options.features.end()) {
+      planes[num_planes++] = feature;
+    }
+  }
+  return num_planes;
+}
+
+// A bin's levels as SortedBins stores them: each side in book order (bids falling, asks rising
+// with depth), equal prices merged into the deepest of them, as micro-pip offsets from `base`,
+// with their values in each rendered plane. The slots after a side's last level hold offsets
+// no count below includes.
+template <int kPlanes>
+struct Sorted {
+  SortedBin head;
+  int32_t bid[kLevels], ask[kLevels];
+  float bid_value[kPlanes][kLevels], ask_value[kPlanes][kLevels];
+};
+
+// Offsets and the mids they are compared with stay within these, so neither overflows an
+// int32 and the padding compares as no level.
+constexpr int64_t kSortedReach = int64_t{1} << 30;
+constexpr int32_t kBelowAll = INT32_MIN, kAboveAll = INT32_MAX;
+
+// Sort one bin's levels, or leave it unsorted (its head's `sorted` false) where a side is out of
+// book order or its prices span more than the offsets reach.
+template <int kPlanes>
+void SortBin(const BinCell* bin, float BinCell::*const* member, Sorted<kPlanes>& out) {
+  out.head = SortedBin{};
+  std::fill(std::begin(out.bid), std::end(out.bid), kBelowAll);
+  std::fill(std::begin(out.ask), std::end(out.ask), kAboveAll);
+  int64_t base = kNoPrice;
+  for (int l = 0; l < 2 * kLevels && base == kNoPrice; ++l) base = bin[l].price;
+  out.head.base = base == kNoPrice ? 0 : base;
+  for (int side = 0; side < 2; ++side) {
+    int32_t* offsets = side == 0 ? out.bid : out.ask;
+    int n = 0;
+    for (int l = 0; l < kLevels; ++l) {
+      const BinCell& cell = bin[side * kLevels + l];
+      if (cell.price == kNoPrice) continue;
+      const int64_t offset = cell.price - base;  // both defined, so far from the int64 limits or equal
+      if (cell.price <= INT64_MIN / 2 || cell.price >= INT64_MAX / 2 || offset <= -kSortedReach ||
+          offset >= kSortedReach) {
+        return;
+      }
+      const auto at = static_cast<int32_t>(offset);
+      if (n > 0 && (side == 0 ? at > offsets[n - 1] : at < offsets[n - 1])) return;  // out of order
+      const int slot = n > 0 && at == offsets[n - 1] ? n - 1 : n++;  // a tie: the deeper one's values
+      offsets[slot] = at;
+      for (int f = 0; f < kPlanes; ++f) {
+        (side == 0 ? out.bid_value : out.ask_value)[f][slot] = cell.*member[f];
+      }
+    }
+    (side == 0 ? out.head.bids : out.head.asks) = static_cast<uint8_t>(n);
+  }
+  out.head.sorted = true;
+}
+
+// How many of a side's offsets (padded) are at or above x (bids, falling) or below x (asks,
+// rising): a side's levels on one stretch of the grid are the run between two such counts.
+inline int CountAtOrAbove(const int32_t* offsets, int32_t x) {
+  int n = 0;
+  for (int i = 0; i < kLevels; ++i) n += offsets[i] >= x;
+  return n;
+}
+inline int CountBelow(const int32_t* offsets, int32_t x) {
+  int n = 0;
+  for (int i = 0; i < kLevels; ++i) n += offsets[i] < x;
+  return n;
+}
+
+// Place a sorted bin's levels on the grid rows for `mid`, as PlaceLevels does from its cells.
+// With m the mid's offset, the levels below the mid (rows m - 1 - offset, 0..199) and above it
+// (rows offset - m + kHalfRange + 1, 202..401) are runs of each side: bids below the mid in
+// book order, then those above it in reverse; asks below the mid in reverse, then those above
+// it in book order.
+template <int kPlanes>
+inline void PlaceSorted(const Sorted<kPlanes>& bin, int64_t mid, PlacedLevels<kPlanes>& bid,
+                        PlacedLevels<kPlanes>& ask) {
+  // Far from every level, a mid places none; clamped there, its counts are the same.
+  const auto m = static_cast<int32_t>(std::clamp(mid - bin.head.base, -kSortedReach - 1024, kSortedReach + 1024));
+  constexpr int32_t kHigh = kHalfRange + 1;
+  const auto take = [](const int32_t* offsets, const float (*values)[kLevels], int from, int to, bool reverse,
+                       int32_t m, bool below, PlacedLevels<kPlanes>& out) {
+    for (int k = 0; k < to - from; ++k) {
+      const int i = reverse ? to - 1 - k : from + k;
+      out.y[out.n] = below ? m - 1 - offsets[i] : offsets[i] - m + kHigh;
+      for (int f = 0; f < kPlanes; ++f) out.value[f][out.n] = values[f][i];
+      ++out.n;
+    }
+  };
+  bid.n = 0;
+  take(bin.bid, bin.bid_value, CountAtOrAbove(bin.bid, m), CountAtOrAbove(bin.bid, m - kHalfRange), false, m, true,
+       bid);
+  take(bin.bid, bin.bid_value, CountAtOrAbove(bin.bid, m + kHigh), CountAtOrAbove(bin.bid, m + 1), true, m, false,
+       bid);
+  ask.n = 0;
+  take(bin.ask, bin.ask_value, CountBelow(bin.ask, m - kHalfRange), CountBelow(bin.ask, m), true, m, true, ask);
+  take(bin.ask, bin.ask_value, CountBelow(bin.ask, m + 1), CountBelow(bin.ask, m + kHigh), false, m, false, ask);
+}
+
 // RenderFromBinPointers for kPlanes planes, in three passes:
-//  1. per bin, its column's value at row 0 and at each row where it changes, the same double
-//     sums in the same order as cumulating the dense grids (the ask sum over rows ascending,
-//     rounded to float as the float grid's cumulation is, minus the bid sum over rows
-//     descending), the planes' max |value|, and how many changes fall on each row;
+//  1. per bin, its levels placed on the grid (from its sorted levels where it has them, else
+//     from its cells), its column's value at row 0 and at each row where it changes
+//     (ChangesOf), the planes' max |value|, and how many changes fall on each row;
 //  2. the changes bucketed by row (a counting sort), each with its value scaled: the max is
 //     known before any of the image is written;
 //  3. per plane, each image row built from the row above in one row of scratch (in L1) with
@@ -507,18 +710,14 @@ constexpr int kMaxEvents = 2 * kLevels;
 // An ask row that is also the row after a bid row changes the column once, so its two changes
 // carry the same value and either may be applied last.
 template <int kPlanes>
-void RenderPieces(const BinCell* const* bins, int64_t mid, int T, const Feature* planes, PlaneScale plane_scale,
-                  float* out) {
+void RenderPieces(const BinCell* const* bins, const SortedBin* const* sorted, int64_t mid, int T,
+                  const Feature* planes, PlaneScale plane_scale, float* out) {
   float BinCell::*member[kPlanes];
-  for (int f = 0; f < kPlanes; ++f) {
-    member[f] = planes[f] == Feature::kVolume     ? &BinCell::volume
-                : planes[f] == Feature::kVariance ? &BinCell::variance
-                                                  : &BinCell::trade_counts;
-  }
+  PlaneMembers<kPlanes>(planes, member);
   // Scratch reused by each thread, used through plain pointers (a thread_local named in a
   // loop costs a __tls_get_addr call per use in a shared library).
   thread_local std::vector<int16_t> change_row_buffer;     // T × kMaxEvents
-  thread_local std::vector<float> change_value_buffer;     // kPlanes × T × kMaxEvents
+  thread_local std::vector<float> change_value_buffer;     // T × kPlanes × kMaxEvents
   thread_local std::vector<uint8_t> changes_buffer;        // T
   thread_local std::vector<int32_t> row_first_buffer;      // kImageRows + 1: events of row y
   thread_local std::vector<int16_t> event_bin_buffer;      // T × kMaxEvents, by row
@@ -546,93 +745,29 @@ void RenderPieces(const BinCell* const* bins, int64_t mid, int T, const Feature*
   // Pass 1.
   double max_abs[kPlanes] = {};
   for (int k = 0; k < T; ++k) {
+    int16_t* row = &change_row[static_cast<size_t>(k) * kMaxEvents];
+    const auto* levels = sorted != nullptr ? reinterpret_cast<const Sorted<kPlanes>*>(sorted[k]) : nullptr;
     if (k + 8 < T) {
-      const char* ahead = reinterpret_cast<const char*>(bins[k + 8]);
-      for (size_t b = 0; b < 2 * kLevels * sizeof(BinCell); b += 64) __builtin_prefetch(ahead + b);
+      // The cells (or the sorted levels) 8 bins ahead: a sample's bins are spread over memory.
+      const char* ahead = sorted != nullptr ? reinterpret_cast<const char*>(sorted[k + 8])
+                                            : reinterpret_cast<const char*>(bins[k + 8]);
+      const size_t bytes = sorted != nullptr ? sizeof(Sorted<kPlanes>) : 2 * kLevels * sizeof(BinCell);
+      for (size_t b = 0; b < bytes; b += 64) __builtin_prefetch(ahead + b);
     }
     PlacedLevels<kPlanes> bid, ask;
-    PlaceLevels<kPlanes, false>(bins[k], mid, member, bid);
-    PlaceLevels<kPlanes, true>(bins[k] + kLevels, mid, member, ask);
-    const int nb = bid.n, na = ask.n;
-    // Each change: its row, how many asks lie at or below it (i) and how many bids below it
-    // (j); the column there is ask_prefix[i] - bid_suffix[j]. Row 0 holds the asks on it.
-    int16_t* row = &change_row[static_cast<size_t>(k) * kMaxEvents];
-    uint8_t asks_at[kMaxEvents], bids_below[kMaxEvents];
-    const int first_asks = na > 0 && ask.y[0] == 0;
-    const int bid_rows = nb > 0 && bid.y[nb - 1] == kImageRows - 1 ? nb - 1 : nb;  // the last row changes nothing
-    // Usually one side lies wholly above the other on the grid (their prices do not cross),
-    // and the counts are the same for every change; otherwise count each one.
-    const bool bids_first = nb == 0 || na == 0 || bid.y[nb - 1] + 1 < ask.y[0];
-    const bool asks_first = nb > 0 && na > 0 && ask.y[na - 1] < bid.y[0];
-    int n = 0;
-    if (bids_first || asks_first) {
-      const auto bids_below_asks = static_cast<uint8_t>(bids_first ? nb : 0);
-      const auto asks_at_bids = static_cast<uint8_t>(bids_first ? 0 : na);
-      for (int i = first_asks; i < na; ++i, ++n) {
-        row[n] = static_cast<int16_t>(ask.y[i]);
-        asks_at[n] = static_cast<uint8_t>(i + 1);
-        bids_below[n] = bids_below_asks;
-      }
-      for (int j = 0; j < bid_rows; ++j, ++n) {
-        row[n] = static_cast<int16_t>(bid.y[j] + 1);
-        asks_at[n] = asks_at_bids;
-        bids_below[n] = static_cast<uint8_t>(j + 1);
-      }
+    if (levels != nullptr && levels->head.sorted) {
+      PlaceSorted<kPlanes>(*levels, mid, bid, ask);
     } else {
-      // Both lists ascend, so each count only grows: merge them.
-      int below = 0;
-      for (int i = first_asks; i < na; ++i, ++n) {
-        while (below < nb && bid.y[below] < ask.y[i]) ++below;
-        row[n] = static_cast<int16_t>(ask.y[i]);
-        asks_at[n] = static_cast<uint8_t>(i + 1);
-        bids_below[n] = static_cast<uint8_t>(below);
-      }
-      int at = 0;
-      for (int j = 0; j < bid_rows; ++j, ++n) {
-        while (at < na && ask.y[at] <= bid.y[j] + 1) ++at;
-        row[n] = static_cast<int16_t>(bid.y[j] + 1);
-        asks_at[n] = static_cast<uint8_t>(at);
-        bids_below[n] = static_cast<uint8_t>(j + 1);
-      }
+      PlaceLevels<kPlanes, false>(bins[k], mid, member, bid);
+      PlaceLevels<kPlanes, true>(bins[k] + kLevels, mid, member, ask);
     }
+    float* value = &change_value[static_cast<size_t>(k) * kPlanes * kMaxEvents];
+    double first[kPlanes], bin_max[kPlanes];
+    const int n = ChangesOf<kPlanes>(bid, ask, row, value, first, bin_max);
+    for (int f = 0; f < kPlanes; ++f) first_value[static_cast<size_t>(f) * T + k] = first[f];
     changes[static_cast<size_t>(k)] = static_cast<uint8_t>(n);
     for (int p = 0; p < n; ++p) ++row_first[row[p] + 1];
-    for (int f = 0; f < kPlanes; ++f) {
-      // The ask sum at row y adds the asks at rows <= y from the bottom up, as the dense
-      // cumulation does; the bid sum adds the bids at rows >= y from the top down.
-      double ask_prefix[kLevels + 1], bid_suffix[kLevels + 1];
-      double acc = 0;
-      ask_prefix[0] = static_cast<double>(static_cast<float>(acc));
-      for (int i = 0; i < na; ++i) {
-        acc += ask.value[f][i];
-        ask_prefix[i + 1] = static_cast<double>(static_cast<float>(acc));
-      }
-      acc = 0;
-      bid_suffix[nb] = 0;
-      for (int j = nb - 1; j >= 0; --j) bid_suffix[j] = acc += bid.value[f][j];
-      const double first = ask_prefix[first_asks] - bid_suffix[0];
-      first_value[static_cast<size_t>(f) * T + k] = first;
-      // Two maxima in registers (as std::max's reference would not stay), merged after.
-      double m0 = std::abs(first), m1 = 0;
-      // Stored as float32, which is what pass 2 scales: only the maximum needs the double.
-      float* value = &change_value[f * plane_stride + static_cast<size_t>(k) * kMaxEvents];
-      int p = 0;
-      for (; p + 2 <= n; p += 2) {
-        const double v0 = ask_prefix[asks_at[p]] - bid_suffix[bids_below[p]];
-        const double v1 = ask_prefix[asks_at[p + 1]] - bid_suffix[bids_below[p + 1]];
-        value[p] = static_cast<float>(v0);
-        value[p + 1] = static_cast<float>(v1);
-        m0 = std::abs(v0) > m0 ? std::abs(v0) : m0;
-        m1 = std::abs(v1) > m1 ? std::abs(v1) : m1;
-      }
-      if (p < n) {
-        const double v0 = ask_prefix[asks_at[p]] - bid_suffix[bids_below[p]];
-        value[p] = static_cast<float>(v0);
-        m0 = std::abs(v0) > m0 ? std::abs(v0) : m0;
-      }
-      m0 = m1 > m0 ? m1 : m0;
-      max_abs[f] = m0 > max_abs[f] ? m0 : max_abs[f];
-    }
+    for (int f = 0; f < kPlanes; ++f) max_abs[f] = bin_max[f] > max_abs[f] ? bin_max[f] : max_abs[f];
   }
   // Pass 2. Unscaled, value × 1.0f is float(value): the combined grid's own float32.
   float scale[kPlanes];
@@ -649,12 +784,12 @@ void RenderPieces(const BinCell* const* bins, int64_t mid, int T, const Feature*
   std::copy(row_first, row_first + kImageRows, fill);
   for (int k = 0; k < T; ++k) {
     const int16_t* row = &change_row[static_cast<size_t>(k) * kMaxEvents];
-    const float* value = &change_value[static_cast<size_t>(k) * kMaxEvents];
+    const float* value = &change_value[static_cast<size_t>(k) * kPlanes * kMaxEvents];
     for (int p = 0; p < changes[static_cast<size_t>(k)]; ++p) {
       const int32_t e = fill[row[p]]++;
       event_bin[e] = static_cast<int16_t>(k);
       for (int f = 0; f < kPlanes; ++f) {
-        event_value[f * plane_stride + static_cast<size_t>(e)] = value[f * plane_stride + p] * scale[f];
+        event_value[f * plane_stride + static_cast<size_t>(e)] = value[f * kMaxEvents + p] * scale[f];
       }
     }
   }
@@ -675,20 +810,33 @@ void RenderPieces(const BinCell* const* bins, int64_t mid, int T, const Feature*
 
 }  // namespace
 
-void RenderFromBinPointers(const BinCell* const* bins, int64_t mid, const ImageOptions& options, float* out,
-                           PlaneScale plane_scale) {
+SortedBins SortedBins::Of(const BinCell* cells, int64_t bins, const ImageOptions& options) {
+  SortedBins out;
   Feature planes[3];
-  int num_planes = 0;
-  // Features stack in a fixed order whatever order the caller listed them in.
-  for (Feature feature : {Feature::kVolume, Feature::kVariance, Feature::kTradeCounts}) {
-    if (std::find(options.features.begin(), options.features.end(), feature) != options.features.end()) {
-      planes[num_planes++] = feature;
-    }
-  }
-  switch (num_planes) {
-    case 1: return RenderPieces<1>(bins, mid, options.time_bins, planes, plane_scale, out);
-    case 2: return RenderPieces<2>(bins, mid, options.time_bins, planes, plane_scale, out);
-    default: return RenderPieces<3>(bins, mid, options.time_bins, planes, plane_scale, out);
+  const int num_planes = PlanesOf(options, planes);
+  const auto sort = [&]<int kPlanes>(std::integral_constant<int, kPlanes>) {
+    static_assert(sizeof(Sorted<kPlanes>) % sizeof(uint64_t) == 0);
+    float BinCell::*member[kPlanes];
+    PlaneMembers<kPlanes>(planes, member);
+    out.stride_words_ = sizeof(Sorted<kPlanes>) / sizeof(uint64_t);
+    out.storage_.resize(static_cast<size_t>(bins) * out.stride_words_);
+    auto* sorted = reinterpret_cast<Sorted<kPlanes>*>(out.storage_.data());
+    for (int64_t b = 0; b < bins; ++b) SortBin<kPlanes>(cells + b * 2 * kLevels, member, *new (sorted + b) Sorted<kPlanes>);
+  };
+  if (num_planes == 1) sort(std::integral_constant<int, 1>{});
+  else if (num_planes == 2) sort(std::integral_constant<int, 2>{});
+  else sort(std::integral_constant<int, 3>{});
+  return out;
+}
+
+void RenderFromBinPointers(const BinCell* const* bins, int64_t mid, const ImageOptions& options, float* out,
+                           PlaneScale plane_scale, const SortedBin* const* sorted) {
+  Feature planes[3];
+  const int T = options.time_bins;
+  switch (PlanesOf(options, planes)) {
+    case 1: return RenderPieces<1>(bins, sorted, mid, T, planes, plane_scale, out);
+    case 2: return RenderPieces<2>(bins, sorted, mid, T, planes, plane_scale, out);
+    default: return RenderPieces<3>(bins, sorted, mid, T, planes, plane_scale, out);
   }
 }
 

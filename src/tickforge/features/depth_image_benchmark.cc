@@ -33,7 +33,10 @@ const Bins& SampleBins(const ImageOptions& options) {
   return bins;
 }
 
-void BM_RenderFromBins(benchmark::State& state) {
+// Render random samples of `bins` (the first state.range(0) features), each through
+// render(options, last_bin, out).
+template <typename RenderFn>
+void RenderSamples(benchmark::State& state, RenderFn render) {
   ImageOptions options;
   const std::vector<Feature> all = {Feature::kVolume, Feature::kVariance, Feature::kTradeCounts};
   options.features.assign(all.begin(), all.begin() + state.range(0));
@@ -42,18 +45,50 @@ void BM_RenderFromBins(benchmark::State& state) {
   std::vector<float> ring(static_cast<size_t>(options.image_floats()) * kBatch);
   std::mt19937_64 rng(1);
   const int64_t first = options.time_bins - 1, count = bins.aggregates.bins() - first;
+  auto draw = render(options, bins);
   int64_t images = 0;
   for (auto _ : state) {
     const int64_t last_bin = first + static_cast<int64_t>(rng() % static_cast<uint64_t>(count));
     float* out = ring.data() + static_cast<size_t>(images % kBatch) * static_cast<size_t>(options.image_floats());
-    RenderFromBins(bins.aggregates, last_bin, bins.mids[static_cast<size_t>(last_bin)], options, out);
+    draw(last_bin, out);
     benchmark::DoNotOptimize(out);
     ++images;
   }
   state.SetItemsProcessed(images);
   state.SetBytesProcessed(images * options.image_floats() * static_cast<int64_t>(sizeof(float)));
 }
+
+void BM_RenderFromBins(benchmark::State& state) {
+  RenderSamples(state, [](const ImageOptions& options, const Bins& bins) {
+    return [&options, &bins](int64_t last_bin, float* out) {
+      RenderFromBins(bins.aggregates, last_bin, bins.mids[static_cast<size_t>(last_bin)], options, out);
+    };
+  });
+}
 BENCHMARK(BM_RenderFromBins)->Arg(1)->Arg(3)->Unit(benchmark::kMicrosecond);
+
+// The same samples with every bin's levels sorted once beforehand, as the loader's segments
+// hold them.
+void BM_RenderFromSortedBins(benchmark::State& state) {
+  SortedBins sorted;
+  std::vector<const BinCell*> columns;
+  std::vector<const SortedBin*> levels;
+  RenderSamples(state, [&](const ImageOptions& options, const Bins& bins) {
+    sorted = SortedBins::Of(bins.aggregates.cells.data(), bins.aggregates.bins(), options);
+    columns.resize(static_cast<size_t>(options.time_bins));
+    levels.resize(static_cast<size_t>(options.time_bins));
+    return [&](int64_t last_bin, float* out) {
+      for (int k = 0; k < options.time_bins; ++k) {
+        const int64_t b = last_bin - options.time_bins + 1 + k;
+        columns[static_cast<size_t>(k)] = &bins.aggregates.at(b, 0, 0);
+        levels[static_cast<size_t>(k)] = sorted.at(b);
+      }
+      RenderFromBinPointers(columns.data(), bins.mids[static_cast<size_t>(last_bin)], options, out,
+                            PlaneScale::kMaxAbs, levels.data());
+    };
+  });
+}
+BENCHMARK(BM_RenderFromSortedBins)->Arg(1)->Arg(3)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace tickforge::features

@@ -269,6 +269,72 @@ TEST(DepthImageTest, DriftedBinsRenderLikeDenseGrids) {
   }
 }
 
+// Rendering from each bin's sorted levels equals the dense grids at every mid: mids across the
+// drift of the bins, so some bins' levels straddle the mid, reach past the grid or lie wholly
+// above or below it; bins out of order (placed from their cells), with ties, empty and one-sided.
+TEST(DepthImageTest, SortedBinsRenderLikeDenseGridsAtEveryMid) {
+  for (const int T : {1, 9, 500}) {
+    for (uint64_t seed = 0; seed < 4; ++seed) {
+      ImageOptions options;
+      options.time_bins = T;
+      options.features = seed % 2 ? std::vector<Feature>{Feature::kVolume}
+                                  : std::vector<Feature>{Feature::kTradeCounts, Feature::kVariance, Feature::kVolume};
+      const int64_t mid = seed == 3 ? -65000 : 65000;
+      const BinAggregates bins = seed < 2 ? DriftedBins(T, mid, seed * 77 + static_cast<uint64_t>(T))
+                                          : RandomBins(T, mid, seed * 77 + static_cast<uint64_t>(T), 0.2);
+      const SortedBins sorted = SortedBins::Of(bins.cells.data(), T, options);
+      std::vector<const BinCell*> columns(static_cast<size_t>(T));
+      std::vector<const SortedBin*> levels(static_cast<size_t>(T));
+      int64_t unsorted = 0;
+      for (int k = 0; k < T; ++k) {
+        columns[static_cast<size_t>(k)] = &bins.at(k, 0, 0);
+        levels[static_cast<size_t>(k)] = sorted.at(k);
+        unsorted += !sorted.at(k)->sorted;
+      }
+      if (T == 500) {  // both kinds
+        EXPECT_GT(unsorted, 0) << "seed=" << seed;
+        EXPECT_LT(unsorted, T) << "seed=" << seed;
+      }
+      std::vector<float> got(static_cast<size_t>(options.image_floats()));
+      for (int64_t at = mid - 260; at <= mid + 260; at += seed < 2 ? 5 : 3) {
+        std::fill(got.begin(), got.end(), -7.0f);
+        RenderFromBinPointers(columns.data(), at, options, got.data(), PlaneScale::kMaxAbs, levels.data());
+        const std::vector<float> want = DenseRender(bins, at, options);
+        ASSERT_EQ(0, std::memcmp(got.data(), want.data(), want.size() * sizeof(float)))
+            << "T=" << T << " seed=" << seed << " mid=" << at;
+      }
+    }
+  }
+}
+
+// Sorting merges equal prices into the deepest level and counts what is left; a side out of
+// book order, or prices too far apart for the offsets, leave the bin to its cells.
+TEST(DepthImageTest, SortingMergesTiesAndLeavesDisorderToTheCells) {
+  ImageOptions options;
+  options.time_bins = 4;
+  BinAggregates bins;
+  bins.cells.assign(4 * 2 * kLevels, BinCell{kNoPrice, 0, 0, 0});
+  const auto bin = [&](int b) { return &bins.cells[static_cast<size_t>(b * 2 * kLevels)]; };
+  for (int l = 0; l < kLevels; ++l) {
+    bin(0)[l] = BinCell{1000 - 3 * l, 1, 1, 1};          // bids 1000 .. 973
+    bin(0)[kLevels + l] = BinCell{1010 + 5 * l, 1, 1, 1};  // asks 1010 .. 1055
+  }
+  bin(0)[kLevels + 3].price = bin(0)[kLevels + 2].price;  // a tie
+  bin(0)[7].price = kNoPrice;                              // an empty level
+  bin(2)[0] = BinCell{990, 1, 1, 1};
+  bin(2)[1] = BinCell{995, 1, 1, 1};  // a bid deeper than the one before it but higher
+  bin(3)[0] = BinCell{int64_t{1} << 40, 1, 1, 1};
+  bin(3)[kLevels] = BinCell{(int64_t{1} << 40) + (int64_t{1} << 31), 1, 1, 1};  // 2^31 micro-pips apart
+  const SortedBins sorted = SortedBins::Of(bins.cells.data(), 4, options);
+  EXPECT_TRUE(sorted.at(0)->sorted);
+  EXPECT_EQ(sorted.at(0)->bids, kLevels - 1);
+  EXPECT_EQ(sorted.at(0)->asks, kLevels - 1);
+  EXPECT_TRUE(sorted.at(1)->sorted);  // no level at all
+  EXPECT_EQ(sorted.at(1)->bids + sorted.at(1)->asks, 0);
+  EXPECT_FALSE(sorted.at(2)->sorted);
+  EXPECT_FALSE(sorted.at(3)->sorted);
+}
+
 TEST(DepthImageTest, SparseRenderingOfEmptyAndOneSidedWindows) {
   ImageOptions options;
   options.time_bins = 9;

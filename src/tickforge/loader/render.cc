@@ -38,6 +38,7 @@ Status RenderBatch(const SampleIndex& index, const LoaderOptions& options, Segme
   batch.sequence.resize(static_cast<size_t>(batch.size));
   // The window's bins are read in place from the cached segments that hold them.
   std::vector<const BinCell*> columns(static_cast<size_t>(T));
+  std::vector<const features::SortedBin*> sorted(static_cast<size_t>(T));  // on the bin grid
   std::vector<std::shared_ptr<const Segment>> held;
   std::vector<const Book*> books;
   std::vector<int64_t> starts;
@@ -61,6 +62,7 @@ Status RenderBatch(const SampleIndex& index, const LoaderOptions& options, Segme
     const int64_t end = std::min(last, segment->first + segment->bins.bins() - 1);
     for (int64_t b = bin; b <= end; ++b) {
       columns[static_cast<size_t>(b - (last - T + 1))] = &segment->bins.at(b - segment->first, 0, 0);
+      sorted[static_cast<size_t>(b - (last - T + 1))] = segment->sorted.at(b - segment->first);
     }
     if (end == last) *mid = segment->mids[static_cast<size_t>(last - segment->first)];
     held.push_back(std::move(segment));
@@ -153,7 +155,7 @@ Status RenderBatch(const SampleIndex& index, const LoaderOptions& options, Segme
         }));
         bin = Take(std::move(segment), bin, last, &mid);
       }
-      features::RenderFromBinPointers(columns.data(), mid, image, out, scale);
+      features::RenderFromBinPointers(columns.data(), mid, image, out, scale, sorted.data());
     } else if (SlidingWindow(sample, out)) {
       // Rendered from the bins of sliding segments, where their prices fit. shuffle='local'
       // draws a class's samples segment block by segment block, so its windows find them cached.

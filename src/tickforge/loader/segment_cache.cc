@@ -16,7 +16,10 @@ std::shared_ptr<Segment> MakeBinSegment(const ChunkedBook& read, int64_t first, 
   features::AggregateChunks(read.chunks, read.starts, 0, bins, image, made->bins);
   made->mids.resize(static_cast<size_t>(bins));
   for (int64_t b = 0; b < bins; ++b) made->mids[static_cast<size_t>(b)] = read.Mid((b + 1) * image.ticks_per_bin - 1, image);
-  made->bytes = static_cast<int64_t>(made->bins.cells.size() * sizeof(BinCell) + made->mids.size() * 8);
+  // Sorted once here rather than by each of the up to T samples that render a bin.
+  made->sorted = features::SortedBins::Of(made->bins.cells.data(), bins, image);
+  made->bytes =
+      static_cast<int64_t>(made->bins.cells.size() * sizeof(BinCell) + made->mids.size() * 8) + made->sorted.bytes();
   return made;
 }
 

@@ -64,6 +64,7 @@ using MappedVector = std::vector<T, MappedAllocator<T>>;
 struct Segment {
   int64_t first = 0;                 ///< first bin (aggregates), start row (sliding) or row (raw)
   features::BinAggregates bins;      ///< aggregates segments
+  features::SortedBins sorted;       ///< aggregates segments: their bins' levels sorted
   MappedVector<int64_t> mids;        ///< mid of each bin's last row (aggregates, sliding) or each row (raw)
   features::Book book;
   /// Raw segments own compact copies of their rows: a slice of the Parquet read would keep

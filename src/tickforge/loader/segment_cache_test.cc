@@ -149,7 +149,9 @@ TEST_F(SegmentsTest, BinSegmentHoldsTheAggregatesAndMidsOfItsRows) {
   for (int64_t b = 0; b < 100; ++b) {
     ASSERT_EQ(segment->mids[static_cast<size_t>(b)], features::MidMicroPips(all.books[0], 500 + 5 * b + 4, image_));
   }
-  EXPECT_EQ(segment->bytes, static_cast<int64_t>(100 * 2 * features::kLevels * sizeof(features::BinCell) + 100 * 8));
+  EXPECT_GT(segment->sorted.bytes(), 0);
+  EXPECT_EQ(segment->bytes, static_cast<int64_t>(100 * 2 * features::kLevels * sizeof(features::BinCell) + 100 * 8) +
+                                segment->sorted.bytes());
 }
 
 TEST_F(SegmentsTest, RawSegmentAggregatesLikeItsRows) {
