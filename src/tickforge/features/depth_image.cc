@@ -620,6 +620,8 @@ struct Sorted {
 // int32 and the padding compares as no level.
 constexpr int64_t kSortedReach = int64_t{1} << 30;
 constexpr int32_t kBelowAll = INT32_MIN, kAboveAll = INT32_MAX;
+// Prices beyond this are left unsorted (no grid reaches them from a real mid).
+constexpr int64_t kFarPrice = int64_t{1} << 61;
 
 // Sort one bin's levels, or leave it unsorted (its head's `sorted` false) where a side is out of
 // book order or its prices span more than the offsets reach.
@@ -637,11 +639,10 @@ void SortBin(const BinCell* bin, float BinCell::*const* member, Sorted<kPlanes>&
     for (int l = 0; l < kLevels; ++l) {
       const BinCell& cell = bin[side * kLevels + l];
       if (cell.price == kNoPrice) continue;
-      const int64_t offset = cell.price - base;  // both defined, so far from the int64 limits or equal
-      if (cell.price <= INT64_MIN / 2 || cell.price >= INT64_MAX / 2 || offset <= -kSortedReach ||
-          offset >= kSortedReach) {
-        return;
-      }
+      // Both prices are defined; far from the int64 limits their difference cannot overflow.
+      if (std::abs(cell.price) >= kFarPrice || std::abs(base) >= kFarPrice) return;
+      const int64_t offset = cell.price - base;
+      if (offset <= -kSortedReach || offset >= kSortedReach) return;
       const auto at = static_cast<int32_t>(offset);
       if (n > 0 && (side == 0 ? at > offsets[n - 1] : at < offsets[n - 1])) return;  // out of order
       const int slot = n > 0 && at == offsets[n - 1] ? n - 1 : n++;  // a tie: the deeper one's values
@@ -677,10 +678,12 @@ template <int kPlanes>
 inline void PlaceSorted(const Sorted<kPlanes>& bin, int64_t mid, PlacedLevels<kPlanes>& bid,
                         PlacedLevels<kPlanes>& ask) {
   // Far from every level, a mid places none; clamped there, its counts are the same.
-  const auto m = static_cast<int32_t>(std::clamp(mid - bin.head.base, -kSortedReach - 1024, kSortedReach + 1024));
+  const auto m = static_cast<int32_t>(std::clamp<__int128>(static_cast<__int128>(mid) - bin.head.base,
+                                                           -kSortedReach - 1024, kSortedReach + 1024));
   constexpr int32_t kHigh = kHalfRange + 1;
-  const auto take = [](const int32_t* offsets, const float (*values)[kLevels], int from, int to, bool reverse,
-                       int32_t m, bool below, PlacedLevels<kPlanes>& out) {
+  // Append offsets[from, to) (in reverse where `reverse`), below or above the mid.
+  const auto take = [m](const int32_t* offsets, const float (*values)[kLevels], int from, int to, bool reverse,
+                        bool below, PlacedLevels<kPlanes>& out) {
     for (int k = 0; k < to - from; ++k) {
       const int i = reverse ? to - 1 - k : from + k;
       out.y[out.n] = below ? m - 1 - offsets[i] : offsets[i] - m + kHigh;
@@ -689,13 +692,11 @@ inline void PlaceSorted(const Sorted<kPlanes>& bin, int64_t mid, PlacedLevels<kP
     }
   };
   bid.n = 0;
-  take(bin.bid, bin.bid_value, CountAtOrAbove(bin.bid, m), CountAtOrAbove(bin.bid, m - kHalfRange), false, m, true,
-       bid);
-  take(bin.bid, bin.bid_value, CountAtOrAbove(bin.bid, m + kHigh), CountAtOrAbove(bin.bid, m + 1), true, m, false,
-       bid);
+  take(bin.bid, bin.bid_value, CountAtOrAbove(bin.bid, m), CountAtOrAbove(bin.bid, m - kHalfRange), false, true, bid);
+  take(bin.bid, bin.bid_value, CountAtOrAbove(bin.bid, m + kHigh), CountAtOrAbove(bin.bid, m + 1), true, false, bid);
   ask.n = 0;
-  take(bin.ask, bin.ask_value, CountBelow(bin.ask, m - kHalfRange), CountBelow(bin.ask, m), true, m, true, ask);
-  take(bin.ask, bin.ask_value, CountBelow(bin.ask, m + 1), CountBelow(bin.ask, m + kHigh), false, m, false, ask);
+  take(bin.ask, bin.ask_value, CountBelow(bin.ask, m - kHalfRange), CountBelow(bin.ask, m), true, true, ask);
+  take(bin.ask, bin.ask_value, CountBelow(bin.ask, m + 1), CountBelow(bin.ask, m + kHigh), false, false, ask);
 }
 
 // RenderFromBinPointers for kPlanes planes, in three passes:
@@ -821,7 +822,9 @@ SortedBins SortedBins::Of(const BinCell* cells, int64_t bins, const ImageOptions
     out.stride_words_ = sizeof(Sorted<kPlanes>) / sizeof(uint64_t);
     out.storage_.resize(static_cast<size_t>(bins) * out.stride_words_);
     auto* sorted = reinterpret_cast<Sorted<kPlanes>*>(out.storage_.data());
-    for (int64_t b = 0; b < bins; ++b) SortBin<kPlanes>(cells + b * 2 * kLevels, member, *new (sorted + b) Sorted<kPlanes>);
+    for (int64_t b = 0; b < bins; ++b) {
+      SortBin<kPlanes>(cells + b * 2 * kLevels, member, *new (sorted + b) Sorted<kPlanes>);
+    }
   };
   if (num_planes == 1) sort(std::integral_constant<int, 1>{});
   else if (num_planes == 2) sort(std::integral_constant<int, 2>{});

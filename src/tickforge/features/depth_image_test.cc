@@ -311,9 +311,9 @@ TEST(DepthImageTest, SortedBinsRenderLikeDenseGridsAtEveryMid) {
 // book order, or prices too far apart for the offsets, leave the bin to its cells.
 TEST(DepthImageTest, SortingMergesTiesAndLeavesDisorderToTheCells) {
   ImageOptions options;
-  options.time_bins = 4;
+  options.time_bins = 5;
   BinAggregates bins;
-  bins.cells.assign(4 * 2 * kLevels, BinCell{kNoPrice, 0, 0, 0});
+  bins.cells.assign(5 * 2 * kLevels, BinCell{kNoPrice, 0, 0, 0});
   const auto bin = [&](int b) { return &bins.cells[static_cast<size_t>(b * 2 * kLevels)]; };
   for (int l = 0; l < kLevels; ++l) {
     bin(0)[l] = BinCell{1000 - 3 * l, 1, 1, 1};          // bids 1000 .. 973
@@ -325,7 +325,9 @@ TEST(DepthImageTest, SortingMergesTiesAndLeavesDisorderToTheCells) {
   bin(2)[1] = BinCell{995, 1, 1, 1};  // a bid deeper than the one before it but higher
   bin(3)[0] = BinCell{int64_t{1} << 40, 1, 1, 1};
   bin(3)[kLevels] = BinCell{(int64_t{1} << 40) + (int64_t{1} << 31), 1, 1, 1};  // 2^31 micro-pips apart
-  const SortedBins sorted = SortedBins::Of(bins.cells.data(), 4, options);
+  bin(4)[0] = BinCell{-(int64_t{1} << 62), 1, 1, 1};
+  bin(4)[kLevels] = BinCell{int64_t{1} << 62, 1, 1, 1};  // far from the limits' reach: no overflow
+  const SortedBins sorted = SortedBins::Of(bins.cells.data(), 5, options);
   EXPECT_TRUE(sorted.at(0)->sorted);
   EXPECT_EQ(sorted.at(0)->bids, kLevels - 1);
   EXPECT_EQ(sorted.at(0)->asks, kLevels - 1);
@@ -333,6 +335,7 @@ TEST(DepthImageTest, SortingMergesTiesAndLeavesDisorderToTheCells) {
   EXPECT_EQ(sorted.at(1)->bids + sorted.at(1)->asks, 0);
   EXPECT_FALSE(sorted.at(2)->sorted);
   EXPECT_FALSE(sorted.at(3)->sorted);
+  EXPECT_FALSE(sorted.at(4)->sorted);
 }
 
 TEST(DepthImageTest, SparseRenderingOfEmptyAndOneSidedWindows) {
