@@ -505,50 +505,13 @@ template <int kPlanes>
 inline int ChangesOf(const PlacedLevels<kPlanes>& bid, const PlacedLevels<kPlanes>& ask, int16_t* row, float* value,
                      double* first_value, double* max_abs) {
   const int nb = bid.n, na = ask.n;
-  // Each change: its row, how many asks lie at or below it (i) and how many bids below it
-  // (j); the column there is ask_prefix[i] - bid_suffix[j]. Row 0 holds the asks on it.
-  uint8_t asks_at[kMaxEvents], bids_below[kMaxEvents];
-  const int first_asks = na > 0 && ask.y[0] == 0;
+  const int first_asks = na > 0 && ask.y[0] == 0;  // row 0 holds the asks on it
   const int bid_rows = nb > 0 && bid.y[nb - 1] == kImageRows - 1 ? nb - 1 : nb;  // the last row changes nothing
-  // Usually one side lies wholly above the other on the grid (their prices do not cross),
-  // and the counts are the same for every change; otherwise count each one.
-  const bool bids_first = nb == 0 || na == 0 || bid.y[nb - 1] + 1 < ask.y[0];
-  const bool asks_first = nb > 0 && na > 0 && ask.y[na - 1] < bid.y[0];
-  int n = 0;
-  if (bids_first || asks_first) {
-    const auto bids_below_asks = static_cast<uint8_t>(bids_first ? nb : 0);
-    const auto asks_at_bids = static_cast<uint8_t>(bids_first ? 0 : na);
-    for (int i = first_asks; i < na; ++i, ++n) {
-      row[n] = static_cast<int16_t>(ask.y[i]);
-      asks_at[n] = static_cast<uint8_t>(i + 1);
-      bids_below[n] = bids_below_asks;
-    }
-    for (int j = 0; j < bid_rows; ++j, ++n) {
-      row[n] = static_cast<int16_t>(bid.y[j] + 1);
-      asks_at[n] = asks_at_bids;
-      bids_below[n] = static_cast<uint8_t>(j + 1);
-    }
-  } else {
-    // Both lists ascend, so each count only grows: merge them.
-    int below = 0;
-    for (int i = first_asks; i < na; ++i, ++n) {
-      while (below < nb && bid.y[below] < ask.y[i]) ++below;
-      row[n] = static_cast<int16_t>(ask.y[i]);
-      asks_at[n] = static_cast<uint8_t>(i + 1);
-      bids_below[n] = static_cast<uint8_t>(below);
-    }
-    int at = 0;
-    for (int j = 0; j < bid_rows; ++j, ++n) {
-      while (at < na && ask.y[at] <= bid.y[j] + 1) ++at;
-      row[n] = static_cast<int16_t>(bid.y[j] + 1);
-      asks_at[n] = static_cast<uint8_t>(at);
-      bids_below[n] = static_cast<uint8_t>(j + 1);
-    }
-  }
-  for (int f = 0; f < kPlanes; ++f) {
-    // The ask sum at row y adds the asks at rows <= y from the bottom up, as the dense
-    // cumulation does; the bid sum adds the bids at rows >= y from the top down.
-    double ask_prefix[kLevels + 1], bid_suffix[kLevels + 1];
+  // The ask sum at row y adds the asks at rows <= y from the bottom up, as the dense cumulation
+  // does (ask_prefix[i]: the first i, rounded to float as the float grid's cumulation is); the
+  // bid sum adds the bids at rows >= y from the top down (bid_suffix[j]: all from the j-th).
+  double ask_prefix[kLevels + 1], bid_suffix[kLevels + 1];
+  const auto sums = [&](int f) {
     double acc = 0;
     ask_prefix[0] = static_cast<double>(static_cast<float>(acc));
     for (int i = 0; i < na; ++i) {
@@ -558,12 +521,59 @@ inline int ChangesOf(const PlacedLevels<kPlanes>& bid, const PlacedLevels<kPlane
     acc = 0;
     bid_suffix[nb] = 0;
     for (int j = nb - 1; j >= 0; --j) bid_suffix[j] = acc += bid.value[f][j];
-    const double first = ask_prefix[first_asks] - bid_suffix[0];
-    first_value[f] = first;
-    // Two maxima in registers (as std::max's reference would not stay), merged after.
-    double m0 = std::abs(first), m1 = 0;
-    // Stored as float32, which is what pass 2 scales: only the maximum needs the double.
+    first_value[f] = ask_prefix[first_asks] - bid_suffix[0];
+  };
+  // Each change: its row, how many asks lie at or below it (i) and how many bids below it (j);
+  // the column there is ask_prefix[i] - bid_suffix[j]. Usually one side lies wholly above the
+  // other on the grid (their prices do not cross): then every ask sees the same bids below it
+  // and every bid the same asks, and the values follow from the sums directly.
+  const bool bids_first = nb == 0 || na == 0 || bid.y[nb - 1] + 1 < ask.y[0];
+  const bool asks_first = nb > 0 && na > 0 && ask.y[na - 1] < bid.y[0];
+  int n = 0;
+  if (bids_first || asks_first) {
+    for (int i = first_asks; i < na; ++i) row[n++] = static_cast<int16_t>(ask.y[i]);
+    for (int j = 0; j < bid_rows; ++j) row[n++] = static_cast<int16_t>(bid.y[j] + 1);
+    for (int f = 0; f < kPlanes; ++f) {
+      sums(f);
+      const double bids_below = bid_suffix[bids_first ? nb : 0], asks_at = ask_prefix[bids_first ? 0 : na];
+      // Stored as float32, which is what pass 2 scales: only the maximum needs the double.
+      float* v = value + f * kMaxEvents;
+      double m0 = std::abs(first_value[f]), m1 = 0;  // in registers, merged after
+      int p = 0;
+      for (int i = first_asks; i < na; ++i, ++p) {
+        const double d = ask_prefix[i + 1] - bids_below;
+        v[p] = static_cast<float>(d);
+        m0 = std::abs(d) > m0 ? std::abs(d) : m0;
+      }
+      for (int j = 0; j < bid_rows; ++j, ++p) {
+        const double d = asks_at - bid_suffix[j + 1];
+        v[p] = static_cast<float>(d);
+        m1 = std::abs(d) > m1 ? std::abs(d) : m1;
+      }
+      max_abs[f] = m1 > m0 ? m1 : m0;
+    }
+    return n;
+  }
+  // A book that drifted across the mid: both lists ascend, so each count only grows: merge them.
+  uint8_t asks_at[kMaxEvents], bids_below[kMaxEvents];
+  int below = 0;
+  for (int i = first_asks; i < na; ++i, ++n) {
+    while (below < nb && bid.y[below] < ask.y[i]) ++below;
+    row[n] = static_cast<int16_t>(ask.y[i]);
+    asks_at[n] = static_cast<uint8_t>(i + 1);
+    bids_below[n] = static_cast<uint8_t>(below);
+  }
+  int at = 0;
+  for (int j = 0; j < bid_rows; ++j, ++n) {
+    while (at < na && ask.y[at] <= bid.y[j] + 1) ++at;
+    row[n] = static_cast<int16_t>(bid.y[j] + 1);
+    asks_at[n] = static_cast<uint8_t>(at);
+    bids_below[n] = static_cast<uint8_t>(j + 1);
+  }
+  for (int f = 0; f < kPlanes; ++f) {
+    sums(f);
     float* v = value + f * kMaxEvents;
+    double m0 = std::abs(first_value[f]), m1 = 0;
     int p = 0;
     for (; p + 2 <= n; p += 2) {
       const double v0 = ask_prefix[asks_at[p]] - bid_suffix[bids_below[p]];
