@@ -228,9 +228,11 @@ def _stage_task(root: str, job: str, task: str, source: str, options: dict, skip
 
 def _run_tasks(remote, calls: list[tuple], max_in_flight: int | None, num_cpus: float) -> list:
     """Run ``remote(*call)`` for every call, at most ``max_in_flight`` at once (default: twice the
-    tasks the cluster's CPUs hold); return the results in call order. The first failure cancels
-    the tasks not done, waits for those already running to stop (so that none writes after the
-    caller cleans up) and is raised."""
+    tasks the cluster's CPUs hold); return the results in call order. The first failure stops the
+    submitting, waits for the tasks in flight (at most ``max_in_flight``) to end, so that none
+    writes after the caller cleans up, and is raised. They are not cancelled: in Ray 2.60 a
+    cancellation racing a task's completion can end the driver ("Tried to complete task that
+    was not pending"). Only an interrupt (Ctrl-C) cancels them, not to keep its caller waiting."""
     if max_in_flight is None:
         cpus = ray.cluster_resources().get("CPU", 1)
         max_in_flight = max(1, int(2 * cpus / max(num_cpus, 1e-3)))
@@ -247,9 +249,10 @@ def _run_tasks(remote, calls: list[tuple], max_in_flight: int | None, num_cpus: 
             done, _ = ray.wait(list(pending), num_returns=1)
             for ref in done:
                 results[pending.pop(ref)] = ray.get(ref)
-    except BaseException:
-        for ref in pending:
-            ray.cancel(ref)
+    except BaseException as error:
+        if not isinstance(error, Exception):
+            for ref in pending:
+                ray.cancel(ref)
         if pending:
             ray.wait(list(pending), num_returns=len(pending), timeout=600)
         raise
