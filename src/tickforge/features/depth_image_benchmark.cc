@@ -33,8 +33,9 @@ const Bins& SampleBins(const ImageOptions& options) {
   return bins;
 }
 
-// Render random samples of `bins` (the first state.range(0) features), each through
-// render(options, last_bin, out).
+// Render random samples of the book's bins (its first state.range(0) features), each through
+// the function render(options, bins) returns, called as draw(last_bin, out); render's own work
+// (such as sorting the bins) is not timed.
 template <typename RenderFn>
 void RenderSamples(benchmark::State& state, RenderFn render) {
   ImageOptions options;
