@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "tickforge/dataset/dataset.h"
-#include "tickforge/features/depth_image.h"
+#include "tickforge/features/render_bins.h"
 #include "tickforge/features/sliding_bins.h"
 #include "tickforge/loader/loader.h"
 #include "tickforge/loader/read_internal.h"

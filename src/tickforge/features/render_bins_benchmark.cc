@@ -5,7 +5,7 @@
 
 #include <random>
 
-#include "tickforge/features/depth_image.h"
+#include "tickforge/features/render_bins.h"
 #include "tickforge/testing/random_book.h"
 
 namespace tickforge::features {
