@@ -585,3 +585,20 @@ def test_import_order_with_openssl_users(imports, tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "1440"
+
+
+def test_generic_write_finds_its_time_column_or_names_what_it_needs(tmp_path):
+    """A generic write without a `timestamp` column takes its first column of timestamp type
+    (partitions are its days); with none, it is an error listing the columns (it used to
+    crash the process)."""
+    store = tickforge.Store(tmp_path / "store")
+    times = pa.array([T0 * 1_000_000, (T0 + 86_400_000) * 1_000_000], pa.timestamp("ns", tz="UTC"))
+    store.write("f", pa.table({"symbol": ["A", "A"], "ts": times, "x": [1.0, 2.0]}))
+    assert store.info()["datasets"]["f"]["time_column"] == "ts"
+    assert sorted(store.read("f").column("day").to_pylist()) == [1, 2]
+    with pytest.raises(tickforge.TickforgeError, match=r"time column 'timestamp'.*ts \(int64\), symbol \(string\)"):
+        store.write("g", pa.table({"ts": [T0], "symbol": ["A"]}))
+    with pytest.raises(tickforge.TickforgeError, match=r"time column 'timestamp'.*timestamp \(string\)"):
+        store.write("h", pa.table({"timestamp": ["2024-01-01"], "symbol": ["A"]}))
+    assert set(store.info()["datasets"]) == {"f"}
+

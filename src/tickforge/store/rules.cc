@@ -175,8 +175,28 @@ Status PrepareDataset(DatasetEntry& dataset, const DataTypeRules& rules, const a
                              fmt::format("{}", fmt::join(input.field_names(), ", ")));
     }
   }
+  if (is_new && rules.type == "generic" && input.GetFieldIndex(dataset.time_column) < 0) {
+    // No `timestamp` column: the first column of timestamp type is the time column.
+    for (const auto& field : input.fields()) {
+      if (field->type()->id() == arrow::Type::TIMESTAMP) {
+        dataset.time_column = field->name();
+        break;
+      }
+    }
+  }
   if (dataset.time_column.empty()) return Status::Invalid("dataset '", dataset.name, "' has no time column");
   dataset.schema = WithPartitionFields(fields, dataset.partition_keys);
+  // Partitions by day come from the time column: it must be there, as int64 ms or a timestamp.
+  const auto time_field = dataset.schema->GetFieldByName(dataset.time_column);
+  const auto time_type = time_field ? time_field->type()->id() : arrow::Type::NA;
+  if (time_type != arrow::Type::INT64 && time_type != arrow::Type::TIMESTAMP) {
+    std::vector<std::string> columns;
+    for (const auto& field : input.fields()) columns.push_back(field->name() + " (" + field->type()->ToString() + ")");
+    return Status::Invalid("dataset '", dataset.name, "' (", rules.type, ") needs its time column '",
+                           dataset.time_column, "' as int64 milliseconds or a timestamp",
+                           rules.type == "generic" ? " (or a column of timestamp type)" : "",
+                           "; the input has: ", fmt::format("{}", fmt::join(columns, ", ")));
+  }
   return Status::OK();
 }
 
