@@ -590,3 +590,28 @@ def test_dbn_to_parquet_on_valid_input_writes_one_file(tmp_path, hang_guard):
     import pyarrow.parquet as pq
 
     assert pq.read_table(out).num_rows == 2
+
+
+def test_inputs_of_one_output_name_are_refused_before_anything_is_written(tmp_path, hang_guard):
+    """Files of the same name in different folders would write one output file, the later
+    replacing the earlier: refused up front by to-parquet and book build, Python and CLI."""
+    from conftest import run
+
+    paths = []
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        paths.append(write(tmp_path / folder, "day.mbo.dbn", raw_source(MBO_V3)))
+    for out in ("py", "cli", "books", "books-cli"):
+        (tmp_path / out).mkdir()
+    with pytest.raises(tickforge.TickforgeError, match="would both write"):
+        tickforge.dbn_to_parquet(paths, tmp_path / "py")
+    with pytest.raises(tickforge.TickforgeError, match="would both write"):
+        tickforge.build_books(paths, tmp_path / "books")
+    proc = run("dbn", "to-parquet", *paths, "--out", tmp_path / "cli", check=False)
+    assert proc.returncode != 0 and "would both write" in proc.stderr and str(paths[0]) in proc.stderr, proc.stderr
+    proc = run("book", "build", *paths, "--out", tmp_path / "books-cli", check=False)
+    assert proc.returncode != 0 and "would both write" in proc.stderr, proc.stderr
+    for out in ("py", "cli", "books", "books-cli"):
+        assert _listing(tmp_path / out) == [], out
+    # Distinct names still convert together.
+    assert len(tickforge.dbn_to_parquet(paths[:1], tmp_path / "py")) == 1

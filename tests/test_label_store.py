@@ -337,6 +337,11 @@ def test_mixed_schema_dbn_is_an_error_listing_the_types(testdata, tmp_path):
     config.write_text(json.dumps(CONFIG))
     proc = run("label", "run", "--config", config, "--input", path, "--out", tmp_path / "o", check=False)
     assert proc.returncode != 0 and "mixes record types" in proc.stderr, proc.stderr
+    # The command line names the schema as read_dbn does.
+    proc = run("dbn", "to-parquet", path, "--out", tmp_path / "p", check=False)
+    assert proc.returncode != 0 and "--schema" in proc.stderr, proc.stderr
+    run("dbn", "to-parquet", path, "--schema", "mbp-10", "--out", tmp_path / "p")
+    assert pq.read_table(tmp_path / "p" / "test_data.live.parquet").num_rows == mbp10
 
 
 def test_labeling_while_another_process_ingests_sees_one_version(data, tmp_path):

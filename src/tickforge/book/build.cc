@@ -8,6 +8,7 @@
 #include "tickforge/book/lobster.h"
 #include "tickforge/dbn/to_arrow.h"
 #include "tickforge/dbn/to_parquet.h"
+#include "tickforge/util/files.h"
 #include "tickforge/util/prefetch.h"
 
 namespace tickforge::book {
@@ -33,6 +34,18 @@ Result<std::string> BookParquetNameFor(const std::filesystem::path& input, const
   if (format == InputFormat::kLobster) return LobsterParquetNameFor(input, options);
   if (IsDepthFormat(format)) return DepthParquetNameFor(input, options.levels);
   return BookParquetNameFor(input, options.levels);
+}
+
+Result<std::vector<std::filesystem::path>> BookOutputsFor(const std::vector<std::string>& inputs,
+                                                        const std::filesystem::path& out_dir,
+                                                        const BookOptions& options) {
+  std::vector<std::filesystem::path> outputs;
+  for (const auto& input : inputs) {
+    ARROW_ASSIGN_OR_RAISE(const std::string name, BookParquetNameFor(input, options));
+    outputs.push_back(out_dir / name);
+  }
+  ARROW_RETURN_NOT_OK(CheckDistinctOutputs(inputs, outputs));
+  return outputs;
 }
 
 Result<std::shared_ptr<arrow::RecordBatchReader>> OpenBookReader(const std::string& input, const BookOptions& options) {

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "tickforge/book/mbo_reader.h"
 #include "tickforge/book/options.h"
@@ -40,6 +41,12 @@ struct BuildOptions {
 /// Return the Parquet name of any book input's rows: LOBSTER message files as
 /// LobsterParquetNameFor names them, depth streams as DepthParquetNameFor, MBO as above.
 [[nodiscard]] Result<std::string> BookParquetNameFor(const std::filesystem::path& input, const BookOptions& options);
+
+/// Return the file each input's rows go to in `out_dir` (named by BookParquetNameFor); fails
+/// before anything is written when two inputs would write one file.
+[[nodiscard]] Result<std::vector<std::filesystem::path>> BookOutputsFor(const std::vector<std::string>& inputs,
+                                                                      const std::filesystem::path& out_dir,
+                                                                      const BookOptions& options);
 
 /// Open the rows of any book input (MBO DBN, a LOBSTER message file, a depth stream) as a stream.
 [[nodiscard]] Result<std::shared_ptr<arrow::RecordBatchReader>> OpenBookReader(const std::string& input,

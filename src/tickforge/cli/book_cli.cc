@@ -48,8 +48,8 @@ std::string FormatAnomalies(const book::AnomalyCounts& anomalies) {
 
 // A depth-stream file: its summary names the gaps, the first with its line.
 Status BuildDepth(const BookArgs& args, const book::BuildOptions& options, const std::string& file,
-                  ProgressReporter& progress, int64_t bytes, nlohmann::ordered_json* summary) {
-  const auto output = std::filesystem::path(args.out_dir) / book::DepthParquetNameFor(file, options.book.levels);
+                  const std::filesystem::path& output, ProgressReporter& progress, int64_t bytes,
+                  nlohmann::ordered_json* summary) {
   const auto start = std::chrono::steady_clock::now();
   ARROW_ASSIGN_OR_RAISE(auto stats, book::BuildDepthFile(file, output, options.book, options.parquet));
   if (args.json) {
@@ -109,6 +109,7 @@ Status Build(BookArgs& args) {
       book::BookInputOptionsTable().Apply(nlohmann::json{{"format", args.format}}, &args.options.book.input, "--format"));
   if (!args.into.empty()) return BuildInto(args);
   const auto& files = args.files;
+  ARROW_ASSIGN_OR_RAISE(const auto outputs, book::BookOutputsFor(files, args.out_dir, args.options.book));
   // One line for all files: their bytes make the ETA.
   const std::vector<int64_t> sizes = FileSizes(files);
   const int64_t bytes_total = std::accumulate(sizes.begin(), sizes.end(), int64_t{0});
@@ -124,11 +125,10 @@ Status Build(BookArgs& args) {
     ARROW_ASSIGN_OR_RAISE(options.book.input.format, book::ResolveBookFormat(files[i], options.book));
     if (book::IsDepthFormat(options.book.input.format)) {
       line.Clear();
-      ARROW_RETURN_NOT_OK(BuildDepth(args, options, files[i], progress, sizes[i], &summary));
+      ARROW_RETURN_NOT_OK(BuildDepth(args, options, files[i], outputs[i], progress, sizes[i], &summary));
       continue;
     }
-    ARROW_ASSIGN_OR_RAISE(const std::string name, book::BookParquetNameFor(files[i], options.book));
-    const auto output = std::filesystem::path(args.out_dir) / name;
+    const auto& output = outputs[i];
     const auto start = std::chrono::steady_clock::now();
     const Result<book::BookStats> stats = book::BuildBookFile(files[i], output, options, progress.ForFile(base));
     ARROW_RETURN_NOT_OK(stats.status());

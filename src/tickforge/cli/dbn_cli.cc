@@ -17,6 +17,7 @@
 #include "tickforge/cli/format.h"
 #include "tickforge/dbn/decoder.h"
 #include "tickforge/dbn/to_parquet.h"
+#include "tickforge/util/files.h"
 
 namespace tickforge::cli {
 namespace {
@@ -27,6 +28,7 @@ struct DbnArgs {
   std::string out_dir;
   std::string price_type = "float";
   std::string compression = "zstd";
+  std::string schema;  // empty: the metadata's
   bool no_symbols = false, json = false;
   int64_t row_group_rows = 1 << 17;
 };
@@ -94,7 +96,17 @@ Status ToParquet(const DbnArgs& args) {
   options.parquet.compression = ParquetCompression(args.compression).ValueOrDie();
   options.parquet.row_group_rows = args.row_group_rows;
   options.decoder = DecoderOptionsFor(args.fragment_version);
+  if (!args.schema.empty()) {
+    options.arrow.schema = dbn::SchemaFromName(args.schema);
+    if (!options.arrow.schema) {
+      return Status::Invalid("--schema: unknown DBN schema '", args.schema,
+                             "' (mbp-10, mbp-1, mbo, trades, tbbo, ohlcv-1m, definition, ...)");
+    }
+  }
   const auto& files = args.files;
+  std::vector<std::filesystem::path> outputs;
+  for (const auto& file : files) outputs.push_back(std::filesystem::path(args.out_dir) / dbn::ParquetNameFor(file));
+  ARROW_RETURN_NOT_OK(CheckDistinctOutputs(files, outputs));
   // One line for all files: their bytes make the ETA.
   const std::vector<int64_t> sizes = FileSizes(files);
   const int64_t bytes_total = std::accumulate(sizes.begin(), sizes.end(), int64_t{0});
@@ -105,7 +117,7 @@ Status ToParquet(const DbnArgs& args) {
   int64_t base = 0, rows = 0;
   for (size_t i = 0; i < files.size(); ++i) {
     if (i > 0) base += sizes[i - 1];
-    const auto output = std::filesystem::path(args.out_dir) / dbn::ParquetNameFor(files[i]);
+    const auto& output = outputs[i];
     const auto start = std::chrono::steady_clock::now();
     const Result<dbn::ConvertStats> stats = dbn::ConvertToParquet(files[i], output, options, progress.ForFile(base));
     ARROW_RETURN_NOT_OK(stats.status());
@@ -153,6 +165,8 @@ void AddDbnCommands(CLI::App& app, int* exit_code) {
       ->check(CLI::IsMember({"zstd", "snappy", "lz4", "gzip", "brotli", "none"}));
   to_parquet->add_option("--row-group-rows", args->row_group_rows, "Rows per Parquet row group")
       ->check(CLI::PositiveNumber);
+  to_parquet->add_option("--schema", args->schema,
+                         "Convert the records of this schema (mbp-10, trades, ...): for files that mix several");
   to_parquet->add_flag("--no-symbols", args->no_symbols, "Do not add the resolved `symbol` column");
   to_parquet->add_flag("--json", args->json, "Print one JSON object: each file's summary and the rows in all");
   to_parquet->add_option("--fragment-version", args->fragment_version, "Read headerless record streams of this DBN version");

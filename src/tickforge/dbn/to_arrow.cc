@@ -505,7 +505,7 @@ class DbnBatchReader : public arrow::RecordBatchReader {
     std::string listed;
     for (const auto& [name, count] : counts) listed += fmt::format("{}{}: {} records", listed.empty() ? "" : ", ", name, count);
     return Status::Invalid(decoder_->path(), ": the file mixes record types (", listed,
-                           ") and names no schema; read one type by naming its schema (schema=...)");
+                           ") and names no schema; read one type by naming its schema (schema=... in Python, --schema on the command line)");
   }
 
   std::unique_ptr<Decoder> decoder_;

@@ -59,6 +59,7 @@ std::string BuildBooks(const std::vector<std::string>& inputs, const std::string
     ProgressReporter progress(py_progress.Fn());
     std::vector<std::string> written;
     auto built = [&]() -> Result<std::string> {
+      ARROW_ASSIGN_OR_RAISE(const auto outputs, book::BookOutputsFor(inputs, out_dir, options.book));
       const auto sizes = FileSizes(inputs);
       ARROW_RETURN_NOT_OK(progress.Begin("build", static_cast<int64_t>(inputs.size()), -1,
                                          std::accumulate(sizes.begin(), sizes.end(), int64_t{0})));
@@ -69,8 +70,7 @@ std::string BuildBooks(const std::vector<std::string>& inputs, const std::string
         // The input's kind is found once (auto reads its first bytes) and handed on.
         book::BuildOptions resolved = options;
         ARROW_ASSIGN_OR_RAISE(resolved.book.input.format, book::ResolveBookFormat(input, resolved.book));
-        ARROW_ASSIGN_OR_RAISE(const auto name, book::BookParquetNameFor(input, resolved.book));
-        const auto output = std::filesystem::path(out_dir) / name;
+        const auto& output = outputs[i];
         int64_t rows = 0;
         if (book::IsDepthFormat(resolved.book.input.format)) {
           ARROW_ASSIGN_OR_RAISE(auto stats, book::BuildDepthFile(input, output, resolved.book, resolved.parquet));

@@ -15,6 +15,7 @@
 #include "tickforge/dbn/decoder.h"
 #include "tickforge/dbn/to_arrow.h"
 #include "tickforge/dbn/to_parquet.h"
+#include "tickforge/util/files.h"
 #include "tickforge/python/arrow_stream.h"
 #include "tickforge/python/bindings.h"
 #include "tickforge/python/errors.h"
@@ -77,14 +78,16 @@ std::string DbnToParquet(const std::vector<std::string>& inputs, const std::stri
     ProgressReporter progress(py_progress.Fn());
     std::vector<std::string> written;
     auto converted = [&]() -> Result<std::string> {
+      std::vector<std::filesystem::path> outputs;
+      for (const auto& input : inputs) outputs.push_back(std::filesystem::path(out_dir) / dbn::ParquetNameFor(input));
+      ARROW_RETURN_NOT_OK(CheckDistinctOutputs(inputs, outputs));
       const auto sizes = FileSizes(inputs);
       ARROW_RETURN_NOT_OK(progress.Begin("to-parquet", static_cast<int64_t>(inputs.size()), -1,
                                          std::accumulate(sizes.begin(), sizes.end(), int64_t{0})));
       nlohmann::json out = nlohmann::json::array();
       int64_t base = 0;
       for (size_t i = 0; i < inputs.size(); ++i) {
-        const auto output = std::filesystem::path(out_dir) / dbn::ParquetNameFor(inputs[i]);
-        ARROW_ASSIGN_OR_RAISE(auto stats, dbn::ConvertToParquet(inputs[i], output, options, progress.ForFile(base)));
+        ARROW_ASSIGN_OR_RAISE(auto stats, dbn::ConvertToParquet(inputs[i], outputs[i], options, progress.ForFile(base)));
         written.push_back(stats.output);
         base += sizes[i];
         ARROW_RETURN_NOT_OK(progress.Add(stats.rows, 0, 1));

@@ -6,6 +6,7 @@
 #include <arrow/type.h>
 
 #include <algorithm>
+#include <map>
 
 namespace tickforge {
 namespace {
@@ -18,6 +19,18 @@ bool Wanted(const std::string& name, const ListOptions& options) {
 }
 
 }  // namespace
+
+Status CheckDistinctOutputs(const std::vector<std::string>& inputs, const std::vector<std::filesystem::path>& outputs) {
+  std::map<std::filesystem::path, size_t> first;
+  for (size_t i = 0; i < outputs.size() && i < inputs.size(); ++i) {
+    const auto [it, added] = first.emplace(outputs[i].lexically_normal(), i);
+    if (!added) {
+      return Status::Invalid(inputs[it->second], " and ", inputs[i], " would both write ", outputs[i].string(),
+                             "; convert files of the same name into different output folders");
+    }
+  }
+  return Status::OK();
+}
 
 Result<std::vector<std::string>> ListFiles(const std::filesystem::path& dir, const ListOptions& options) {
   namespace fs = std::filesystem;

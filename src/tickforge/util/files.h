@@ -34,6 +34,12 @@ struct ListOptions {
 [[nodiscard]] Result<std::vector<std::string>> ListFiles(const std::filesystem::path& dir,
                                                          const ListOptions& options = {});
 
+/// Fail, before anything is written, when two inputs would write one output file (inputs of
+/// the same name in different folders): the later would silently replace the earlier.
+/// `outputs[i]` is the file `inputs[i]` writes.
+[[nodiscard]] Status CheckDistinctOutputs(const std::vector<std::string>& inputs,
+                                          const std::vector<std::filesystem::path>& outputs);
+
 /// Open a file for random access; errors name the file.
 [[nodiscard]] Result<std::shared_ptr<arrow::io::RandomAccessFile>> OpenReadable(const std::string& path);
 

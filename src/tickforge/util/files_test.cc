@@ -54,6 +54,15 @@ TEST(OpenReadableTest, ErrorNamesTheFileAndTheReason) {
   EXPECT_NE(result.status().message().find("/nonexistent/tickforge-file"), std::string::npos);
 }
 
+TEST(CheckDistinctOutputsTest, TwoInputsOfOneOutputAreRefusedNamingBoth) {
+  ASSERT_OK(CheckDistinctOutputs({"a/x.dbn", "b/y.dbn"}, {"out/x.parquet", "out/y.parquet"}));
+  const Status status = CheckDistinctOutputs({"a/x.dbn", "b/y.dbn", "c/x.dbn.zst"},
+                                             {"out/x.parquet", "out/y.parquet", "out/./x.parquet"});
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("a/x.dbn and c/x.dbn.zst would both write out/./x.parquet"), std::string::npos)
+      << status.message();
+}
+
 TEST(IsHiddenNameTest, Rule) {
   EXPECT_TRUE(IsHiddenName(""));
   EXPECT_TRUE(IsHiddenName(".x"));
