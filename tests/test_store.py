@@ -602,3 +602,23 @@ def test_generic_write_finds_its_time_column_or_names_what_it_needs(tmp_path):
         store.write("h", pa.table({"timestamp": ["2024-01-01"], "symbol": ["A"]}))
     assert set(store.info()["datasets"]) == {"f"}
 
+
+def test_binance_futures_and_spot_of_one_symbol_keep_their_own_rows(tmp_path):
+    """Spot and USD-M files of a symbol have the same names and timestamps; stored under one
+    exchange, the second market's rows were dropped as duplicates of the first's."""
+    cli = tickforge.native_cli()
+    if not cli.exists():
+        pytest.skip("the tickforge command is not built")
+    for market, seed in (("spot", "1"), ("um", "2")):
+        subprocess.run([str(cli), "synth", "binance", "--out", str(tmp_path / market), "--symbols", "1", "--days", "1",
+                        "--market", market, "--kinds", "klines", "--seed", seed], check=True, capture_output=True)
+    store = tickforge.Store(tmp_path / "store")
+    spot = store.ingest([tmp_path / "spot"])
+    um = store.ingest([tmp_path / "um"])
+    assert um["rows_written"] == um["rows_in"] == spot["rows_in"] > 0
+    table = store.read("klines").to_pandas()
+    assert sorted(set(table["exchange"])) == ["binance", "binance-um"]
+    for market, exchange in (("spot", "binance"), ("um", "binance-um")):
+        [csv] = (tmp_path / market).rglob("*.csv")
+        expected = tickforge.read_binance(csv).to_pandas()["close"].tolist()
+        assert table[table["exchange"] == exchange].sort_values("timestamp")["close"].tolist() == expected

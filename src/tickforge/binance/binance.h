@@ -32,6 +32,9 @@ struct FileInfo {
   /// The kline interval ("1m", "1h", "1mo", ...); empty for aggTrades and funding.
   std::string timeframe;
   std::string exchange;
+  /// "um" or "cm" for a file under data.binance.vision's futures/um/ or futures/cm/ folders
+  /// (USD-M and COIN-M futures, whose files are named as spot's are); empty otherwise.
+  std::string market;
   /// True for the seed's "<kind>_<exchange>_<symbol>[_<tf>]_consolidated.parquet" files.
   bool consolidated = false;
 };

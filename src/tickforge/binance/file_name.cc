@@ -48,7 +48,13 @@ Result<FileInfo> InferFileInfo(const std::string& path) {
                            "' (expected e.g. BTCUSDT-1m-2024-02.csv, BTCUSDT-aggTrades-2024-02-01.zip, "
                            "BTCUSDT-fundingRate-2024-02.csv or klines_binance_BTCUSDT_1m_consolidated.parquet)");
   };
-  FileInfo info{Kind::kKlines, "", "", "binance", false};
+  FileInfo info{Kind::kKlines, "", "", "binance", "", false};
+  // data.binance.vision keeps futures under futures/um/ and futures/cm/.
+  std::string previous;
+  for (const auto& component : std::filesystem::path(path).parent_path()) {
+    if (previous == "futures" && (component == "um" || component == "cm")) info.market = component.string();
+    previous = component.string();
+  }
   if (name.ends_with(kConsolidatedSuffix)) {
     name.remove_suffix(kConsolidatedSuffix.size());
     const auto parts = arrow::internal::SplitString(name, '_');

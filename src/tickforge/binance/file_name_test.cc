@@ -71,6 +71,14 @@ TEST(FileNameGrammar, VisionNames) {
   }
 }
 
+TEST(FileNameGrammar, FuturesMarketsFromVisionFolders) {
+  EXPECT_EQ(InferFileInfo("dl/data/spot/daily/klines/BTCUSDT/1m/BTCUSDT-1m-2024-01-01.csv")->market, "");
+  EXPECT_EQ(InferFileInfo("dl/data/futures/um/daily/klines/BTCUSDT/1m/BTCUSDT-1m-2024-01-01.csv")->market, "um");
+  EXPECT_EQ(InferFileInfo("/x/futures/cm/monthly/aggTrades/BTCUSD_PERP/BTCUSD_PERP-aggTrades-2024-01.zip")->market,
+            "cm");
+  EXPECT_EQ(InferFileInfo("/x/um/futures/BTCUSDT-1m-2024-01-01.csv")->market, "");  // not Binance's layout
+}
+
 TEST(FileNameGrammar, ConsolidatedNames) {
   // A symbol may hold '_'; the interval is the last part of a klines name only.
   auto info = *InferFileInfo("klines_okx_BTCUSD_PERP_1h_consolidated.parquet");

@@ -112,6 +112,9 @@ Result<IngestSource> OpenBinance(const std::string& path, const IngestOptions& o
     symbol = inferred->symbol;
     timeframe = inferred->timeframe;
     if (inferred->consolidated && !inferred->exchange.empty()) exchange = inferred->exchange;
+    // Futures files are named as spot files are: their market keeps them in partitions of
+    // their own (exchange=binance-um), or their rows would be taken for the spot rows' duplicates.
+    if (!inferred->market.empty()) exchange += "-" + inferred->market;
   }
   if (!options.kind.empty()) {
     ARROW_ASSIGN_OR_RAISE(kind, binance::ParseKind(options.kind));
