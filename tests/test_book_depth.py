@@ -168,6 +168,12 @@ def test_bad_input_is_an_error_naming_the_file_and_line(tmp_path):
     bad[20] = bad[20][:-5]  # an unterminated JSON object
     assert "malformed.gz: line 21: malformed JSON" in _build_error(tmp_path, _write_gz(tmp_path / "malformed.gz", bad))
 
+    # A line of another stream is not applied but still checked: a broken one is no skip.
+    ticker = next(i for i, line in enumerate(lines) if "@bookTicker" in line)
+    bad = list(lines)
+    bad[ticker] = bad[ticker].replace('"u":', '"u":,', 1)
+    assert f"ticker.gz: line {ticker + 1}: malformed JSON" in _build_error(tmp_path, _write_gz(tmp_path / "ticker.gz", bad))
+
     no_snapshot = [line for line in lines if "lastUpdateId" not in line]
     message = _build_error(tmp_path, _write_gz(tmp_path / "nosnap.gz", no_snapshot))
     assert re.search(r"nosnap\.gz: line \d+: no REST snapshot", message)
@@ -263,6 +269,11 @@ def test_bybit_rows_equal_a_dict_replay(tmp_path):
     assert summary["gaps"] == 1 and summary["gap_list"][0]["line"] == 11 and summary["rows"] == 10
     with pytest.raises(tickforge.TickforgeError, match=r"gap\.data: line 11: gap"):
         tickforge.read_book(gapped, strict=True)
+    # So is a broken message of another topic, which is otherwise skipped.
+    other = tmp_path / "other.data"
+    other.write_text("\n".join(lines[:3] + ['{"topic":"publicTrade.XRPUSDT","data":[{"p":,"v":"1"}]}'] + lines[3:]) + "\n")
+    with pytest.raises(tickforge.TickforgeError, match=r"other\.data: line 4: malformed JSON"):
+        tickforge.read_book(other)
     # A truncated zip is an error naming the file.
     truncated = tmp_path / "short.data.zip"
     truncated.write_bytes(path.read_bytes()[:30000])
@@ -288,6 +299,13 @@ def test_hyperliquid_rows_equal_the_snapshots(tmp_path):
             want = [(_fixed(lv["px"], 9), _fixed(lv["sz"], scale), lv["n"]) for lv in levels[:LEVELS]]
             assert _row_levels(row, side, with_counts=True) == want
     assert rows[0]["symbol"] == "BTC"
+    # A broken line of another channel is an error at its line, not a skipped message.
+    lines = _lines(path)
+    other = next(i for i, line in enumerate(lines) if '"l2Book"' not in line)
+    lines[other] = lines[other].replace('"tid":', '"tid":,', 1)
+    broken = _write_gz(tmp_path / "broken.gz", lines)
+    with pytest.raises(tickforge.TickforgeError, match=rf"broken\.gz: line {other + 1}: malformed JSON"):
+        tickforge.read_book(broken)
 
 
 def test_binance_csv_snapshot_and_updates_equal_a_dict_replay(tmp_path):

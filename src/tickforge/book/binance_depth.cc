@@ -166,6 +166,9 @@ class BinanceFeed : public DepthFeed {
         ++stats_.unsynced;
       }
     } else {
+      std::string_view json;
+      SplitReceiveLine(text, &recv, &json);
+      ARROW_RETURN_NOT_OK(CheckWholeMessage(whole_parser_, cx, json));
       ++stats_.skipped;
     }
     return Status::OK();
@@ -289,6 +292,7 @@ class BinanceFeed : public DepthFeed {
   }
 
   od::parser parser_;
+  simdjson::dom::parser whole_parser_;  // for the messages skipped
   BinanceSync sync_;
   std::deque<BinanceEvent*> pending_;
   std::vector<BinanceEvent*> free_;

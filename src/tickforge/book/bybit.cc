@@ -71,6 +71,7 @@ class BybitFeed : public OneRowPerMessageFeed {
       }
     }
     if (!is_book) {
+      ARROW_RETURN_NOT_OK(CheckWholeMessage(whole_parser_, cx, json));
       ++stats_.skipped;
       return Status::OK();
     }
@@ -124,6 +125,7 @@ class BybitFeed : public OneRowPerMessageFeed {
 
  private:
   od::parser parser_;
+  simdjson::dom::parser whole_parser_;  // for the messages skipped
   std::vector<LevelChange> bids_, asks_;
   bool synced_ = false;
   uint64_t prev_u_ = 0;

@@ -78,6 +78,21 @@ TEST(DepthBuildTest, AGapStopsTheRowsAndStrictNamesTheLine) {
   EXPECT_NE(result.status().message().find("<memory>: line 5: gap"), std::string::npos) << result.status();
 }
 
+TEST(DepthBuildTest, AMalformedLineOfAnotherStreamIsAnErrorNotASkip) {
+  // A bookTicker line is not applied to the book, but a broken one is still a broken capture.
+  for (const std::string bad : {std::string(R"(102 {"stream":"btcusdt@bookTicker","data":{"e":"bookTicker","u":12,"s":"BTC)"),
+                                std::string(R"(102 {"stream":"btcusdt@bookTicker","data":{"e":"bookTicker","u":,"s":"BTCUSDT"}})"),
+                                std::string(R"(102 {"stream":"btcusdt@bookTicker","data":{"e":"bookTicker"}} trailing)")}) {
+    std::string bytes = Capture(false);
+    const size_t at = bytes.find("102 ");
+    bytes.replace(at, bytes.find('\n', at) - at, bad);
+    ASSERT_OK_AND_ASSIGN(auto reader, DepthBookReader::FromMemory(bytes));
+    auto result = ReadAll(*reader);
+    ASSERT_FALSE(result.ok()) << bad;
+    EXPECT_NE(result.status().message().find("<memory>: line 3: malformed JSON"), std::string::npos) << result.status();
+  }
+}
+
 TEST(DepthBuildTest, ASymbolOfBadBytesCannotBreakTheSchemaOrTheSummary) {
   // Found by depth_fuzz: a CSV symbol field of invalid UTF-8 made the metadata's JSON throw.
   const std::string bytes =

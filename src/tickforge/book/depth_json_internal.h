@@ -42,6 +42,17 @@ struct JsonContext {
   return Status::OK();
 }
 
+/// A message a feed does not apply (another stream's: bookTicker, trades) is still parsed in
+/// full, so a broken line is an error rather than a silent skip. On-demand parsing stops at
+/// the field that names the stream and would not see the rest.
+[[nodiscard]] inline Status CheckWholeMessage(simdjson::dom::parser& parser, const JsonContext& cx,
+                                              std::string_view json) {
+  static_assert(kLinePadding >= simdjson::SIMDJSON_PADDING);
+  simdjson::dom::element element;
+  if (auto e = parser.parse(json.data(), json.size(), false).get(element)) return cx.Fail(e, "JSON");
+  return Status::OK();
+}
+
 /// Split a capture line `<receive ns> <json>` into its receive time and its parsed JSON object.
 [[nodiscard]] inline Status ParseCaptureLine(simdjson::ondemand::parser& parser, const JsonContext& cx,
                                              std::string_view text, uint64_t* recv,

@@ -61,6 +61,9 @@ class HyperliquidFeed : public OneRowPerMessageFeed {
       }
     }
     if (!is_book) {
+      std::string_view json;
+      SplitReceiveLine(text, &recv, &json);
+      ARROW_RETURN_NOT_OK(CheckWholeMessage(whole_parser_, cx, json));
       ++stats_.skipped;
       return Status::OK();
     }
@@ -127,6 +130,7 @@ class HyperliquidFeed : public OneRowPerMessageFeed {
   }
 
   od::parser parser_;
+  simdjson::dom::parser whole_parser_;  // for the messages skipped
   std::vector<LevelChange> sides_[2];
 };
 
