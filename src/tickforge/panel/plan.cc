@@ -166,6 +166,13 @@ Result<std::shared_ptr<Plan>> BuildPlan(const PanelOptions& requested,
     plan->report.symbols.push_back(symbol);
     plan->symbol_hashes.push_back(Fnv1a64(symbol));
   }
+  // Symbols without the target are skipped; none with it is a misspelt target, not a panel.
+  if (plan->sources.empty() && !sources.empty() && !options.target_column.empty()) {
+    const auto& first = sources.begin()->second;
+    return Status::Invalid("no input has the target column '", options.target_column, "' (", sources.size(),
+                           " symbols); the columns of ", first->Name(), " are: ",
+                           fmt::format("{}", fmt::join(first->schema->field_names(), ", ")));
+  }
 
   // One schema for all: missing columns are null, numeric types are promoted; anything else
   // is an error naming the input that does not fit.

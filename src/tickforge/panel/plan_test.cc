@@ -51,6 +51,19 @@ TEST(PanelTest, SkipsSymbolsWithoutTargetAndReportsThem) {
   EXPECT_EQ(Strings(Collect(builder), "symbol"), std::vector<std::string>{"AAPL"});
 }
 
+TEST(PanelTest, ATargetNoSymbolHasIsAnErrorNotAnEmptyPanel) {
+  PanelOptions options;
+  options.target_column = "nosuch";
+  PanelBuilder builder(options);
+  ASSERT_TRUE(builder.AddTable("AAPL", MakeTable({{1}, {0.1}})).ok());
+  auto report = builder.Describe();
+  ASSERT_FALSE(report.ok());
+  EXPECT_NE(report.status().message().find("no input has the target column 'nosuch' (1 symbols); the columns of "
+                                           "symbol 'AAPL' (in memory) are: "),
+            std::string::npos)
+      << report.status();
+}
+
 TEST(PanelTest, DirectoryUnifiesSchemasAndProjects) {
   const auto dir = TempDir("dir");
   auto a = arrow::Table::Make(arrow::schema({arrow::field("ts", arrow::int64()), arrow::field("v", arrow::int32()),
