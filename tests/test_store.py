@@ -413,6 +413,11 @@ def test_cli_store_verbs(tmp_path):
     assert out.returncode == 0 and "version 1" in out.stdout
     out = run("scan", root, "nope")
     assert out.returncode == 1 and "no dataset 'nope'" in out.stderr
+    # Numbers out of their range are refused with the rule, before anything runs.
+    for args, message in ((("--version", "-1"), "--version: '-1' must be 0 or more"),
+                          (("--batch-size", "0"), "--batch-size: '0' must be 1 or more")):
+        out = run("scan", root, "mbp10", *args)
+        assert out.returncode != 0 and message in out.stderr, out.stderr
     out = run("cache", root, "mbp10", "--columns", "price")
     assert out.returncode == 0 and "computed" in out.stdout
 

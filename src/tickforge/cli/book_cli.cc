@@ -17,6 +17,7 @@
 #include "tickforge/book/build.h"
 #include "tickforge/book/depth_build.h"
 #include "tickforge/book/mbp_rows.h"
+#include "tickforge/cli/checks.h"
 #include "tickforge/cli/format.h"
 #include "tickforge/store/options.h"
 #include "tickforge/store/store.h"
@@ -208,7 +209,7 @@ void AddBookCommands(CLI::App& app, int* exit_code) {
       ->check(CLI::IsMember({"zstd", "snappy", "lz4", "gzip", "brotli", "none"}))
       ->capture_default_str();
   build->add_option("--row-group-rows", options.parquet.row_group_rows, "Rows per Parquet row group")
-      ->check(CLI::PositiveNumber)
+      ->check(Positive())
       ->capture_default_str();
   build->add_flag("--json", args->json, "Print one JSON object: each file's summary and the rows in all");
   build->callback(RunCommand(exit_code, [args] {

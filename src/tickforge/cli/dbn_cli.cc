@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "tickforge/cli/checks.h"
 #include "tickforge/cli/format.h"
 #include "tickforge/dbn/decoder.h"
 #include "tickforge/dbn/to_parquet.h"
@@ -164,7 +165,7 @@ void AddDbnCommands(CLI::App& app, int* exit_code) {
   to_parquet->add_option("--compression", args->compression, "Parquet codec")
       ->check(CLI::IsMember({"zstd", "snappy", "lz4", "gzip", "brotli", "none"}));
   to_parquet->add_option("--row-group-rows", args->row_group_rows, "Rows per Parquet row group")
-      ->check(CLI::PositiveNumber);
+      ->check(Positive());
   to_parquet->add_option("--schema", args->schema,
                          "Convert the records of this schema (mbp-10, trades, ...): for files that mix several");
   to_parquet->add_flag("--no-symbols", args->no_symbols, "Do not add the resolved `symbol` column");

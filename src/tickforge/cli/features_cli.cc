@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "tickforge/cli/checks.h"
 #include "tickforge/cli/format.h"
 #include "tickforge/features/depth_image.h"
 #include "tickforge/features/image_io.h"
@@ -59,8 +60,11 @@ void AddFeaturesCommands(CLI::App& app, int* exit_code) {
   auto* render = features_cmd->add_subcommand("render", "Write one depth image as .npy and as a PNG heat map");
   auto& image_options = args->image_options;
   render->add_option("dataset", args->dataset, "A labeled symbol dataset (label build output)")->required()->check(CLI::ExistingFile);
-  auto* row_option = render->add_option("--row", args->row, "Last row of the sample's window");
-  render->add_option("--ts", args->ts, "Use the last row at or before this ts_event (ns since the epoch)")->excludes(row_option);
+  auto* row_option =
+      render->add_option("--row", args->row, "Last row of the sample's window")->check(NonNegative());
+  render->add_option("--ts", args->ts, "Use the last row at or before this ts_event (ns since the epoch)")
+      ->check(NonNegative())
+      ->excludes(row_option);
   std::string default_features;
   for (auto feature : image_options.features) {
     default_features += (default_features.empty() ? "" : ",") + features::FeatureName(feature);

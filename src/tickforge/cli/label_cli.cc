@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "tickforge/cli/checks.h"
 #include "tickforge/cli/format.h"
 #include "tickforge/label/config.h"
 #include "tickforge/label/commit.h"
@@ -175,7 +176,8 @@ void AddLabelCommands(CLI::App& app, int* exit_code) {
     cmd->add_option("--input", args->inputs, "DBN or MBP-10 Parquet files, or directories of them")->expected(1, -1);
     cmd->add_option("--store", args->store, "Read a store snapshot instead of --input files");
     cmd->add_option("--dataset", args->dataset, "With --store: the MBP-10 dataset")->capture_default_str();
-    cmd->add_option("--version", args->version, "With --store: the snapshot version (default: newest)");
+    cmd->add_option("--version", args->version, "With --store: the snapshot version (default: newest)")
+        ->check(NonNegative());
     cmd->add_option("--symbols", args->symbols, "With --store: only these symbols (comma separated)")->delimiter(',');
     cmd->add_option("--start", args->start, "With --store: the first day, YYYY-MM-DD");
     cmd->add_option("--end", args->end, "With --store: the day after the last, YYYY-MM-DD");

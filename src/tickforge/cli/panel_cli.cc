@@ -11,6 +11,7 @@
 #include <system_error>
 #include <vector>
 
+#include "tickforge/cli/checks.h"
 #include "tickforge/cli/format.h"
 #include "tickforge/panel/config.h"
 #include "tickforge/panel/panel.h"
@@ -113,9 +114,9 @@ void AddPanelCommands(CLI::App& app, int* exit_code) {
   a.symbol_opt = panel_build->add_option("--symbol-column", a.symbol, "Name of the symbol column (default symbol)");
   a.columns_opt = panel_build->add_option("--columns", a.columns, "Read only these columns")->delimiter(',');
   a.min_cs_opt = panel_build->add_option("--min-cs", a.min_cs, "Keep timestamps with at least this many symbols with a target")
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegative());
   a.max_cs_opt = panel_build->add_option("--max-cs-samples", a.max_cs, "At most this many symbols per timestamp (seeded)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegative());
   a.order_opt = panel_build->add_option("--order", a.order, "symbol (concat of sorted symbols) or time")
       ->check(CLI::IsMember({"symbol", "time"}));
   a.seed_opt = panel_build->add_option("--seed", a.seed, "Seed of the max_cs_samples choice");
@@ -123,7 +124,7 @@ void AddPanelCommands(CLI::App& app, int* exit_code) {
   a.spill_opt = panel_build->add_option("--spill-dir", a.spill, "Where order=time spills (default: next to --out)");
   panel_build->add_option("--compression", a.compression, "Parquet codec")
       ->check(CLI::IsMember({"zstd", "snappy", "lz4", "gzip", "brotli", "none"}));
-  panel_build->add_option("--row-group-rows", a.row_group_rows, "Rows per Parquet row group")->check(CLI::PositiveNumber);
+  panel_build->add_option("--row-group-rows", a.row_group_rows, "Rows per Parquet row group")->check(Positive());
   panel_build->add_flag("--json", a.json, "Print the report as one JSON object");
   panel_build->callback(RunCommand(exit_code, [args] { return Build(*args); }));
 }

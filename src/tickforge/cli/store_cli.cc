@@ -7,6 +7,7 @@
 #include <chrono>
 #include <iostream>
 
+#include "tickforge/cli/checks.h"
 #include "tickforge/cli/format.h"
 #include "tickforge/quality/fail_on.h"
 #include "tickforge/store/quality.h"
@@ -392,13 +393,14 @@ void AddStoreCommands(CLI::App& app, int* exit_code) {
     sub->add_option("--compression", args->compression, "Parquet codec")
         ->check(CLI::IsMember({"zstd", "snappy", "lz4", "gzip", "brotli", "none"}));
     sub->add_option("--max-rows-per-file", args->max_rows_per_file, "Start a new file after this many rows")
-        ->check(CLI::PositiveNumber);
+        ->check(Positive());
     sub->add_flag("--json", args->json, "Print the result as JSON");
   };
   auto add_scan = [&](CLI::App* sub) {
     sub->add_option("--columns", args->columns, "Columns to read (comma separated)")->delimiter(',');
     sub->add_option("--filter", args->filters, "COLUMN OP VALUE (== != < <= > >=) or 'COLUMN in A,B' (repeatable, AND)");
-    sub->add_option("--version", args->version, "Read this snapshot version (default: newest)");
+    sub->add_option("--version", args->version, "Read this snapshot version (default: newest)")
+        ->check(NonNegative());
   };
 
   auto* ingest = cmd->add_subcommand("ingest", "Ingest Binance (CSV, zip, consolidated Parquet) and DBN files, one commit");
@@ -428,15 +430,17 @@ void AddStoreCommands(CLI::App& app, int* exit_code) {
   scan->add_option("--out", args->out, "Write the rows to this Parquet file (one flat file)");
   scan->add_option("--compression", args->compression, "Parquet codec of --out")
       ->check(CLI::IsMember({"zstd", "snappy", "lz4", "gzip", "brotli", "none"}));
-  scan->add_option("--limit", args->limit, "Rows to print")->check(CLI::NonNegativeNumber);
-  scan->add_option("--batch-size", args->batch_size, "Rows per batch (default $TICKFORGE_SCAN_BATCH_SIZE or 262144)");
+  scan->add_option("--limit", args->limit, "Rows to print")->check(NonNegative());
+  scan->add_option("--batch-size", args->batch_size, "Rows per batch (default $TICKFORGE_SCAN_BATCH_SIZE or 262144)")
+      ->check(Positive());
   scan->callback(run(Scan));
 
   auto* info = cmd->add_subcommand("info", "Datasets, rows, files, symbols; or the latest timestamp of a symbol");
   info->add_option("store", args->root, "Store directory")->required();
   info->add_option("--dataset", args->dataset, "Describe this dataset and its lineage; with --symbol: print its latest timestamp");
   info->add_option("--symbol", args->symbol, "With --dataset: print its latest timestamp");
-  info->add_option("--version", args->version, "Describe this snapshot version");
+  info->add_option("--version", args->version, "Describe this snapshot version")
+      ->check(NonNegative());
   info->add_flag("--json", args->json, "Print JSON");
   info->callback(run(Info));
 
@@ -448,7 +452,7 @@ void AddStoreCommands(CLI::App& app, int* exit_code) {
   auto* compact = cmd->add_subcommand("compact", "Merge each partition's small files, one commit; rows unchanged");
   compact->add_option("store", args->root, "Store directory")->required();
   compact->add_option("dataset", args->dataset, "Dataset")->required();
-  compact->add_option("--target-rows", args->target_rows, "Rows per merged file")->check(CLI::PositiveNumber);
+  compact->add_option("--target-rows", args->target_rows, "Rows per merged file")->check(Positive());
   compact->add_option("--min-files", args->min_files, "Leave partitions with fewer small files alone");
   add_write(compact);
   compact->callback(run(Compact));
@@ -485,7 +489,8 @@ void AddStoreCommands(CLI::App& app, int* exit_code) {
   quality->add_option("--dataset", args->dataset, "Only this dataset");
   quality->add_option("--symbol", args->symbol, "Only this symbol");
   quality->add_option("--since", args->since, "Only partitions on or after YYYY-MM-DD");
-  quality->add_option("--version", args->version, "Snapshot version (default: newest)");
+  quality->add_option("--version", args->version, "Snapshot version (default: newest)")
+      ->check(NonNegative());
   quality->add_flag("--json", args->json, "Print JSON");
   quality->add_option("--fail-on", args->fail_on,
                       "Exit with code 2 when these checks or groups (gaps, crossed, duplicates, time, prices, book, "
@@ -497,7 +502,7 @@ void AddStoreCommands(CLI::App& app, int* exit_code) {
   vacuum->add_option("--older-than", args->older_than,
                      "Keep versions committed less than this long ago (7d, 12h, 30m, 45s; default 7d)");
   vacuum->add_option("--retain-versions", args->retain_versions, "Keep at least this many newest versions")
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegative());
   vacuum->add_flag("--dry-run", args->dry_run, "Say what would be deleted; delete nothing");
   vacuum->add_flag("--json", args->json, "Print the report as JSON");
   vacuum->callback(run(Vacuum));
