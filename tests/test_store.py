@@ -400,6 +400,14 @@ def test_cli_store_verbs(tmp_path):
     def run(*args):
         return subprocess.run([str(cli), "store", *map(str, args)], capture_output=True, text=True)
 
+    # A first ingest that fails leaves no store behind (and an existing folder as it was).
+    (tmp_path / "bad.csv").write_text("x\n")
+    for existed in (False, True):
+        if existed:
+            root.mkdir()
+        out = run("ingest", root, tmp_path / "bad.csv")
+        assert out.returncode == 1 and "bad.csv" in out.stderr
+        assert root.exists() == existed and (not existed or not any(root.iterdir()))
     out = run("ingest", root, src, "--json")
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["rows_written"] == 2

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <filesystem>
 #include <iostream>
 
 #include "tickforge/cli/checks.h"
@@ -19,6 +20,8 @@
 
 namespace tickforge::cli {
 namespace {
+
+namespace fs = std::filesystem;
 
 using store::Store;
 
@@ -81,7 +84,21 @@ void PrintCommit(const std::string& what, const store::CommitInfo& info, double 
              info.removed.size(), seconds);
 }
 
+/// Remove the empty store a failed first ingest created, so a typo leaves no store behind; one
+/// that any commit or staged task wrote to is kept.
+void RemoveIfStillEmpty(const Store& store, bool root_existed) {
+  const auto snapshot = store.ReadSnapshot();
+  std::error_code ec;
+  const auto staging = store.paths().meta / "staging";
+  if (!snapshot.ok() || snapshot->version != 0 || (fs::exists(staging, ec) && !fs::is_empty(staging, ec))) return;
+  fs::remove_all(store.paths().meta, ec);
+  if (!root_existed && fs::is_empty(store.paths().root, ec)) fs::remove(store.paths().root, ec);
+}
+
 Status Ingest(const StoreArgs& args) {
+  std::error_code ec;
+  const bool root_existed = fs::exists(args.root, ec);
+  const bool is_new = !fs::exists(fs::path(args.root) / "_tickforge", ec);
   ARROW_ASSIGN_OR_RAISE(auto store, Store::Open(args.root));
   store::IngestOptions options;
   options.kind = args.kind;
@@ -99,6 +116,7 @@ Status Ingest(const StoreArgs& args) {
     options.progress = line.Fn();
     info = store->Ingest(args.inputs, options);
   }
+  if (!info.ok() && is_new) RemoveIfStillEmpty(*store, root_existed);
   ARROW_RETURN_NOT_OK(info.status());
   PrintCommit("ingest", *info, SecondsSince(start), args.json);
   return Status::OK();
