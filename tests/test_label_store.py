@@ -179,7 +179,7 @@ def loader_keys(loader, limit=6):
     return out
 
 
-def test_loader_reads_a_store_version_like_the_folder(data, tmp_path):
+def test_loader_reads_a_store_version_like_the_folder(data, tmp_path, monkeypatch):
     pytest.importorskip("torch")
     root, dbn, store, config = data
     target = tmp_path / "target"
@@ -208,6 +208,18 @@ def test_loader_reads_a_store_version_like_the_folder(data, tmp_path):
     assert "STRAY" not in newest.symbols and newest.lineage["config"]["nbins"] == 3
     fresh_folder = tickforge.RepresentDataLoader(tmp_path / "folder", 8, ["volume"], **kw)
     assert loader_keys(pinned) == loader_keys(fresh_folder)
+    # Statistics fit by a training loader live in the store, not in the working directory: a
+    # validation loader started elsewhere finds them.
+    zscore = dict(kw, normalization="zscore", normalization_samples=16)
+    for split, cwd in (("train", tmp_path / "a"), ("val", tmp_path / "b")):
+        cwd.mkdir()
+        monkeypatch.chdir(cwd)
+        loader = tickforge.RepresentDataLoader(store=target, dataset="labeled/fx", batch_size=8, features=["volume"],
+                                               split=split, **zscore)
+        stats = loader.report()["normalization"]
+        assert not any(cwd.iterdir())
+        assert Path(stats["stats_path"]).parent == target.resolve() / "_tickforge" / "stats" / "labeled" / "fx"
+        assert stats["fitted"] == (split == "train")
     with pytest.raises(Exception, match="labeled/nope"):
         tickforge.RepresentDataLoader(store=target, dataset="labeled/nope", batch_size=8, features=["volume"])
     with pytest.raises(Exception, match="version 7"):

@@ -33,7 +33,8 @@ class RepresentDataLoader(_Base):
     rank, world_size, cache_bytes, threads, prefetch, return_index, config (YAML/JSON file;
     arguments given here win over it), split_fractions, pin_memory, normalization ('max_abs' |
     'none' | 'zscore': per-plane statistics fit on the training split, stored beside the
-    datasets and reused by val/test loaders), normalization_stats (a statistics file),
+    datasets, or in the store for store= loaders, and reused by val/test loaders),
+    normalization_stats (a statistics file), stats_dir (where fitted statistics are kept),
     normalization_samples, sampling ('class_uniform' | 'natural' | 'class_symbol_uniform'),
     strictness ('strict' | 'lenient': unreadable datasets skipped and listed in report()).
     ``cache_bytes`` bounds the
@@ -87,11 +88,12 @@ class RepresentDataLoader(_Base):
             snap = json.loads(_tickforge.labeled_snapshot(os.fspath(store), str(dataset),
                                                           None if version is None else int(version)))
             given["dataset_files"] = snap["files"]
+            given.setdefault("stats_dir", snap["stats_dir"])
             self.store_version = snap["version"]
             self.lineage = snap["lineage"]
         # Only what the caller set goes to the engine: the defaults are the engine's.
         given = {k: v for k, v in given.items() if v is not None}
-        for path_key in ("parquet_dir", "normalization_stats"):
+        for path_key in ("parquet_dir", "normalization_stats", "stats_dir"):
             if path_key in given:
                 given[path_key] = os.fspath(given[path_key])
         if "symbols" in given and not isinstance(given["symbols"], str):

@@ -228,6 +228,7 @@ Result<LabeledSnapshot> ResolveLabeled(const std::string& root, const std::strin
   if (!found.ok()) return WithPath(found.status(), root);
   LabeledSnapshot out;
   out.version = snapshot.version;
+  out.stats_dir = (fs::absolute(paths.meta) / "stats" / dataset).string();
   for (const auto& file : (*found)->files) {
     if (!dataset::SymbolOfFileName(fs::path(file.path).filename().string())) continue;
     out.files.push_back(store::ResolveFile(paths, file).string());

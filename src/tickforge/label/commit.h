@@ -72,6 +72,9 @@ struct CommitResult {
 struct LabeledSnapshot {
   int64_t version = 0;
   std::vector<std::string> files;  ///< the *_dataset.parquet files the snapshot lists, resolved
+  /// Where loaders of the dataset keep the statistics they fit (STORE/_tickforge/stats/DATASET):
+  /// outside the data files, and found by a validation loader started anywhere.
+  std::string stats_dir;
   std::optional<nlohmann::ordered_json> lineage;
 };
 

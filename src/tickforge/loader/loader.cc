@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <utility>
 
 #include <arrow/memory_pool.h>
@@ -26,6 +27,12 @@ struct Loader::Impl {
   std::unique_ptr<internal::SegmentCache> cache;
   std::unique_ptr<internal::Renderer> renderer;
 };
+
+std::string LoaderOptions::StatsDir() const {
+  if (!stats_dir.empty()) return stats_dir;
+  if (!parquet_dir.empty() || dataset_files.empty()) return parquet_dir;
+  return std::filesystem::path(dataset_files.front()).parent_path().string();
+}
 
 Status LoaderOptions::Validate() const {
   ARROW_RETURN_NOT_OK(image.Validate());

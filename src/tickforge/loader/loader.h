@@ -70,6 +70,10 @@ struct LoaderOptions {
   Normalization normalization = Normalization::kMaxAbs;
   /// A zscore statistics file to use instead of the one stored beside the datasets.
   std::string normalization_stats;
+  /// Where statistics fit on the training split are kept (zscore, snapshot windows), for the
+  /// loaders of other splits to read. Empty: parquet_dir, else the first dataset file's folder
+  /// (a store snapshot's loader keeps them in STORE/_tickforge/stats/DATASET).
+  std::string stats_dir;
   /// At most this many training samples (evenly spaced) are rendered to fit zscore statistics.
   int64_t normalization_samples = 4096;
   Sampling sampling = Sampling::kClassUniform;
@@ -87,6 +91,8 @@ struct LoaderOptions {
 
   [[nodiscard]] Status Validate() const;
   [[nodiscard]] bool snapshots() const { return representation == "snapshots"; }
+  /// Return the folder statistics are kept in (stats_dir's rule).
+  [[nodiscard]] std::string StatsDir() const;
   /// Return the floats of one sample: image_floats(), or window · 4 · levels.
   [[nodiscard]] int64_t sample_floats() const {
     return snapshots() ? window * 4 * levels : image.image_floats();

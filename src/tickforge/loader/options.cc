@@ -77,6 +77,8 @@ const config::Table<LoaderConfig>& LoaderConfigTable() {
                 "zscore_5d (previous 5 days') or none")
         .Field("normalization_stats", engine(&LoaderOptions::normalization_stats),
                "zscore statistics file (null: the one beside the datasets)", Null::kClear)
+        .Field("stats_dir", engine(&LoaderOptions::stats_dir),
+               "folder of the statistics fit on the training split (null: parquet_dir)", Null::kClear)
         .Field("normalization_samples", engine(&LoaderOptions::normalization_samples),
                "training samples rendered to fit zscore statistics")
         .Choice("sampling", engine(&LoaderOptions::sampling),

@@ -195,7 +195,7 @@ Result<ColumnStats> ComputeRollingStats(const std::string& path, int64_t rows, i
 }
 
 Result<std::shared_ptr<const WindowStats>> LoadOrComputeStats(const SampleIndex& index, const LoaderOptions& options) {
-  const auto path = std::filesystem::path(options.parquet_dir) / kWindowStatsFile;
+  const auto path = std::filesystem::path(options.StatsDir()) / kWindowStatsFile;
   nlohmann::json doc = nlohmann::json::object();
   std::error_code ec;
   if (std::filesystem::exists(path, ec)) {

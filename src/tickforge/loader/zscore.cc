@@ -81,7 +81,7 @@ struct Moments {
 Result<std::string> DefaultStatsPath(const SampleIndex& index, const LoaderOptions& options) {
   ARROW_ASSIGN_OR_RAISE(const auto identity, IdentityJson(index, options));
   const uint64_t key = Fnv1a64(identity.dump());
-  return (std::filesystem::path(options.parquet_dir) / fmt::format("tickforge_zscore_{:016x}.json", key)).string();
+  return (std::filesystem::path(options.StatsDir()) / fmt::format("tickforge_zscore_{:016x}.json", key)).string();
 }
 
 Result<ZScoreStats> FitZScore(const SampleIndex& index, const LoaderOptions& options) {

@@ -235,7 +235,8 @@ void BindStore(nb::module_& m) {
       nb::gil_scoped_release release;
       snapshot = Unwrap(label::ResolveLabeled(root, dataset, version));
     }
-    nlohmann::ordered_json doc = {{"version", snapshot.version}, {"files", snapshot.files}};
+    nlohmann::ordered_json doc = {
+        {"version", snapshot.version}, {"files", snapshot.files}, {"stats_dir", snapshot.stats_dir}};
     doc["lineage"] = snapshot.lineage ? *snapshot.lineage : nlohmann::ordered_json();
     return doc.dump();
   });
