@@ -138,6 +138,11 @@ def test_defaults_and_bad_values(data):
             make(data.dir, **{key: value})
     with pytest.raises(tickforge.TickforgeError, match="normalization_stats"):
         make(data.dir, normalization_stats="stats.json")  # only with zscore
+    # JSON has no NaN or infinity: the key is named, not the parser's 'invalid literal'.
+    with pytest.raises(ValueError, match=r"sample_fraction=nan: options must be finite numbers"):
+        make(data.dir, sample_fraction=float("nan"))
+    with pytest.raises(ValueError, match=r"split_fractions\[1\]=inf"):
+        make(data.dir, split_fractions=[0.5, float("inf"), 0.1])
 
 
 def test_config_file_keys(data, tmp_path):

@@ -14,7 +14,7 @@ from typing import Iterable, Sequence
 import pyarrow as pa
 
 from . import _tickforge
-from ._options import document_defaults, option_defaults
+from ._options import document_defaults, option_defaults, options_json
 from ._progress import progress_callback
 from ._streams import _translate_errors
 from ._tickforge import TickforgeError
@@ -127,7 +127,7 @@ def synth_dbn(
     out take the engine's defaults (below)."""
     given = dict(symbols=symbols, days=days, rows_per_day=rows_per_day, seed=seed, start_date=start_date, zstd=zstd)
     options = {k: v for k, v in given.items() if v is not None}
-    return [Path(p) for p in _tickforge.synth_dbn(os.fspath(out_dir), json.dumps(options))]
+    return [Path(p) for p in _tickforge.synth_dbn(os.fspath(out_dir), options_json(options))]
 
 
 def synth_mbo(
@@ -149,7 +149,7 @@ def synth_mbo(
     given = dict(symbols=symbols, publishers=publishers, days=days, messages_per_day=messages_per_day, seed=seed,
                  start_date=start_date, dataset=dataset, zstd=zstd)
     options = {k: v for k, v in given.items() if v is not None}
-    return [Path(p) for p in _tickforge.synth_mbo(os.fspath(out_dir), json.dumps(options))]
+    return [Path(p) for p in _tickforge.synth_mbo(os.fspath(out_dir), options_json(options))]
 
 
 def _paths(inputs: PathLike | Iterable[PathLike]) -> list[str]:
@@ -163,7 +163,7 @@ def _split_config(config: PathLike | dict | None, overrides: dict) -> tuple[str 
     if isinstance(config, dict):
         overrides = {**config, **overrides}
         config = None
-    return (os.fspath(config) if config is not None else None), json.dumps(overrides)
+    return (os.fspath(config) if config is not None else None), options_json(overrides)
 
 
 def label_fit(
@@ -204,7 +204,7 @@ def label_build(
     with progress_callback(progress) as callback:
         return json.loads(
             _tickforge.label_build(
-                _paths(inputs), json.dumps(thresholds), os.fspath(out_dir), config_file, extra, skip_bad_files,
+                _paths(inputs), options_json(thresholds), os.fspath(out_dir), config_file, extra, skip_bad_files,
                 callback,
             )
         )
@@ -270,7 +270,7 @@ def label_store(
     config_file, extra = _split_config(config, overrides)
     with progress_callback(progress) as callback:
         return json.loads(
-            _tickforge.label_store(verb, json.dumps(request), config_file, extra, skip_bad_files, callback))
+            _tickforge.label_store(verb, options_json(request), config_file, extra, skip_bad_files, callback))
 
 
 def label_update(store: PathLike, name: str, *, rebuild: bool = False, progress=None) -> dict:
@@ -326,7 +326,7 @@ def render(
                  micro_pip_size=micro_pip_size)
     options = {k: v if k != "features" or isinstance(v, str) else list(v)
                for k, v in given.items() if v is not None}
-    return _tickforge.render(os.fspath(dataset), row, ts, json.dumps(options))
+    return _tickforge.render(os.fspath(dataset), row, ts, options_json(options))
 
 
 def __getattr__(name: str):
@@ -415,7 +415,7 @@ def synth_binance(
                  monthly=monthly, header=header, zip=zip,
                  aggtrades_per_minute=None if aggtrades_per_minute is None else float(aggtrades_per_minute), seed=seed)
     options = {k: v for k, v in given.items() if v is not None}
-    return [Path(p) for p in _tickforge.synth_binance(os.fspath(out), json.dumps(options))]
+    return [Path(p) for p in _tickforge.synth_binance(os.fspath(out), options_json(options))]
 
 
 document_defaults(render, "image")

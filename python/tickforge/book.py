@@ -23,6 +23,7 @@ from typing import Iterable
 import pyarrow as pa
 
 from . import _tickforge
+from ._options import options_json
 from ._progress import progress_callback
 from ._streams import _translate_errors
 
@@ -32,7 +33,7 @@ PathLike = str | os.PathLike
 def _options(levels: int | None, strict: bool | None, batch_rows: int | None, **extra) -> str:
     given = dict(levels=levels, strict=strict, batch_rows=batch_rows, **extra)
     given = {k: os.fspath(v) if k == "orderbook" and v is not None else v for k, v in given.items()}
-    return json.dumps({k: v for k, v in given.items() if v is not None})
+    return options_json({k: v for k, v in given.items() if v is not None})
 
 
 def open_book(

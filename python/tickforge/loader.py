@@ -12,7 +12,7 @@ import warnings
 from typing import Iterator, Sequence
 
 from . import _tickforge
-from ._options import document_defaults, option_defaults
+from ._options import document_defaults, option_defaults, options_json
 
 try:  # torch is optional for the engine, required for tensors
     import torch
@@ -100,7 +100,7 @@ class RepresentDataLoader(_Base):
             given["symbols"] = list(given["symbols"])
         if config is not None:
             given["config"] = os.fspath(config)
-        request = json.dumps(given)
+        request = options_json(given)
         options = json.loads(_tickforge.loader_config(request))
         self.options = options
         self.return_index = bool(options["return_index"])

@@ -10,7 +10,7 @@ from typing import Sequence
 import pyarrow as pa
 
 from . import _tickforge
-from ._options import document_defaults
+from ._options import document_defaults, options_json
 from ._progress import progress_callback
 from ._streams import _arrow_stream, _translate_errors
 from ._tickforge import TickforgeError
@@ -124,7 +124,7 @@ def streaming_concat(
     }
     settings.update({k: v for k, v in optional.items() if v is not None})
     builder = _tickforge.PanelBuilder(
-        os.fspath(config) if config is not None else None, json.dumps(settings)
+        os.fspath(config) if config is not None else None, options_json(settings)
     )
     if isinstance(mtf_data, (str, os.PathLike)):
         builder.add_directory(os.fspath(mtf_data))

@@ -13,6 +13,7 @@ from typing import Any, Iterable, Sequence
 import pyarrow as pa
 
 from . import _tickforge
+from ._options import options_json
 from ._progress import progress_callback
 from ._streams import _arrow_stream
 
@@ -36,7 +37,7 @@ def _filters(filters: Iterable[Filter] | None) -> list | None:
 
 
 def _scan_options(columns, filters, batch_size, version, use_threads=True, paths=None) -> str:
-    return json.dumps({
+    return options_json({
         "paths": list(paths) if paths is not None else None,
         "columns": list(columns) if columns is not None else None,
         "filters": _filters(filters),
@@ -61,7 +62,7 @@ class Store:
         """Options: checkpoint_interval (commits between Parquet checkpoints of the whole
         snapshot)."""
         self.root = os.fspath(root)
-        self._native = _tickforge.Store(self.root, create, json.dumps(options))
+        self._native = _tickforge.Store(self.root, create, options_json(options))
 
     def ingest(self, paths: Sequence[PathLike] | PathLike, *, progress=None, **options) -> dict:
         """Ingest Binance files (CSV, zip, consolidated Parquet) and DBN files in one commit.
@@ -76,14 +77,14 @@ class Store:
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
         with progress_callback(progress) as callback:
-            return json.loads(self._native.ingest([os.fspath(p) for p in paths], json.dumps(options), callback))
+            return json.loads(self._native.ingest([os.fspath(p) for p in paths], options_json(options), callback))
 
     def write(self, dataset: str, data, *, type: str = "generic", **options) -> dict:
         """Write a pandas DataFrame, Arrow table or stream into ``dataset`` with ``type``'s rules.
 
         ``constants={"exchange": "binance"}`` gives partition values the data has no column for.
         """
-        return json.loads(self._native.write(dataset, type, _stream(data), json.dumps(options)))
+        return json.loads(self._native.write(dataset, type, _stream(data), options_json(options)))
 
     def scan(self, dataset: str, columns: Sequence[str] | None = None, filters: Iterable[Filter] | None = None,
              *, batch_size: int | None = None, version: int | None = None,
@@ -127,16 +128,16 @@ class Store:
 
     def compact(self, dataset: str, **options) -> dict:
         """Merge small files per partition (target_rows, min_files); rows stay exactly the same."""
-        return json.loads(self._native.compact(dataset, json.dumps(options)))
+        return json.loads(self._native.compact(dataset, options_json(options)))
 
     def migrate(self, flat_dir: PathLike, dataset: str, *, type: str = "generic", **options) -> dict:
         """Write a flat directory of Parquet files into a partitioned dataset."""
-        return json.loads(self._native.migrate(os.fspath(flat_dir), dataset, type, json.dumps(options)))
+        return json.loads(self._native.migrate(os.fspath(flat_dir), dataset, type, options_json(options)))
 
     def materialize(self, source: str, target: str, columns=None, filters=None, **options) -> dict:
         """Write a projection of ``source`` as the new dataset ``target``."""
         projection = _scan_options(columns, filters, None, None)
-        return json.loads(self._native.materialize(source, projection, target, json.dumps(options)))
+        return json.loads(self._native.materialize(source, projection, target, options_json(options)))
 
     def cached_projection(self, dataset: str, columns=None, filters=None, *, ttl: float = 3600.0,
                           version: int | None = None) -> pa.Table:
@@ -166,7 +167,7 @@ class Store:
         per dataset, the files and rows checked and per check its count and example
         (file, row) pairs, plus "totals" per check (docs/quality.md).
         """
-        return json.loads(self._native.quality(json.dumps(options)))
+        return json.loads(self._native.quality(options_json(options)))
     def files(self, dataset: str, version: int | None = None) -> list[dict]:
         """Return the file entries of ``dataset`` at ``version`` (the newest when None): path,
         rows, bytes, partition, min_time, max_time and the version that added each."""
@@ -182,7 +183,7 @@ class Store:
         """
         if older_than is not None:
             options["older_than"] = older_than
-        return json.loads(self._native.vacuum(json.dumps(options)))
+        return json.loads(self._native.vacuum(options_json(options)))
 
     @staticmethod
     def memory_pool() -> dict:
@@ -199,7 +200,7 @@ def write_flat_parquet(data, path: PathLike, **options) -> int:
 
     Options: compression (default zstd), max_rows_per_group (row group size), metadata.
     """
-    return _tickforge.write_flat_parquet(_stream(data), os.fspath(path), json.dumps(options))
+    return _tickforge.write_flat_parquet(_stream(data), os.fspath(path), options_json(options))
 
 
 def convert_consolidated(data_dir: PathLike, out: PathLike | None = None, **options) -> dict:
@@ -208,7 +209,7 @@ def convert_consolidated(data_dir: PathLike, out: PathLike | None = None, **opti
     Backs the files up first, writes DATA_DIR/unified (or ``out``) and returns the validation
     report (row counts source vs store, duplicates, monotonic timestamps, gaps).
     """
-    return json.loads(_tickforge.convert_consolidated(os.fspath(data_dir), os.fspath(out or ""), json.dumps(options)))
+    return json.loads(_tickforge.convert_consolidated(os.fspath(data_dir), os.fspath(out or ""), options_json(options)))
 
 
 def store_quality(store: "Store | PathLike", **options) -> dict:
