@@ -855,6 +855,38 @@ def test_torch_dataloader_workers(data, hang_guard):
     assert keys(workers) == keys(single)
 
 
+def test_torch_dataloader_workers_spawned_persistent_and_resumed(data, hang_guard):
+    """Workers started by spawn get a pickled loader; persistent workers advance the epoch
+    themselves; a run interrupted after k batches resumes from state_dict(batches_seen=k)."""
+    hang_guard(240)
+    single = make(data.dir, seed=13, sample_fraction=0.3)
+    epochs = [run(single, epoch=e) for e in range(2)]
+    spawned = [record(item) for item in DataLoader(make(data.dir, seed=13, sample_fraction=0.3), batch_size=None,
+                                                   num_workers=2, multiprocessing_context="spawn", timeout=120)]
+    assert keys(spawned) == keys(epochs[0])
+
+    persistent = DataLoader(make(data.dir, seed=13, sample_fraction=0.3), batch_size=None, num_workers=2,
+                            persistent_workers=True, timeout=60)
+    for e in range(2):
+        assert keys([record(item) for item in persistent]) == keys(epochs[e])
+    del persistent
+
+    k = 5
+    loader = make(data.dir, seed=13, sample_fraction=0.3)
+    loader.set_epoch(1)
+    taken = []
+    for item in DataLoader(loader, batch_size=None, num_workers=2, timeout=60):
+        taken.append(record(item))
+        if len(taken) == k:
+            break
+    state = loader.state_dict(batches_seen=len(taken))
+    assert state["epoch"] == 1 and state["next_batch"] == k
+    resumed = make(data.dir, seed=13, sample_fraction=0.3)
+    resumed.load_state_dict(state)
+    rest = [record(item) for item in DataLoader(resumed, batch_size=None, num_workers=2, timeout=60)]
+    assert keys(taken + rest) == keys(epochs[1])
+
+
 def test_torch_dataloader_workers_after_use_in_main_process(data, hang_guard):
     """A loader iterated in the main process (say, a first epoch) still works with workers.
 

@@ -105,6 +105,7 @@ class RepresentDataLoader(_Base):
         self.options = options
         self.return_index = bool(options["return_index"])
         self.pin_memory = bool(options["pin_memory"])
+        self._request = request
         self._engine = _tickforge.Loader.open(request)
         for message in json.loads(self._engine.report()).get("warnings", []):
             warnings.warn(message, UserWarning, stacklevel=2)
@@ -114,6 +115,17 @@ class RepresentDataLoader(_Base):
         self._next_batch = 0  # within self.epoch, for state_dict
         self._generation = 0  # the newest iteration; an abandoned older one must not stop it
 
+    def __getstate__(self) -> dict:
+        # DataLoader workers started by spawn or forkserver get a pickled copy: the options
+        # travel, the engine is opened again there (statistics it fit are read, not refit).
+        state = self.__dict__.copy()
+        del state["_engine"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._engine = _tickforge.Loader.open(self._request)
+
     def __len__(self) -> int:
         return self._engine.batches_per_epoch
 
@@ -122,9 +134,14 @@ class RepresentDataLoader(_Base):
         self.epoch = int(epoch)
         self._next_batch = 0
 
-    def state_dict(self) -> dict:
-        """Return where iteration stands; load_state_dict resumes at the next batch exactly."""
-        return {"epoch": self.epoch, "next_batch": self._next_batch, "seed": self.options["seed"]}
+    def state_dict(self, batches_seen: int | None = None) -> dict:
+        """Return where iteration stands; load_state_dict resumes at the next batch exactly.
+
+        With DataLoader workers the iteration runs in the workers, so this process cannot see
+        it: pass ``batches_seen``, the batches of the current epoch the training loop took
+        (DataLoader hands them out in order), and call ``set_epoch`` at each epoch's start."""
+        next_batch = self._next_batch if batches_seen is None else self._next_batch + int(batches_seen)
+        return {"epoch": self.epoch, "next_batch": next_batch, "seed": self.options["seed"]}
 
     def load_state_dict(self, state: dict) -> None:
         if state.get("seed", self.options["seed"]) != self.options["seed"]:
@@ -176,9 +193,10 @@ class RepresentDataLoader(_Base):
         finally:
             if generation == self._generation:
                 self._engine.stop()  # no render threads outlive an iteration
-        if info is None:
-            self.epoch += 1
-            self._next_batch = 0
+        # A whole pass ends the epoch (in a persistent DataLoader worker too, whose copy lives
+        # on to serve the next one).
+        self.epoch += 1
+        self._next_batch = 0
 
 
 document_defaults(RepresentDataLoader, "loader")
