@@ -938,6 +938,9 @@ def test_abandoned_iterator_does_not_stop_a_newer_one(data, baseline):
     first = record(next(old))
     new = iter(loader)
     second = record(next(new))  # resumes after batch 0
+    # The old one is done: it says so rather than taking batches of the new one's stream.
+    with pytest.raises(RuntimeError, match="replaced by a newer iter"):
+        next(old)
     del old
     gc.collect()
     rest = consume_with_deadline(new, 15)
@@ -1055,6 +1058,8 @@ def test_not_a_labeled_dataset_named(data, tmp_path):
 def test_bad_options(data):
     with pytest.raises(tickforge.TickforgeError, match="rank"):
         make(data.dir, rank=2, world_size=2)
+    with pytest.raises(tickforge.TickforgeError, match="world_size must be >= 1, got 0"):
+        make(data.dir, world_size=0)
     with pytest.raises(tickforge.TickforgeError, match="colour"):
         make(data.dir, features="colour")
     with pytest.raises(tickforge.TickforgeError, match="fewer than one batch"):

@@ -174,6 +174,9 @@ class RepresentDataLoader(_Base):
         self._engine.start(self.epoch, first, step)
         try:
             while True:
+                if generation != self._generation:
+                    raise RuntimeError("this iteration was replaced by a newer iter(loader): a loader serves one "
+                                       "iteration at a time (open a second loader for a second stream)")
                 out = self._engine.next()
                 if out is None:
                     break

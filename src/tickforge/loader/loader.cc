@@ -39,7 +39,8 @@ Status LoaderOptions::Validate() const {
   if (batch_size < 1) return Status::Invalid("batch_size must be >= 1");
   if (!(sample_fraction > 0 && sample_fraction <= 1)) return Status::Invalid("sample_fraction must be in (0, 1]");
   if (stride < 0) return Status::Invalid("stride must be >= 1");
-  if (world_size < 1 || rank < 0 || rank >= world_size) {
+  if (world_size < 1) return Status::Invalid("world_size must be >= 1, got ", world_size);
+  if (rank < 0 || rank >= world_size) {
     return Status::Invalid("rank ", rank, " is not in [0, world_size=", world_size, ")");
   }
   if (!split.empty() && split != "train" && split != "val" && split != "test") {
