@@ -457,6 +457,20 @@ def test_record_length_shorter_than_its_type(tmp_path, rel, hang_guard):
     expect_error(write(tmp_path, "short.dbn", data), offset)
 
 
+@pytest.mark.parametrize("rel", [MBO_V3, MBO_V2, MBO_V1_ZST])
+@pytest.mark.parametrize("rtype", [0x00, 0xEE], ids=["trades", "unknown"])
+def test_a_record_of_another_type_than_the_metadata_says(tmp_path, rel, rtype, hang_guard):
+    """A record the file's schema does not allow is an error at its offset, not a record
+    dropped (a mixed file is read by naming a schema, and then the others are counted)."""
+    data = bytearray(raw_source(rel))
+    offset = record_boundaries(bytes(data))[1]
+    data[offset + 1] = rtype
+    path = write(tmp_path, "foreign.dbn", bytes(data))
+    message = expect_error(path, offset)
+    assert "in a file whose metadata says mbo" in message
+    assert ("trades record" if rtype == 0 else "rtype-0xee record") in message
+
+
 @pytest.mark.parametrize("rel", [MBO_V3, MBO_V2, MBO_V1_ZST, DEFINITION_V2])
 @pytest.mark.parametrize("index", [0, -1], ids=["first", "last"])
 @pytest.mark.parametrize("compressed", [False, True], ids=["raw", "zstd"])

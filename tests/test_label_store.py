@@ -352,8 +352,14 @@ def test_mixed_schema_dbn_is_an_error_listing_the_types(testdata, tmp_path):
     # The command line names the schema as read_dbn does.
     proc = run("dbn", "to-parquet", path, "--out", tmp_path / "p", check=False)
     assert proc.returncode != 0 and "--schema" in proc.stderr, proc.stderr
-    run("dbn", "to-parquet", path, "--schema", "mbp-10", "--out", tmp_path / "p")
+    proc = run("dbn", "to-parquet", path, "--schema", "mbp-10", "--out", tmp_path / "p", "--json")
     assert pq.read_table(tmp_path / "p" / "test_data.live.parquet").num_rows == mbp10
+    # The records of the other types are counted, not dropped unsaid.
+    skipped = json.loads(proc.stdout)["files"][0]["skipped_records"]
+    assert sorted(skipped.values()) == sorted(n for rtype, n in kinds.items() if rtype != 0x0A)
+    assert skipped["trades"] == kinds[0x00] and sum(skipped.values()) + mbp10 == len(records)
+    proc = run("dbn", "to-parquet", path, "--schema", "mbp-10", "--out", tmp_path / "q")
+    assert f"{len(records) - mbp10} records of other schemas than mbp-10 not converted" in proc.stderr, proc.stderr
 
 
 def test_labeling_while_another_process_ingests_sees_one_version(data, tmp_path):

@@ -127,10 +127,21 @@ Status ToParquet(const DbnArgs& args) {
     rows += stats->rows;
     if (args.json) {
       summary.push_back({{"input", stats->input}, {"output", stats->output}, {"rows", stats->rows},
-                         {"input_bytes", stats->input_bytes}, {"output_bytes", stats->output_bytes}});
+                         {"input_bytes", stats->input_bytes}, {"output_bytes", stats->output_bytes},
+                         {"skipped_records", stats->skipped}});
       continue;
     }
     line.Clear();
+    if (!stats->skipped.empty()) {
+      int64_t skipped = 0;
+      std::string listed;
+      for (const auto& [type, count] : stats->skipped) {
+        skipped += count;
+        listed += fmt::format("{}{} {}", listed.empty() ? "" : ", ", count, type);
+      }
+      fmt::print(stderr, "note: {}: {} records of other schemas than {} not converted ({})\n", files[i], skipped,
+                 args.schema, listed);
+    }
     const double seconds = SecondsSince(start);
     fmt::print("{} -> {}: {} rows, {} -> {} in {:.2f} s\n", files[i], stats->output, stats->rows,
                FormatBytes(static_cast<double>(stats->input_bytes)),

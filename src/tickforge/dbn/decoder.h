@@ -41,6 +41,8 @@ class Decoder {
 
   /// Return the offset in the (decompressed) stream of the record Next() returned last.
   [[nodiscard]] uint64_t record_offset() const { return record_offset_; }
+  /// Return `message` as an error at the record Next() returned last (file and offset).
+  [[nodiscard]] Status FailAtRecord(const Status& status) const { return Fail(record_offset_, status); }
   /// Return how many bytes of the raw (possibly compressed) file were consumed so far.
   [[nodiscard]] int64_t raw_position() const;
   [[nodiscard]] int64_t raw_size() const { return input_.raw_size; }

@@ -431,6 +431,7 @@ class DbnBatchReader : public arrow::RecordBatchReader {
 
   std::shared_ptr<arrow::Schema> schema() const override { return builder_->schema(); }
   const RecordLayout& layout() const { return *LayoutOf(target_); }
+  const std::map<std::string, int64_t>& skipped() const { return skipped_; }
 
   Status ReadNext(std::shared_ptr<arrow::RecordBatch>* batch) override {
     *batch = nullptr;
@@ -456,6 +457,7 @@ class DbnBatchReader : public arrow::RecordBatchReader {
     if (options_.map_symbols) ARROW_RETURN_NOT_OK(WithPath(symbols_.Insert(metadata), decoder_->path()));
     std::optional<Schema> schema = options_.schema ? options_.schema : metadata.schema;
     const RecordHeader* first = nullptr;
+    metadata_schema_ = metadata.schema;
     if (schema) {
       target_ = RTypeOf(*schema);
     } else {
@@ -485,6 +487,15 @@ class DbnBatchReader : public arrow::RecordBatchReader {
       symbols_.Insert(*reinterpret_cast<const SymbolMappingMsg*>(record));
     } else if (builder_ && inferred_ && !IsControlRecord(record->rtype) && LayoutOf(record->rtype) != nullptr) {
       return MixedSchemas(record->rtype);
+    } else if (!IsControlRecord(record->rtype)) {
+      // A record the metadata's schema does not allow is a damaged or mislabeled file; with
+      // a schema the caller chose (one type out of a mixed file) the others are counted.
+      if (!options_.schema && !inferred_) {
+        return decoder_->FailAtRecord(Status::Invalid(
+            "a ", RTypeName(record->rtype), " record in a file whose metadata says ", SchemaName(*metadata_schema_),
+            " (read a mixed file by naming a schema: schema=... in Python, --schema on the command line)"));
+      }
+      ++skipped_[RTypeName(record->rtype)];
     }
     return Status::OK();
   }
@@ -514,6 +525,8 @@ class DbnBatchReader : public arrow::RecordBatchReader {
   uint8_t target_ = 0;
   bool inferred_ = false;  // no schema given or in the metadata: the first record's type
   int64_t converted_ = 0;
+  std::map<std::string, int64_t> skipped_;  // data records of other types, by type
+  std::optional<Schema> metadata_schema_;
   std::unique_ptr<BatchBuilder> builder_;
   bool done_ = false;
 };
@@ -530,6 +543,11 @@ Result<std::shared_ptr<arrow::RecordBatchReader>> OpenDbnReader(std::unique_ptr<
 const RecordLayout* ConvertedLayout(const arrow::RecordBatchReader& reader) {
   const auto* dbn = dynamic_cast<const DbnBatchReader*>(&reader);
   return dbn ? &dbn->layout() : nullptr;
+}
+
+std::map<std::string, int64_t> SkippedRecords(const arrow::RecordBatchReader& reader) {
+  const auto* dbn = dynamic_cast<const DbnBatchReader*>(&reader);
+  return dbn ? dbn->skipped() : std::map<std::string, int64_t>{};
 }
 
 Result<std::shared_ptr<arrow::RecordBatchReader>> OpenDbnReader(const std::string& path, ArrowOptions options,

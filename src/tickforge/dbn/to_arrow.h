@@ -6,6 +6,7 @@
 #include <arrow/type_fwd.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -103,6 +104,11 @@ class BatchBuilder {
 /// Return the layout of the records a reader from OpenDbnReader converts, or nullptr for
 /// another reader.
 [[nodiscard]] const RecordLayout* ConvertedLayout(const arrow::RecordBatchReader& reader);
+
+/// Return the data records of other types a reader from OpenDbnReader has read past, by type
+/// name: those of a mixed file read with a schema the caller named. (In a file whose metadata
+/// names its schema, such a record is an error.)
+[[nodiscard]] std::map<std::string, int64_t> SkippedRecords(const arrow::RecordBatchReader& reader);
 
 /// Return the metadata as JSON (the shape of databento_dbn's Metadata, dates as YYYYMMDD).
 [[nodiscard]] std::string MetadataToJson(const Metadata& metadata);

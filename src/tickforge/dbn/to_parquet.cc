@@ -65,7 +65,7 @@ Result<ConvertStats> ConvertToParquet(const std::string& input, const std::files
   auto schema = reader->schema()->WithMetadata(
       arrow::KeyValueMetadata::Make({"dbn.metadata"}, {metadata_json}));
   ARROW_ASSIGN_OR_RAISE(auto file, ParquetFile::Create(output, schema, parquet));
-  ConvertStats stats{input, output.string(), 0, decoder_view->raw_size(), 0};
+  ConvertStats stats{input, output.string(), 0, decoder_view->raw_size(), 0, {}};
   // Decoding runs one batch ahead on its own thread while this one encodes Parquet.
   BatchPrefetcher prefetcher(reader, /*depth=*/2, [decoder_view] { return decoder_view->raw_position(); });
   while (true) {
@@ -76,6 +76,7 @@ Result<ConvertStats> ConvertToParquet(const std::string& input, const std::files
     if (progress) progress(prefetcher.position(), stats.input_bytes);
   }
   ARROW_ASSIGN_OR_RAISE(stats.output_bytes, file->Close());
+  stats.skipped = SkippedRecords(*reader);
   return stats;
 }
 

@@ -27,6 +27,7 @@ struct ConvertStats {
   int64_t rows = 0;
   int64_t input_bytes = 0;
   int64_t output_bytes = 0;
+  std::map<std::string, int64_t> skipped;  ///< records of other types, not converted (SkippedRecords)
 };
 
 /// Called with (raw bytes read, raw bytes in total) as a conversion goes; new code takes a

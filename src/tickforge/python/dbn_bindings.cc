@@ -96,7 +96,8 @@ std::string DbnToParquet(const std::vector<std::string>& inputs, const std::stri
                        {"output", stats.output},
                        {"rows", stats.rows},
                        {"input_bytes", stats.input_bytes},
-                       {"output_bytes", stats.output_bytes}});
+                       {"output_bytes", stats.output_bytes},
+                       {"skipped_records", stats.skipped}});
       }
       ARROW_RETURN_NOT_OK(progress.End());
       return out.dump();
