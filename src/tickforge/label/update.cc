@@ -648,6 +648,7 @@ Result<UpdateResult> UpdateLabeled(const std::string& root, const std::string& n
   if (change.new_days.empty() && change.old_days.empty()) {
     result.up_to_date = true;
     result.method = "none";
+    result.version = result.previous_version;
     return result;
   }
   if (change.new_days.empty()) return Rebuild(state, std::move(result), "days were removed and none added", build_options);

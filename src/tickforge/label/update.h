@@ -33,7 +33,9 @@ struct UpdateResult {
   std::string method;
   std::string reason;
   std::string dataset;           ///< labeled/<name>
-  int64_t version = 0;           ///< the store version committed (0 when up to date)
+  /// The store version that holds the labeled dataset now: the one committed, or when up to
+  /// date the one it was (previous_version), so a loader can be pinned to it either way.
+  int64_t version = 0;
   int64_t previous_version = 0;  ///< the labeled version it extends
   int64_t source_version = 0;    ///< the source snapshot labeled now
   int64_t previous_source_version = 0;
