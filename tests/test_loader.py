@@ -1060,6 +1060,11 @@ def test_bad_options(data):
         make(data.dir, rank=2, world_size=2)
     with pytest.raises(tickforge.TickforgeError, match="world_size must be >= 1, got 0"):
         make(data.dir, world_size=0)
+    # No sample at all is an empty epoch, said so: an image window longer than every dataset.
+    longest = max(s.n for s in data.sets.values())
+    with pytest.warns(UserWarning, match="no samples: every epoch is empty"):
+        empty = make(data.dir, time_bins=longest // TPB + 1)
+    assert len(empty) == 0 and run(empty) == []
     with pytest.raises(tickforge.TickforgeError, match="colour"):
         make(data.dir, features="colour")
     with pytest.raises(tickforge.TickforgeError, match="fewer than one batch"):

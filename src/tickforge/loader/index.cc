@@ -322,6 +322,11 @@ Result<SampleIndex> BuildIndex(const LoaderOptions& options) {
                            options.split.empty() ? "" : " in split " + options.split,
                            " are fewer than one batch of ", options.batch_size, " per rank");
   }
+  if (total == 0) {
+    index.warnings.push_back(fmt::format("no samples{}: every epoch is empty (no row of the chosen datasets has its "
+                                         "whole window and label horizon there)",
+                                         options.split.empty() ? "" : " in split " + options.split));
+  }
   // A class no sample of this rank holds has an empty list and is not drawn here: such a rank
   // builds its batches over the classes it has (possible only with rare classes and
   // world_size > 1).
