@@ -413,6 +413,11 @@ def test_cli_store_verbs(tmp_path):
     assert json.loads(out.stdout)["rows_written"] == 2
     out = run("info", root, "--json")
     assert json.loads(out.stdout)["datasets"]["mbp10"]["rows"] == 2
+    # A symbol's latest time; one the dataset lacks is "none" with a note of those it has.
+    out = run("info", root, "--dataset", "mbp10", "--symbol", "ESH1")
+    assert out.returncode == 0 and int(out.stdout) > 0 and not out.stderr
+    out = run("info", root, "--dataset", "mbp10", "--symbol", "NOPE")
+    assert out.returncode == 0 and out.stdout == "none\n" and "no rows of symbol 'NOPE' (it has ESH1)" in out.stderr
     out = run("scan", root, "mbp10", "--columns", "ts_recv,price", "--filter", "symbol=ESH1")
     assert out.returncode == 0 and "2 rows from version 1" in out.stdout
     out = run("scan", root, "mbp10", "--out", tmp_path / "x.parquet")

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <set>
 
 #include "tickforge/cli/checks.h"
 #include "tickforge/cli/format.h"
@@ -184,8 +185,29 @@ Status Info(const StoreArgs& args) {
   ARROW_ASSIGN_OR_RAISE(auto store, Store::Open(args.root, /*create=*/false));
   if (!args.dataset.empty() && !args.symbol.empty()) {
     ARROW_ASSIGN_OR_RAISE(auto latest, store->LatestTimestamp(args.dataset, args.symbol));
-    if (latest) fmt::print("{}\n", *latest);
-    else fmt::print("none\n");
+    if (latest) {
+      fmt::print("{}\n", *latest);
+      return Status::OK();
+    }
+    // "none" is the answer for a symbol not ingested yet; the note catches a misspelt one.
+    fmt::print("none\n");
+    ARROW_ASSIGN_OR_RAISE(auto snapshot, store->ReadSnapshot());
+    ARROW_ASSIGN_OR_RAISE(const store::DatasetEntry* dataset, snapshot.Find(args.dataset));
+    std::set<std::string> symbols;
+    for (const auto& file : dataset->files) {
+      for (const auto& [key, value] : file.partition) {
+        if (key == "symbol") symbols.insert(value);
+      }
+    }
+    std::string listed;
+    int shown = 0;
+    for (const auto& symbol : symbols) {
+      if (++shown > 20) break;
+      listed += (listed.empty() ? "" : ", ") + symbol;
+    }
+    if (symbols.size() > 20) listed += fmt::format(" and {} more", symbols.size() - 20);
+    fmt::print(stderr, "note: {} has no rows of symbol '{}' (it has {})\n", args.dataset, args.symbol,
+               symbols.empty() ? std::string("no symbol partitions") : listed);
     return Status::OK();
   }
   if (!args.dataset.empty()) return DatasetInfo(args, *store);
