@@ -185,8 +185,10 @@ def test_reingest_is_idempotent_and_latest_timestamp(tmp_path):
     assert again["rows_written"] == 0 and again["rows_duplicate"] == 2000
     assert again["version"] == 1  # nothing new: no new version
     overlap = klines_frame("BTCUSDT", T0 + 1500 * 60_000, 1000)
-    info = write_klines(store, pd.concat([overlap, overlap.iloc[:10]]))
-    assert info["rows_written"] == 500 and info["rows_duplicate"] == 510
+    # Its first 500 minutes (and the 10 repeated) are stored already, with other prices.
+    with pytest.warns(UserWarning, match="510 rows share their key"):
+        info = write_klines(store, pd.concat([overlap, overlap.iloc[:10]]))
+    assert info["rows_written"] == 500 and info["rows_duplicate"] == 510 and info["rows_conflicting"] == 510
     table = store.read("klines")
     assert table.num_rows == 2500
     assert len(set(table.column("timestamp").to_pylist())) == 2500
@@ -640,3 +642,44 @@ def test_binance_futures_and_spot_of_one_symbol_keep_their_own_rows(tmp_path):
         [csv] = (tmp_path / market).rglob("*.csv")
         expected = tickforge.read_binance(csv).to_pandas()["close"].tolist()
         assert table[table["exchange"] == exchange].sort_values("timestamp")["close"].tolist() == expected
+
+
+def test_rows_that_differ_from_the_stored_row_of_their_key_are_counted_and_said(tmp_path):
+    """A corrected file (same keys, other values) is not taken silently as duplicates: the
+    stored rows are kept, and the commit counts and names the rows that differ."""
+    import warnings as _warnings
+
+    cli = tickforge.native_cli()
+    if not cli.exists():
+        pytest.skip("the tickforge command is not built")
+    subprocess.run([str(cli), "synth", "binance", "--out", str(tmp_path / "a"), "--symbols", "1", "--days", "1",
+                    "--kinds", "klines", "--seed", "4"], check=True, capture_output=True)
+    [original] = (tmp_path / "a").rglob("*.csv")
+    lines = original.read_text().splitlines()
+    first = 1 if not lines[0][0].isdigit() else 0
+    for i in (first + 3, first + 100, first + 101):
+        cells = lines[i].split(",")
+        cells[4] = repr(float(cells[4]) + 0.5)  # close
+        lines[i] = ",".join(cells)
+    corrected = tmp_path / "b" / original.name
+    corrected.parent.mkdir()
+    corrected.write_text("\n".join(lines) + "\n")
+    a, b = tickforge.read_binance(original).to_pandas(), tickforge.read_binance(corrected).to_pandas()
+    differing = int((a != b).any(axis=1).sum())
+    assert differing == 3
+
+    store = tickforge.Store(tmp_path / "store")
+    store.ingest(original)
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("error")
+        again = store.ingest(original)  # an identical re-ingest says nothing
+    assert again["rows_conflicting"] == 0 and again["rows_duplicate"] == len(a)
+    with pytest.warns(UserWarning, match=r"klines: 3 rows share their key \(timestamp\) with a stored row"):
+        info = store.ingest(corrected)
+    assert info["rows_conflicting"] == differing and info["rows_written"] == 0
+    stored = store.read("klines").to_pandas().sort_values("timestamp")
+    assert stored["close"].tolist() == a["close"].tolist()
+    proc = subprocess.run([str(cli), "store", "ingest", str(tmp_path / "store"), str(corrected)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0 and "(3 differ from the stored rows)" in proc.stdout
+    assert "warning: klines: 3 rows share their key" in proc.stderr

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from typing import Any, Iterable, Sequence
 
 import pyarrow as pa
@@ -51,6 +52,15 @@ def _stream(data) -> Any:
     return _arrow_stream("data", data)
 
 
+
+def _committed(text: str) -> dict:
+    """A commit's summary; its warnings (rows that differ from stored rows of their key) are
+    also raised as UserWarning, as the command line prints them."""
+    info = json.loads(text)
+    for message in info.get("warnings", []):
+        warnings.warn(message, UserWarning, stacklevel=3)
+    return info
+
 class Store:
     """A store rooted at a directory (created when missing unless ``create=False``).
 
@@ -77,14 +87,14 @@ class Store:
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
         with progress_callback(progress) as callback:
-            return json.loads(self._native.ingest([os.fspath(p) for p in paths], options_json(options), callback))
+            return _committed(self._native.ingest([os.fspath(p) for p in paths], options_json(options), callback))
 
     def write(self, dataset: str, data, *, type: str = "generic", **options) -> dict:
         """Write a pandas DataFrame, Arrow table or stream into ``dataset`` with ``type``'s rules.
 
         ``constants={"exchange": "binance"}`` gives partition values the data has no column for.
         """
-        return json.loads(self._native.write(dataset, type, _stream(data), options_json(options)))
+        return _committed(self._native.write(dataset, type, _stream(data), options_json(options)))
 
     def scan(self, dataset: str, columns: Sequence[str] | None = None, filters: Iterable[Filter] | None = None,
              *, batch_size: int | None = None, version: int | None = None,

@@ -80,8 +80,10 @@ void PrintCommit(const std::string& what, const store::CommitInfo& info, double 
     return;
   }
   for (const auto& warning : info.warnings) fmt::print(stderr, "warning: {}\n", warning);
-  fmt::print("{}: version {}, {} rows in, {} written, {} duplicates dropped, {} files added, {} removed, {:.2f} s\n",
-             what, info.version, info.rows_in, info.rows_written, info.rows_duplicate, info.added.size(),
+  const std::string differing =
+      info.rows_conflicting > 0 ? fmt::format(" ({} differ from the stored rows)", info.rows_conflicting) : "";
+  fmt::print("{}: version {}, {} rows in, {} written, {} duplicates dropped{}, {} files added, {} removed, {:.2f} s\n",
+             what, info.version, info.rows_in, info.rows_written, info.rows_duplicate, differing, info.added.size(),
              info.removed.size(), seconds);
 }
 

@@ -262,6 +262,7 @@ json ToJson(const CommitInfo& info) {
   for (const auto& file : info.removed) removed.push_back(ToJson(file));
   return {{"version", info.version},     {"rows_in", info.rows_in},
           {"rows_written", info.rows_written}, {"rows_duplicate", info.rows_duplicate},
+          {"rows_conflicting", info.rows_conflicting},
           {"added", added},              {"removed", removed},
           {"warnings", info.warnings}};
 }

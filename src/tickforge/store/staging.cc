@@ -267,6 +267,8 @@ Result<CommitInfo> CommitStaged(const StorePaths& paths, const StoreOptions& opt
       CommitInfo written;
       ARROW_RETURN_NOT_OK(WriteReaders(paths, *txn, dataset, constants, readers, 1, &written));
       info.rows_duplicate += written.rows_duplicate;
+      info.rows_conflicting += written.rows_conflicting;
+      info.warnings.insert(info.warnings.end(), written.warnings.begin(), written.warnings.end());
       info.rows_written += written.rows_written;
       info.added.insert(info.added.end(), written.added.begin(), written.added.end());
     }

@@ -73,6 +73,9 @@ struct CommitInfo {
   int64_t rows_in = 0;
   int64_t rows_written = 0;
   int64_t rows_duplicate = 0;
+  /// Of the duplicates, those whose key a stored row has but whose other values differ: the
+  /// stored row is kept (a warning says so).
+  int64_t rows_conflicting = 0;
   std::vector<FileEntry> added;
   std::vector<FileEntry> removed;
   std::vector<std::string> warnings;

@@ -134,6 +134,9 @@ struct Partition {
   std::unique_ptr<quality::Checker> checker;
   /// Whole-row keys seen, for the checker's repeats when dedup is off and it asks for them.
   std::unordered_set<Key128, Key128Hash> row_keys;
+  /// Of a keyed type: the whole-row hash of each committed row by its natural key, to tell a
+  /// row that repeats a stored one from one that differs from it (a corrected file).
+  std::unordered_map<Key128, Key128, Key128Hash> stored_rows;
   /// The file and row the last written row went to, for repeats before any row of a slice.
   std::string last_file;
   int64_t last_row = -1;
@@ -308,6 +311,8 @@ class PartitionedWriter {
 
   int64_t rows_in() const { return rows_in_; }
   int64_t rows_duplicate() const { return rows_duplicate_; }
+  int64_t rows_conflicting() const { return rows_conflicting_; }
+  const std::string& first_conflict() const { return first_conflict_; }
 
  private:
   static constexpr size_t kMaxOpenFiles = 128;
@@ -346,21 +351,38 @@ class PartitionedWriter {
     ARROW_ASSIGN_OR_RAISE(auto committed, txn_.CommittedFiles(dataset_.name, partition.values, partition.dir));
     for (const auto& file : committed) sources.push_back(ResolveFile(paths_, file));
     for (const auto& file : partition.closed) sources.push_back(paths_.Staged(file));
-    for (const auto& path : sources) {
+    const bool keyed = !dataset_.natural_key.empty();
+    for (size_t s = 0; s < sources.size(); ++s) {
+      const auto& path = sources[s];
       ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquet(path.string()));
       std::shared_ptr<arrow::Schema> schema;
       ARROW_RETURN_NOT_OK(reader->GetSchema(&schema));
+      const auto names = keyed ? dataset_.natural_key : schema->field_names();
+      // A committed file of a keyed type is read whole, for the rows' hashes (a file written
+      // before a column was added has no hash to compare, and is read for its keys only).
+      const bool whole = keyed && s < committed.size() &&
+                         std::all_of(file_fields_.begin(), file_fields_.end(),
+                                     [&](const auto& field) { return schema->GetFieldIndex(field->name()) >= 0; });
       std::vector<int> indices;
-      const auto names = dataset_.natural_key.empty() ? schema->field_names() : dataset_.natural_key;
       for (const auto& name : names) {
         const int index = schema->GetFieldIndex(name);
         if (index < 0) return Status::Invalid(path.string(), ": natural key column '", name, "' is missing");
         indices.push_back(index);
       }
+      if (whole) {
+        indices.clear();
+        for (const auto& field : file_fields_) indices.push_back(schema->GetFieldIndex(field->name()));
+      }
       ARROW_ASSIGN_OR_RAISE(auto table, reader->ReadTable(indices));
       ARROW_ASSIGN_OR_RAISE(auto combined, table->CombineChunksToBatch());
       ARROW_ASSIGN_OR_RAISE(auto keys, RowKeys(*combined, names));
       for (const auto& key : keys) ++partition.keys[key].existing;
+      if (whole) {
+        arrow::ArrayVector columns;
+        for (const auto& field : file_fields_) columns.push_back(combined->GetColumnByName(field->name()));
+        ARROW_ASSIGN_OR_RAISE(auto rows, RowKeys(*arrow::RecordBatch::Make(file_schema_, combined->num_rows(), columns), {}));
+        for (size_t i = 0; i < keys.size(); ++i) partition.stored_rows.emplace(keys[i], rows[i]);
+      }
     }
     partition.keys_loaded = true;
     return Status::OK();
@@ -381,12 +403,17 @@ class PartitionedWriter {
       ARROW_RETURN_NOT_OK(keep.Reserve(slice->num_rows()));
       int64_t dropped = 0;
       int64_t kept_rows = 0;
-      for (const auto& key : keys) {
+      std::vector<int64_t> of_stored_keys;  // dropped rows whose key a committed row has
+      for (size_t i = 0; i < keys.size(); ++i) {
+        const auto& key = keys[i];
         auto& counts = partition.keys[key];
         const bool repeat = checker && counts.seen > 0;
         // A set keeps a key once; a multiset keeps the k-th copy of a row only when the
         // store holds fewer than k+1 copies.
         const bool kept = multiset ? counts.seen >= counts.existing : counts.seen + counts.existing == 0;
+        if (!kept && !multiset && counts.existing > 0 && !partition.stored_rows.empty()) {
+          of_stored_keys.push_back(static_cast<int64_t>(i));
+        }
         ++counts.seen;
         keep.UnsafeAppend(kept);
         dropped += !kept;
@@ -394,6 +421,7 @@ class PartitionedWriter {
         // A kept repeat (a whole-row multiset) is its own row; a dropped one follows the last kept.
         if (repeat) repeats.push_back(kept_rows);
       }
+      if (!of_stored_keys.empty()) ARROW_RETURN_NOT_OK(CountConflicts(partition, slice, keys, of_stored_keys));
       if (dropped > 0) {
         rows_duplicate_ += dropped;
         ARROW_ASSIGN_OR_RAISE(auto mask, keep.Finish());
@@ -453,6 +481,26 @@ class PartitionedWriter {
     return EvictIdle(&partition);
   }
 
+  /// Count the dropped rows (`rows` of `slice`) that differ from the committed row of their key.
+  Status CountConflicts(const Partition& partition, const std::shared_ptr<arrow::RecordBatch>& slice,
+                        const std::vector<Key128>& keys,
+                        const std::vector<int64_t>& rows) {
+    auto indices = std::make_shared<arrow::Int64Array>(static_cast<int64_t>(rows.size()), arrow::Buffer::Wrap(rows));
+    ARROW_ASSIGN_OR_RAISE(auto taken, cp::Take(slice, indices));
+    ARROW_ASSIGN_OR_RAISE(auto hashes, RowKeys(*taken.record_batch(), {}));
+    for (size_t j = 0; j < rows.size(); ++j) {
+      auto stored = partition.stored_rows.find(keys[static_cast<size_t>(rows[j])]);
+      if (stored == partition.stored_rows.end() || stored->second == hashes[j]) continue;
+      if (rows_conflicting_.fetch_add(1) == 0) {
+        auto time = slice->GetColumnByName(dataset_.time_column)->GetScalar(rows[j]);
+        std::lock_guard<std::mutex> lock(mutex_);
+        first_conflict_ = fmt::format("{} at {}={}", partition.dir, dataset_.time_column,
+                                      time.ok() ? (*time)->ToString() : std::string("?"));
+      }
+    }
+    return Status::OK();
+  }
+
   Status OpenFile(Partition& partition) {
     const int64_t seq = txn_.NextFileNumber();
     partition.open_file = FileEntry{};
@@ -498,6 +546,7 @@ class PartitionedWriter {
       partition->keys.clear();
       partition->keys_loaded = false;
       partition->row_keys.clear();
+      partition->stored_rows.clear();
       if (partition->checker) partition->checker->Release();
     }
     return Status::OK();
@@ -516,6 +565,8 @@ class PartitionedWriter {
   std::atomic<uint64_t> use_clock_{0};
   std::atomic<int64_t> rows_in_{0};
   std::atomic<int64_t> rows_duplicate_{0};
+  std::atomic<int64_t> rows_conflicting_{0};
+  std::string first_conflict_;  // under mutex_
 };
 
 void AddFiles(DatasetEntry& dataset, const std::vector<FileEntry>& files) {
@@ -578,6 +629,14 @@ Status WriteReaders(const StorePaths& paths, Transaction& txn, DatasetEntry& dat
   }
   info->rows_in += writer.rows_in();
   info->rows_duplicate += writer.rows_duplicate();
+  if (writer.rows_conflicting() > 0) {
+    info->rows_conflicting += writer.rows_conflicting();
+    const auto& key = dataset.natural_key;
+    info->warnings.push_back(fmt::format(
+        "{}: {} rows share their key ({}) with a stored row but differ from it; the stored rows were kept "
+        "(first: {})",
+        dataset.name, writer.rows_conflicting(), fmt::format("{}", fmt::join(key, ", ")), writer.first_conflict()));
+  }
   for (const auto& file : files) info->rows_written += file.rows;
   info->added.insert(info->added.end(), files.begin(), files.end());
   return Status::OK();
