@@ -103,7 +103,8 @@ class BinanceFeed : public DepthFeed {
     JsonContext cx{options_.path, line};
     od::document doc;
     od::object root;
-    ARROW_RETURN_NOT_OK(ParseCaptureLine(parser_, cx, text, &recv, &doc, &root));
+    std::string_view json;
+    ARROW_RETURN_NOT_OK(ParseCaptureLine(parser_, cx, text, &recv, &json, &doc, &root));
     ++stats_.messages;
     BinanceEvent* event = nullptr;
     bool skip = false;
@@ -166,8 +167,6 @@ class BinanceFeed : public DepthFeed {
         ++stats_.unsynced;
       }
     } else {
-      std::string_view json;
-      SplitReceiveLine(text, &recv, &json);
       ARROW_RETURN_NOT_OK(CheckWholeMessage(whole_parser_, cx, json));
       ++stats_.skipped;
     }

@@ -53,15 +53,15 @@ struct JsonContext {
   return Status::OK();
 }
 
-/// Split a capture line `<receive ns> <json>` into its receive time and its parsed JSON object.
+/// Split a capture line `<receive ns> <json>` into its receive time, its JSON text and its
+/// parsed JSON object.
 [[nodiscard]] inline Status ParseCaptureLine(simdjson::ondemand::parser& parser, const JsonContext& cx,
-                                             std::string_view text, uint64_t* recv,
+                                             std::string_view text, uint64_t* recv, std::string_view* json,
                                              simdjson::ondemand::document* doc, simdjson::ondemand::object* root) {
-  std::string_view json;
-  if (!SplitReceiveLine(text, recv, &json)) {
+  if (!SplitReceiveLine(text, recv, json)) {
     return InputLineError(cx.path, cx.line, "not a capture line '<receive ns> <json>'");
   }
-  return ParseMessage(parser, cx, json, doc, root);
+  return ParseMessage(parser, cx, *json, doc, root);
 }
 
 /// Parse a decimal string exactly, or fail naming the file, the line and the text.

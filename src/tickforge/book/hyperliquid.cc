@@ -25,7 +25,8 @@ class HyperliquidFeed : public OneRowPerMessageFeed {
     JsonContext cx{options_.path, line};
     od::document doc;
     od::object root;
-    ARROW_RETURN_NOT_OK(ParseCaptureLine(parser_, cx, text, &recv, &doc, &root));
+    std::string_view json;
+    ARROW_RETURN_NOT_OK(ParseCaptureLine(parser_, cx, text, &recv, &json, &doc, &root));
     ++stats_.messages;
     bool is_book = false, has_levels = false;
     uint64_t ts = dbn::kUndefTimestamp;
@@ -61,8 +62,6 @@ class HyperliquidFeed : public OneRowPerMessageFeed {
       }
     }
     if (!is_book) {
-      std::string_view json;
-      SplitReceiveLine(text, &recv, &json);
       ARROW_RETURN_NOT_OK(CheckWholeMessage(whole_parser_, cx, json));
       ++stats_.skipped;
       return Status::OK();
