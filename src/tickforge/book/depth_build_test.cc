@@ -80,7 +80,7 @@ TEST(DepthBuildTest, AGapStopsTheRowsAndStrictNamesTheLine) {
 
 TEST(DepthBuildTest, AMalformedLineOfAnotherStreamIsAnErrorNotASkip) {
   // A bookTicker line is not applied to the book, but a broken one is still a broken capture.
-  for (const std::string bad : {std::string(R"(102 {"stream":"btcusdt@bookTicker","data":{"e":"bookTicker","u":12,"s":"BTC)"),
+  for (const std::string& bad : {std::string(R"(102 {"stream":"btcusdt@bookTicker","data":{"e":"bookTicker","u":12,"s":"BTC)"),
                                 std::string(R"(102 {"stream":"btcusdt@bookTicker","data":{"e":"bookTicker","u":,"s":"BTCUSDT"}})"),
                                 std::string(R"(102 {"stream":"btcusdt@bookTicker","data":{"e":"bookTicker"}} trailing)")}) {
     std::string bytes = Capture(false);
