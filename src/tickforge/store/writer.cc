@@ -67,9 +67,12 @@ Result<std::shared_ptr<arrow::Array>> ConformColumn(const std::shared_ptr<arrow:
 namespace {
 
 /// How often a row key is in the store and has been seen in this commit.
+/// Of a keyed type, also the whole-row hash (one lane) of the committed row of the key, to tell
+/// a row that repeats it from one that differs (a corrected file); 0 when not known.
 struct KeyCounts {
-  int64_t existing = 0;
-  int64_t seen = 0;
+  uint32_t existing = 0;
+  uint32_t seen = 0;
+  uint64_t row = 0;
 };
 
 /// KeyCounts by row key in one flat table, linear probing from the key's first lane (already
@@ -134,9 +137,6 @@ struct Partition {
   std::unique_ptr<quality::Checker> checker;
   /// Whole-row keys seen, for the checker's repeats when dedup is off and it asks for them.
   std::unordered_set<Key128, Key128Hash> row_keys;
-  /// Of a keyed type: the whole-row hash of each committed row by its natural key, to tell a
-  /// row that repeats a stored one from one that differs from it (a corrected file).
-  std::unordered_map<Key128, Key128, Key128Hash> stored_rows;
   /// The file and row the last written row went to, for repeats before any row of a slice.
   std::string last_file;
   int64_t last_row = -1;
@@ -376,12 +376,16 @@ class PartitionedWriter {
       ARROW_ASSIGN_OR_RAISE(auto table, reader->ReadTable(indices));
       ARROW_ASSIGN_OR_RAISE(auto combined, table->CombineChunksToBatch());
       ARROW_ASSIGN_OR_RAISE(auto keys, RowKeys(*combined, names));
-      for (const auto& key : keys) ++partition.keys[key].existing;
+      std::vector<Key128> rows;
       if (whole) {
         arrow::ArrayVector columns;
         for (const auto& field : file_fields_) columns.push_back(combined->GetColumnByName(field->name()));
-        ARROW_ASSIGN_OR_RAISE(auto rows, RowKeys(*arrow::RecordBatch::Make(file_schema_, combined->num_rows(), columns), {}));
-        for (size_t i = 0; i < keys.size(); ++i) partition.stored_rows.emplace(keys[i], rows[i]);
+        ARROW_ASSIGN_OR_RAISE(rows, RowKeys(*arrow::RecordBatch::Make(file_schema_, combined->num_rows(), columns), {}));
+      }
+      for (size_t i = 0; i < keys.size(); ++i) {
+        auto& counts = partition.keys[keys[i]];
+        if (whole && counts.existing == 0) counts.row = rows[i].a | 1;  // never 0, which says unknown
+        ++counts.existing;
       }
     }
     partition.keys_loaded = true;
@@ -411,7 +415,7 @@ class PartitionedWriter {
         // A set keeps a key once; a multiset keeps the k-th copy of a row only when the
         // store holds fewer than k+1 copies.
         const bool kept = multiset ? counts.seen >= counts.existing : counts.seen + counts.existing == 0;
-        if (!kept && !multiset && counts.existing > 0 && !partition.stored_rows.empty()) {
+        if (!kept && counts.row != 0) {
           of_stored_keys.push_back(static_cast<int64_t>(i));
         }
         ++counts.seen;
@@ -482,15 +486,14 @@ class PartitionedWriter {
   }
 
   /// Count the dropped rows (`rows` of `slice`) that differ from the committed row of their key.
-  Status CountConflicts(const Partition& partition, const std::shared_ptr<arrow::RecordBatch>& slice,
+  Status CountConflicts(Partition& partition, const std::shared_ptr<arrow::RecordBatch>& slice,
                         const std::vector<Key128>& keys,
                         const std::vector<int64_t>& rows) {
     auto indices = std::make_shared<arrow::Int64Array>(static_cast<int64_t>(rows.size()), arrow::Buffer::Wrap(rows));
     ARROW_ASSIGN_OR_RAISE(auto taken, cp::Take(slice, indices));
     ARROW_ASSIGN_OR_RAISE(auto hashes, RowKeys(*taken.record_batch(), {}));
     for (size_t j = 0; j < rows.size(); ++j) {
-      auto stored = partition.stored_rows.find(keys[static_cast<size_t>(rows[j])]);
-      if (stored == partition.stored_rows.end() || stored->second == hashes[j]) continue;
+      if (partition.keys[keys[static_cast<size_t>(rows[j])]].row == (hashes[j].a | 1)) continue;
       if (rows_conflicting_.fetch_add(1) == 0) {
         auto time = slice->GetColumnByName(dataset_.time_column)->GetScalar(rows[j]);
         std::lock_guard<std::mutex> lock(mutex_);
@@ -546,7 +549,6 @@ class PartitionedWriter {
       partition->keys.clear();
       partition->keys_loaded = false;
       partition->row_keys.clear();
-      partition->stored_rows.clear();
       if (partition->checker) partition->checker->Release();
     }
     return Status::OK();
