@@ -7,7 +7,6 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
-#include <set>
 
 #include "tickforge/cli/checks.h"
 #include "tickforge/cli/format.h"
@@ -194,22 +193,13 @@ Status Info(const StoreArgs& args) {
     // "none" is the answer for a symbol not ingested yet; the note catches a misspelt one.
     fmt::print("none\n");
     ARROW_ASSIGN_OR_RAISE(auto snapshot, store->ReadSnapshot());
-    ARROW_ASSIGN_OR_RAISE(const store::DatasetEntry* dataset, snapshot.Find(args.dataset));
-    std::set<std::string> symbols;
-    for (const auto& file : dataset->files) {
-      for (const auto& [key, value] : file.partition) {
-        if (key == "symbol") symbols.insert(value);
-      }
-    }
+    const auto summary = store::SummaryJson(snapshot);
+    const auto& symbols = summary.at("datasets").at(args.dataset).at("symbols");
     std::string listed;
-    int shown = 0;
-    for (const auto& symbol : symbols) {
-      if (++shown > 20) break;
-      listed += (listed.empty() ? "" : ", ") + symbol;
-    }
+    for (size_t i = 0; i < symbols.size() && i < 20; ++i) listed += (i ? ", " : "") + symbols[i].get<std::string>();
     if (symbols.size() > 20) listed += fmt::format(" and {} more", symbols.size() - 20);
     fmt::print(stderr, "note: {} has no rows of symbol '{}' (it has {})\n", args.dataset, args.symbol,
-               symbols.empty() ? std::string("no symbol partitions") : listed);
+               listed.empty() ? std::string("no symbols") : listed);
     return Status::OK();
   }
   if (!args.dataset.empty()) return DatasetInfo(args, *store);
