@@ -6,7 +6,8 @@
 namespace tickforge::cli {
 namespace {
 
-CLI::Validator AtLeast(double least, const std::string& rule, const std::string& description) {
+CLI::Validator AtLeast(int least, const std::string& description) {
+  const std::string rule = std::to_string(least) + " or more";
   return CLI::Validator(
       [least, rule](std::string& text) -> std::string {
         double value = 0;
@@ -19,8 +20,8 @@ CLI::Validator AtLeast(double least, const std::string& rule, const std::string&
 
 }  // namespace
 
-CLI::Validator NonNegative() { return AtLeast(0, "0 or more", "NONNEGATIVE"); }
+CLI::Validator NonNegative() { return AtLeast(0, "NONNEGATIVE"); }
 
-CLI::Validator Positive() { return AtLeast(1, "1 or more", "POSITIVE"); }
+CLI::Validator Positive() { return AtLeast(1, "POSITIVE"); }
 
 }  // namespace tickforge::cli

@@ -18,7 +18,6 @@
 #include "tickforge/cli/format.h"
 #include "tickforge/dbn/decoder.h"
 #include "tickforge/dbn/to_parquet.h"
-#include "tickforge/util/files.h"
 
 namespace tickforge::cli {
 namespace {
@@ -105,9 +104,7 @@ Status ToParquet(const DbnArgs& args) {
     }
   }
   const auto& files = args.files;
-  std::vector<std::filesystem::path> outputs;
-  for (const auto& file : files) outputs.push_back(std::filesystem::path(args.out_dir) / dbn::ParquetNameFor(file));
-  ARROW_RETURN_NOT_OK(CheckDistinctOutputs(files, outputs));
+  ARROW_ASSIGN_OR_RAISE(const auto outputs, dbn::ParquetOutputsFor(files, args.out_dir));
   // One line for all files: their bytes make the ETA.
   const std::vector<int64_t> sizes = FileSizes(files);
   const int64_t bytes_total = std::accumulate(sizes.begin(), sizes.end(), int64_t{0});

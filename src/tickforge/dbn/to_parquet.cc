@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "tickforge/util/files.h"
 #include "tickforge/util/parquet.h"
 #include "tickforge/util/prefetch.h"
 
@@ -16,6 +17,14 @@ std::string ParquetNameFor(const std::filesystem::path& input) {
     if (name.size() > std::strlen(suffix) && name.ends_with(suffix)) name.resize(name.size() - std::strlen(suffix));
   }
   return name + ".parquet";
+}
+
+Result<std::vector<std::filesystem::path>> ParquetOutputsFor(const std::vector<std::string>& inputs,
+                                                           const std::filesystem::path& out_dir) {
+  std::vector<std::filesystem::path> outputs;
+  for (const auto& input : inputs) outputs.push_back(out_dir / ParquetNameFor(input));
+  ARROW_RETURN_NOT_OK(CheckDistinctOutputs(inputs, outputs));
+  return outputs;
 }
 
 std::map<std::string, ParquetColumnCoding> ParquetColumnsOf(const RecordLayout& layout) {

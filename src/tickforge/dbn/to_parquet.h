@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "tickforge/dbn/to_arrow.h"
 #include "tickforge/util/parquet.h"
@@ -50,5 +51,10 @@ using ProgressFn = ByteProgressFn;
 
 /// Return the Parquet name for a DBN file: its name without .dbn/.zst, plus ".parquet".
 [[nodiscard]] std::string ParquetNameFor(const std::filesystem::path& input);
+
+/// Return the file each input converts to in `out_dir` (named by ParquetNameFor); fails before
+/// anything is written when two inputs would write one file.
+[[nodiscard]] Result<std::vector<std::filesystem::path>> ParquetOutputsFor(const std::vector<std::string>& inputs,
+                                                                         const std::filesystem::path& out_dir);
 
 }  // namespace tickforge::dbn

@@ -15,7 +15,6 @@
 #include "tickforge/dbn/decoder.h"
 #include "tickforge/dbn/to_arrow.h"
 #include "tickforge/dbn/to_parquet.h"
-#include "tickforge/util/files.h"
 #include "tickforge/python/arrow_stream.h"
 #include "tickforge/python/bindings.h"
 #include "tickforge/python/errors.h"
@@ -78,9 +77,7 @@ std::string DbnToParquet(const std::vector<std::string>& inputs, const std::stri
     ProgressReporter progress(py_progress.Fn());
     std::vector<std::string> written;
     auto converted = [&]() -> Result<std::string> {
-      std::vector<std::filesystem::path> outputs;
-      for (const auto& input : inputs) outputs.push_back(std::filesystem::path(out_dir) / dbn::ParquetNameFor(input));
-      ARROW_RETURN_NOT_OK(CheckDistinctOutputs(inputs, outputs));
+      ARROW_ASSIGN_OR_RAISE(const auto outputs, dbn::ParquetOutputsFor(inputs, out_dir));
       const auto sizes = FileSizes(inputs);
       ARROW_RETURN_NOT_OK(progress.Begin("to-parquet", static_cast<int64_t>(inputs.size()), -1,
                                          std::accumulate(sizes.begin(), sizes.end(), int64_t{0})));
